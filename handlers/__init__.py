@@ -1,0 +1,50 @@
+"""Telegram-facing layer: registers every handler on an Application, in one place."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers import general, organiser, participant
+
+PRIVATE = filters.ChatType.PRIVATE
+PARTICIPANT_BUTTONS = r"^(nx|dn|ag|mi|ed|dl|dy|cc|sw|cs|nm|cm|pf)(:|$)"
+ORGANISER_BUTTONS = r"^(wz|op|cl|lk)(:|$)"
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """All handlers, in order. Group 0 holds everything; within it the first match wins, so
+    specific commands come before the catch-all for unknown commands, and text before other media."""
+    commands = [
+        ("start", participant.start),
+        ("join", participant.join),
+        ("myinput", participant.my_input),
+        ("sessions", participant.sessions),
+        ("skip", participant.skip),
+        ("cancel", participant.cancel),
+        ("profile", participant.profile),
+        ("help", general.help_command),
+        ("newevent", organiser.new_event),
+        ("newsession", organiser.new_session),
+        ("agenda", organiser.agenda),
+        ("manage", organiser.manage),
+        ("open", organiser.open_session),
+        ("close", organiser.close_session),
+        ("link", organiser.link),
+        ("grant", organiser.grant),
+        ("revoke", organiser.revoke),
+    ]
+    application.add_handlers(
+        [
+            MessageHandler(~PRIVATE & filters.COMMAND, general.in_group),
+            *[CommandHandler(name, callback, filters=PRIVATE) for name, callback in commands],
+            MessageHandler(PRIVATE & filters.COMMAND, general.unknown_command),
+            MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.TEXT, participant.edited),
+            MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT, participant.text),
+            MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Document.ALL, organiser.agenda_file),
+            MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, participant.non_text),
+            CallbackQueryHandler(participant.button, pattern=PARTICIPANT_BUTTONS),
+            CallbackQueryHandler(organiser.button, pattern=ORGANISER_BUTTONS),
+            CallbackQueryHandler(organiser.button),  # anything else: answered as out of date
+        ]
+    )
+    application.add_error_handler(general.on_error)

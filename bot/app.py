@@ -1,0 +1,90 @@
+"""The Application factory: production, the demo, the benchmark and the tests build the bot here.
+
+Only the transport differs between them (Telegram, or the local fake Bot API through
+TELEGRAM_API_BASE_URL), so every path exercises the same handlers, services and storage.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest, HTTPXRequest
+
+import handlers
+from bot.container import Services, build_services
+from bot.config import Settings
+from bot.update_processor import PerUserUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+PARTICIPANT_COMMANDS = [
+    BotCommand("join", "Join a session with its code"),
+    BotCommand("myinput", "Review, edit or delete your answers"),
+    BotCommand("sessions", "Switch between your sessions"),
+    BotCommand("skip", "Skip the current question"),
+    BotCommand("profile", "Your name, organisation and community"),
+    BotCommand("cancel", "Stop what you are doing"),
+    BotCommand("help", "How this works"),
+]
+ORGANISER_COMMANDS = PARTICIPANT_COMMANDS + [
+    BotCommand("manage", "Your events and sessions"),
+    BotCommand("newevent", "Create an event"),
+    BotCommand("newsession", "Add a session"),
+    BotCommand("agenda", "Create an event from a YAML agenda"),
+    BotCommand("link", "Join link and QR code"),
+    BotCommand("grant", "Give someone a role"),
+]
+
+
+def build_application(
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limit: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    """A ready-to-start Application whose bot talks to `settings.telegram_api_base_url`."""
+    services = services or build_services(settings)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(PerUserUpdateProcessor(256))
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+    )
+    builder = builder.request(request or HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
+    builder = builder.get_updates_request(get_updates_request or HTTPXRequest(connection_pool_size=2, read_timeout=40))
+    if rate_limit:
+        # Interactive replies are not throttled overall (Telegram allows far more than 30/s of
+        # replies to users who write first); group chats keep 20/min; a 429 is waited out.
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+    application = builder.build()
+    application.bot_data["services"] = services
+    handlers.register(application)
+    return application
+
+
+async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
+    """Migrate the database and publish the command menus. `run_polling` calls this; code that
+    starts the Application by hand (tests, demo) must call it too."""
+    services: Services = application.bot_data["services"]
+    await services.db.upgrade()
+    try:
+        await application.bot.set_my_commands(PARTICIPANT_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        for organiser_id in services.settings.organiser_ids:
+            await application.bot.set_my_commands(ORGANISER_COMMANDS, scope=BotCommandScopeChat(organiser_id))
+    except TelegramError as exc:  # an organiser who never started the bot has no chat yet
+        log.warning("Could not set every command menu: %s", exc)
+
+
+async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services = application.bot_data["services"]
+    await services.close()

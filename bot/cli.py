@@ -1,0 +1,97 @@
+"""`workshop-bot`: run the bot, the offline demo, migrations and (later) reports from a shell.
+
+Every failure an operator can fix (token, database, configuration) ends in one clear line and
+a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logging_setup import configure_logging
+from storage.db import Database, DatabaseUnavailable
+
+EXIT_CONFIG = 2
+EXIT_DATABASE = 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        return int(args.func(settings, args) or 0)
+    except ConfigError as exc:
+        print(f"workshop-bot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DatabaseUnavailable as exc:
+        print(f"workshop-bot: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workshop-bot", description="Telegram bot for workshop and forum input.")
+    parser.set_defaults(func=_start)
+    commands = parser.add_subparsers(title="commands")
+    commands.add_parser("start", help="run the bot if a token is set, else the offline demo (the default)").set_defaults(func=_start)
+    commands.add_parser("run", help="run the bot with long polling (needs TELEGRAM_BOT_TOKEN)").set_defaults(func=_run)
+    demo = commands.add_parser("demo", help="an offline, scripted session against a built-in fake Telegram")
+    demo.add_argument("--participants", type=int, default=20, help="simulated participants (default 20)")
+    demo.add_argument("--database", default="sqlite+aiosqlite:///workshop-demo.db", help="where the demo's data goes")
+    demo.set_defaults(func=_demo)
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(title="db commands", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations").set_defaults(func=_db_upgrade)
+    return parser
+
+
+def _start(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.telegram_bot_token is None:
+        print("No TELEGRAM_BOT_TOKEN is set, so here is the offline demo. Set the token in .env to run the real bot.\n")
+        args.participants, args.database = 20, "sqlite+aiosqlite:///workshop-demo.db"
+        return _demo(settings, args)
+    return _run(settings, args)
+
+
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+
+    settings.token()  # fail before touching anything else
+    asyncio.run(_prepare_database(settings.database_url))
+    application = build_application(settings)
+    print(f"workshop-bot: polling Telegram; data in {Database(settings.database_url).display_url}. Ctrl+C stops.")
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def _prepare_database(url: str) -> None:
+    db = Database(url)
+    try:
+        await db.upgrade()
+    finally:
+        await db.dispose()
+
+
+def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    asyncio.run(_prepare_database(settings.database_url))
+    print(f"Database at {Database(settings.database_url).display_url} is up to date.")
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(args.database, participants=args.participants))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

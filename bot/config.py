@@ -1,0 +1,97 @@
+"""Settings read from the environment or a `.env` file.
+
+Every setting is documented in `.env.example`; validation happens here so that a bad value
+stops the bot with one clear line at start-up instead of a traceback later.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
+TELEGRAM_API_FILE_URL = "https://api.telegram.org/file/bot"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///workshop-bot.db"
+
+# Telegram tokens look like "123456789:AA..." (bot id, colon, 35 url-safe characters).
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message is shown to the operator as is."""
+
+
+class Settings(BaseSettings):
+    """The bot's configuration; field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_api_base_url: str = TELEGRAM_API_BASE_URL
+    telegram_api_file_url: str = TELEGRAM_API_FILE_URL
+    organiser_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
+    default_timezone: str = "UTC"
+    max_answer_length: int = Field(default=2000, ge=10, le=4000)
+    log_level: str = "INFO"
+
+    @field_validator("organiser_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in re.split(r"[\s,;]+", value.strip()) if p]
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError:
+                raise ValueError(f"ORGANISER_IDS must be numeric Telegram user ids separated by commas, got {value!r}") from None
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"DEFAULT_TIMEZONE {value!r} is not an IANA time zone such as Europe/Stockholm") from None
+        return value
+
+    @field_validator("telegram_api_base_url", "telegram_api_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value
+
+    def token(self) -> str:
+        """The bot token, checked for shape; raises ConfigError with a line the operator can act on."""
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value().strip():
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set. Get one from @BotFather and put it in .env "
+                "(or run `workshop-bot demo` to see the bot work offline)."
+            )
+        token = self.telegram_bot_token.get_secret_value().strip()
+        if not _TOKEN_RE.match(token):
+            raise ConfigError("TELEGRAM_BOT_TOKEN is malformed: expected digits, a colon and a long key, as @BotFather gives it.")
+        return token
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file for SQLite URLs, so the CLI can say where data went."""
+        match = re.match(r"^sqlite(\+\w+)?:///(.+)$", self.database_url)
+        return Path(match.group(2)) if match else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's validation report into one ConfigError line per problem."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"Invalid configuration: {problems}") from None

@@ -1,0 +1,40 @@
+"""Builds the domain services once per process and hands them to whoever drives them:
+the Telegram handlers, the scheduler and the command line all share this one graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.services.access import Access
+from bot.services.catalog import SessionCatalog
+from bot.services.organising import Organising
+from bot.services.participation import Participation
+from bot.services.wizards import AGENDA, NEW_EVENT, NEW_SESSION, Wizards
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    catalog: SessionCatalog
+    access: Access
+    participation: Participation
+    organising: Organising
+    wizards: Wizards
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def build_services(settings: Settings, db: Database | None = None) -> Services:
+    db = db or Database(settings.database_url)
+    catalog = SessionCatalog()
+    access = Access(settings.organiser_ids)
+    participation = Participation(db, catalog, max_answer_length=settings.max_answer_length)
+    organising = Organising(db, catalog, access, default_timezone=settings.default_timezone)
+    wizards = Wizards(db, organising, access, catalog, settings.default_timezone)
+    for flow in (NEW_EVENT, NEW_SESSION, AGENDA):
+        participation.register_flow(flow, wizards)
+    return Services(settings, db, catalog, access, participation, organising, wizards)

@@ -1,0 +1,118 @@
+"""`workshop-bot demo`: a whole session, offline, through the real bot.
+
+An organiser loads the agenda, opens the session and gets its QR code; a rapporteur is
+appointed; twenty participants join by deep link, go through consent and onboarding, and
+answer the challenge and recommendation prompts at the same time. Everything travels as real
+HTTP through the local fake Bot API, and lands in a real database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from bot.demo_script import AGENDA, PEOPLE
+from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
+from bot.offline import OfflineBot
+from storage.models import Contribution, Participant, Progress
+
+ORGANISER_ID = 1000
+RAPPORTEUR_ID = 1001
+FIRST_PARTICIPANT_ID = 2000
+
+
+@dataclass
+class Transcript:
+    lines: list[str] = field(default_factory=list)
+    watched: set[int] = field(default_factory=set)
+
+    def user(self, who: FakeUser, name: str, text: str) -> None:
+        if who.id in self.watched:
+            self.lines.append(f"  {name} → bot: {_one_line(text)}")
+
+    def bot(self, who: FakeUser, name: str, messages: list[SentMessage]) -> None:
+        if who.id in self.watched:
+            for message in messages:
+                buttons = " ".join(f"[{b[0]}]" for b in message.buttons())
+                shown = message.plain_text or ("(photo)" if message.photo else "")
+                self.lines.append(f"  bot → {name}: {_one_line(shown)}" + (f"  {buttons}" if buttons else ""))
+
+
+async def run_demo(database_url: str, *, participants: int = 20) -> int:
+    people = PEOPLE[: max(1, min(participants, len(PEOPLE)))]
+    started = time.perf_counter()
+    transcript = Transcript()
+    async with FakeBotAPI(bot_username="workshop_demo_bot") as api:
+        bot = OfflineBot(api, database_url, organiser_ids=[ORGANISER_ID])
+        await bot.start()
+        try:
+            organiser = api.user(ORGANISER_ID, "Olivia", username="olivia_org")
+            rapporteur = api.user(RAPPORTEUR_ID, "Ravi", username="ravi_rapporteur")
+            transcript.watched |= {ORGANISER_ID, FIRST_PARTICIPANT_ID}
+
+            async def say(user: FakeUser, name: str, action: Callable[[], object], label: str, count: int = 1) -> list[SentMessage]:
+                transcript.user(user, name, label)
+                replies = await user.reply_after(action, count=count, timeout=15)
+                transcript.bot(user, name, replies)
+                return replies
+
+            print("• Organiser loads the agenda, opens the session and shows the QR code")
+            created = await say(organiser, "Olivia", lambda: organiser.send_document("agenda.yaml", AGENDA.encode(), "application/x-yaml"), "(sends agenda.yaml)")
+            code = re.search(r"<code>([A-Z0-9]{6})</code>", created[0].text).group(1)  # type: ignore[union-attr]
+            await say(organiser, "Olivia", lambda: organiser.send(f"/open {code}"), f"/open {code}")
+            await say(organiser, "Olivia", lambda: organiser.send(f"/link {code}"), f"/link {code}")
+            await say(rapporteur, "Ravi", lambda: rapporteur.send("/start"), "/start")
+            await say(organiser, "Olivia", lambda: organiser.send(f"/grant {code} rapporteur @ravi_rapporteur"), "/grant … rapporteur @ravi_rapporteur")
+
+            print(f"• {len(people)} participants join by deep link and answer at the same time")
+            await asyncio.gather(
+                *[_participate(api, FIRST_PARTICIPANT_ID + i, person, code, say) for i, person in enumerate(people)]
+            )
+            await say(organiser, "Olivia", lambda: organiser.send("/manage"), "/manage", count=2)
+            errors = list(bot.errors)
+            async with bot.services.db.session() as db:
+                stored = await db.scalar(select(func.count()).select_from(Contribution))
+                joined = await db.scalar(select(func.count()).select_from(Progress))
+                people_known = await db.scalar(select(func.count()).select_from(Participant))
+        finally:
+            await bot.stop()
+        sent = len(api.sent)
+        calls = len(api.calls)
+
+    print("\nTranscript excerpt (the organiser and the first participant):")
+    print("\n".join(transcript.lines[:60]))
+    elapsed = time.perf_counter() - started
+    print(
+        f"\nDone in {elapsed:.1f} s: {joined} participants joined, {stored} contributions stored, "
+        f"{people_known} people known, {sent} bot messages over {calls} Bot API calls, {len(errors)} errors."
+    )
+    print(f"Data: {database_url} (open it with any SQLite browser; delete the file to start over).")
+    return 0 if not errors else 1
+
+
+async def _participate(api: FakeBotAPI, user_id: int, person: tuple[str, str, str, list[str], list[str]], code: str, say: Callable[..., object]) -> None:
+    name, organisation, community, challenges, recommendations = person
+    first, _, last = name.partition(" ")
+    user = api.user(user_id, first, last or None, username=f"user{user_id}")
+    replies = await say(user, name, lambda: user.send(f"/start {code}"), f"(opens t.me/…?start={code})", count=2)  # type: ignore[misc]
+    await say(user, name, lambda: user.press(replies[-1], text="✅ I agree"), "[✅ I agree]")  # type: ignore[misc]
+    await say(user, name, lambda: user.send(name), name)  # type: ignore[misc]
+    await say(user, name, lambda: user.send(organisation), organisation)  # type: ignore[misc]
+    label = {"diplomacy": "Diplomacy", "development": "Development", "security": "Security / defence", "humanitarian": "Humanitarian", "other": "Other"}[community]
+    prompt = (await say(user, name, lambda: user.press(user.last(), text=label), f"[{label}]", count=2))[-1]  # type: ignore[misc, index]
+    for challenge in challenges:
+        prompt = (await say(user, name, lambda c=challenge: user.send(c), challenge))[-1]  # type: ignore[misc, index]
+    prompt = (await say(user, name, lambda: user.press(prompt, text="Next ▶"), "[Next ▶]"))[-1]  # type: ignore[misc, index]
+    for recommendation in recommendations:
+        prompt = (await say(user, name, lambda r=recommendation: user.send(r), recommendation))[-1]  # type: ignore[misc, index]
+    await say(user, name, lambda: user.press(prompt, text="Done ✓"), "[Done ✓]")  # type: ignore[misc]
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,97 @@
+"""Renderers for session and event reports: chat messages, Markdown, HTML, DOCX, PDF, chart, CSV.
+
+``render`` is the one entry point handlers need for file exports. Format modules are imported
+lazily so that a handler sending only chat messages does not pay for importing matplotlib,
+fpdf2 and python-docx (over a second at start-up).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Literal
+
+from bot.reports.model import SessionReport
+
+if TYPE_CHECKING:
+    from bot.reports.render.event import EventReport
+
+Format = Literal["md", "html", "docx", "pdf"]
+FORMATS: tuple[str, ...] = ("md", "html", "docx", "pdf")
+MIME_TYPES = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "png": "image/png",
+}
+_UNSAFE = re.compile(r"[^\w]+", re.UNICODE)
+SLUG_MAX = 60
+
+
+def render(report: SessionReport | EventReport, fmt: Format) -> bytes:
+    """The report as a file's bytes; HTML, DOCX and PDF of a session include the chart."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r}; expected one of {FORMATS}")
+    if isinstance(report, SessionReport):
+        return _render_session(report, fmt)
+    return _render_event(report, fmt)
+
+
+def _render_session(report: SessionReport, fmt: Format) -> bytes:
+    if fmt == "md":
+        from bot.reports.render.markdown import render_markdown
+
+        return render_markdown(report).encode("utf-8")
+    from bot.reports.render.chart import render_chart
+
+    chart = render_chart(report)
+    if fmt == "html":
+        from bot.reports.render.html import render_html
+
+        return render_html(report, chart).encode("utf-8")
+    if fmt == "docx":
+        from bot.reports.render.docx import render_docx
+
+        return render_docx(report, chart)
+    from bot.reports.render.pdf import render_pdf
+
+    return render_pdf(report, chart)
+
+
+def _render_event(report: EventReport, fmt: Format) -> bytes:
+    from bot.reports.render import event
+
+    if fmt == "md":
+        return event.render_event_markdown(report).encode("utf-8")
+    if fmt == "html":
+        return event.render_event_html(report).encode("utf-8")
+    if fmt == "docx":
+        return event.render_event_docx(report)
+    return event.render_event_pdf(report)
+
+
+def slugify(text: str, fallback: str = "report") -> str:
+    """A file-name-safe slug that keeps letters of any script (Arabic titles stay readable)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    slug = _UNSAFE.sub("-", text).strip("-_")
+    return slug[:SLUG_MAX].rstrip("-_") or fallback
+
+
+def report_filename(report: SessionReport | EventReport, fmt: str) -> str:
+    """``<title>_<date>[_v3]_draft.<ext>``: sortable, says which version and whether approved."""
+    if isinstance(report, SessionReport):
+        parts = [slugify(report.session_title, "session-report"), f"{report.generated_at:%Y-%m-%d}"]
+        if report.version is not None:
+            parts.append(f"v{report.version}")
+        if not report.approved:
+            parts.append("draft")
+    else:
+        parts = [slugify(report.event_title, "event-report")]
+        if report.generated_at is not None:
+            parts.append(f"{report.generated_at:%Y-%m-%d}")
+    return "_".join(parts) + f".{fmt}"
+
+
+__all__ = ["FORMATS", "MIME_TYPES", "Format", "render", "report_filename", "slugify"]

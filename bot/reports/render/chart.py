@@ -1,0 +1,104 @@
+"""The report chart: support for recommendations and participation by policy community.
+
+Drawn with matplotlib's object API on an Agg canvas (never pyplot), so no figure is kept in
+pyplot's global registry (no leak in a long-running bot) and no global backend is switched.
+The figure size and DPI are fixed so the PNG always has the same pixel size, which keeps DOCX
+and PDF layouts stable. matplotlib >= 3.11 shapes Arabic and lays out right-to-left labels.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+import warnings
+from typing import Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bot.reports.model import SessionReport, Theme
+from bot.reports.render.layout import VOTED_SECTIONS, rank_themes
+
+WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.2, 100  # 1000 x 520 px, whatever the data
+TOP_THEMES = 10
+AGREE_COLOR, DISAGREE_COLOR, COMMUNITY_COLOR = "#2e7d32", "#c62828", "#1f4e79"
+
+
+def wrap_label(text: str, width: int = 28, lines: int = 2) -> str:
+    """Long theme labels wrapped to two short lines so bars keep most of the width."""
+    wrapped = textwrap.wrap(" ".join(text.split()), width) or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = textwrap.shorten(wrapped[-1] + " …", width, placeholder=" …")
+    return "\n".join(wrapped)
+
+
+def voted_themes(report: SessionReport, top: int = TOP_THEMES) -> list[Theme]:
+    """The best supported recommendation/takeaway themes that anyone has voted on."""
+    themes = [
+        t
+        for s in report.sections
+        if s.key in VOTED_SECTIONS and s.text_override is None
+        for t in rank_themes(s)
+        if t.support.agree or t.support.disagree
+    ]
+    themes.sort(key=lambda t: (-t.support.score, -t.count, t.label))
+    return themes[:top]
+
+
+def _plot_support(ax, themes: Sequence[Theme]) -> None:
+    """Diverging bars: agreement to the right, disagreement to the left, best on top."""
+    y = range(len(themes))
+    agree = [t.support.agree for t in themes]
+    disagree = [-t.support.disagree for t in themes]
+    ax.barh(y, agree, color=AGREE_COLOR, label="Agree")
+    ax.barh(y, disagree, color=DISAGREE_COLOR, label="Disagree")
+    ax.set_yticks(list(y), [wrap_label(t.label) for t in themes], fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_title(f"Support for recommendations (top {len(themes)})", fontsize=11, loc="left")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.xaxis.set_major_formatter(lambda value, _pos: f"{abs(int(value))}")
+    _tidy_axes(ax)
+
+
+def _plot_participation(ax, participation: dict[str, int]) -> None:
+    """Participants per policy community, largest first."""
+    ranked = sorted(participation.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_THEMES]
+    y = range(len(ranked))
+    ax.barh(y, [n for _, n in ranked], color=COMMUNITY_COLOR)
+    ax.set_yticks(list(y), [wrap_label(c, 18) for c, _ in ranked], fontsize=8)
+    ax.invert_yaxis()
+    for i, (_, n) in enumerate(ranked):
+        ax.annotate(str(n), (n, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_title("Participants by policy community", fontsize=11, loc="left")
+    _tidy_axes(ax)
+
+
+def _tidy_axes(ax) -> None:
+    """A quiet, print-friendly look: no top/right frame, light vertical grid."""
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.tick_params(axis="x", labelsize=8)
+
+
+def render_chart(report: SessionReport) -> bytes | None:
+    """The chart as PNG bytes of a fixed size, or ``None`` when there is nothing to plot."""
+    themes = voted_themes(report)
+    participation = {c: n for c, n in report.participation.items() if n > 0}
+    if not themes and not participation:
+        return None
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    panels = [p for p in ((_plot_support, themes), (_plot_participation, participation)) if p[1]]
+    ratios = [2.3, 1.0][: len(panels)] if len(panels) == 2 else [1.0]
+    axes = fig.subplots(1, len(panels), width_ratios=ratios, squeeze=False)[0]
+    for ax, (plot, data) in zip(axes, panels):
+        plot(ax, data)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Glyph missing" for emoji in labels: box drawn instead
+        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    fig.clear()
+    return buffer.getvalue()

@@ -1,0 +1,148 @@
+"""The report as a Word document, the format rapporteurs edit before publishing.
+
+Uses the built-in Title / Heading / List Bullet styles so the document reflows and gets a
+navigation pane in Word and LibreOffice. Paragraphs whose text starts right-to-left (Arabic,
+Hebrew, ...) get ``w:bidi`` and their RTL runs ``w:rtl``; without those Word lays them out left
+to right with punctuation on the wrong side.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Sequence
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Inches, Pt, RGBColor
+from docx.text.paragraph import Paragraph
+
+from bot.reports.model import SessionReport
+from bot.reports.render.layout import (
+    DOCUMENT_LIMITS,
+    Block,
+    ChartSlot,
+    Field,
+    Heading,
+    Limits,
+    Meta,
+    Para,
+    ThemeItem,
+    Title,
+    is_rtl,
+    session_blocks,
+)
+
+MUTED = RGBColor(0x5B, 0x64, 0x75)
+STANDING_COLORS = {"consensus": RGBColor(0x2E, 0x7D, 0x32), "divisive": RGBColor(0xC6, 0x28, 0x28)}
+CHART_WIDTH = Inches(6.3)
+
+
+def _mark_direction(paragraph: Paragraph, text: str) -> None:
+    """Make an RTL paragraph RTL in Word: base direction and per-run script direction."""
+    if not is_rtl(text):
+        return
+    p_pr = paragraph._p.get_or_add_pPr()
+    if p_pr.find(qn("w:bidi")) is None:
+        p_pr.append(OxmlElement("w:bidi"))
+    for run in paragraph.runs:
+        if is_rtl(run.text):
+            run.font.rtl = True
+
+
+def _add_run(paragraph: Paragraph, text: str, *, bold: bool = False, italic: bool = False,
+             color: RGBColor | None = None, size: float | None = None) -> None:
+    """A run whose line breaks become real breaks (moderator titles span two lines)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        run = paragraph.add_run(line)
+        if i < len(lines) - 1:
+            run.add_break()
+        run.bold, run.italic = bold or None, italic or None
+        if color is not None:
+            run.font.color.rgb = color
+        if size is not None:
+            run.font.size = Pt(size)
+
+
+def _paragraph(doc: DocumentObject, text: str, style: str | None = None, **run_style) -> Paragraph:
+    """A one-run paragraph with direction set from its text."""
+    paragraph = doc.add_paragraph(style=style)
+    _add_run(paragraph, text, **run_style)
+    _mark_direction(paragraph, text)
+    return paragraph
+
+
+def _theme(doc: DocumentObject, item: ThemeItem) -> None:
+    """Theme head (rank, label, counts, marker), agreement line and bulleted statements."""
+    head = doc.add_paragraph()
+    if item.section:
+        _add_run(head, f"{item.section}: ", italic=True, color=MUTED)
+    _add_run(head, f"{item.rank}. " if item.rank is not None else "", bold=True)
+    _add_run(head, item.label, bold=True)
+    _add_run(head, f" ({item.stats})", color=MUTED)
+    if item.standing_label:
+        _add_run(head, f"  {item.standing_label}", bold=True, color=STANDING_COLORS[item.standing or ""])
+    _mark_direction(head, item.label)
+    head.paragraph_format.keep_with_next = True
+    if item.agreement:
+        _paragraph(doc, item.agreement, italic=True, color=MUTED, size=9)
+    for st in item.statements:
+        bullet = doc.add_paragraph(style="List Bullet")
+        _add_run(bullet, f"“{st.text}”")
+        if st.attribution:
+            _add_run(bullet, f" — {st.attribution}", color=MUTED)
+        _add_run(bullet, f" ({st.stats})", color=MUTED, size=9)
+        _mark_direction(bullet, st.text)
+    if item.more_text:
+        _paragraph(doc, item.more_text, "List Bullet", italic=True, color=MUTED)
+
+
+def _block(doc: DocumentObject, block: Block, chart_png: bytes | None) -> None:
+    """Append one block to the document."""
+    match block:
+        case Title(text):
+            _mark_direction(doc.add_heading(text, level=0), text)
+        case Meta(text):
+            _paragraph(doc, text, italic=True, color=MUTED)
+        case Heading(text, level):
+            _mark_direction(doc.add_heading(text, level=level), text)
+        case Field(label, text):
+            paragraph = doc.add_paragraph()
+            _add_run(paragraph, f"{label}: ", bold=True)
+            _add_run(paragraph, text)
+            _mark_direction(paragraph, text)
+        case Para(text, style):
+            looks = {"note": {"italic": True, "color": MUTED}, "small": {"color": MUTED, "size": 8}}
+            _paragraph(doc, text, **looks.get(style, {}))
+        case ThemeItem():
+            _theme(doc, block)
+        case ChartSlot():
+            if chart_png:
+                doc.add_picture(io.BytesIO(chart_png), width=CHART_WIDTH)
+        case _:
+            raise TypeError(f"unknown block {block!r}")
+
+
+def blocks_docx(blocks: Sequence[Block], title: str, created: datetime | None,
+                chart_png: bytes | None = None) -> bytes:
+    """Any block sequence (session or event) as DOCX bytes."""
+    doc = Document()
+    props = doc.core_properties
+    props.title, props.author, props.last_modified_by = title, "", ""
+    props.comments = ""
+    if created is not None:
+        props.created = props.modified = created
+    for block in blocks:
+        _block(doc, block, chart_png)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def render_docx(report: SessionReport, chart_png: bytes | None = None,
+                limits: Limits = DOCUMENT_LIMITS) -> bytes:
+    """The session report as a Word document."""
+    return blocks_docx(session_blocks(report, limits), report.session_title, report.generated_at, chart_png)

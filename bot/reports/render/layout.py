@@ -1,0 +1,362 @@
+"""The report laid out once as format-neutral blocks that every renderer walks.
+
+Deciding *what* a report says (order of sections, ranking of themes, which statements are
+shown, how counts and agreement are worded, when authors are hidden) happens here, once.
+Each format module only decides *how* a block looks. That keeps the chat message, Markdown,
+HTML, DOCX and PDF saying the same thing, and lets the event-level report reuse the section
+blocks of the session report instead of copying them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from bot.reports.model import (
+    CommunitySupport,
+    Section,
+    SessionReport,
+    Standing,
+    Statement,
+    Support,
+    Theme,
+)
+
+MINUS = "\u2212"  # a real minus sign reads better than a hyphen in "+12/−3"
+NO_INPUT_NOTICE = (
+    "No input yet: participants have not sent any contributions to this session, "
+    "so there is nothing to summarise. This draft fills in as contributions arrive."
+)
+NO_THEMES_NOTE = "No contributions in this section yet."
+CSV_HINT = "the CSV export lists every contribution"
+STANDING_LABELS: dict[str, str] = {
+    "consensus": "Consensus across communities",
+    "divisive": "Divisive",
+}
+VOTED_SECTIONS = frozenset({"recommendations", "takeaways"})
+"""Sections whose themes people vote on, so agreement per community is worth showing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much of a long report a format shows; the CSV export always carries everything."""
+
+    statements_per_theme: int = 3
+    themes_per_section: int = 12
+    main_themes: int = 5
+
+
+CHAT_LIMITS = Limits(statements_per_theme=3, themes_per_section=10, main_themes=5)
+DOCUMENT_LIMITS = Limits(statements_per_theme=5, themes_per_section=25, main_themes=5)
+
+
+# --- blocks -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Title:
+    """The document title: the event's name."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """A small line under a title: dates and place, or draft status."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """Level 1: a session; level 2: a report section; level 3: a part of a section."""
+
+    text: str
+    level: int
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A labelled value such as "Moderator: ..."; the value may span several lines."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Para:
+    """One paragraph. ``style`` is "body", "note" (italic aside) or "small" (disclaimer)."""
+
+    text: str
+    style: str = "body"
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    """One shown statement with who said it (when allowed) and its reactions."""
+
+    text: str
+    attribution: str | None
+    stats: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeItem:
+    """A ranked theme with the numbers that let a reader trust it."""
+
+    rank: int | None
+    label: str
+    stats: str
+    standing: str | None  # a key of STANDING_LABELS, or None when unremarkable
+    agreement: str | None
+    statements: tuple[StatementLine, ...]
+    more: int  # statements not shown
+    section: str | None = None  # set for the summary's main themes
+
+    @property
+    def standing_label(self) -> str | None:
+        return STANDING_LABELS.get(self.standing) if self.standing else None
+
+    @property
+    def more_text(self) -> str | None:
+        return f"+{self.more} more" if self.more else None
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSlot:
+    """Where formats that can show pictures put the chart."""
+
+
+Block = Title | Meta | Heading | Field | Para | ThemeItem | ChartSlot
+
+
+# --- wording ------------------------------------------------------------------------------
+
+
+def plural(n: int, word: str) -> str:
+    """``1 contribution`` / ``2 contributions``: counts read naturally in every format."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def votes_text(support: Support) -> str:
+    """``+A/−D``: the compact reaction count shown next to every theme and statement."""
+    return f"+{support.agree:,}/{MINUS}{support.disagree:,}"
+
+
+def theme_stats(theme: Theme) -> str:
+    """``12 contributions, +30/−4`` so a reader sees how much backs a theme."""
+    return f"{plural(theme.count, 'contribution')}, {votes_text(theme.support)}"
+
+
+def statement_stats(statement: Statement) -> str:
+    """Reactions to one statement, plus how many near-duplicates were merged into it."""
+    text = votes_text(statement.support)
+    if statement.duplicates:
+        text += f", {statement.duplicates:,} similar"
+    return text
+
+
+def community_agreement(entry: CommunitySupport) -> str | None:
+    """``diplomacy 80% (8/10)``; ``None`` when the community did not vote."""
+    share = entry.agreement
+    if share is None:
+        return None
+    return f"{entry.community} {round(share * 100)}% ({entry.agree}/{entry.voted})"
+
+
+def agreement_text(support: Support) -> str | None:
+    """Agreement per policy community, the basis of the consensus/divisive marker."""
+    parts = [p for p in map(community_agreement, support.by_community) if p]
+    return "Agreement by community: " + " · ".join(parts) if parts else None
+
+
+def marked_standing(standing: Standing) -> str | None:
+    """Only consensus and division are worth a marker; "mixed" and "untested" are not."""
+    return standing if standing in STANDING_LABELS else None
+
+
+def attribution(statement: Statement, anonymous: bool) -> str | None:
+    """Who said it. Anonymous reports never name anyone, even if a builder slipped."""
+    author = None if anonymous else (statement.author or "").strip() or None
+    community = (statement.community or "").strip() or None
+    if author and community:
+        return f"{author} ({community})"
+    return author or community
+
+
+def participation_text(report: SessionReport) -> str:
+    """``20 participants made 64 contributions. By policy community: a 8 · b 7.``"""
+    text = (
+        f"{plural(report.participants, 'participant')} made "
+        f"{plural(report.contributions, 'contribution')}."
+    )
+    ranked = sorted(report.participation.items(), key=lambda kv: (-kv[1], kv[0]))
+    if ranked:
+        text += " By policy community: " + " · ".join(f"{c} {n:,}" for c, n in ranked) + "."
+    return text
+
+
+def status_text(report: SessionReport) -> str:
+    """Draft or approved, which version, and when, so nobody circulates a stale draft."""
+    state = "Approved report" if report.approved else "Draft report"
+    version = f" v{report.version}" if report.version is not None else ""
+    when = report.generated_at.strftime("%Y-%m-%d %H:%M")
+    zone = report.generated_at.strftime("%Z")
+    return f"{state}{version} · generated {when}{' ' + zone if zone else ''}"
+
+
+def paragraphs(text: str, style: str = "body") -> list[Para]:
+    """Free text (overrides, focus, summary) as paragraphs split at blank lines."""
+    chunks = [c.strip() for c in text.replace("\r\n", "\n").split("\n\n")]
+    return [Para(c, style) for c in chunks if c]
+
+
+# --- ranking and selection ----------------------------------------------------------------
+
+
+def rank_themes(section: Section) -> list[Theme]:
+    """Recommendations rank by net support (what the room backs); others by how often raised."""
+    if section.key in VOTED_SECTIONS:
+        return sorted(section.themes, key=lambda t: (-t.support.score, -t.count, t.label))
+    return sorted(section.themes, key=lambda t: (-t.count, -t.support.score, t.label))
+
+
+def pick_statements(theme: Theme, limit: int) -> list[Statement]:
+    """The representative first, then the best supported others, at most ``limit``."""
+    others = [s for s in theme.statements if s.contribution_id != theme.representative.contribution_id]
+    others.sort(key=lambda s: (-s.support.score, -s.duplicates, s.contribution_id))
+    return [theme.representative, *others][: max(limit, 1)]
+
+
+def hidden_count(theme: Theme, shown: int) -> int:
+    """Statements left out; the representative may be missing from ``statements``."""
+    ids = {s.contribution_id for s in theme.statements}
+    ids.add(theme.representative.contribution_id)
+    return max(len(ids) - shown, 0)
+
+
+def theme_item(
+    theme: Theme,
+    rank: int | None,
+    *,
+    limit: int,
+    anonymous: bool,
+    voted: bool,
+    section: str | None = None,
+) -> ThemeItem:
+    """One theme as a block: numbers, marker, agreement and the top statements."""
+    picked = pick_statements(theme, limit)
+    lines = tuple(
+        StatementLine(s.text, attribution(s, anonymous), statement_stats(s)) for s in picked
+    )
+    return ThemeItem(
+        rank=rank,
+        label=theme.label,
+        stats=theme_stats(theme),
+        standing=marked_standing(theme.support.standing) if voted else None,
+        agreement=agreement_text(theme.support) if voted else None,
+        statements=lines,
+        more=hidden_count(theme, len(picked)),
+        section=section,
+    )
+
+
+def main_themes(sections: Sequence[Section], limit: int) -> list[tuple[Section, Theme]]:
+    """The most raised themes across sections that still show generated themes."""
+    pool = [(s, t) for s in sections if s.text_override is None for t in s.themes]
+    pool.sort(key=lambda st: (-st[1].count, -st[1].support.score, st[1].label))
+    return pool[:limit]
+
+
+# --- block builders -----------------------------------------------------------------------
+
+
+def event_header(title: str, dates: str, place: str) -> list[Block]:
+    """Event title with its dates and place, as at the top of every forum report."""
+    where = " · ".join(p.strip() for p in (dates, place) if p and p.strip())
+    return [Title(title), *([Meta(where)] if where else [])]
+
+
+def fields(pairs: Iterable[tuple[str, str]]) -> list[Block]:
+    """Labelled values, skipping the ones the organisers left blank."""
+    return [Field(label, value.strip()) for label, value in pairs if value and value.strip()]
+
+
+def section_blocks(section: Section, limits: Limits, *, anonymous: bool, level: int = 2) -> list[Block]:
+    """A section: the rapporteur's text if given, else its ranked themes and "+N more"."""
+    blocks: list[Block] = [Heading(section.title, level)]
+    if section.text_override is not None:
+        return blocks + paragraphs(section.text_override)
+    if not section.themes:
+        return blocks + [Para(NO_THEMES_NOTE, "note")]
+    ranked = rank_themes(section)
+    voted = section.key in VOTED_SECTIONS
+    shown = ranked[: limits.themes_per_section]
+    blocks += [
+        theme_item(t, i, limit=limits.statements_per_theme, anonymous=anonymous, voted=voted)
+        for i, t in enumerate(shown, start=1)
+    ]
+    rest = ranked[len(shown):]
+    if rest:
+        total = sum(t.count for t in rest)
+        blocks.append(
+            Para(
+                f"+{len(rest):,} more themes ({plural(total, 'contribution')}); {CSV_HINT}.",
+                "note",
+            )
+        )
+    return blocks
+
+
+def summary_blocks(report: SessionReport, limits: Limits) -> list[Block]:
+    """Participation, then the rapporteur's summary or the generated one with main themes."""
+    blocks: list[Block] = [Heading("Summary", 2), Para(participation_text(report))]
+    if report.summary_override is not None:
+        return blocks + paragraphs(report.summary_override)
+    blocks += paragraphs(report.summary)
+    mains = main_themes(report.sections, limits.main_themes)
+    if mains:
+        blocks.append(Heading("Main themes", 3))
+        blocks += [
+            theme_item(t, None, limit=1, anonymous=report.anonymous, voted=False, section=s.title)
+            for s, t in mains
+        ]
+    return blocks
+
+
+def session_blocks(report: SessionReport, limits: Limits = DOCUMENT_LIMITS) -> list[Block]:
+    """The whole session report in reading order, mirroring the forum's printed reports."""
+    blocks = event_header(report.event_title, report.event_dates, report.event_place)
+    blocks += [Heading(report.session_title, 1), Meta(status_text(report))]
+    blocks += fields([("Institutional lead", report.institutional_lead), ("Moderator", report.moderator)])
+    if report.is_empty:
+        return blocks + [Para(NO_INPUT_NOTICE, "note")]
+    if report.thematic_focus.strip():
+        blocks += [Heading("Thematic focus", 2), *paragraphs(report.thematic_focus)]
+    blocks += summary_blocks(report, limits)
+    blocks.append(ChartSlot())
+    for section in report.sections:
+        if section.key == "questions" and not section.themes and section.text_override is None:
+            continue  # "questions if any"
+        blocks += section_blocks(section, limits, anonymous=report.anonymous)
+    return blocks + paragraphs(report.disclaimer, "small")
+
+
+# --- text direction -----------------------------------------------------------------------
+
+
+def first_strong_direction(text: str) -> str | None:
+    """``"rtl"``/``"ltr"`` from the first strong character (Unicode bidi rule P2), else None."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return None
+
+
+def is_rtl(text: str) -> bool:
+    """True for Arabic, Hebrew, Persian ... text: DOCX and PDF must set direction themselves."""
+    return first_strong_direction(text) == "rtl"

@@ -1,0 +1,92 @@
+"""Who may do what. Every privileged use case asks here, whatever button or command led to it,
+so forged or stale callback data cannot skip a check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Participant, Role, RoleName
+
+
+class NotAllowed(Exception):
+    """The user lacks the role for this action; the message says which role would allow it."""
+
+    def __init__(self, needed: str) -> None:
+        super().__init__(needed)
+        self.needed = needed
+
+
+def require(allowed: bool, needed: str) -> None:
+    """Raise NotAllowed naming the role that would have allowed the action."""
+    if not allowed:
+        raise NotAllowed(needed)
+
+
+class Access:
+    def __init__(self, organiser_ids: Iterable[int]) -> None:
+        self._configured_organisers = frozenset(organiser_ids)
+
+    def is_configured_organiser(self, telegram_id: int) -> bool:
+        return telegram_id in self._configured_organisers
+
+    async def roles_of(self, db: AsyncSession, participant: Participant) -> list[Role]:
+        return list(await db.scalars(select(Role).where(Role.participant_id == participant.id)))
+
+    async def is_organiser_anywhere(self, db: AsyncSession, participant: Participant) -> bool:
+        if self.is_configured_organiser(participant.telegram_user_id):
+            return True
+        found = await db.scalar(
+            select(Role.id).where(Role.participant_id == participant.id, Role.role == RoleName.ORGANISER).limit(1)
+        )
+        return found is not None
+
+    async def is_global_organiser(self, db: AsyncSession, participant: Participant) -> bool:
+        """Configured organisers, and those granted organiser without a scope, may create events."""
+        if self.is_configured_organiser(participant.telegram_user_id):
+            return True
+        return await self._has(db, participant, (RoleName.ORGANISER,), event_id=None, session_id=None)
+
+    async def can_manage_event(self, db: AsyncSession, participant: Participant, event_id: int) -> bool:
+        if await self.is_global_organiser(db, participant):
+            return True
+        return await self._has(db, participant, (RoleName.ORGANISER,), event_id=event_id)
+
+    async def can_run_session(self, db: AsyncSession, participant: Participant, event_id: int, session_id: int) -> bool:
+        """Organisers of the event, and the session's moderators, open and close it."""
+        if await self.can_manage_event(db, participant, event_id):
+            return True
+        return await self._has(db, participant, (RoleName.MODERATOR,), session_id=session_id)
+
+    async def can_report(self, db: AsyncSession, participant: Participant, event_id: int, session_id: int) -> bool:
+        """Rapporteurs of the session or its event, and its organisers, work on the report."""
+        if await self.can_manage_event(db, participant, event_id):
+            return True
+        found = await db.scalar(
+            select(Role.id)
+            .where(
+                Role.participant_id == participant.id,
+                Role.role == RoleName.RAPPORTEUR,
+                or_(Role.session_id == session_id, and_(Role.event_id == event_id, Role.session_id.is_(None))),
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def _has(
+        self,
+        db: AsyncSession,
+        participant: Participant,
+        roles: tuple[RoleName, ...],
+        *,
+        event_id: int | None | type[Ellipsis] = ...,
+        session_id: int | None | type[Ellipsis] = ...,
+    ) -> bool:
+        query = select(Role.id).where(Role.participant_id == participant.id, Role.role.in_(roles))
+        if event_id is not ...:
+            query = query.where(Role.event_id.is_(None) if event_id is None else Role.event_id == event_id)
+        if session_id is not ...:
+            query = query.where(Role.session_id.is_(None) if session_id is None else Role.session_id == session_id)
+        return await db.scalar(query.limit(1)) is not None

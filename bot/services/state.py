@@ -1,0 +1,54 @@
+"""Loading the sender and their conversation step in one round trip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.views import UserRef
+from storage.models import ChatState, Participant
+
+IDLE = "idle"
+
+
+async def load_actor(db: AsyncSession, user: UserRef) -> tuple[Participant, ChatState]:
+    """The participant and their chat state, created on first contact.
+
+    Telegram names change; the username is refreshed so organisers can grant roles by @name.
+    """
+    row = (
+        await db.execute(
+            select(Participant, ChatState)
+            .outerjoin(ChatState, ChatState.participant_id == Participant.id)
+            .where(Participant.telegram_user_id == user.telegram_id)
+        )
+    ).first()
+    if row is None:
+        participant = Participant(
+            telegram_user_id=user.telegram_id,
+            username=user.username,
+            display_name="",
+            language=(user.language or "en")[:12],
+        )
+        db.add(participant)
+        await db.flush()
+        state = ChatState(participant_id=participant.id, flow=IDLE, step="", data={})
+        db.add(state)
+        return participant, state
+    participant, state = row
+    if user.username is not None and participant.username != user.username:
+        participant.username = user.username
+    if state is None:
+        state = ChatState(participant_id=participant.id, flow=IDLE, step="", data={})
+        db.add(state)
+    return participant, state
+
+
+def set_flow(state: ChatState, flow: str, step: str = "", **data: Any) -> None:
+    """Move the conversation; data replaces the previous step's data as a new dict so the JSON
+    column is seen as changed."""
+    state.flow = flow
+    state.step = step
+    state.data = dict(data)

@@ -1,0 +1,213 @@
+"""Every sentence the bot says, in one place (HTML parse mode).
+
+User-supplied text always goes through `esc`, so `<`, `>` and `&` in answers can never break
+a message with "can't parse entities".
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.services.views import SessionView
+from storage.models import Community, PromptKind
+
+KIND_LABEL = {
+    PromptKind.CHALLENGE: "Challenge",
+    PromptKind.RECOMMENDATION: "Recommendation",
+    PromptKind.TAKEAWAY: "Key takeaway",
+    PromptKind.QUESTION: "Open question",
+}
+COMMUNITY_LABEL = {
+    Community.DIPLOMACY: "Diplomacy",
+    Community.DEVELOPMENT: "Development",
+    Community.SECURITY: "Security / defence",
+    Community.HUMANITARIAN: "Humanitarian",
+    Community.OTHER: "Other",
+}
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def local_time(moment: datetime | None, zone: str) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M")
+
+
+NOTICES: dict[str, str] = {
+    "welcome": "👋 Hello{name_part}! I collect ideas at workshops and forums.\n\nTo take part, open the link or scan the QR code shown in the room, or send <code>/join CODE</code> with the session code.",
+    "unknown_code": "I can't find a session with the code <code>{code}</code>. Check the code on the screen (letters and digits, e.g. <code>K7QX2M</code>) and send <code>/join CODE</code> again.",
+    "session_closed": "The session <b>{title}</b> is closed — thank you! Input can no longer be added or changed there.",
+    "need_text": "I can only take <b>text</b> here — please type your point as a message. (Photos, stickers, voice notes, locations and files are not stored.)",
+    "too_long": "That message is {length} characters long; the limit is {limit}. Please shorten it or split it into two points. Nothing was saved.",
+    "empty": "That message was empty — please type your point.",
+    "no_session": "You're not in a session right now. Join one with the link or QR code in the room, or send <code>/join CODE</code>. /sessions lists the ones you joined.",
+    "finished_hint": "You've gone through all the questions of <b>{title}</b>. Use /myinput to review or edit your answers, or /sessions to add more.",
+    "stale": "That button is out of date — nothing was changed.",
+    "declined": "No problem — nothing about you was stored beyond your Telegram id. Send <code>/join CODE</code> any time if you change your mind.",
+    "onboarded": "Thanks, your profile is set. Join a session with <code>/join CODE</code>.",
+    "deleted": "🗑 Deleted.",
+    "edited": "✏️ Updated.",
+    "cancelled": "Cancelled.",
+    "nothing_to_cancel": "There is nothing to cancel.",
+    "nothing_to_skip": "There is nothing to skip right now.",
+    "no_profile": "You don't have a profile yet: join a session first with <code>/join CODE</code>.",
+    "unknown_session": "I can't find a session <code>{ref}</code>. Use its join code (see /manage).",
+    "already_open": "<b>{title}</b> is already open.",
+    "already_closed": "<b>{title}</b> is already closed.",
+    "already_draft": "<b>{title}</b> is not open yet.",
+    "unknown_role": "I don't know the role <code>{role}</code>. Roles are: rapporteur, moderator, organiser.",
+    "unknown_person": "I don't know <code>{who}</code> yet. Ask them to send /start to me first, then grant the role by @username or Telegram id.",
+    "role_not_held": "They don't hold that role there.",
+    "no_events": "You don't organise any event yet. Create one with /newevent or send an agenda file (/agenda).",
+    "agenda_error": "⚠️ {error}\n\nNothing was created. Fix the agenda and send it again.",
+    "not_allowed": "Sorry, that's for the {needed} only.",
+    "unknown_command": "I don't know that command. /help lists what I can do.",
+    "group_only_private": "Let's talk in private: open {link} and press Start.",
+    "error": "Sorry, something went wrong on my side. Your input so far is safe — please try again.",
+}
+
+
+def notice(key: str, params: dict[str, object]) -> str:
+    values = {k: esc(str(v)) for k, v in params.items()}
+    if key == "welcome":
+        values = {"name_part": f", {values['name']}" if params.get("name") else ""}
+    return NOTICES[key].format(**values)
+
+
+def session_intro(session: SessionView) -> str:
+    lines = [f"<b>{esc(session.title)}</b>", f"<i>{esc(session.event_title)}</i>"]
+    if session.starts_at:
+        lines.append(f"🕘 {local_time(session.starts_at, session.timezone)}" + (f" · {esc(session.track)}" if session.track else ""))
+    if session.moderator:
+        lines.append(f"Moderator: {esc(session.moderator)}")
+    if session.thematic_focus:
+        focus = session.thematic_focus if len(session.thematic_focus) <= 600 else session.thematic_focus[:600].rsplit(" ", 1)[0] + " …"
+        lines.append(f"\n{esc(focus)}")
+    if session.is_anonymous:
+        lines.append("\n🔒 <b>This session is anonymous:</b> your name and organisation are never shown with your answers.")
+    else:
+        lines.append("\n👤 Answers in this session are shown with your name and organisation in the report.")
+    return "\n".join(lines)
+
+
+def prompt(session: SessionView, position: int, answered: int) -> str:
+    item = session.prompts[position]
+    head = f"<b>Question {position + 1} of {len(session.prompts)}</b> · {KIND_LABEL[item.kind]}"
+    hint = "Send one point per message — as many as you like." if answered == 0 else f"You've sent {answered} answer{'s' if answered != 1 else ''} here. Add more, or move on."
+    return f"{head}\n\n{esc(item.text)}\n\n<i>{hint}</i>"
+
+
+def answer_saved(session: SessionView, position: int, answered: int) -> str:
+    last = position + 1 >= len(session.prompts)
+    move = "tap <b>Done</b> when you have said it all" if last else "tap <b>Next</b> for the next question"
+    return f"✓ Saved ({answered} for this question). Send another point, or {move}."
+
+
+def finished(session: SessionView, answers: int) -> str:
+    return (
+        f"🙏 Thank you! You sent {answers} point{'s' if answers != 1 else ''} to <b>{esc(session.title)}</b>.\n"
+        "Review or edit them with /myinput; /sessions switches to another session."
+    )
+
+
+def waiting(session: SessionView) -> str:
+    return f"{session_intro(session)}\n\n⏳ The session hasn't opened yet. I'll send you the first question as soon as it opens."
+
+
+CONSENT = (
+    "Before we start: I store your <b>name</b>, <b>organisation</b> and <b>policy community</b> (to show how "
+    "different communities see each point) and the <b>answers</b> you send. Rapporteurs use them to write the "
+    "session report. In anonymous sessions your name is never shown with your answers. You can review, edit "
+    "or delete your answers at any time with /myinput.\n\nDo you agree?"
+)
+ONBOARDING_ASK = {
+    "name": "What name should appear with your input? Type it, or use your Telegram name.",
+    "organisation": "Which organisation are you with? (/skip to leave it empty)",
+    "community": "Which policy community do you mainly belong to?",
+}
+
+WIZARD_ASK = {
+    ("newevent", "title"): "🗓 <b>New event</b> — what is its title? (/cancel to stop)",
+    ("newevent", "dates"): "Dates? e.g. <code>2026-02-11</code> or <code>2026-02-11 to 2026-02-12</code> (/skip)",
+    ("newevent", "place"): "Where does it take place? (/skip)",
+    ("newevent", "timezone"): "Which time zone are its times in? Tap one or type a name such as <code>Europe/Oslo</code>.",
+    ("newevent", "disclaimer"): "A disclaimer for the end of its reports? (/skip for none)",
+    ("newsession", "event"): "🧩 <b>New session</b> — for which event?",
+    ("newsession", "title"): "🧩 <b>New session</b> for <i>{event_title}</i> — its title? (/cancel to stop)",
+    ("newsession", "start"): "When does it start? <code>2026-02-11 09:30</code>, or <code>09:30</code> on the event's first day (/skip)",
+    ("newsession", "end"): "When does it end? A time (<code>11:00</code>) or a duration (<code>90 min</code>) (/skip)",
+    ("newsession", "track"): "Room or track, for parallel sessions? (/skip)",
+    ("newsession", "moderator"): "Moderator (name and title)? (/skip)",
+    ("newsession", "lead"): "Institutional lead? (/skip)",
+    ("newsession", "focus"): "Thematic focus — a short paragraph participants will see? (/skip)",
+    ("newsession", "anonymity"): "Should answers be shown with names, or anonymous?",
+    ("newsession", "prompt_kind"): "Add a prompt ({count} so far): choose its kind.",
+    ("newsession", "prompt_text"): "Type the {kind} prompt participants will answer.",
+    ("agenda", "paste"): "📄 Send the agenda as a <b>.yaml</b> file or paste it as a message. /help agenda shows the format.",
+}
+
+
+def wizard(flow: str, step: str, data: dict[str, object], error: str | None) -> str:
+    template = WIZARD_ASK[(flow, step)]
+    text = template.format(
+        event_title=esc(str(data.get("event_title", ""))),
+        count=len(data.get("prompts", []) or []),  # type: ignore[arg-type]
+        kind=KIND_LABEL.get(PromptKind(data["kind"]), "") .lower() if data.get("kind") else "",
+    )
+    if error == "required":
+        return f"This one can't be skipped.\n\n{text}"
+    return f"⚠️ Hmm: {esc(error)}.\n\n{text}" if error else text
+
+
+HELP_PARTICIPANT = """<b>How this works</b>
+Join a session with the room's link or QR code, or <code>/join CODE</code>. I ask the session's questions one by one; send one point per message, then tap <b>Next</b>.
+
+/myinput — review, edit or delete your answers
+/sessions — switch between sessions you joined
+/skip — skip the current question
+/profile — change your name, organisation or community
+/cancel — stop what you are doing
+/help — this message"""
+
+HELP_ORGANISER = """
+
+<b>Organisers</b>
+/newevent — create an event step by step
+/newsession — add a session with its prompts
+/agenda — create an event and its sessions from a YAML agenda (or just send the .yaml file)
+/manage — your events and sessions, with open/close and link buttons
+/open CODE, /close CODE — open or close a session
+/link CODE — the join link and a QR code for the room's screen
+/grant CODE rapporteur|moderator|organiser @user — give someone a role (/revoke to take it back)"""
+
+HELP_AGENDA = """<b>Agenda format</b> (YAML)
+<pre>event:
+  title: Diplomacy, development and integrated planning
+  starts_on: 2026-02-11
+  ends_on: 2026-02-12
+  place: Oslo, Norway
+  timezone: Europe/Oslo
+  disclaimer: The views expressed do not necessarily…
+sessions:
+  - title: Good practice during crisis
+    date: 2026-02-11
+    start: "09:30"
+    end: "11:00"
+    track: Plenary
+    moderator: Jane Doe, MFA
+    institutional_lead: OECD DAC
+    thematic_focus: What are good-practice lessons…
+    anonymity: named        # or anonymous
+    prompts:
+      - challenge: What blocks joint analysis?
+      - recommendation: What should bilateral actors do?</pre>
+See README for every field."""
+
+
+def community_label(value: Community | None) -> str:
+    return COMMUNITY_LABEL.get(value, "—") if value else "—"

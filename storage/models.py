@@ -1,0 +1,222 @@
+"""The database schema as SQLAlchemy 2 declarative models.
+
+Enumerations are stored as short strings (not native enums) so that adding a kind of prompt
+or role is a code change, not a migration that differs between SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _str_enum(enum_cls: type[enum.Enum]) -> Enum:
+    return Enum(enum_cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class SessionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Anonymity(enum.StrEnum):
+    NAMED = "named"
+    ANONYMOUS = "anonymous"
+
+
+class PromptKind(enum.StrEnum):
+    CHALLENGE = "challenge"
+    RECOMMENDATION = "recommendation"
+    TAKEAWAY = "takeaway"
+    QUESTION = "question"
+
+
+class RoleName(enum.StrEnum):
+    ORGANISER = "organiser"
+    RAPPORTEUR = "rapporteur"
+    MODERATOR = "moderator"
+    PARTICIPANT = "participant"
+
+
+class Community(enum.StrEnum):
+    DIPLOMACY = "diplomacy"
+    DEVELOPMENT = "development"
+    SECURITY = "security"
+    HUMANITARIAN = "humanitarian"
+    OTHER = "other"
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    description: Mapped[str] = mapped_column(Text, default="")
+    disclaimer: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sessions: Mapped[list[Session]] = relationship(
+        back_populates="event", order_by="Session.position", cascade="all, delete-orphan"
+    )
+
+
+class Session(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    track: Mapped[str] = mapped_column(String(120), default="")
+    institutional_lead: Mapped[str] = mapped_column(String(300), default="")
+    moderator: Mapped[str] = mapped_column(String(300), default="")
+    thematic_focus: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[SessionStatus] = mapped_column(_str_enum(SessionStatus), default=SessionStatus.DRAFT)
+    anonymity: Mapped[Anonymity] = mapped_column(_str_enum(Anonymity), default=Anonymity.NAMED)
+    join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+    prompts: Mapped[list[Prompt]] = relationship(
+        back_populates="session", order_by="Prompt.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.anonymity is Anonymity.ANONYMOUS
+
+
+class Prompt(Base):
+    __tablename__ = "prompts"
+    __table_args__ = (UniqueConstraint("session_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[PromptKind] = mapped_column(_str_enum(PromptKind))
+    text: Mapped[str] = mapped_column(Text)
+
+    session: Mapped[Session] = relationship(back_populates="prompts")
+
+
+class Participant(Base):
+    """A Telegram user known to the bot; consent_at is set once onboarding is done."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    community: Mapped[Community | None] = mapped_column(_str_enum(Community))
+    language: Mapped[str] = mapped_column(String(12), default="en")
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Role(Base):
+    """A role held in an event (event_id set) or a session (session_id set), or everywhere (neither)."""
+
+    __tablename__ = "roles"
+    __table_args__ = (Index("ix_roles_lookup", "participant_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    role: Mapped[RoleName] = mapped_column(_str_enum(RoleName))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Progress(Base):
+    """Where a participant stands in one session's prompts; kept per session so /sessions can switch."""
+
+    __tablename__ = "progress"
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    prompt_position: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChatState(Base):
+    """The conversation step a user is in, committed with the change that moved it.
+
+    Stored in the same transaction as the answer or edit it belongs to, so a restart at any
+    moment resumes exactly where the user was: never an answer stored without its step, or the
+    reverse (PTB's persistence flushes on an interval and could not promise that).
+    """
+
+    __tablename__ = "chat_states"
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
+    active_session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
+    flow: Mapped[str] = mapped_column(String(32), default="idle")
+    step: Mapped[str] = mapped_column(String(32), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Contribution(Base):
+    __tablename__ = "contributions"
+    __table_args__ = (
+        UniqueConstraint("tg_chat_id", "tg_message_id"),
+        Index("ix_contributions_session_prompt", "session_id", "prompt_id"),
+        Index("ix_contributions_participant", "participant_id", "session_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    tg_chat_id: Mapped[int] = mapped_column(BigInteger)
+    tg_message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    prompt: Mapped[Prompt] = relationship()
+    participant: Mapped[Participant] = relationship()
