@@ -27,7 +27,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, NamedTuple
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateutil_parser
 
@@ -41,8 +41,15 @@ EXAMPLES = (
 MAX_OFFSET = timedelta(days=365)
 
 _ANCHOR_WORDS: dict[str, Anchor] = {
-    "start": "start", "beginning": "start", "begin": "start", "opening": "start", "open": "start",
-    "end": "end", "close": "end", "closing": "end", "finish": "end",
+    "start": "start",
+    "beginning": "start",
+    "begin": "start",
+    "opening": "start",
+    "open": "start",
+    "end": "end",
+    "close": "end",
+    "closing": "end",
+    "finish": "end",
 }
 _ANCHOR_FILLER = frozenset({"the", "of", "session", "event", "workshop", "meeting"})
 _UNIT_SECONDS: dict[str, int] = {
@@ -51,11 +58,15 @@ _UNIT_SECONDS: dict[str, int] = {
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600),
     **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
 }
-_DURATION_PART = re.compile(r"(?:(?P<number>\d+(?:\.\d+)?)\s*|(?P<word>an?|one)\s+)(?P<unit>[a-z]+)")
+_DURATION_PART = re.compile(
+    r"(?:(?P<number>\d+(?:\.\d+)?)\s*|(?P<word>an?|one)\s+)(?P<unit>[a-z]+)"
+)
 _RELATIVE = re.compile(r"(?P<amount>.+?) (?P<direction>before|after)(?: (?P<anchor>.+))?")
 _AT_ANCHOR = re.compile(r"at (?P<anchor>.+)")
 _RECURRING_START = re.compile(r"(?:every|each|daily)\b")
-_RECURRING = re.compile(r"(?:every ?day|each day|daily)(?: at)? (?P<time>.+?)(?: until (?P<until>.+))?")
+_RECURRING = re.compile(
+    r"(?:every ?day|each day|daily)(?: at)? (?P<time>.+?)(?: until (?P<until>.+))?"
+)
 _YEAR_FIRST = re.compile(r"\d{4}\b")
 _DAY_WORDS = {"today": 0, "tomorrow": 1}
 _DATEUTIL_INFO = dateutil_parser.parserinfo()
@@ -89,7 +100,10 @@ class When:
         if self.kind == "absolute":
             if self.local is None or self.local.tzinfo is not None or not self.tz_name:
                 raise ValueError("an absolute When needs a naive local datetime and a zone name")
-            ZoneInfo(self.tz_name)  # fail now, not when the reminder is due
+            try:
+                ZoneInfo(self.tz_name)  # fail now, not when the reminder is due
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {self.tz_name!r}") from None
         elif self.kind == "relative":
             if self.anchor not in ("start", "end"):
                 raise ValueError("a relative When needs anchor 'start' or 'end'")
@@ -121,7 +135,11 @@ class When:
             return {"kind": "absolute", "local": self.local.isoformat(), "tz": self.tz_name}
         if self.kind == "relative":
             assert self.anchor is not None
-            return {"kind": "relative", "anchor": self.anchor, "offset_seconds": self.offset.total_seconds()}
+            return {
+                "kind": "relative",
+                "anchor": self.anchor,
+                "offset_seconds": self.offset.total_seconds(),
+            }
         assert self.time_of_day is not None
         data: dict[str, str | float] = {"kind": "recurring", "time": self.time_of_day.isoformat()}
         if self.until is not None:
@@ -138,7 +156,9 @@ class When:
             anchor: Anchor = "end" if data["anchor"] == "end" else "start"
             return cls.relative_to(anchor, timedelta(seconds=float(data["offset_seconds"])))
         until = data.get("until")
-        return cls.daily_at(time.fromisoformat(str(data["time"])), date.fromisoformat(str(until)) if until else None)
+        return cls.daily_at(
+            time.fromisoformat(str(data["time"])), date.fromisoformat(str(until)) if until else None
+        )
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -233,7 +253,9 @@ def _read_duration(text: str, phrase: str) -> timedelta:
         while position < len(text) and text[position] == " ":
             position += 1
     if seconds > MAX_OFFSET.total_seconds():
-        raise WhenError(f"In '{phrase}', the offset is more than a year; please give a date instead.")
+        raise WhenError(
+            f"In '{phrase}', the offset is more than a year; please give a date instead."
+        )
     return timedelta(seconds=seconds)
 
 
@@ -250,7 +272,11 @@ def _read_absolute(phrase: str, tz: ZoneInfo, now: datetime) -> When:
         local = datetime.combine(day, fields.time_of_day())
         if _to_utc(local, tz) > now:
             return When.absolute_at(local, _zone_name(tz))
-    hint = "" if fields.year is not None or not fields.has_date else " If you mean next year, add the year."
+    hint = (
+        ""
+        if fields.year is not None or not fields.has_date
+        else " If you mean next year, add the year."
+    )
     raise WhenError(f"'{phrase}' is in the past (it is now {_format_instant(now, tz)}).{hint}")
 
 
@@ -266,22 +292,30 @@ def _split_day_word(phrase: str) -> tuple[str, int | str | None]:
         bare = word.strip(",")
         if bare in _DAY_WORDS or _DATEUTIL_INFO.weekday(bare) is not None:
             if found is not None:
-                raise WhenError(f"'{phrase}' names the day twice; give it once, e.g. 'tomorrow 8:30'.")
+                raise WhenError(
+                    f"'{phrase}' names the day twice; give it once, e.g. 'tomorrow 8:30'."
+                )
             found = _DAY_WORDS.get(bare, bare)
         else:
             kept.append(word)
     return " ".join(kept), found
 
 
-def _candidate_days(fields: _Fields, day_word: int | str | None, today: date, phrase: str) -> list[date]:
+def _candidate_days(
+    fields: _Fields, day_word: int | str | None, today: date, phrase: str
+) -> list[date]:
     """Days the organiser may mean, earliest first; the caller takes the first one still ahead."""
     if fields.has_date:
         if isinstance(day_word, int):
-            raise WhenError(f"'{phrase}' gives both a date and 'today'/'tomorrow'; give one of them.")
+            raise WhenError(
+                f"'{phrase}' gives both a date and 'today'/'tomorrow'; give one of them."
+            )
         day = fields.calendar_date(today.year, phrase)
         weekday = _DATEUTIL_INFO.weekday(day_word) if isinstance(day_word, str) else None
         if weekday is not None and weekday != day.weekday():
-            raise WhenError(f"In '{phrase}', {_format_date(day)} is a {day:%A}, not a {day_name[weekday]}.")
+            raise WhenError(
+                f"In '{phrase}', {_format_date(day)} is a {day:%A}, not a {day_name[weekday]}."
+            )
         return [day]
     if isinstance(day_word, int):
         return [today + timedelta(days=day_word)]
@@ -314,12 +348,16 @@ class _Fields(NamedTuple):
     def calendar_date(self, default_year: int, text: str) -> date:
         """The written date; a missing year means ``default_year``."""
         if self.month is None or self.day is None:
-            raise WhenError(f"In '{text}', give the day and the month, e.g. '11 Feb' or '2026-02-11'.")
+            raise WhenError(
+                f"In '{text}', give the day and the month, e.g. '11 Feb' or '2026-02-11'."
+            )
         try:
             return date(self.year or default_year, self.month, self.day)
         except ValueError:
-            raise WhenError(f"'{text}': there is no {self.day} {_month_name(self.month)} "
-                            f"in {self.year or default_year}.") from None
+            raise WhenError(
+                f"'{text}': there is no {self.day} {_month_name(self.month)} "
+                f"in {self.year or default_year}."
+            ) from None
 
 
 def _read_fields(text: str) -> _Fields:
@@ -337,14 +375,17 @@ def _read_fields(text: str) -> _Fields:
 def _dateutil_parse(text: str, default: datetime, dayfirst: bool) -> datetime:
     parsed: datetime | None = None
     with warnings.catch_warnings():
-        # dateutil only warns about a zone name it cannot use ('09:00 CET') and drops it
+        # dateutil only warns about a zone name it cannot use ('09:00 CET') and drops it; it takes
+        # only upper-case words for zone names, and reads the rest of the text in any case.
         warnings.simplefilter("error", dateutil_parser.UnknownTimezoneWarning)
         try:
-            parsed = dateutil_parser.parse(text, default=default, dayfirst=dayfirst)
+            parsed = dateutil_parser.parse(text.upper(), default=default, dayfirst=dayfirst)
         except dateutil_parser.UnknownTimezoneWarning:
             pass
         except (ValueError, OverflowError):
-            raise WhenError(f"I couldn't understand '{text}' as a date or time, {EXAMPLES}.") from None
+            raise WhenError(
+                f"I couldn't understand '{text}' as a date or time, {EXAMPLES}."
+            ) from None
     if parsed is None or parsed.tzinfo is not None:
         raise WhenError(f"'{text}': times are read in the event's time zone; leave the zone out.")
     return parsed
@@ -428,7 +469,7 @@ def _shift(instant: datetime, offset: timedelta, tz: ZoneInfo) -> datetime:
     if days:
         wall = instant.astimezone(tz).replace(tzinfo=None) + sign * days
         instant = _to_utc(wall, tz)
-    return (instant + sign * rest).astimezone(UTC)
+    return instant.astimezone(UTC) + sign * rest  # in UTC: aware arithmetic in `tz` is wall-clock
 
 
 def _next_daily(when: When, tz: ZoneInfo, after: datetime) -> datetime | None:
@@ -486,7 +527,11 @@ def _format_duration(span: timedelta) -> str:
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
-    parts += [f"{value} {unit}" for value, unit in ((hours, "h"), (minutes, "min"), (seconds, "s")) if value]
+    parts += [
+        f"{value} {unit}"
+        for value, unit in ((hours, "h"), (minutes, "min"), (seconds, "s"))
+        if value
+    ]
     return " ".join(parts)
 
 

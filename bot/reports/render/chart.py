@@ -21,10 +21,18 @@ from bot.reports.render.layout import VOTED_SECTIONS, rank_themes
 
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.2, 100  # 1000 x 520 px, whatever the data
 TOP_THEMES = 10
+MIN_ROWS = 5
 AGREE_COLOR, DISAGREE_COLOR, COMMUNITY_COLOR = "#2e7d32", "#c62828", "#1f4e79"
+# Fixed axes boxes (left, bottom, width, height as figure fractions) instead of constrained
+# layout: labels are wrapped to a bounded width, so fixed margins fit them and drawing takes
+# half the time. Keyed by the number of panels.
+PANEL_BOXES = {
+    1: [(0.22, 0.09, 0.74, 0.8)],
+    2: [(0.205, 0.09, 0.43, 0.8), (0.775, 0.09, 0.19, 0.8)],
+}
 
 
-def wrap_label(text: str, width: int = 28, lines: int = 2) -> str:
+def wrap_label(text: str, width: int = 26, lines: int = 2) -> str:
     """Long theme labels wrapped to two short lines so bars keep most of the width."""
     wrapped = textwrap.wrap(" ".join(text.split()), width) or [""]
     if len(wrapped) > lines:
@@ -54,10 +62,11 @@ def _plot_support(ax, themes: Sequence[Theme]) -> None:
     ax.barh(y, agree, color=AGREE_COLOR, label="Agree")
     ax.barh(y, disagree, color=DISAGREE_COLOR, label="Disagree")
     ax.set_yticks(list(y), [wrap_label(t.label) for t in themes], fontsize=8)
-    ax.invert_yaxis()
+    _fixed_rows(ax, len(themes))
     ax.axvline(0, color="#333333", linewidth=0.8)
-    ax.set_title(f"Support for recommendations (top {len(themes)})", fontsize=11, loc="left")
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.set_title("Top recommendations by support", fontsize=10.5, loc="left", pad=14)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=8, frameon=False,
+              borderaxespad=0.2, handlelength=1.0, columnspacing=0.8, handletextpad=0.4)
     ax.xaxis.set_major_formatter(lambda value, _pos: f"{abs(int(value))}")
     _tidy_axes(ax)
 
@@ -68,11 +77,17 @@ def _plot_participation(ax, participation: dict[str, int]) -> None:
     y = range(len(ranked))
     ax.barh(y, [n for _, n in ranked], color=COMMUNITY_COLOR)
     ax.set_yticks(list(y), [wrap_label(c, 18) for c, _ in ranked], fontsize=8)
-    ax.invert_yaxis()
+    _fixed_rows(ax, len(ranked))
     for i, (_, n) in enumerate(ranked):
         ax.annotate(str(n), (n, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
-    ax.set_title("Participants by policy community", fontsize=11, loc="left")
+    ax.set_xlim(0, max(n for _, n in ranked) * 1.18)
+    ax.set_title("Participants by community", fontsize=10.5, loc="left", pad=14)
     _tidy_axes(ax)
+
+
+def _fixed_rows(ax, rows: int) -> None:
+    """Best on top, and room for at least MIN_ROWS rows so two bars don't fill a whole panel."""
+    ax.set_ylim(max(rows, MIN_ROWS) - 0.5, -0.5)
 
 
 def _tidy_axes(ax) -> None:
@@ -89,13 +104,11 @@ def render_chart(report: SessionReport) -> bytes | None:
     participation = {c: n for c, n in report.participation.items() if n > 0}
     if not themes and not participation:
         return None
-    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     FigureCanvasAgg(fig)
     panels = [p for p in ((_plot_support, themes), (_plot_participation, participation)) if p[1]]
-    ratios = [2.3, 1.0][: len(panels)] if len(panels) == 2 else [1.0]
-    axes = fig.subplots(1, len(panels), width_ratios=ratios, squeeze=False)[0]
-    for ax, (plot, data) in zip(axes, panels):
-        plot(ax, data)
+    for (plot, data), box in zip(panels, PANEL_BOXES[len(panels)]):
+        plot(fig.add_axes(box), data)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Glyph missing" for emoji in labels: box drawn instead

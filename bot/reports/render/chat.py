@@ -262,8 +262,12 @@ def block_html(block: Block) -> str | None:
 
 
 def _tight(previous: Block | None, block: Block) -> bool:
-    """Blocks that read as one group (title + dates, heading + first line) share a paragraph."""
-    return isinstance(block, Meta) or (isinstance(previous, Field) and isinstance(block, Field))
+    """Blocks that read as one group share a paragraph, so no message ends on a lone heading."""
+    return (
+        isinstance(block, Meta)
+        or isinstance(previous, Heading)
+        or (isinstance(previous, Field) and isinstance(block, Field))
+    )
 
 
 def blocks_html(blocks: Sequence[Block]) -> str:

@@ -24,6 +24,7 @@ from bot.reports.model import (
 )
 
 MINUS = "\u2212"  # a real minus sign reads better than a hyphen in "+12/−3"
+LRM = "\u200e"  # LEFT-TO-RIGHT MARK
 NO_INPUT_NOTICE = (
     "No input yet: participants have not sent any contributions to this session, "
     "so there is nothing to summarise. This draft fills in as contributions arrive."
@@ -112,7 +113,7 @@ class ThemeItem:
     agreement: str | None
     statements: tuple[StatementLine, ...]
     more: int  # statements not shown
-    section: str | None = None  # set for the summary's main themes
+    section: str | None = None  # set for the summary's main themes (which omit "+N more")
 
     @property
     def standing_label(self) -> str | None:
@@ -150,11 +151,15 @@ def theme_stats(theme: Theme) -> str:
 
 
 def statement_stats(statement: Statement) -> str:
-    """Reactions to one statement, plus how many near-duplicates were merged into it."""
+    """Reactions to one statement, plus how many near-duplicates were merged into it.
+
+    After Arabic or Hebrew text the Unicode bidi algorithm would show "+5/−0" as "5/−0+";
+    a leading LEFT-TO-RIGHT MARK (invisible) keeps the numbers reading left to right.
+    """
     text = votes_text(statement.support)
     if statement.duplicates:
         text += f", {statement.duplicates:,} similar"
-    return text
+    return LRM + text if is_rtl(statement.text) or is_rtl(statement.author or "") else text
 
 
 def community_agreement(entry: CommunitySupport) -> str | None:
@@ -257,7 +262,7 @@ def theme_item(
         standing=marked_standing(theme.support.standing) if voted else None,
         agreement=agreement_text(theme.support) if voted else None,
         statements=lines,
-        more=hidden_count(theme, len(picked)),
+        more=hidden_count(theme, len(picked)) if section is None else 0,
         section=section,
     )
 

@@ -51,6 +51,7 @@ STANDING_RGB = {"consensus": (46, 125, 50), "divisive": (198, 40, 40)}
 LINE = 1.45  # line height as a multiple of the font size
 PT_TO_MM = 25.4 / 72
 INDENT_MM = 5.0
+BULLET_MM = 4.0
 
 
 def font_dir() -> str:
@@ -75,12 +76,15 @@ def printable(text: str, cmap: dict[int, int]) -> str:
     out: list[str] = []
     joined = False
     for ch in unicodedata.normalize("NFC", text.replace("\t", " ")):
-        if ch == "\n" or (ord(ch) in cmap and unicodedata.category(ch) != "Cc"):
+        after_placeholder = bool(out) and out[-1] == PLACEHOLDER
+        if ch in IGNORABLE and (after_placeholder or ord(ch) not in cmap):
+            joined = joined or ch == "\u200d"
+        elif ch == "\n" or (ord(ch) in cmap and unicodedata.category(ch) != "Cc"):
             out.append(ch)
             joined = False
-        elif ch in IGNORABLE or unicodedata.category(ch) == "Cc":
-            joined = joined or ch == "\u200d"
-        elif not (joined and out and out[-1] == PLACEHOLDER):
+        elif unicodedata.category(ch) == "Cc":
+            continue
+        elif not (joined and after_placeholder):
             out.append(PLACEHOLDER)
             joined = False
     return "".join(out)
@@ -97,7 +101,9 @@ class _ReportPDF(FPDF):
         self.set_font(FAMILY, "", 7.5)
         self.set_text_color(*MUTED)
         text = printable(self.footer_text, self.fonts[FAMILY.lower()].cmap)
-        self.cell(0, 5, f"{text}  ·  {self.page_no()}/{{nb}}", align="C")
+        self.cell(self.epw - 20, 5, text, align="R" if is_rtl(text) else "L")
+        self.set_text_shaping(False)  # page numbers apart: bidi would reorder "حوار · 1/2"
+        self.cell(20, 5, f"{self.page_no()}/{{nb}}", align="R")
 
 
 class _Writer:
@@ -121,20 +127,71 @@ class _Writer:
         return printable(text, self.pdf.fonts[f"{FAMILY.lower()}{style}"].cmap)
 
     def text(self, text: str, *, size: float, style: str = "", color: tuple[int, int, int] = INK,
-             indent: float = 0.0, space_after: float = 1.5, direction_of: str | None = None) -> None:
-        """A wrapped paragraph; RTL text is right-aligned and indented from the right."""
+             indent: float = 0.0, space_after: float = 1.5, direction_of: str | None = None,
+             bullet: bool = False) -> None:
+        """A wrapped paragraph; RTL text is right-aligned, indented and bulleted from the right."""
         style = self._style_for(text, style)
         rtl = is_rtl(direction_of if direction_of is not None else text)
+        shaped = needs_shaping(text)
         pdf = self.pdf
-        pdf.set_text_shaping(needs_shaping(text))
+        pdf.set_text_shaping(shaped)
         pdf.set_font(FAMILY, style, size)
         pdf.set_text_color(*color)
-        pdf.set_x(pdf.l_margin + (0 if rtl else indent))
-        pdf.multi_cell(
-            pdf.epw - indent, size * LINE * PT_TO_MM, self._printable(text, style),
-            align="R" if rtl else "L", new_x="LMARGIN", new_y="NEXT",
-        )
+        height = size * LINE * PT_TO_MM
+        x, width = pdf.l_margin + (0 if rtl else indent), pdf.epw - indent
+        if bullet:
+            x, width = self._bullet(x, width, height, rtl)
+        align = "R" if rtl else "L"
+        text = self._printable(text, style)
+        if shaped:  # fpdf2 wraps, shapes and reorders (bidi) each line itself
+            pdf.set_x(x)
+            pdf.multi_cell(width, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
+        else:  # our linear word wrap: fpdf2's multi_cell is quadratic in line length
+            for line in self.wrap(text, width):
+                pdf.set_x(x)
+                pdf.cell(width, height, line, align=align, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(space_after)
+
+    def _bullet(self, x: float, width: float, height: float, rtl: bool) -> tuple[float, float]:
+        """Draw a bullet on the reading side; return the text box beside it (hanging indent)."""
+        pdf = self.pdf
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        pdf.set_xy(x + width - BULLET_MM if rtl else x, pdf.get_y())
+        pdf.cell(BULLET_MM, height, "•", align="C")
+        return (x if rtl else x + BULLET_MM), width - BULLET_MM
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """Greedy word wrap measuring each word once (no kerning without shaping, so sums add up)."""
+        measure = self.pdf.get_string_width
+        space = measure(" ")
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            current, used = "", 0.0
+            for word in paragraph.split(" "):
+                size = measure(word)
+                if current and used + space + size <= width:
+                    current, used = f"{current} {word}", used + space + size
+                    continue
+                if current:
+                    lines.append(current)
+                while size > width and len(word) > 1:  # a word wider than the line: cut it
+                    cut = self._fit(word, width)
+                    lines.append(word[:cut])
+                    word = word[cut:]
+                    size = measure(word)
+                current, used = word, size
+            lines.append(current)
+        return lines
+
+    def _fit(self, word: str, width: float) -> int:
+        """How many leading characters of ``word`` fit in ``width`` (at least one)."""
+        used, measure = 0.0, self.pdf.get_string_width
+        for i, ch in enumerate(word):
+            used += measure(ch)
+            if used > width:
+                return max(i, 1)
+        return len(word)
 
     def keep_space(self, mm: float) -> None:
         """Start a new page if less than ``mm`` is left, so headings don't end a page."""
@@ -175,8 +232,8 @@ class _Writer:
             self.text(item.agreement, size=8.5, style="I", color=MUTED, space_after=0.5)
         for st in item.statements:
             who = f" — {st.attribution}" if st.attribution else ""
-            self.text(f"• “{st.text}”{who} ({st.stats})", size=9.5, indent=INDENT_MM,
-                      space_after=0.8, direction_of=st.text)
+            self.text(f"“{st.text}”{who} ({st.stats})", size=9.5, indent=INDENT_MM,
+                      space_after=0.8, direction_of=st.text, bullet=True)
         if item.more_text:
             self.text(item.more_text, size=8.5, style="I", color=MUTED, indent=INDENT_MM)
         self.pdf.ln(2)

@@ -1,0 +1,49 @@
+"""Shared fixtures: a database per test on SQLite always, and on PostgreSQL when
+TEST_DATABASE_URL is set (CI sets it); without it the PostgreSQL cases skip with a reason."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.config import Settings
+from bot.container import Services, build_services
+from storage.db import Database
+
+ORGANISER = 1000
+BACKENDS = ["sqlite", "postgresql"]
+
+
+async def _reset_postgres(url: str) -> None:
+    db = Database(url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each backend."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set, so the PostgreSQL variant is skipped (CI sets it)")
+    await _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+async def services(database_url: str) -> AsyncIterator[Services]:
+    """The domain services on a migrated database, with user 1000 as a configured organiser."""
+    built = build_services(Settings(database_url=database_url, organiser_ids=frozenset({ORGANISER})))
+    await built.db.upgrade()
+    yield built
+    await built.close()

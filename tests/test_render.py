@@ -1,0 +1,537 @@
+"""Renderers on hand-made reports: chat splitting, every export format, chart, CSV, event report.
+
+The reports are built by hand (no database) so each test states exactly what a reader should
+see: a realistic 20-participant forum session modelled on a published session report, an
+empty one, one full of markup/emoji/right-to-left text, and a 10,000-contribution one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import struct
+import time
+import zipfile
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+
+import pytest
+from docx import Document
+from pypdf import PdfReader
+
+from bot.reports.model import (
+    CommunitySupport,
+    Section,
+    SessionReport,
+    Statement,
+    Support,
+    Theme,
+)
+from bot.reports.render import render, report_filename, slugify
+from bot.reports.render.chart import render_chart
+from bot.reports.render.chat import render_chat_messages, split_for_telegram, utf16_len
+from bot.reports.render.csv_export import ContributionRow, render_csv
+from bot.reports.render.docx import render_docx
+from bot.reports.render.event import EventReport, SessionSections, render_event_docx, render_event_html, render_event_markdown, render_event_pdf
+from bot.reports.render.html import render_html
+from bot.reports.render.markdown import escape_md, render_markdown
+from bot.reports.render.pdf import render_pdf
+
+WHEN = datetime(2019, 5, 15, 14, 30, tzinfo=timezone.utc)
+TELEGRAM_TAGS = {"b", "i", "u", "s", "code", "pre", "blockquote", "a"}
+DISCLAIMER = (
+    "This session report was produced onsite at the forum. The report aims to reflect the "
+    "session discussion. The views expressed do not necessarily represent those of the hosts."
+)
+
+
+# --- report factories ---------------------------------------------------------------------
+
+
+def community(name: str, agree: int, disagree: int) -> CommunitySupport:
+    return CommunitySupport(name, agree=agree, disagree=disagree)
+
+
+def statement(cid: int, text: str, author: str | None, comm: str, agree: int = 0,
+              disagree: int = 0, duplicates: int = 0) -> Statement:
+    return Statement(cid, text, author, comm, Support(agree, disagree), duplicates)
+
+
+def theme(label: str, statements: list[Statement], standing: str = "untested",
+          by_community: tuple[CommunitySupport, ...] = ()) -> Theme:
+    agree = sum(s.support.agree for s in statements)
+    disagree = sum(s.support.disagree for s in statements)
+    best = max(statements, key=lambda s: s.support.score)
+    return Theme(label, best, statements, Support(agree, disagree, 0, by_community, standing))
+
+
+def forum_report(*, anonymous: bool = False) -> SessionReport:
+    """Twenty participants of a Stockholm Forum session, four policy communities."""
+    def who(name: str) -> str | None:
+        return None if anonymous else name
+
+    challenges = Section("challenges", "Challenges", [
+        theme("Donors work in silos", [
+            statement(1, "Getting donors to work collectively instead of in different silos is the big challenge.", who("Amina Yusuf"), "development", 9, 1, duplicates=2),
+            statement(2, "Each donor brings its own reporting cycle; nobody owns the whole picture.", who("Lars Berg"), "diplomacy", 6, 0),
+            statement(3, "Pooled funds exist but are too small to change incentives.", who("Carmen Ortiz"), "development", 4, 2),
+            statement(4, "Security assistance is planned separately from development budgets.", who("Tom Ellis"), "security", 3, 1),
+        ]),
+        theme("The architecture is not built for collective work", [
+            statement(5, "The architecture is not designed to support collective work within the nexus.", who("Nadia Karim"), "diplomacy", 7, 1),
+            statement(6, "Bureaucracy blocks collective action in daily work.", who("Jonas Lind"), "security", 5, 0),
+        ]),
+        theme("Reconciliation between factions (Iraq)", [
+            statement(7, "In Iraq, reconciliation between factions remains a challenge; the state must represent everyone.", who("Omar Haddad"), "civil society", 6, 2),
+        ]),
+        theme("Bridging humanitarian and development assistance", [
+            statement(8, "Humanitarian and development assistance still run on different logics and timelines.", who("Sofia Rossi"), "development", 4, 1),
+            statement(9, "Humanitarian principles make some actors wary of security partners.", who("Eva Novak"), "civil society", 2, 3),
+        ]),
+    ])
+    recommendations = Section("recommendations", "Key takeaways & recommendations", [
+        theme("Overcome bureaucracy through leadership, not only UN reform", [
+            statement(10, "Rather than UN reform, focus on leadership: good leadership can help overcome the bureaucracy.", who("Lars Berg"), "diplomacy", 14, 1),
+            statement(11, "Reform of the United Nations is one way, but it should not be limited to the UN.", who("Amina Yusuf"), "development", 8, 2),
+        ], "consensus", (community("diplomacy", 6, 0), community("development", 6, 1), community("security", 4, 1), community("civil society", 3, 0))),
+        theme("Agree a shared timeline with donor states", [
+            statement(12, "Work together on a shared timeline agreed with donor states.", who("Carmen Ortiz"), "development", 10, 3),
+            statement(13, "Continued discussions are needed to overcome differences in perspectives and timelines.", who("Nadia Karim"), "diplomacy", 6, 2),
+        ], "mixed", (community("diplomacy", 5, 1), community("development", 6, 1), community("security", 2, 2))),
+        theme("Innovate in how collective work is designed", [
+            statement(14, "Collective work needs to be present at all stages, starting from the beginning.", who("Jonas Lind"), "security", 7, 2),
+        ], "consensus", (community("diplomacy", 3, 1), community("development", 3, 0), community("security", 3, 1))),
+        theme("Put security actors in the lead on development funds", [
+            statement(15, "Security actors should coordinate development funds in fragile settings.", who("Tom Ellis"), "security", 5, 9),
+        ], "divisive", (community("diplomacy", 1, 4), community("development", 0, 5), community("security", 4, 0))),
+        theme("Honest dialogue", [
+            statement(16, "Honest dialogue and conversation are key to collective work in practice.", who("Sofia Rossi"), "development", 9, 0),
+        ], "consensus", (community("diplomacy", 3, 0), community("development", 4, 0), community("security", 2, 0))),
+    ])
+    questions = Section("questions", "Questions", [
+        theme("Who convenes the actors?", [
+            statement(17, "Who should convene security and development actors at country level?", who("Eva Novak"), "civil society", 3, 0),
+        ]),
+    ])
+    sections = [challenges, recommendations, questions]
+    return SessionReport(
+        event_title="From Crisis Response to Peacebuilding: Achieving Synergies",
+        event_dates="14–16 May 2019",
+        event_place="Stockholm, Sweden",
+        session_title="How to realize the security-development nexus?",
+        institutional_lead="The Brookings Institute",
+        moderator="Johannes Oljelund\nDirector-General, International Development Cooperation, Swedish Ministry for Foreign Affairs",
+        thematic_focus="Scholars and practitioners have acknowledged a security–development nexus for over 25 years, yet few operations navigated its challenges successfully.",
+        summary="All speakers highlighted the importance of the security–development nexus and the struggle of implementing it in practice.",
+        participation={"diplomacy": 6, "development": 7, "security": 4, "civil society": 3},
+        participants=20,
+        contributions=sum(t.count for s in sections for t in s.themes),
+        sections=sections,
+        disclaimer=DISCLAIMER,
+        anonymous=anonymous,
+        generated_at=WHEN,
+        version=2,
+    )
+
+
+def empty_report() -> SessionReport:
+    report = forum_report()
+    report.sections = [Section("challenges", "Challenges"), Section("recommendations", "Recommendations")]
+    report.contributions, report.participants, report.participation = 0, 0, {}
+    return report
+
+
+MARKUP = "<b>&*_#"
+ARABIC = "يجب تعزيز الحوار بين الجهات الأمنية والتنموية"
+HEBREW = "צריך לשתף את החברה האזרחית מההתחלה"
+
+
+def mixed_report() -> SessionReport:
+    """User text that would break naive renderers: markup, emoji, Arabic, Hebrew."""
+    report = forum_report()
+    report.session_title = f"Dialogue {MARKUP} 🤝 حوار"
+    report.sections = [
+        Section("challenges", "Challenges", [
+            theme(f"Markup {MARKUP} [link](x) `code`", [
+                statement(1, f"Text with {MARKUP} and &amp; and </i> stray 😀👨‍👩‍👧 ✅", "Zoë <O'Brien>", "civil society", 3, 1),
+            ]),
+        ]),
+        Section("recommendations", "Recommendations", [
+            theme(ARABIC, [statement(2, ARABIC + " (2024)", "ليلى", "diplomacy", 5, 0)], "consensus",
+                  (community("diplomacy", 5, 0),)),
+            theme(HEBREW, [statement(3, HEBREW + ".", "דוד", "security", 2, 2)], "divisive",
+                  (community("security", 2, 2),)),
+        ]),
+    ]
+    report.contributions = 3
+    return report
+
+
+def huge_report(total: int = 10_000) -> SessionReport:
+    """10,000 contributions over 3 sections × 50 themes, with long texts."""
+    rng = random.Random(7)
+    words = "security development donors timeline leadership dialogue reform funding local trust".split()
+    keys = [("challenges", "Challenges"), ("recommendations", "Recommendations"), ("questions", "Questions")]
+    per_theme = total // 150
+    cid = 0
+    sections = []
+    for key, title in keys:
+        themes = []
+        for t in range(50):
+            stmts = []
+            for _ in range(per_theme):
+                cid += 1
+                text = " ".join(rng.choice(words) for _ in range(rng.randint(8, 60))).capitalize() + "."
+                stmts.append(statement(cid, text, f"Person {cid}", words[cid % 4], rng.randint(0, 30), rng.randint(0, 10)))
+            themes.append(theme(f"{title} theme {t + 1}: " + " ".join(rng.choice(words) for _ in range(6)), stmts,
+                                rng.choice(["consensus", "divisive", "mixed"]),
+                                tuple(community(w, rng.randint(0, 50), rng.randint(0, 20)) for w in words[:4])))
+        sections.append(Section(key, title, themes))
+    report = forum_report()
+    report.sections = sections
+    report.contributions = cid
+    report.participants = 900
+    report.participation = {w: 225 for w in words[:4]}
+    return report
+
+
+# --- helpers: what Telegram would see -----------------------------------------------------
+
+
+class TelegramHTMLCheck(HTMLParser):
+    """Parses one message like Telegram: visible text, entity count, tag balance."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+        self.entities = 0
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in TELEGRAM_TAGS:
+            self.errors.append(f"unsupported tag {tag}")
+        self.stack.append(tag)
+        self.entities += 1
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unbalanced </{tag}> with open {self.stack}")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def check_message(message: str, limit: int = 4096) -> str:
+    """Assert a message is valid Telegram HTML within limits; return its visible text."""
+    parser = TelegramHTMLCheck()
+    parser.feed(message)
+    parser.close()
+    assert not parser.errors, parser.errors
+    assert not parser.stack, f"unclosed {parser.stack}"
+    assert parser.entities <= 100
+    text = "".join(parser.text)
+    assert 0 < utf16_len(text) <= limit
+    return text
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def docx_text(data: bytes) -> tuple[str, list[tuple[str, str]]]:
+    doc = Document(io.BytesIO(data))
+    paragraphs = [(p.style.name, p.text) for p in doc.paragraphs]
+    return "\n".join(t for _, t in paragraphs), paragraphs
+
+
+# --- split_for_telegram -------------------------------------------------------------------
+
+
+def test_split_keeps_short_text_whole():
+    assert split_for_telegram("<b>Hi</b> &amp; bye") == ["<b>Hi</b> &amp; bye"]
+
+
+def test_split_prefers_paragraphs_and_counts_parsed_utf16():
+    para = "<b>" + "&amp;" * 10 + "</b> " + "😀" * 20  # 10 + 1 + 40 = 51 units, 79 raw chars
+    messages = split_for_telegram("\n\n".join([para] * 6), limit=110)
+    assert len(messages) == 3
+    assert all(m.count("<b>") == 2 for m in messages)  # two whole paragraphs each
+    for m in messages:
+        check_message(m, 110)
+
+
+def test_split_long_paragraph_at_sentences_with_tags_reopened():
+    sentence = "This is a sentence with <a href=\"https://example.org/?a=1&amp;b=2\">a link</a> in it. "
+    text = "<blockquote><i>" + sentence * 30 + "</i></blockquote>"
+    messages = split_for_telegram(text, limit=200)
+    assert len(messages) > 5
+    for m in messages:
+        visible = check_message(m, 200)
+        assert visible.rstrip().endswith(".")  # cut after a full sentence
+        assert m.startswith("<blockquote><i>") and m.endswith("</i></blockquote>")
+
+
+def test_split_hard_cuts_an_endless_word_without_breaking_entities_or_emoji():
+    text = "<code>" + ("ab&lt;😀" * 500) + "</code>"
+    messages = split_for_telegram(text, limit=100)
+    joined = "".join(check_message(m, 100) for m in messages)
+    assert joined == "ab<😀" * 500
+
+
+def test_split_fuzz_preserves_text_and_limits():
+    rng = random.Random(3)
+    pieces = ["word", "&amp;", "&lt;", "😀", "é", " ", " ", "\n", "\n\n", ". ", "<b>x y</b>", "<i>z</i>",
+              '<a href="u">l k</a>', "مرحبا", "<pre>a\nb</pre>"]
+    for _ in range(200):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 300)))
+        limit = rng.randint(2, 60)
+        messages = split_for_telegram(text, limit=limit)
+        visible = "".join(check_message(m, limit) for m in messages)
+        original = TelegramHTMLCheck()
+        original.feed(text)
+        # only whitespace at cuts may go missing
+        assert "".join(visible.split()) == "".join("".join(original.text).split())
+
+
+def test_split_respects_entity_limit():
+    text = " ".join(f"<b>{i}</b>" for i in range(350))
+    messages = split_for_telegram(text)
+    assert len(messages) == 4
+    for m in messages:
+        check_message(m)
+
+
+# --- chat report --------------------------------------------------------------------------
+
+
+def test_chat_report_mirrors_the_example():
+    messages = render_chat_messages(forum_report())
+    text = "\n".join(check_message(m) for m in messages)
+    for expected in [
+        "From Crisis Response to Peacebuilding", "14–16 May 2019 · Stockholm, Sweden",
+        "How to realize the security-development nexus?", "Institutional lead: The Brookings Institute",
+        "Moderator: Johannes Oljelund", "THEMATIC FOCUS", "SUMMARY",
+        "20 participants made 19 contributions", "development 7 · diplomacy 6 · security 4 · civil society 3",
+        "Main themes", "CHALLENGES", "KEY TAKEAWAYS & RECOMMENDATIONS", "QUESTIONS",
+        "1. Donors work in silos (6 contributions, +22/−4)", "Consensus across communities", "Divisive",
+        "Agreement by community: diplomacy 100% (6/6)", "Amina Yusuf (development)",
+    ]:
+        assert expected in text, expected
+    assert text.rstrip().endswith("represent those of the hosts.")
+    # recommendations ranked by net support: leadership (+19) before honest dialogue (+9)
+    assert text.index("1. Overcome bureaucracy") < text.index("Honest dialogue")
+
+
+def test_chat_empty_report_is_a_short_draft():
+    messages = render_chat_messages(empty_report())
+    assert len(messages) == 1
+    text = check_message(messages[0])
+    assert "No input yet" in text and "Draft report v2" in text
+    assert len(text) < 700
+
+
+def test_chat_escapes_user_markup():
+    messages = render_chat_messages(mixed_report())
+    joined = "".join(messages)
+    assert "&lt;b&gt;&amp;*_#" in joined and "<b>&*_#" not in joined
+    text = "".join(check_message(m) for m in messages)
+    assert MARKUP in text and ARABIC in text and HEBREW in text and "😀" in text
+
+
+def test_chat_huge_report_shows_top_statements_and_more():
+    messages = render_chat_messages(huge_report())
+    text = "\n".join(check_message(m) for m in messages)
+    assert "+63 more" in text  # 66 statements per theme, 3 shown
+    assert "+40 more themes" in text and "CSV" in text
+
+
+def test_overrides_replace_generated_text():
+    report = forum_report()
+    report.summary_override = "Rapporteur's own summary."
+    report.sections[0].text_override = "Rapporteur's challenges.\n\nSecond paragraph."
+    text = "".join(check_message(m) for m in render_chat_messages(report))
+    assert "Rapporteur's own summary." in text and "Main themes" not in text
+    assert "Rapporteur's challenges." in text and "Donors work in silos" not in text
+
+
+# --- document formats ---------------------------------------------------------------------
+
+
+def test_markdown_escapes_and_contains_key_texts():
+    md = render_markdown(mixed_report())
+    assert r"\<b\>\&\*\_\#" in md and "<b>&*_#" not in md
+    assert r"\[link\]\(x\) \`code\`" in md
+    full = render_markdown(forum_report())
+    assert "# From Crisis Response to Peacebuilding: Achieving Synergies" in full
+    assert "## How to realize the security\\-development nexus?" not in full  # '-' mid-line stays
+    assert "## How to realize the security-development nexus?" in full
+    assert "**1. Donors work in silos** (6 contributions, +22/−4)" in full
+
+
+def test_markdown_line_start_markers_are_escaped():
+    assert escape_md("# not a heading\n- not a list\n1. not numbered") == (
+        "\\# not a heading  \n\\- not a list  \n1\\. not numbered"
+    )
+
+
+def test_html_is_standalone_escaped_and_rtl_aware():
+    chart = render_chart(mixed_report())
+    page = render_html(mixed_report(), chart)
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+    assert "&lt;b&gt;&amp;*_#" in page and "<b>&*_#" not in page
+    assert "&lt;O&#39;Brien&gt;" in page
+    assert 'dir="auto"' in page and ARABIC in page and HEBREW in page
+    assert "data:image/png;base64," in page
+    assert "Consensus across communities" in page and "Divisive" in page
+
+
+def test_docx_has_headings_bullets_picture_and_bidi():
+    report = mixed_report()
+    data = render_docx(report, render_chart(report))
+    text, paragraphs = docx_text(data)
+    styles = {style for style, _ in paragraphs}
+    assert {"Title", "Heading 1", "Heading 2", "List Bullet"} <= styles
+    assert ("Heading 1", report.session_title) in paragraphs
+    assert MARKUP in text and ARABIC in text and HEBREW in text
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
+    assert "<w:bidi/>" in xml and "<w:rtl/>" in xml
+    assert any(n.startswith("word/media/") for n in zipfile.ZipFile(io.BytesIO(data)).namelist())
+
+
+def test_pdf_renders_unicode_without_crashing():
+    report = mixed_report()
+    data = render_pdf(report, render_chart(report))
+    assert data.startswith(b"%PDF")
+    text = pdf_text(data)
+    assert "Dialogue <b>&*_#" in text
+    assert "Consensus across communities" in text
+
+
+def test_every_format_contains_key_texts():
+    report = forum_report()
+    for fmt in ("md", "html", "docx", "pdf"):
+        data = render(report, fmt)
+        text = {"md": data.decode, "html": data.decode}.get(fmt, lambda: "")()
+        if fmt == "docx":
+            text = docx_text(data)[0]
+        if fmt == "pdf":
+            text = pdf_text(data)
+        for expected in [report.session_title, "The Brookings Institute", "Donors work in silos",
+                         "Honest dialogue", "Consensus across communities", "Amina Yusuf"]:
+            assert expected in text, (fmt, expected)
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx", "pdf"])
+def test_anonymous_reports_name_nobody(fmt):
+    report = forum_report(anonymous=True)
+    # a builder bug that leaks a name must still not reach the page
+    leaked = report.sections[0].themes[0]
+    leaked.statements[0] = Statement(1, leaked.statements[0].text, "Amina Yusuf", "development")
+    data = render(report, fmt)
+    text = docx_text(data)[0] if fmt == "docx" else pdf_text(data) if fmt == "pdf" else data.decode()
+    for name in ("Amina Yusuf", "Lars Berg", "Carmen Ortiz", "Tom Ellis"):
+        assert name not in text
+    assert "Donors work in silos" in text
+    chat = "".join(render_chat_messages(report))
+    assert "Amina Yusuf" not in chat
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx", "pdf"])
+def test_empty_report_in_every_format(fmt):
+    data = render(empty_report(), fmt)
+    text = docx_text(data)[0] if fmt == "docx" else pdf_text(data) if fmt == "pdf" else data.decode()
+    assert "No input yet" in text
+
+
+# --- chart --------------------------------------------------------------------------------
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_chart_is_a_fixed_size_deterministic_png():
+    first = render_chart(forum_report())
+    assert png_size(first) == (1000, 520)
+    assert render_chart(forum_report()) == first
+    assert png_size(render_chart(huge_report(1_500))) == (1000, 520)
+
+
+def test_chart_is_none_without_data():
+    assert render_chart(empty_report()) is None
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+
+def test_csv_has_bom_header_and_safe_cells():
+    rows = [
+        ContributionRow(1, "Session", "challenge", "What blocks you?", "=HYPERLINK(\"x\")", None, None,
+                        "security", WHEN, None, False, 3, 1, 0),
+        ContributionRow(2, "Session", "recommendation", "What helps?", ARABIC, "Amina", "UNDP",
+                        "development", WHEN, WHEN, True, 0, 0, 2),
+    ]
+    data = render_csv(rows)
+    assert data.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert table[0][:3] == ["contribution_id", "session_title", "prompt_kind"]
+    assert table[1][4] == "'=HYPERLINK(\"x\")" and table[1][5:7] == ["", ""]
+    assert table[2][4] == ARABIC and table[2][10] == "yes" and table[2][8] == "2019-05-15T14:30:00+00:00"
+
+
+# --- event report -------------------------------------------------------------------------
+
+
+def event_report() -> EventReport:
+    first, second = forum_report(), mixed_report()
+    return EventReport(
+        event_title=first.event_title, event_dates=first.event_dates, event_place=first.event_place,
+        sessions=[SessionSections(first.session_title, [first.sections[1]]),
+                  SessionSections(second.session_title, [second.sections[1]])],
+        disclaimer=DISCLAIMER, generated_at=WHEN,
+    )
+
+
+def test_event_report_in_every_format():
+    event = event_report()
+    md = render_event_markdown(event)
+    page = render_event_html(event)
+    docx_body = docx_text(render_event_docx(event))[0]
+    pdf_body = pdf_text(render_event_pdf(event))
+    for text in (md, page, docx_body, pdf_body):
+        assert "How to realize the security" in text
+        assert "Honest dialogue" in text
+    assert "\\<b\\>" in md and "&lt;b&gt;" in page
+    assert render(event, "md") == md.encode()
+
+
+# --- entry points -------------------------------------------------------------------------
+
+
+def test_report_filename():
+    assert report_filename(forum_report(), "pdf") == "how-to-realize-the-security-development-nexus_2019-05-15_v2_draft.pdf"
+    assert report_filename(event_report(), "docx").startswith("from-crisis-response-to-peacebuilding")
+    assert slugify("حوار / <dialogue>") == "حوار-dialogue"
+    assert slugify("😀") == "report"
+
+
+def test_render_rejects_unknown_format():
+    with pytest.raises(ValueError):
+        render(forum_report(), "txt")  # type: ignore[arg-type]
+
+
+def test_huge_report_renders_every_format_fast():
+    report = huge_report()
+    started = time.perf_counter()
+    messages = render_chat_messages(report)
+    chart = render_chart(report)
+    outputs = [render_markdown(report), render_html(report, chart), render_docx(report, chart), render_pdf(report, chart)]
+    elapsed = time.perf_counter() - started
+    assert elapsed < 3.0, f"{elapsed:.2f}s"
+    assert all(outputs) and messages
+    assert "+61 more" in outputs[0]  # documents show 5 statements per theme
