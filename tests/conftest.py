@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +14,10 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.container import Services, build_services
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.fake_bot_api import FakeBotAPI
+    from bot.offline import OfflineBot
 
 ORGANISER = 1000
 BACKENDS = ["sqlite", "postgresql"]
@@ -47,3 +52,24 @@ async def services(database_url: str) -> AsyncIterator[Services]:
     await built.db.upgrade()
     yield built
     await built.close()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator["FakeBotAPI"]:
+    """The local fake Bot API on 127.0.0.1, over real HTTP."""
+    from bot.fake_bot_api import FakeBotAPI
+
+    async with FakeBotAPI(bot_username="workshop_test_bot") as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(api: "FakeBotAPI", database_url: str) -> AsyncIterator["OfflineBot"]:
+    """The real Application polling the fake API; any handler error fails the test."""
+    from bot.offline import OfflineBot
+
+    running = OfflineBot(api, database_url, organiser_ids=[ORGANISER])
+    await running.start()
+    yield running
+    await running.stop()
+    assert running.errors == [], f"handler errors: {running.errors!r}"

@@ -181,6 +181,10 @@ STOPWORDS = frozenset(
     first second third real really key important importance example instance case cases
     time times point points issue issues kind sort seem seems seen say says said think
     see sees mean means going go goes gone come comes came keep keeps kept end ends
+    actually happen happens happened work works worked working part parts able anything
+    everything something nothing nobody anybody somebody everybody anyone someone whole
+    want wants wanted try tries tried tend tends already around across back even less
+    least let's lets rarely simply instead often usually truly
     """.split()
 )
 

@@ -1,4 +1,4 @@
-"""Scheduling domain: when reminders fire, how fast broadcasts may go, and how they survive restarts.
+"""Scheduling domain: when reminders fire, how fast broadcasts go, and how they survive restarts.
 
 Nothing here knows about Telegram or the database; the application layer adapts both to the
 small protocols these modules define.

@@ -81,7 +81,7 @@ class PermanentError(SendError):
 
 
 class Sender(Protocol):
-    """Sends the item to one chat, raising a :class:`SendError` subclass when it does not go through."""
+    """Sends the item to one chat; raises a :class:`SendError` subclass if it did not go through."""
 
     async def __call__(self, chat_id: int) -> None: ...
 
@@ -122,7 +122,7 @@ class DeliveryLedger(Protocol):
 
 @dataclass
 class DeliverySummary:
-    """Counts for one run of :func:`deliver`; ``skipped_already_done`` were finished by earlier runs."""
+    """Counts for one run of :func:`deliver`; ``skipped_already_done``: finished by earlier runs."""
 
     sent: int = 0
     blocked: int = 0
@@ -138,14 +138,15 @@ class DeliverySummary:
         lines = [f"Sent to {_people(self.sent)}."]
         if self.blocked:
             lines.append(
-                f"{_people(self.blocked)} could not be reached: they blocked the bot or never started it."
+                f"{_people(self.blocked)} could not be reached: "
+                "they blocked the bot or never started it."
             )
         if self.failed:
             lines.append(f"{_people(self.failed)} failed after retries.")
         if self.unconfirmed:
             lines.append(
-                f"Sending to {_people(self.unconfirmed)} was interrupted when the bot stopped; to avoid "
-                "duplicates it was not repeated, so it may not have arrived."
+                f"Sending to {_people(self.unconfirmed)} was interrupted when the bot stopped; "
+                "to avoid duplicates it was not repeated, so it may not have arrived."
             )
         if self.skipped_already_done:
             lines.append(
@@ -257,7 +258,7 @@ class _Run:
 async def _run_concurrently(
     work: Callable[[], Coroutine[object, object, None]], count: int
 ) -> None:
-    """Run ``count`` copies of ``work``; the first failure cancels the others and is re-raised as is."""
+    """Run ``count`` copies of ``work``; the first failure cancels the others and is re-raised."""
     try:
         async with asyncio.TaskGroup() as group:
             for _ in range(count):

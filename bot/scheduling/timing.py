@@ -22,8 +22,8 @@ is ours: no library reads it.
 from __future__ import annotations
 
 import re
-from calendar import day_name
 import warnings
+from calendar import day_name
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, NamedTuple
@@ -209,7 +209,7 @@ def _read_until(text: str, tz: ZoneInfo, now: datetime) -> date:
 
 
 def _read_relative(phrase: str) -> When | None:
-    """'at start', '15 min before start', '1 day before', '10 minutes after end'; None if not relative."""
+    """'at start', '15 min before start', '1 day before', '10 min after end'; else None."""
     at = _AT_ANCHOR.fullmatch(phrase)
     if at is not None:
         anchor = _read_anchor(at["anchor"])
@@ -246,7 +246,8 @@ def _read_duration(text: str, phrase: str) -> timedelta:
         unit = _UNIT_SECONDS.get(part["unit"])
         if unit is None:
             raise WhenError(
-                f"In '{phrase}', I don't know the unit '{part['unit']}'; use minutes, hours, days or weeks."
+                f"In '{phrase}', I don't know the unit '{part['unit']}'; "
+                "use minutes, hours, days or weeks."
             )
         seconds += float(part["number"] or 1) * unit
         position = part.end()
@@ -265,7 +266,8 @@ def _read_absolute(phrase: str, tz: ZoneInfo, now: datetime) -> When:
     fields = _read_fields(rest) if rest else _Fields()
     if fields.hour is None:
         raise WhenError(
-            f"I couldn't find a time of day in '{phrase}'. Write times like 09:00 or 9am, {EXAMPLES}."
+            f"I couldn't find a time of day in '{phrase}'. "
+            f"Write times like 09:00 or 9am, {EXAMPLES}."
         )
     local_now = now.astimezone(tz)
     for day in _candidate_days(fields, day_word, local_now.date(), phrase):
@@ -494,7 +496,7 @@ def _to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
 
 
 def _gap_end(wall: datetime, tz: ZoneInfo) -> datetime:
-    """The instant the clocks jumped over the nonexistent ``wall``: the first valid instant after it.
+    """The instant the clocks jumped over the nonexistent ``wall``: the first valid one after it.
 
     zoneinfo has no public list of transitions, so bisect between the two readings PEP 495 gives a
     nonexistent time: with fold=1 (the later offset) it lands before the jump, with fold=0 after.

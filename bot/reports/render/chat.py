@@ -226,8 +226,8 @@ def esc(text: str) -> str:
 def _theme_html(item: ThemeItem) -> str:
     """A theme as one paragraph: label with counts, marker, agreement, statements, "+N more"."""
     rank = f"{item.rank}. " if item.rank is not None else ""
-    section = f"<i>{esc(item.section)}:</i> " if item.section else ""
-    head = f"{section}<b>{rank}{esc(item.label)}</b> ({esc(item.stats)})"
+    section = f"<i>{esc(item.kicker)}</i> " if item.kicker else ""
+    head = f"{section}<b>{rank}{esc(item.label)}</b> {esc(item.stats_inline)}"
     if item.standing_label:
         head += f" {STANDING_EMOJI[item.standing or '']} <i>{esc(item.standing_label)}</i>"
     lines = [head]
@@ -235,7 +235,7 @@ def _theme_html(item: ThemeItem) -> str:
         lines.append(f"<i>{esc(item.agreement)}</i>")
     for st in item.statements:
         who = f" — {esc(st.attribution)}" if st.attribution else ""
-        lines.append(f"• “{esc(' '.join(st.text.split()))}”{who} ({esc(st.stats)})")
+        lines.append(f"• “{esc(' '.join(st.text.split()))}”{who} {esc(st.stats_inline)}")
     if item.more_text:
         lines.append(f"<i>{esc(item.more_text)}</i>")
     return "\n".join(lines)

@@ -103,11 +103,11 @@ class _Writer:
     def theme(self, item: ThemeItem) -> None:
         """Theme head (rank, label, counts, marker), agreement line and bulleted statements."""
         head = self.paragraph()
-        if item.section:
-            _add_run(head, f"{item.section}: ", italic=True, color=MUTED)
+        if item.kicker:
+            _add_run(head, f"{item.kicker} ", italic=True, color=MUTED)
         _add_run(head, f"{item.rank}. " if item.rank is not None else "", bold=True)
         _add_run(head, item.label, bold=True)
-        _add_run(head, f" ({item.stats})", color=MUTED)
+        _add_run(head, f" {item.stats_inline}", color=MUTED)
         if item.standing_label:
             _add_run(head, f"  {item.standing_label}", bold=True, color=STANDING_COLORS[item.standing or ""])
         _mark_direction(head, item.label)
@@ -119,7 +119,7 @@ class _Writer:
             _add_run(bullet, f"“{st.text}”")
             if st.attribution:
                 _add_run(bullet, f" — {st.attribution}", color=MUTED)
-            _add_run(bullet, f" ({st.stats})", color=MUTED, size=9)
+            _add_run(bullet, f" {st.stats_inline}", color=MUTED, size=9)
             _mark_direction(bullet, st.text)
         if item.more_text:
             self.text(item.more_text, "List Bullet", italic=True, color=MUTED)

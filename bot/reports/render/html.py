@@ -74,15 +74,15 @@ _TEMPLATE = """<!DOCTYPE html>
 {%- elif k == "Field" %}<dl class="field"><dt>{{ b.label }}</dt><dd dir="auto">{{ b.text }}</dd></dl>
 {%- elif k == "Para" %}<p class="{{ b.style }}" dir="auto">{{ b.text }}</p>
 {%- elif k == "ThemeItem" %}<section class="theme">
-<p class="head">{% if b.section %}<span class="kicker" dir="auto">{{ b.section }}:</span> {% endif -%}
+<p class="head" dir="auto">{% if b.section %}<span class="kicker" dir="auto">{{ b.section }}:</span> {% endif -%}
 <span class="label" dir="auto">{% if b.rank %}{{ b.rank }}. {% endif %}{{ b.label }}</span>
-<span class="stats">({{ b.stats }})</span>
+<span class="stats" dir="ltr">({{ b.stats }})</span>
 {%- if b.standing_label %} <span class="badge {{ b.standing }}">{{ b.standing_label }}</span>{% endif %}</p>
 {%- if b.agreement %}
 <p class="agreement">{{ b.agreement }}</p>{% endif %}
 <ul class="statements">
 {%- for s in b.statements %}
-<li><q dir="auto">{{ s.text }}</q>{% if s.attribution %} <span class="who" dir="auto">— {{ s.attribution }}</span>{% endif %} <span class="votes">({{ s.stats }})</span></li>
+<li dir="auto"><q dir="auto">{{ s.text }}</q>{% if s.attribution %} <span class="who" dir="auto">— {{ s.attribution }}</span>{% endif %} <span class="votes" dir="ltr">({{ s.stats }})</span></li>
 {%- endfor %}
 {%- if b.more_text %}
 <li class="more">{{ b.more_text }}</li>{% endif %}

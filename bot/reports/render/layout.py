@@ -46,9 +46,10 @@ class Limits:
     statements_per_theme: int = 3
     themes_per_section: int = 12
     main_themes: int = 5
+    statement_chars: int | None = None  # clip long statements (chat); None shows them whole
 
 
-CHAT_LIMITS = Limits(statements_per_theme=3, themes_per_section=10, main_themes=5)
+CHAT_LIMITS = Limits(statements_per_theme=3, themes_per_section=8, main_themes=5, statement_chars=280)
 DOCUMENT_LIMITS = Limits(statements_per_theme=5, themes_per_section=25, main_themes=5)
 
 
@@ -93,6 +94,15 @@ class Para:
     style: str = "body"
 
 
+def ltr_island(text: str, rtl_context: bool) -> str:
+    """Keep a left-to-right snippet intact inside right-to-left text.
+
+    After Arabic or Hebrew the Unicode bidi algorithm shows "(+5/−0)" as "(5/−0+)" and moves
+    brackets; invisible LEFT-TO-RIGHT MARKs around the snippet pin it as one LTR run.
+    """
+    return f"{LRM}{text}{LRM}" if rtl_context else text
+
+
 @dataclass(frozen=True, slots=True)
 class StatementLine:
     """One shown statement with who said it (when allowed) and its reactions."""
@@ -100,6 +110,12 @@ class StatementLine:
     text: str
     attribution: str | None
     stats: str
+    rtl: bool = False
+
+    @property
+    def stats_inline(self) -> str:
+        """``(+5/−0)`` ready to follow the statement on the same line."""
+        return ltr_island(f"({self.stats})", self.rtl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +130,17 @@ class ThemeItem:
     statements: tuple[StatementLine, ...]
     more: int  # statements not shown
     section: str | None = None  # set for the summary's main themes (which omit "+N more")
+    rtl: bool = False  # the label reads right to left
+
+    @property
+    def stats_inline(self) -> str:
+        """``(12 contributions, +30/−4)`` ready to follow the label on the same line."""
+        return ltr_island(f"({self.stats})", self.rtl)
+
+    @property
+    def kicker(self) -> str | None:
+        """``Challenges:`` before a main theme, its colon kept with the word in RTL lines."""
+        return ltr_island(f"{self.section}:", self.rtl) if self.section else None
 
     @property
     def standing_label(self) -> str | None:
@@ -151,15 +178,11 @@ def theme_stats(theme: Theme) -> str:
 
 
 def statement_stats(statement: Statement) -> str:
-    """Reactions to one statement, plus how many near-duplicates were merged into it.
-
-    After Arabic or Hebrew text the Unicode bidi algorithm would show "+5/−0" as "5/−0+";
-    a leading LEFT-TO-RIGHT MARK (invisible) keeps the numbers reading left to right.
-    """
+    """Reactions to one statement, plus how many near-duplicates were merged into it."""
     text = votes_text(statement.support)
     if statement.duplicates:
         text += f", {statement.duplicates:,} similar"
-    return LRM + text if is_rtl(statement.text) or is_rtl(statement.author or "") else text
+    return text
 
 
 def community_agreement(entry: CommunitySupport) -> str | None:
@@ -241,19 +264,31 @@ def hidden_count(theme: Theme, shown: int) -> int:
     return max(len(ids) - shown, 0)
 
 
+def clip(text: str, limit: int | None) -> str:
+    """Shorten at a word boundary with an ellipsis; the full text stays in documents and CSV."""
+    text = " ".join(text.split()) if limit else text
+    if limit is None or len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    cut = head.rfind(" ")
+    return (head[:cut] if cut > limit // 2 else head).rstrip(" ,;:.") + "…"
+
+
 def theme_item(
     theme: Theme,
     rank: int | None,
     *,
-    limit: int,
+    limits: Limits,
     anonymous: bool,
     voted: bool,
     section: str | None = None,
 ) -> ThemeItem:
     """One theme as a block: numbers, marker, agreement and the top statements."""
-    picked = pick_statements(theme, limit)
+    picked = pick_statements(theme, 1 if section else limits.statements_per_theme)
     lines = tuple(
-        StatementLine(s.text, attribution(s, anonymous), statement_stats(s)) for s in picked
+        StatementLine(clip(s.text, limits.statement_chars), attribution(s, anonymous),
+                      statement_stats(s), is_rtl(s.text))
+        for s in picked
     )
     return ThemeItem(
         rank=rank,
@@ -264,6 +299,7 @@ def theme_item(
         statements=lines,
         more=hidden_count(theme, len(picked)) if section is None else 0,
         section=section,
+        rtl=is_rtl(theme.label),
     )
 
 
@@ -299,7 +335,7 @@ def section_blocks(section: Section, limits: Limits, *, anonymous: bool, level: 
     voted = section.key in VOTED_SECTIONS
     shown = ranked[: limits.themes_per_section]
     blocks += [
-        theme_item(t, i, limit=limits.statements_per_theme, anonymous=anonymous, voted=voted)
+        theme_item(t, i, limits=limits, anonymous=anonymous, voted=voted)
         for i, t in enumerate(shown, start=1)
     ]
     rest = ranked[len(shown):]
@@ -324,7 +360,7 @@ def summary_blocks(report: SessionReport, limits: Limits) -> list[Block]:
     if mains:
         blocks.append(Heading("Main themes", 3))
         blocks += [
-            theme_item(t, None, limit=1, anonymous=report.anonymous, voted=False, section=s.title)
+            theme_item(t, None, limits=limits, anonymous=report.anonymous, voted=False, section=s.title)
             for s, t in mains
         ]
     return blocks

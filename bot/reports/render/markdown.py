@@ -25,9 +25,10 @@ from bot.reports.render.layout import (
 )
 
 # Characters that are markup anywhere in a line (CommonMark lets any ASCII punctuation be
-# backslash-escaped; these are the ones that can change meaning mid-line, "&" included
-# because "&amp;" would otherwise print as "&").
-_INLINE_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#!|~&])")
+# backslash-escaped; these are the ones that can change meaning mid-line: "&" because
+# "&amp;" would print as "&", "|" and "~" for GFM tables and strikethrough, "#" to be safe).
+# Brackets are escaped, so "(" and "!" can never form a link or an image and stay readable.
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 # Characters that are markup only at the start of a line: lists, quotes, headings, rules.
 _LINE_START = re.compile(r"^(\s*)([-+=>]|\d+(?=[.)]))")
 
@@ -57,8 +58,8 @@ def _escape_line(line: str) -> str:
 def _theme_md(item: ThemeItem) -> str:
     """A theme: bold ranked label with counts and marker, agreement, bullet statements."""
     rank = f"{item.rank}. " if item.rank is not None else ""
-    section = f"_{escape_inline(item.section)}:_ " if item.section else ""
-    head = f"{section}**{rank}{escape_inline(item.label)}** ({escape_inline(item.stats)})"
+    section = f"_{escape_inline(item.kicker)}_ " if item.kicker else ""
+    head = f"{section}**{rank}{escape_inline(item.label)}** {escape_inline(item.stats_inline)}"
     if item.standing_label:
         head += f" · **{item.standing_label}**"
     if item.agreement:
@@ -66,7 +67,7 @@ def _theme_md(item: ThemeItem) -> str:
     bullets = []
     for st in item.statements:
         who = f" — {escape_inline(st.attribution)}" if st.attribution else ""
-        bullets.append(f"- “{escape_inline(st.text)}”{who} ({escape_inline(st.stats)})")
+        bullets.append(f"- “{escape_inline(st.text)}”{who} {escape_inline(st.stats_inline)}")
     if item.more_text:
         bullets.append(f"- _{item.more_text}_")
     return head + "\n\n" + "\n".join(bullets)

@@ -221,7 +221,7 @@ class _Writer:
     def theme(self, item: ThemeItem) -> None:
         self.keep_space(28)
         rank = f"{item.rank}. " if item.rank is not None else ""
-        section = f"{item.section}: " if item.section else ""
+        section = f"{item.kicker} " if item.kicker else ""
         self.text(f"{section}{rank}{item.label}", size=10.5, style="B", space_after=0.3,
                   direction_of=item.label)
         self.text(item.stats, size=8.5, color=MUTED, space_after=0.5, direction_of=item.label)
@@ -232,7 +232,7 @@ class _Writer:
             self.text(item.agreement, size=8.5, style="I", color=MUTED, space_after=0.5)
         for st in item.statements:
             who = f" — {st.attribution}" if st.attribution else ""
-            self.text(f"“{st.text}”{who} ({st.stats})", size=9.5, indent=INDENT_MM,
+            self.text(f"“{st.text}”{who} {st.stats_inline}", size=9.5, indent=INDENT_MM,
                       space_after=0.8, direction_of=st.text, bullet=True)
         if item.more_text:
             self.text(item.more_text, size=8.5, style="I", color=MUTED, indent=INDENT_MM)

@@ -1,0 +1,200 @@
+"""End to end: the real PTB Application and HTTP stack against the local fake Bot API,
+several simulated users, assertions on what the bot sent and what the database holds."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
+from bot.offline import OfflineBot
+from storage.models import ChatState, Contribution, Participant, Role, RoleName
+from tests.agenda_samples import EXPERT_MEETING
+from tests.conftest import ORGANISER
+
+TRICKY = "Use <b>not</b> bold & *stars* _under_ 🕊️ — السلام עברית"
+
+
+async def _setup_session(api: FakeBotAPI) -> tuple[FakeUser, str]:
+    """The organiser sends the agenda as a file and opens the first session."""
+    organiser = api.user(ORGANISER, "Olivia", username="olivia")
+    created = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", EXPERT_MEETING.encode(), "application/x-yaml"))
+    codes = re.findall(r"<code>([A-Z0-9]{6})</code>", created[0].text)
+    assert len(codes) == 3, created[0].text
+    opened = await organiser.reply_after(lambda: organiser.send(f"/open {codes[0]}"))
+    assert "is now <b>open</b>" in opened[0].text
+    return organiser, codes[0]
+
+
+async def _onboard(user: FakeUser, code: str, name: str, community: str, *, deep_link: bool = True) -> SentMessage:
+    replies = await user.reply_after(lambda: user.send(f"/start {code}" if deep_link else f"/join {code}"), count=2)
+    assert "Do you agree?" in replies[1].text
+    await user.reply_after(lambda: user.press(replies[1], text="✅ I agree"))
+    await user.reply_after(lambda: user.send(name))
+    await user.reply_after(lambda: user.send("Ministry of Examples"))
+    shown = await user.reply_after(lambda: user.press(user.last(), text=community), count=2)
+    assert "Question 1 of 3" in shown[1].plain_text
+    return shown[1]
+
+
+async def _count(bot: OfflineBot, model: type, *where: object) -> int:
+    async with bot.services.db.session() as db:
+        return int(await db.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def test_setup_join_answer_edit_restart_resume(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser, code = await _setup_session(api)
+    link = await organiser.reply_after(lambda: organiser.send(f"/link {code}"))
+    assert link[0].photo and link[0].photo.startswith(b"\x89PNG")
+    assert f"https://t.me/workshop_test_bot?start={code}" in link[0].text
+
+    amira, lars, nour = api.user(2001, "Amira"), api.user(2002, "Lars"), api.user(2003, "Nour")
+    prompt = await _onboard(amira, code, "Amira Haddad", "Development")
+    await _onboard(lars, code, "Lars Berg", "Diplomacy", deep_link=False)
+
+    # Markup, emoji and right-to-left text are stored and echoed exactly.
+    saved = await amira.reply_after(lambda: amira.send(TRICKY))
+    assert "Saved (1 for this question)" in saved[0].plain_text
+    await amira.reply_after(lambda: amira.send("Donors still work in silos"))
+    await lars.reply_after(lambda: lars.send("Bureaucracy slows joint programming"))
+    nexted = await amira.reply_after(lambda: amira.press(saved[0], text="Next ▶"))
+    assert "Question 2 of 3" in nexted[0].plain_text
+
+    listing = await amira.reply_after(lambda: amira.send("/myinput"))
+    assert TRICKY in listing[0].plain_text
+    ask = await amira.reply_after(lambda: amira.press(listing[0], text="✏️ Edit 2"))
+    assert "Donors still work in silos" in ask[0].plain_text
+    edited = await amira.reply_after(lambda: amira.send("Donors still work in silos, each reporting to its capital"))
+    assert "Updated" in edited[0].plain_text
+
+    # Nour stops in the middle of onboarding, Amira in the middle of a prompt: restart the bot.
+    replies = await nour.reply_after(lambda: nour.send(f"/start {code}"), count=2)
+    await nour.reply_after(lambda: nour.press(replies[1], text="✅ I agree"))
+    await bot.restart()
+
+    organisation = await nour.reply_after(lambda: nour.send("Nour El-Sayed"))
+    assert "organisation" in organisation[0].plain_text
+    await nour.reply_after(lambda: nour.send("/skip"))
+    first = await nour.reply_after(lambda: nour.press(nour.last(), text="Humanitarian"), count=2)
+    assert "Question 1 of 3" in first[1].plain_text
+    resumed = await amira.reply_after(lambda: amira.send("Share one timeline with donor states"))
+    assert "Saved (1 for this question)" in resumed[0].plain_text  # filed under question 2
+    await amira.reply_after(lambda: amira.press(resumed[0], text="Next ▶"))
+    done = await amira.reply_after(lambda: amira.press(amira.last(), text="Done ✓"))
+    assert "You sent 3 points" in done[0].plain_text
+
+    async with bot.services.db.session() as db:
+        rows = (await db.execute(select(Participant.display_name, Contribution.text).join(Participant).order_by(Contribution.id))).all()
+        nour_row = await db.scalar(select(Participant).where(Participant.telegram_user_id == 2003))
+    assert [tuple(r) for r in rows] == [
+        ("Amira Haddad", TRICKY),
+        ("Amira Haddad", "Donors still work in silos, each reporting to its capital"),
+        ("Lars Berg", "Bureaucracy slows joint programming"),
+        ("Amira Haddad", "Share one timeline with donor states"),
+    ]
+    assert nour_row is not None and nour_row.organisation == "" and nour_row.consent_at is not None
+    assert prompt.buttons()[0][0] == "Next ▶"
+
+
+async def test_bad_input_is_answered_and_nothing_is_stored(api: FakeBotAPI, bot: OfflineBot) -> None:
+    _organiser, code = await _setup_session(api)
+    user = api.user(2100, "Pat")
+    prompt = await _onboard(user, code, "Pat", "Security / defence")
+    for send in (user.send_photo, user.send_sticker, user.send_voice, user.send_location):
+        reply = await user.reply_after(send)
+        assert "I can only take <b>text</b>" in reply[0].text
+    reply = await user.reply_after(lambda: user.send_document("notes.pdf", b"%PDF-1.4", "application/pdf"))
+    assert "I can only take <b>text</b>" in reply[0].text
+    too_long = await user.reply_after(lambda: user.send("x" * 2500))
+    assert "2500 characters long; the limit is 2000" in too_long[0].plain_text
+    unknown = await user.reply_after(lambda: user.send("/frobnicate"))
+    assert "/help" in unknown[0].text
+
+    # Someone else's buttons, forged data and stale presses change nothing and say so briefly.
+    answered = len(user.callback_answers)
+    user.press_data(prompt.message_id, "dy:999999")
+    user.press_data(prompt.message_id, "zz:<script>")
+    user.press_data(prompt.message_id, f"nx:{999}:0")
+    await api.wait_for(lambda: len(user.callback_answers) >= answered + 3)
+    assert all("out of date" in answer for answer in user.callback_answers[answered:])
+
+    # Organiser commands are refused for participants.
+    for command in (f"/open {code}", f"/close {code}", f"/grant {code} rapporteur @pat", "/newevent", f"/link {code}"):
+        refused = await user.reply_after(lambda c=command: user.send(c))
+        assert "Sorry, that's for the" in refused[0].text, command
+    refused = await user.reply_after(lambda: user.send_document("agenda.yaml", EXPERT_MEETING.encode()))
+    assert "Sorry, that's for the organiser only" in refused[0].text
+
+    assert await _count(bot, Contribution) == 0
+    assert await _count(bot, Role, Role.role == RoleName.RAPPORTEUR) == 0
+
+
+async def test_redelivered_update_is_stored_once(api: FakeBotAPI, bot: OfflineBot) -> None:
+    _organiser, code = await _setup_session(api)
+    user = api.user(2200, "Dee")
+    await _onboard(user, code, "Dee", "Other")
+    person = {"id": 2200, "is_bot": False, "first_name": "Dee"}
+    message = {"message_id": 9001, "date": 1_700_000_000, "chat": {"id": 2200, "type": "private", "first_name": "Dee"}, "from": person, "text": "One point, once"}
+    update_ids: list[int] = []
+    first = await user.reply_after(lambda: update_ids.append(api.inject_update({"message": message})))
+    assert "Saved (1 for this question)" in first[0].plain_text
+    # After a crash Telegram delivers the same update (same update_id) again: stored once.
+    again = await user.reply_after(lambda: api.redeliver(update_ids[0]))
+    assert "Saved (1 for this question)" in again[0].plain_text
+    assert await _count(bot, Contribution) == 1
+
+
+async def test_bad_agenda_names_the_line_and_creates_nothing(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser = api.user(ORGANISER, "Olivia")
+    broken = EXPERT_MEETING.replace("- recommendation: What should", "- recomendation: What should", 1)
+    reply = await organiser.reply_after(lambda: organiser.send("/agenda\n" + broken))
+    assert "sessions[0].prompts[1].kind" in reply[0].plain_text and "line" in reply[0].plain_text
+    assert "Nothing was created" in reply[0].plain_text
+    from storage.models import Event
+
+    assert await _count(bot, Event) == 0
+
+
+async def test_wizards_create_event_and_session(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser = api.user(ORGANISER, "Olivia")
+    steps = [
+        ("/newevent", "title?"),
+        ("Forum on Peace & Development", "Dates?"),
+        ("2026-05-14 to 2026-05-16", "Where"),
+        ("Stockholm", "time zone"),
+    ]
+    for text, expected in steps:
+        reply = await organiser.reply_after(lambda t=text: organiser.send(t))
+        assert expected in reply[0].plain_text, reply[0].plain_text
+    await organiser.reply_after(lambda: organiser.press(organiser.last(), text="Europe/Stockholm"))
+    created = await organiser.reply_after(lambda: organiser.send("/skip"))
+    assert "Event <b>Forum on Peace &amp; Development</b> created" in created[0].text
+
+    for text in ("/newsession", "How to realize the security–development nexus?", "2026-05-15 09:00", "90 min", "/skip", "Jane Doe", "/skip", "/skip"):
+        await organiser.reply_after(lambda t=text: organiser.send(t))
+    await organiser.reply_after(lambda: organiser.press(organiser.last(), text="Anonymous"))
+    await organiser.reply_after(lambda: organiser.press(organiser.last(), text="Challenge"))
+    await organiser.reply_after(lambda: organiser.send("What blocks the nexus in practice?"))
+    await organiser.reply_after(lambda: organiser.press(organiser.last(), text="Recommendation"))
+    await organiser.reply_after(lambda: organiser.send("What should change?"))
+    done = await organiser.reply_after(lambda: organiser.press(organiser.last(), text="✓ Finish"))
+    assert "created with 2 prompt(s)" in done[0].plain_text
+    code = re.search(r"Join code: ([A-Z0-9]{6})", done[0].plain_text).group(1)  # type: ignore[union-attr]
+
+    # The anonymous session says so up front to the participant.
+    await organiser.reply_after(lambda: organiser.send(f"/open {code}"))
+    user = api.user(2300, "Ana")
+    intro = await user.reply_after(lambda: user.send(f"/start {code}"), count=2)
+    assert "This session is anonymous" in intro[0].plain_text
+    assert "15 May 09:00" in intro[0].plain_text  # shown in the event's local time
+    async with bot.services.db.session() as db:
+        state = await db.scalar(select(ChatState).join(Participant).where(Participant.telegram_user_id == ORGANISER))
+    assert state is not None and state.flow == "idle"
+
+
+async def test_group_chat_points_to_private_chat(api: FakeBotAPI, bot: OfflineBot) -> None:
+    group = api.group(-100123, "Forum room")
+    member = api.user(2400, "Gus")
+    reply = await group.reply_after(lambda: group.send(member, "/start"))
+    assert "https://t.me/workshop_test_bot" in reply[0].text
