@@ -255,9 +255,9 @@ def _trim(text: str, entities: list[JsonDict]) -> tuple[str, list[JsonDict]]:
     return body, kept
 
 
-def _byte_offset(source: str, index: int) -> int:
-    """Telegram reports parse errors at UTF-8 byte offsets."""
-    return len(source[:index].encode())
+def _at(source: str, index: int) -> str:
+    """Where a parse error is, as Telegram says it (UTF-8 bytes); only computed on errors."""
+    return f"at byte offset {len(source[:index].encode())}"
 
 
 def _find(pattern: re.Pattern[str], source: str, index: int) -> int:
@@ -330,78 +330,73 @@ def _html_char_ref(source: str, index: int, out: _TextBuilder) -> int:
     match = _HTML_CHAR_REF.match(source, index)
     char = _char_ref(match) if match else None
     if match is None or char is None:
-        offset = _byte_offset(source, index)
-        raise _EntityError(f'Unescaped "&" at byte offset {offset}, write it as "&amp;"')
+        raise _EntityError(f'Unescaped "&" {_at(source, index)}, write it as "&amp;"')
     out.add(char)
     return match.end()
 
 
 def _html_start_tag(source: str, index: int, stack: list[_OpenTag], position: int) -> int:
-    offset = _byte_offset(source, index)
     name_end = _find(_TAG_NAME_END, source, index + 1)
     name = source[index + 1 : name_end].lower()
     if name not in _HTML_TAGS:
-        raise _EntityError(f'Unsupported start tag "{name}" at byte offset {offset}')
-    attributes, end = _html_attributes(source, name_end, name, offset)
+        raise _EntityError(f'Unsupported start tag "{name}" {_at(source, index)}')
+    attributes, end = _html_attributes(source, name_end, name, index)
     if name == "span" and attributes.get("class") != "tg-spoiler":
-        raise _EntityError(f'Tag "span" must have class "tg-spoiler" at byte offset {offset}')
+        raise _EntityError(f'Tag "span" must have class "tg-spoiler" {_at(source, index)}')
     stack.append(_OpenTag(name, position, attributes))
     return end
 
 
-def _html_attributes(source: str, index: int, tag: str, offset: int) -> tuple[dict[str, str], int]:
-    """Attributes up to the closing ``>``; returns them and the index after it."""
+def _html_attributes(source: str, index: int, tag: str, begin: int) -> tuple[dict[str, str], int]:
+    """Attributes up to the closing ``>`` of the tag opened at ``begin``; returns them and the
+    index after the ``>``."""
     attributes: dict[str, str] = {}
     while True:
         index = _find(_NOT_SPACE, source, index)
         if index >= len(source):
-            raise _EntityError(f"Unclosed start tag at byte offset {offset}")
+            raise _EntityError(f"Unclosed start tag {_at(source, begin)}")
         if source[index] == ">":
             return attributes, index + 1
         name_end = _find(_ATTRIBUTE_NAME_END, source, index)
         name = source[index:name_end].lower()
         if not name:
-            raise _EntityError(f'Empty attribute name in the tag "{tag}" at byte offset {offset}')
+            raise _EntityError(f'Empty attribute name in the tag "{tag}" {_at(source, begin)}')
         index = _find(_NOT_SPACE, source, name_end)
         if source.startswith("=", index):
-            attributes[name], index = _html_attribute_value(source, index + 1, offset)
+            attributes[name], index = _html_attribute_value(source, index + 1, begin)
         elif tag == "blockquote" and name == "expandable":
             attributes[name] = ""
         else:
             raise _EntityError(
                 f'Expected equal sign in declaration of an attribute of the tag "{tag}" '
-                f"at byte offset {offset}"
+                f"{_at(source, begin)}"
             )
 
 
-def _html_attribute_value(source: str, index: int, offset: int) -> tuple[str, int]:
+def _html_attribute_value(source: str, index: int, begin: int) -> tuple[str, int]:
     index = _find(_NOT_SPACE, source, index)
     quote = source[index : index + 1]
     if quote in ("'", '"'):
         end = source.find(quote, index + 1)
         if end < 0:
-            raise _EntityError(f"Unclosed start tag at byte offset {offset}")
+            raise _EntityError(f"Unclosed start tag {_at(source, begin)}")
         return _unescape(source[index + 1 : end]), end + 1
     end = _find(_NAME_TOKEN_END, source, index)
     if end < len(source) and not (source[end].isspace() or source[end] == ">"):
-        raise _EntityError(
-            f"Unexpected end of name token at byte offset {_byte_offset(source, end)}"
-        )
+        raise _EntityError(f"Unexpected end of name token {_at(source, end)}")
     return source[index:end].lower(), end
 
 
 def _html_end_tag(source: str, index: int, out: _TextBuilder, stack: list[_OpenTag]) -> int:
-    offset = _byte_offset(source, index)
     match = _END_TAG.match(source, index)
     if match is None:
-        raise _EntityError(f"Unclosed end tag at byte offset {offset}")
+        raise _EntityError(f"Unclosed end tag {_at(source, index)}")
     if not stack:
-        raise _EntityError(f"Unexpected end tag at byte offset {offset}")
+        raise _EntityError(f"Unexpected end tag {_at(source, index)}")
     name, tag = match.group(1).lower(), stack.pop()
     if name != tag.name:
         raise _EntityError(
-            f"Unmatched end tag at byte offset {offset}, "
-            f'expected "</{tag.name}>", found "</{name}>"'
+            f'Unmatched end tag {_at(source, index)}, expected "</{tag.name}>", found "</{name}>"'
         )
     _close_html_tag(tag, stack[-1] if stack else None, out)
     return match.end()
@@ -442,7 +437,7 @@ def _pre_language(source: str, index: int) -> tuple[str | None, int]:
 class _OpenMarkup:
     kind: str
     start: int
-    byte_offset: int
+    begin: int  # index in the source, for error messages
     language: str | None = None
 
 
@@ -483,8 +478,8 @@ def _parse_markdown_v2(source: str) -> tuple[str, list[JsonDict]]:
             index = _mdv2_markup(source, index, out, stack)
     out.add(source[index:])
     if stack:
-        name, offset = _MDV2_NAMES[stack[-1].kind], stack[-1].byte_offset
-        raise _EntityError(f"Can't find end of {name} entity at byte offset {offset}")
+        name, begin = _MDV2_NAMES[stack[-1].kind], stack[-1].begin
+        raise _EntityError(f"Can't find end of {name} entity {_at(source, begin)}")
     return out.result()
 
 
@@ -518,7 +513,7 @@ def _mdv2_markup(source: str, index: int, out: _TextBuilder, stack: list[_OpenMa
 def _mdv2_open(
     source: str, index: int, marker: str, kind: str, position: int, stack: list[_OpenMarkup]
 ) -> int:
-    opened = _OpenMarkup(kind, position, _byte_offset(source, index))
+    opened = _OpenMarkup(kind, position, index)
     index += len(marker)
     if kind == "pre":
         opened.language, index = _pre_language(source, index)
@@ -547,7 +542,7 @@ def _mdv2_link_target(source: str, index: int, out: _TextBuilder, start: int) ->
         url.append(source[position : position + 1])
         position += 1
     if position >= len(source):
-        raise _EntityError(f"Can't find end of a URL at byte offset {_byte_offset(source, index)}")
+        raise _EntityError(f"Can't find end of a URL {_at(source, index)}")
     if url:
         out.entity("text_link", start, url="".join(url))
     return position + 1
@@ -579,8 +574,7 @@ def _markdown_entity(source: str, index: int, out: _TextBuilder) -> int:
     body = index + len(marker)
     end = source.find(closer, body)
     if end < 0:
-        offset = _byte_offset(source, index)
-        raise _EntityError(f"Can't find end of the entity starting at byte offset {offset}")
+        raise _EntityError(f"Can't find end of the entity starting {_at(source, index)}")
     language, body = _pre_language(source, body) if marker == "```" else (None, body)
     start = out.length
     out.add(source[body:end])

@@ -61,7 +61,9 @@ def _bot_for(api: FakeBotAPI, token: str | None = None) -> Bot:
 
 
 def _keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data)] for text, data in buttons])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data)] for text, data in buttons]
+    )
 
 
 # PTB 22 deprecates reading RetryAfter.retry_after as an int (and warns while building it).
@@ -103,7 +105,9 @@ async def test_raw_requests_in_every_encoding(api: FakeBotAPI, ada: FakeUser) ->
     url = f"{api.base_url}{api.token}"
     markup = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{url}/SENDMESSAGE", data={"chat_id": "1001", "text": "form"}) as form:
+        async with session.post(
+            f"{url}/SENDMESSAGE", data={"chat_id": "1001", "text": "form"}
+        ) as form:
             assert (await form.json())["result"]["text"] == "form"
         payload = {"chat_id": USER_ID, "text": "json", "reply_markup": markup}
         async with session.post(f"{url}/sendMessage", json=payload) as as_json:
@@ -111,7 +115,9 @@ async def test_raw_requests_in_every_encoding(api: FakeBotAPI, ada: FakeUser) ->
         async with session.get(f"{url}/getMe") as query:
             assert (await query.json())["result"]["username"] == "workshop_test_bot"
         api.flood_once(USER_ID, retry_after=2)
-        async with session.post(f"{url}/sendMessage", data={"chat_id": "1001", "text": "x"}) as flood:
+        async with session.post(
+            f"{url}/sendMessage", data={"chat_id": "1001", "text": "x"}
+        ) as flood:
             assert flood.status == 429
             assert await flood.json() == {
                 "ok": False,
@@ -120,7 +126,12 @@ async def test_raw_requests_in_every_encoding(api: FakeBotAPI, ada: FakeUser) ->
                 "parameters": {"retry_after": 2},
             }
 
-    assert [call.method for call in api.calls] == ["sendMessage", "sendMessage", "getMe", "sendMessage"]
+    assert [call.method for call in api.calls] == [
+        "sendMessage",
+        "sendMessage",
+        "getMe",
+        "sendMessage",
+    ]
     assert api.calls[0].params == {"chat_id": USER_ID, "text": "form"}
     assert [sent.text for sent in api.sent] == ["form", "json"]
 
@@ -130,7 +141,10 @@ async def test_raw_requests_in_every_encoding(api: FakeBotAPI, ada: FakeUser) ->
 
 async def test_send_edit_delete(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
     message = await bot.send_message(
-        USER_ID, "<b>Hi</b> &amp; welcome", parse_mode=ParseMode.HTML, reply_markup=_keyboard(("Go", "go"))
+        USER_ID,
+        "<b>Hi</b> &amp; welcome",
+        parse_mode=ParseMode.HTML,
+        reply_markup=_keyboard(("Go", "go")),
     )
     assert message.text == "Hi & welcome"
     assert message.entities == (MessageEntity(MessageEntity.BOLD, 0, 2),)
@@ -140,7 +154,10 @@ async def test_send_edit_delete(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> Non
 
     edited = await bot.edit_message_text("Bye", chat_id=USER_ID, message_id=message.message_id)
     assert not isinstance(edited, bool) and edited.text == "Bye"
-    assert [(sent.text, sent.edited) for sent in api.sent] == [("<b>Hi</b> &amp; welcome", False), ("Bye", True)]
+    assert [(sent.text, sent.edited) for sent in api.sent] == [
+        ("<b>Hi</b> &amp; welcome", False),
+        ("Bye", True),
+    ]
     assert ada.inbox[0].text == "Bye"
     assert ada.inbox[0].buttons() == []  # an edit without reply_markup drops the keyboard
 
@@ -157,12 +174,16 @@ async def test_send_edit_delete(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> Non
 async def test_edit_reply_markup(bot: Bot, ada: FakeUser) -> None:
     message = await bot.send_message(USER_ID, "Vote", reply_markup=_keyboard(("Yes", "y")))
 
-    await bot.edit_message_reply_markup(USER_ID, message.message_id, reply_markup=_keyboard(("No", "n")))
+    await bot.edit_message_reply_markup(
+        USER_ID, message.message_id, reply_markup=_keyboard(("No", "n"))
+    )
 
     assert ada.last().text == "Vote"
     assert ada.last().buttons() == [("No", "n", None)]
     with pytest.raises(BadRequest, match="not modified"):
-        await bot.edit_message_reply_markup(USER_ID, message.message_id, reply_markup=_keyboard(("No", "n")))
+        await bot.edit_message_reply_markup(
+            USER_ID, message.message_id, reply_markup=_keyboard(("No", "n"))
+        )
 
 
 @pytest.mark.parametrize(
@@ -240,7 +261,9 @@ async def test_markdown_needs_escaping(bot: Bot, ada: FakeUser) -> None:
         await bot.send_message(USER_ID, "Hello.", parse_mode=ParseMode.MARKDOWN_V2)
     with pytest.raises(BadRequest, match="(?i)can't find end of bold entity at byte offset 0"):
         await bot.send_message(USER_ID, "*bold", parse_mode=ParseMode.MARKDOWN_V2)
-    with pytest.raises(BadRequest, match="(?i)can't find end of the entity starting at byte offset 4"):
+    with pytest.raises(
+        BadRequest, match="(?i)can't find end of the entity starting at byte offset 4"
+    ):
         await bot.send_message(USER_ID, "user_name", parse_mode=ParseMode.MARKDOWN)
 
     message = await bot.send_message(
@@ -271,7 +294,9 @@ async def test_flood_once_raises_retry_after(bot: Bot, api: FakeBotAPI, ada: Fak
     assert [call.status for call in api.calls[-2:]] == [429, 200]
 
 
-async def test_blocked_unstarted_and_unknown_chats(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
+async def test_blocked_unstarted_and_unknown_chats(
+    bot: Bot, api: FakeBotAPI, ada: FakeUser
+) -> None:
     shy = api.user(2002, "Shy", started=False)
     api.fail_chat(USER_ID)
 
@@ -345,7 +370,9 @@ async def test_group_and_overall_limits() -> None:
 # ---- updates
 
 
-async def test_get_updates_in_order_until_confirmed(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
+async def test_get_updates_in_order_until_confirmed(
+    bot: Bot, api: FakeBotAPI, ada: FakeUser
+) -> None:
     ada.send("/join ABC")
     ada.send("hello")
 
@@ -362,7 +389,9 @@ async def test_get_updates_in_order_until_confirmed(bot: Bot, api: FakeBotAPI, a
     assert api.pending_updates() == 0
 
 
-async def test_long_poll_holds_until_an_update_arrives(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
+async def test_long_poll_holds_until_an_update_arrives(
+    bot: Bot, api: FakeBotAPI, ada: FakeUser
+) -> None:
     loop = asyncio.get_running_loop()
     assert await bot.get_updates(timeout=timedelta(seconds=0.1)) == ()
 
@@ -427,13 +456,18 @@ async def test_webhook_blocks_polling(bot: Bot, api: FakeBotAPI, ada: FakeUser) 
 
 
 async def test_press_and_answer_callback(bot: Bot, ada: FakeUser) -> None:
-    message = await bot.send_message(USER_ID, "Pick", reply_markup=_keyboard(("Yes", "yes"), ("No", "no")))
+    message = await bot.send_message(
+        USER_ID, "Pick", reply_markup=_keyboard(("Yes", "yes"), ("No", "no"))
+    )
 
     update_id = ada.press(ada.last(), text="Yes")
     [update] = await bot.get_updates()
     query = update.callback_query
     assert query is not None and update.update_id == update_id
-    assert (query.data, query.message.message_id if query.message else None) == ("yes", message.message_id)
+    assert (query.data, query.message.message_id if query.message else None) == (
+        "yes",
+        message.message_id,
+    )
     await query.answer("Saved", show_alert=True)
 
     assert ada.callback_answers == ["Saved"]
@@ -465,10 +499,17 @@ async def test_document_round_trip(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> 
     assert bytes(await incoming.download_as_bytearray()) == b"hello world"
 
     sent = await bot.send_document(
-        USER_ID, b"%PDF fake", filename="report.pdf", caption="<b>Report</b>", parse_mode=ParseMode.HTML
+        USER_ID,
+        b"%PDF fake",
+        filename="report.pdf",
+        caption="<b>Report</b>",
+        parse_mode=ParseMode.HTML,
     )
     assert sent.document is not None and sent.caption == "Report"
-    assert (api.sent[-1].document, api.sent[-1].plain_text) == (("report.pdf", b"%PDF fake"), "Report")
+    assert (api.sent[-1].document, api.sent[-1].plain_text) == (
+        ("report.pdf", b"%PDF fake"),
+        "Report",
+    )
     outgoing = await bot.get_file(sent.document.file_id)
     assert bytes(await outgoing.download_as_bytearray()) == b"%PDF fake"
 
@@ -481,7 +522,11 @@ async def test_document_round_trip(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> 
 async def test_photo_and_media_group(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
     photo = await bot.send_photo(USER_ID, b"\x89PNG picture", caption="pic")
     album = await bot.send_media_group(
-        USER_ID, [InputMediaPhoto(b"\x89PNG one"), InputMediaDocument(b"two", filename="two.txt", caption="2")]
+        USER_ID,
+        [
+            InputMediaPhoto(b"\x89PNG one"),
+            InputMediaDocument(b"two", filename="two.txt", caption="2"),
+        ],
     )
 
     assert photo.photo[-1].file_size == len(b"\x89PNG picture")
@@ -496,7 +541,9 @@ async def test_photo_and_media_group(bot: Bot, api: FakeBotAPI, ada: FakeUser) -
 # ---- other methods
 
 
-async def test_commands_chat_actions_and_chat_info(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
+async def test_commands_chat_actions_and_chat_info(
+    bot: Bot, api: FakeBotAPI, ada: FakeUser
+) -> None:
     await bot.set_my_commands([BotCommand("join", "Join a session")])
     assert [command.command for command in await bot.get_my_commands()] == ["join"]
     assert api.my_commands() == [{"command": "join", "description": "Join a session"}]
@@ -548,7 +595,11 @@ async def test_application_polls_and_replies(api: FakeBotAPI, ada: FakeUser) -> 
         await update.effective_message.reply_text(f"Hello {update.effective_user.first_name}")
 
     application = (
-        ApplicationBuilder().token(api.token).base_url(api.base_url).base_file_url(api.base_file_url).build()
+        ApplicationBuilder()
+        .token(api.token)
+        .base_url(api.base_url)
+        .base_file_url(api.base_file_url)
+        .build()
     )
     application.add_handler(CommandHandler("start", greet))
     async with application:

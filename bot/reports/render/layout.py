@@ -50,7 +50,7 @@ class Limits:
 
 
 CHAT_LIMITS = Limits(statements_per_theme=3, themes_per_section=8, main_themes=5, statement_chars=280)
-DOCUMENT_LIMITS = Limits(statements_per_theme=5, themes_per_section=25, main_themes=5)
+DOCUMENT_LIMITS = Limits(statements_per_theme=5, themes_per_section=15, main_themes=5)
 
 
 # --- blocks -------------------------------------------------------------------------------
