@@ -10,6 +10,7 @@ from bot.services.access import Access
 from bot.services.catalog import SessionCatalog
 from bot.services.organising import Organising
 from bot.services.participation import Participation
+from bot.services.reporting import Reporting
 from bot.services.wizards import AGENDA, NEW_EVENT, NEW_SESSION, Wizards
 from storage.db import Database
 
@@ -23,6 +24,7 @@ class Services:
     participation: Participation
     organising: Organising
     wizards: Wizards
+    reporting: Reporting
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -37,4 +39,5 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     wizards = Wizards(db, organising, access, catalog, settings.default_timezone)
     for flow in (NEW_EVENT, NEW_SESSION, AGENDA):
         participation.register_flow(flow, wizards)
-    return Services(settings, db, catalog, access, participation, organising, wizards)
+    reporting = Reporting(db, access)
+    return Services(settings, db, catalog, access, participation, organising, wizards, reporting)

@@ -538,7 +538,8 @@ def _mdv2_link_target(source: str, index: int, out: _TextBuilder, start: int) ->
     url: list[str] = []
     position = index + 1
     while position < len(source) and source[position] != ")":
-        position += source[position] == "\\"
+        if source[position] == "\\":  # a backslash escapes ")" or itself inside the URL
+            position += 1
         url.append(source[position : position + 1])
         position += 1
     if position >= len(source):
@@ -732,19 +733,26 @@ def _decode(key: str, value: str) -> Any:
 
 async def _read_params(request: web.Request) -> Params:
     """Query string and body (form, multipart or JSON) as one decoded dict."""
-    raw: dict[str, Any] = dict(request.query)
+    try:
+        raw = {**request.query, **await _read_body(request)}
+    except web.HTTPRequestEntityTooLarge:  # uploads are limited to 50 MB, as on Telegram
+        raise _ApiError(413, "Request Entity Too Large") from None
+    return {
+        key: _decode(key, value) if isinstance(value, str) else value for key, value in raw.items()
+    }
+
+
+async def _read_body(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
         try:
             body = await request.json()
         except ValueError:
             raise _bad_request("can't parse JSON encoded request parameters") from None
-        raw.update(body if isinstance(body, dict) else {})
-    elif request.can_read_body:
+        return body if isinstance(body, dict) else {}
+    if request.can_read_body:
         form = await request.post()
-        raw.update({key: _uploaded(value) for key, value in form.items()})
-    return {
-        key: _decode(key, value) if isinstance(value, str) else value for key, value in raw.items()
-    }
+        return {key: _uploaded(value) for key, value in form.items()}
+    return {}
 
 
 def _uploaded(value: object) -> object:

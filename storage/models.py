@@ -220,3 +220,61 @@ class Contribution(Base):
 
     prompt: Mapped[Prompt] = relationship()
     participant: Mapped[Participant] = relationship()
+
+
+class ReactionValue(enum.StrEnum):
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    PASS = "pass"
+
+
+class Reaction(Base):
+    """One participant's stance on someone else's contribution; changeable, one per pair."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (UniqueConstraint("contribution_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("contributions.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    value: Mapped[ReactionValue] = mapped_column(_str_enum(ReactionValue))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ReportEdit(Base):
+    """A rapporteur's manual change that survives regenerating the draft.
+
+    kind: "section" (key = section key, value = replacement text), "summary" (value = text),
+    "rename" (key = a contribution id in the theme, value = label), "merge" (key = a contribution
+    id of the theme merged away, value = a contribution id of the theme it joins).
+    """
+
+    __tablename__ = "report_edits"
+    __table_args__ = (UniqueConstraint("session_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64), default="")
+    value: Mapped[str] = mapped_column(Text)
+    edited_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportVersion(Base):
+    """Every draft the bot produced for a session, kept; one may be approved as final."""
+
+    __tablename__ = "report_versions"
+    __table_args__ = (UniqueConstraint("session_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    markdown: Mapped[str] = mapped_column(Text)
+    contributions: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))

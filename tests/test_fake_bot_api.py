@@ -210,7 +210,8 @@ async def test_invalid_html_is_refused(bot: Bot, ada: FakeUser, html: str, compl
 async def test_html_entities_use_utf16_offsets(bot: Bot, ada: FakeUser) -> None:
     html = (
         "<b>bold <i>both</i></b> <a href='https://example.org/?a=1&amp;b=2'>link</a> "
-        '<tg-spoiler>s</tg-spoiler> <pre><code class="language-python">x = 1</code></pre> 😀 <u>u</u>'
+        "<tg-spoiler>s</tg-spoiler> "
+        '<pre><code class="language-python">x = 1</code></pre> 😀 <u>u</u>'
     )
 
     message = await bot.send_message(USER_ID, html, parse_mode=ParseMode.HTML)
@@ -252,17 +253,17 @@ async def test_empty_text_and_long_caption_are_refused(bot: Bot, ada: FakeUser) 
 async def test_callback_data_is_limited_to_64_bytes(bot: Bot, ada: FakeUser) -> None:
     await bot.send_message(USER_ID, "ok", reply_markup=_keyboard(("é", "é" * 32)))
 
-    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
         await bot.send_message(USER_ID, "too much", reply_markup=_keyboard(("é", "é" * 33)))
 
 
 async def test_markdown_needs_escaping(bot: Bot, ada: FakeUser) -> None:
-    with pytest.raises(BadRequest, match="(?i)character '.' is reserved"):
+    with pytest.raises(BadRequest, match=r"(?i)character '\.' is reserved"):
         await bot.send_message(USER_ID, "Hello.", parse_mode=ParseMode.MARKDOWN_V2)
-    with pytest.raises(BadRequest, match="(?i)can't find end of bold entity at byte offset 0"):
+    with pytest.raises(BadRequest, match=r"(?i)can't find end of bold entity at byte offset 0"):
         await bot.send_message(USER_ID, "*bold", parse_mode=ParseMode.MARKDOWN_V2)
     with pytest.raises(
-        BadRequest, match="(?i)can't find end of the entity starting at byte offset 4"
+        BadRequest, match=r"(?i)can't find end of the entity starting at byte offset 4"
     ):
         await bot.send_message(USER_ID, "user_name", parse_mode=ParseMode.MARKDOWN)
 
@@ -471,7 +472,7 @@ async def test_press_and_answer_callback(bot: Bot, ada: FakeUser) -> None:
     await query.answer("Saved", show_alert=True)
 
     assert ada.callback_answers == ["Saved"]
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await query.answer()
     with pytest.raises(AssertionError, match="no callback button"):
         ada.press(ada.last(), text="Maybe")
@@ -515,7 +516,7 @@ async def test_document_round_trip(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> 
 
     await bot.send_document(USER_ID, sent.document.file_id)
     assert api.sent[-1].document == ("report.pdf", b"%PDF fake")
-    with pytest.raises(BadRequest, match="(?i)wrong file identifier"):
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_document(USER_ID, "no-such-file-id")
 
 
@@ -547,7 +548,7 @@ async def test_commands_chat_actions_and_chat_info(
     await bot.set_my_commands([BotCommand("join", "Join a session")])
     assert [command.command for command in await bot.get_my_commands()] == ["join"]
     assert api.my_commands() == [{"command": "join", "description": "Join a session"}]
-    with pytest.raises(BadRequest, match="(?i)bot_command_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)bot_command_invalid"):
         await bot.set_my_commands([BotCommand("Join", "Join a session")])
     await bot.delete_my_commands()
     assert await bot.get_my_commands() == ()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import unicodedata
 from datetime import datetime
 from typing import Sequence
@@ -58,12 +59,12 @@ def font_dir() -> str:
     return os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
 
 
+_COMPLEX_SCRIPT = re.compile("[\u0590-\u0fff\u1000-\u109f\ufb1d-\ufefc]")
+
+
 def needs_shaping(text: str) -> bool:
     """True for scripts that need HarfBuzz: right-to-left, Indic, Thai, ... (not Latin)."""
-    return any(
-        0x0590 <= (o := ord(ch)) <= 0x0FFF or 0x1000 <= o <= 0x109F or 0xFB1D <= o <= 0xFEFC
-        for ch in text
-    )
+    return _COMPLEX_SCRIPT.search(text) is not None
 
 
 def printable(text: str, cmap: dict[int, int]) -> str:
@@ -72,9 +73,13 @@ def printable(text: str, cmap: dict[int, int]) -> str:
     Joiners, variation selectors and skin-tone modifiers are dropped when missing, so a family
     emoji becomes one box, not five; control characters other than newline are dropped.
     """
+    text = unicodedata.normalize("NFC", text.replace("\t", " "))
+    codes = set(map(ord, text))
+    if codes <= cmap.keys() and not any(c < 32 and c != 10 for c in codes):
+        return text  # the usual case: nothing to replace
     out: list[str] = []
     joined = False
-    for ch in unicodedata.normalize("NFC", text.replace("\t", " ")):
+    for ch in text:
         after_placeholder = bool(out) and out[-1] == PLACEHOLDER
         if ch in IGNORABLE and (after_placeholder or ord(ch) not in cmap):
             joined = joined or ch == "\u200d"
@@ -111,6 +116,19 @@ class _Writer:
     def __init__(self, pdf: _ReportPDF, chart_png: bytes | None) -> None:
         self.pdf = pdf
         self.chart_png = chart_png
+        self._widths: dict[tuple[str, str, float], dict[str, float]] = {}
+
+    def measure(self, text: str) -> float:
+        """Width of unshaped text from cached per-character widths (fpdf2 does not kern it)."""
+        pdf = self.pdf
+        widths = self._widths.setdefault((pdf.font_family, pdf.font_style, pdf.font_size_pt), {})
+        total = 0.0
+        for ch in text:
+            width = widths.get(ch)
+            if width is None:
+                width = widths[ch] = pdf.get_string_width(ch)
+            total += width
+        return total
 
     # -- text primitives ------------------------------------------------------------------
 
@@ -162,7 +180,7 @@ class _Writer:
 
     def wrap(self, text: str, width: float) -> list[str]:
         """Greedy word wrap measuring each word once (no kerning without shaping, so sums add up)."""
-        measure = self.pdf.get_string_width
+        measure = self.measure
         space = measure(" ")
         lines: list[str] = []
         for paragraph in text.split("\n"):
@@ -185,9 +203,9 @@ class _Writer:
 
     def _fit(self, word: str, width: float) -> int:
         """How many leading characters of ``word`` fit in ``width`` (at least one)."""
-        used, measure = 0.0, self.pdf.get_string_width
+        used = 0.0
         for i, ch in enumerate(word):
-            used += measure(ch)
+            used += self.measure(ch)
             if used > width:
                 return max(i, 1)
         return len(word)

@@ -1,0 +1,436 @@
+"""The rapporteur's side: drafts, edits, approval, versions, exports, reactions and event reports."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.reports.builder import ContributionFact, EditFact, ReactionFact, SessionFacts, build_report
+from bot.reports.model import SessionReport
+from bot.reports.render import Format, render, report_filename
+from bot.reports.render.chat import render_chat_messages
+from bot.reports.render.csv_export import ContributionRow, render_csv
+from bot.reports.render.event import EventReport, SessionSections
+from bot.reports.render.markdown import render_markdown
+from bot.reports.serialize import report_from_dict, report_to_dict
+from bot.reports.themes import ThemeGroup, group_texts
+from bot.services.access import Access, NotAllowed, require
+from bot.services.state import load_actor
+from bot.services.views import UserRef
+from storage.db import Database
+from storage.models import (
+    Contribution,
+    Event,
+    Participant,
+    Progress,
+    Prompt,
+    Reaction,
+    ReactionValue,
+    ReportEdit,
+    ReportVersion,
+    Session,
+)
+from storage.types import utcnow
+
+EDIT_KINDS = ("section", "summary", "rename", "merge")
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    session_id: int
+    report: SessionReport
+    version: int
+    approved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    number: int
+    created_at: object
+    contributions: int
+    approved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPackage:
+    """What a scheduled delivery sends: the chat text and the files."""
+
+    title: str
+    messages: list[str]
+    files: list[tuple[str, bytes]]
+
+
+class Reporting:
+    def __init__(self, db: Database, access: Access) -> None:
+        self.db = db
+        self.access = access
+
+    # ----- drafting -----------------------------------------------------------------------
+
+    async def draft(self, user: UserRef, session_ref: str | int) -> Draft:
+        """Build a fresh draft from what is stored now, and keep it as a new version."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            return await self._new_version(db, session, participant.id)
+
+    async def _new_version(self, db: AsyncSession, session: Session, author_id: int | None) -> Draft:
+        facts, contributions, reactions, edits = await self._facts(db, session)
+        number = int(await db.scalar(select(func.coalesce(func.max(ReportVersion.number), 0)).where(ReportVersion.session_id == session.id)) or 0) + 1
+        # Grouping is CPU work (embeddings); run it off the event loop so other users are served.
+        report = await asyncio.to_thread(
+            build_report, facts, contributions, reactions, edits, group=_group, generated_at=utcnow(), version=number
+        )
+        db.add(
+            ReportVersion(
+                session_id=session.id,
+                number=number,
+                content=report_to_dict(report),
+                markdown=render_markdown(report),
+                contributions=report.contributions,
+                created_by=author_id,
+            )
+        )
+        return Draft(session.id, report, number, False)
+
+    async def latest(self, user: UserRef, session_ref: str | int) -> Draft:
+        """The newest kept version, drafting one if none exists yet."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            row = await self._version(db, session.id, None)
+            if row is None:
+                return await self._new_version(db, session, participant.id)
+            return _draft(row)
+
+    async def version(self, user: UserRef, session_ref: str | int, number: int) -> Draft | None:
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            row = await self._version(db, session.id, number)
+            return _draft(row) if row else None
+
+    async def versions(self, user: UserRef, session_ref: str | int) -> tuple[str, list[VersionInfo]]:
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            rows = await db.scalars(select(ReportVersion).where(ReportVersion.session_id == session.id).order_by(ReportVersion.number))
+            return session.title, [VersionInfo(r.number, r.created_at, r.contributions, r.approved_at is not None) for r in rows]
+
+    async def approve(self, user: UserRef, session_ref: str | int, number: int | None = None) -> Draft:
+        """Mark a version (default: the newest) as the final report; earlier approvals are kept in history."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            row = await self._version(db, session.id, number)
+            if row is None:
+                draft = await self._new_version(db, session, participant.id)
+                await db.flush()
+                row = await self._version(db, session.id, draft.version)
+                assert row is not None
+            row.approved_at = utcnow()
+            row.approved_by = participant.id
+            content = dict(row.content)
+            content["approved"] = True
+            row.content = content
+            return _draft(row)
+
+    # ----- editing ------------------------------------------------------------------------
+
+    async def edit(self, user: UserRef, session_ref: str | int, kind: str, key: str, value: str) -> Draft:
+        """Record a manual edit (kept across regeneration) and produce the next version."""
+        if kind not in EDIT_KINDS:
+            raise ValueError(kind)
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            if kind in ("rename", "merge"):
+                await self._own_contribution(db, session.id, key)
+            if kind == "merge":
+                await self._own_contribution(db, session.id, value)
+            existing = await db.scalar(select(ReportEdit).where(ReportEdit.session_id == session.id, ReportEdit.kind == kind, ReportEdit.key == key))
+            if existing is None:
+                db.add(ReportEdit(session_id=session.id, kind=kind, key=key, value=value, edited_by=participant.id))
+            else:
+                existing.value, existing.edited_by = value, participant.id
+            await db.flush()
+            return await self._new_version(db, session, participant.id)
+
+    async def restore(self, user: UserRef, session_ref: str | int, kind: str, key: str) -> Draft:
+        """Drop one manual edit: the section goes back to the generated text."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            await db.execute(delete(ReportEdit).where(ReportEdit.session_id == session.id, ReportEdit.kind == kind, ReportEdit.key == key))
+            return await self._new_version(db, session, participant.id)
+
+    async def regenerate(self, user: UserRef, session_ref: str | int, *, discard_edits: bool = False) -> Draft:
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            if discard_edits:
+                await db.execute(delete(ReportEdit).where(ReportEdit.session_id == session.id))
+                hidden = await db.scalars(select(Contribution).where(Contribution.session_id == session.id, Contribution.hidden.is_(True)))
+                for row in hidden:
+                    row.hidden = False
+            await db.flush()
+            return await self._new_version(db, session, participant.id)
+
+    async def set_hidden(self, user: UserRef, contribution_id: int, hidden: bool) -> Draft:
+        """Hide a contribution from the report (it stays in the CSV, marked hidden)."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            row = await db.get(Contribution, contribution_id)
+            if row is None:
+                raise LookupError(contribution_id)
+            session = await self._authorised(db, participant, row.session_id)
+            row.hidden = hidden
+            await db.flush()
+            return await self._new_version(db, session, participant.id)
+
+    # ----- exports ------------------------------------------------------------------------
+
+    async def export(self, user: UserRef, session_ref: str | int, fmt: Format | Literal["csv"], number: int | None = None) -> tuple[str, bytes]:
+        """A file of the newest (or a given) version; CSV carries every contribution and reaction."""
+        if fmt == "csv":
+            return await self.csv(user, session_ref)
+        draft = await (self.version(user, session_ref, number) if number else self.latest(user, session_ref))
+        if draft is None:
+            raise LookupError(number)
+        content = await asyncio.to_thread(render, draft.report, fmt)
+        return report_filename(draft.report, fmt), content
+
+    async def csv(self, user: UserRef, session_ref: str | int) -> tuple[str, bytes]:
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            rows = await self._csv_rows(db, session)
+        from bot.reports.render import slugify
+
+        return f"{slugify(session.title)}_contributions.csv", render_csv(rows)
+
+    async def package(self, session_id: int, *, source: Literal["approved", "latest"]) -> ReportPackage | None:
+        """For scheduled delivery (no user: the scheduler already checked who set it up)."""
+        async with self.db.session() as db:
+            query = select(ReportVersion).where(ReportVersion.session_id == session_id)
+            if source == "approved":
+                query = query.where(ReportVersion.approved_at.is_not(None))
+            row = await db.scalar(query.order_by(ReportVersion.number.desc()).limit(1))
+            if row is None and source == "latest":
+                session = await db.get(Session, session_id)
+                if session is None:
+                    return None
+                draft = await self._new_version(db, session, None)
+                report = draft.report
+            elif row is None:
+                return None
+            else:
+                report = report_from_dict(row.content)
+        files = []
+        for fmt in ("pdf", "docx"):
+            files.append((report_filename(report, fmt), await asyncio.to_thread(render, report, fmt)))
+        return ReportPackage(report.session_title, render_chat_messages(report), files)
+
+    async def event_report(self, user: UserRef, session_ref: str | int, fmt: Format) -> tuple[str, bytes]:
+        """One document with every session's takeaways and recommendations (approved version, else newest)."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            anchor = await self._find(db, session_ref)
+            if anchor is None:
+                raise LookupError(session_ref)
+            require(await self.access.can_manage_event(db, participant, anchor.event_id) or await self.access.can_report(db, participant, anchor.event_id, anchor.id), "organiser or rapporteur")
+            event = await db.get(Event, anchor.event_id)
+            assert event is not None
+            sessions = list(await db.scalars(select(Session).where(Session.event_id == event.id).order_by(Session.position)))
+            parts = []
+            for session in sessions:
+                row = await db.scalar(
+                    select(ReportVersion)
+                    .where(ReportVersion.session_id == session.id)
+                    .order_by(ReportVersion.approved_at.is_(None), ReportVersion.number.desc())
+                    .limit(1)
+                )
+                report = report_from_dict(row.content) if row else (await self._new_version(db, session, participant.id)).report
+                keep = [s for s in report.sections if s.key in ("takeaways", "recommendations")]
+                parts.append(SessionSections(session.title, keep))
+            event_report = EventReport(event.title, _dates(event.starts_on, event.ends_on), event.place, parts, event.disclaimer, utcnow())
+        content = await asyncio.to_thread(render, event_report, fmt)
+        return report_filename(event_report, fmt), content
+
+    # ----- reactions ----------------------------------------------------------------------
+
+    async def react(self, user: UserRef, contribution_id: int, value: ReactionValue) -> bool:
+        """Record or change the user's reaction; only members of the session, never to their own point."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            contribution = await db.get(Contribution, contribution_id)
+            if contribution is None or contribution.hidden or contribution.participant_id == participant.id:
+                return False
+            if await db.get(Progress, (participant.id, contribution.session_id)) is None:
+                return False
+            row = await db.scalar(select(Reaction).where(Reaction.contribution_id == contribution_id, Reaction.participant_id == participant.id))
+            if row is None:
+                db.add(Reaction(contribution_id=contribution_id, participant_id=participant.id, value=value))
+            else:
+                row.value = value
+            return True
+
+    async def reactable(self, user: UserRef, session_id: int) -> list[tuple[int, str, str, str | None, ReactionValue | None]]:
+        """Others' visible points in a session the user joined: (id, kind, text, author or None, my reaction)."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            if await db.get(Progress, (participant.id, session_id)) is None:
+                raise NotAllowed("participants of this session")
+            session = await db.get(Session, session_id)
+            assert session is not None
+            mine = dict(
+                (await db.execute(select(Reaction.contribution_id, Reaction.value).join(Contribution).where(Reaction.participant_id == participant.id, Contribution.session_id == session_id))).tuples().all()
+            )
+            rows = await db.execute(
+                select(Contribution.id, Prompt.kind, Contribution.text, Participant.display_name)
+                .join(Prompt, Prompt.id == Contribution.prompt_id)
+                .join(Participant, Participant.id == Contribution.participant_id)
+                .where(Contribution.session_id == session_id, Contribution.hidden.is_(False), Contribution.participant_id != participant.id)
+                .order_by(Prompt.position, Contribution.id)
+            )
+            return [(cid, kind.value, text, None if session.is_anonymous else name, mine.get(cid)) for cid, kind, text, name in rows]
+
+    # ----- loading ------------------------------------------------------------------------
+
+    async def _authorised(self, db: AsyncSession, participant: Participant, session_ref: str | int) -> Session:
+        session = await self._find(db, session_ref)
+        if session is None:
+            raise LookupError(session_ref)
+        require(await self.access.can_report(db, participant, session.event_id, session.id), "session's rapporteurs and organisers")
+        return session
+
+    async def _find(self, db: AsyncSession, ref: str | int) -> Session | None:
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            found = await db.get(Session, int(ref))
+            if found is not None:
+                return found
+        return await db.scalar(select(Session).where(func.upper(Session.join_code) == str(ref).strip().upper()))
+
+    async def _version(self, db: AsyncSession, session_id: int, number: int | None) -> ReportVersion | None:
+        query = select(ReportVersion).where(ReportVersion.session_id == session_id)
+        query = query.where(ReportVersion.number == number) if number else query.order_by(ReportVersion.number.desc()).limit(1)
+        return await db.scalar(query)
+
+    async def _own_contribution(self, db: AsyncSession, session_id: int, key: str) -> None:
+        row = await db.get(Contribution, int(key)) if key.isdigit() else None
+        if row is None or row.session_id != session_id:
+            raise LookupError(key)
+
+    async def _facts(self, db: AsyncSession, session: Session) -> tuple[SessionFacts, list[ContributionFact], list[ReactionFact], list[EditFact]]:
+        event = await db.get(Event, session.event_id)
+        assert event is not None
+        participation = dict(
+            (
+                await db.execute(
+                    select(func.coalesce(Participant.community, "other"), func.count())
+                    .join(Progress, Progress.participant_id == Participant.id)
+                    .where(Progress.session_id == session.id)
+                    .group_by(Participant.community)
+                )
+            ).tuples().all()
+        )
+        participation = {str(getattr(k, "value", k)): v for k, v in participation.items()}
+        facts = SessionFacts(
+            event.title,
+            _dates(event.starts_on, event.ends_on),
+            event.place,
+            session.title,
+            session.institutional_lead,
+            session.moderator,
+            session.thematic_focus,
+            event.disclaimer,
+            session.is_anonymous,
+            participation,
+            sum(participation.values()),
+        )
+        rows = await db.execute(
+            select(Contribution.id, Prompt.kind, Contribution.text, Participant.display_name, Participant.organisation, Participant.community, Contribution.hidden)
+            .join(Prompt, Prompt.id == Contribution.prompt_id)
+            .join(Participant, Participant.id == Contribution.participant_id)
+            .where(Contribution.session_id == session.id)
+            .order_by(Contribution.id)
+        )
+        contributions = [ContributionFact(cid, kind.value, text, name, org, community.value if community else None, hidden) for cid, kind, text, name, org, community, hidden in rows]
+        reaction_rows = await db.execute(
+            select(Reaction.contribution_id, Reaction.value, Participant.community)
+            .join(Contribution, Contribution.id == Reaction.contribution_id)
+            .join(Participant, Participant.id == Reaction.participant_id)
+            .where(Contribution.session_id == session.id)
+        )
+        reactions = [ReactionFact(cid, value.value, community.value if community else None) for cid, value, community in reaction_rows]
+        edit_rows = await db.scalars(select(ReportEdit).where(ReportEdit.session_id == session.id).order_by(ReportEdit.id))
+        edits = [EditFact(e.kind, e.key, e.value) for e in edit_rows]
+        return facts, contributions, reactions, edits
+
+    async def _csv_rows(self, db: AsyncSession, session: Session) -> list[ContributionRow]:
+        tallies: dict[int, dict[str, int]] = {}
+        for cid, value, count in (
+            await db.execute(
+                select(Reaction.contribution_id, Reaction.value, func.count())
+                .join(Contribution, Contribution.id == Reaction.contribution_id)
+                .where(Contribution.session_id == session.id)
+                .group_by(Reaction.contribution_id, Reaction.value)
+            )
+        ).tuples():
+            tallies.setdefault(cid, {})[value.value] = count
+        rows = await db.execute(
+            select(Contribution, Prompt, Participant)
+            .join(Prompt, Prompt.id == Contribution.prompt_id)
+            .join(Participant, Participant.id == Contribution.participant_id)
+            .where(Contribution.session_id == session.id)
+            .order_by(Prompt.position, Contribution.id)
+        )
+        anonymous = session.is_anonymous
+        result = []
+        for contribution, prompt, person in rows.tuples():
+            tally = tallies.get(contribution.id, {})
+            result.append(
+                ContributionRow(
+                    contribution.id,
+                    session.title,
+                    prompt.kind.value,
+                    prompt.text,
+                    contribution.text,
+                    None if anonymous else person.display_name,
+                    None if anonymous else person.organisation,
+                    person.community.value if person.community else None,
+                    contribution.created_at,
+                    contribution.edited_at,
+                    contribution.hidden,
+                    tally.get("agree", 0),
+                    tally.get("disagree", 0),
+                    tally.get("pass", 0),
+                )
+            )
+        return result
+
+
+def _group(texts: Sequence[str]) -> list[ThemeGroup]:
+    return group_texts(texts)
+
+
+def _draft(row: ReportVersion) -> Draft:
+    report = report_from_dict(row.content)
+    report.approved = row.approved_at is not None
+    return Draft(row.session_id, report, row.number, report.approved)
+
+
+def _dates(start: date | None, end: date | None) -> str:
+    if start is None:
+        return ""
+    if end is None or end == start:
+        return f"{start.day} {start:%B %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {end:%B %Y}"
+    return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
