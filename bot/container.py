@@ -10,7 +10,7 @@ from bot.services.access import Access
 from bot.services.catalog import SessionCatalog
 from bot.services.organising import Organising
 from bot.services.participation import Participation
-from bot.services.reporting import Reporting
+from bot.services.reporting import SECTION_EDIT, Reporting
 from bot.services.wizards import AGENDA, NEW_EVENT, NEW_SESSION, Wizards
 from storage.db import Database
 
@@ -40,4 +40,5 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     for flow in (NEW_EVENT, NEW_SESSION, AGENDA):
         participation.register_flow(flow, wizards)
     reporting = Reporting(db, access)
+    participation.register_flow(SECTION_EDIT, reporting)
     return Services(settings, db, catalog, access, participation, organising, wizards, reporting)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import general, organiser, participant
+from handlers import general, organiser, participant, reports
 
 PRIVATE = filters.ChatType.PRIVATE
 PARTICIPANT_BUTTONS = r"^(nx|dn|ag|mi|ed|dl|dy|cc|sw|cs|nm|cm|pf)(:|$)"
 ORGANISER_BUTTONS = r"^(wz|op|cl|lk)(:|$)"
+REPORT_BUTTONS = r"^(rp|rs|re|rr|rx|rv|rn)(:|$)"
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -32,6 +33,18 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("link", organiser.link),
         ("grant", organiser.grant),
         ("revoke", organiser.revoke),
+        ("draft", reports.draft),
+        ("edit", reports.edit),
+        ("hide", reports.hide),
+        ("unhide", reports.unhide),
+        ("rename", reports.rename),
+        ("merge", reports.merge),
+        ("regenerate", reports.regenerate),
+        ("approve", reports.approve),
+        ("versions", reports.versions),
+        ("export", reports.export),
+        ("eventreport", reports.event_report),
+        ("react", reports.react),
     ]
     application.add_handlers(
         [
@@ -44,6 +57,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, participant.non_text),
             CallbackQueryHandler(participant.button, pattern=PARTICIPANT_BUTTONS),
             CallbackQueryHandler(organiser.button, pattern=ORGANISER_BUTTONS),
+            CallbackQueryHandler(reports.button, pattern=REPORT_BUTTONS),
             CallbackQueryHandler(organiser.button),  # anything else: answered as out of date
         ]
     )

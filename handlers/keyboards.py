@@ -47,7 +47,12 @@ def prompt_keyboard(session: SessionView, position: int) -> Markup:
 
 
 def finished_keyboard(session: SessionView) -> Markup:
-    return Markup([[Button("📝 My input", callback_data="mi:0"), Button("➕ Add more", callback_data=f"ag:{session.id}")]])
+    return Markup(
+        [
+            [Button("📝 My input", callback_data="mi:0"), Button("➕ Add more", callback_data=f"ag:{session.id}")],
+            [Button("🗳 React to others' points", callback_data=f"rn:{session.id}:0")],
+        ]
+    )
 
 
 def consent_keyboard() -> Markup:

@@ -13,7 +13,7 @@ import random
 import struct
 import time
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -33,12 +33,19 @@ from bot.reports.render.chart import render_chart
 from bot.reports.render.chat import render_chat_messages, split_for_telegram, utf16_len
 from bot.reports.render.csv_export import ContributionRow, render_csv
 from bot.reports.render.docx import render_docx
-from bot.reports.render.event import EventReport, SessionSections, render_event_docx, render_event_html, render_event_markdown, render_event_pdf
+from bot.reports.render.event import (
+    EventReport,
+    SessionSections,
+    render_event_docx,
+    render_event_html,
+    render_event_markdown,
+    render_event_pdf,
+)
 from bot.reports.render.html import render_html
 from bot.reports.render.markdown import escape_md, render_markdown
 from bot.reports.render.pdf import render_pdf
 
-WHEN = datetime(2019, 5, 15, 14, 30, tzinfo=timezone.utc)
+WHEN = datetime(2019, 5, 15, 14, 30, tzinfo=UTC)
 TELEGRAM_TAGS = {"b", "i", "u", "s", "code", "pre", "blockquote", "a"}
 DISCLAIMER = (
     "This session report was produced onsite at the forum. The report aims to reflect the "
@@ -53,13 +60,24 @@ def community(name: str, agree: int, disagree: int) -> CommunitySupport:
     return CommunitySupport(name, agree=agree, disagree=disagree)
 
 
-def statement(cid: int, text: str, author: str | None, comm: str, agree: int = 0,
-              disagree: int = 0, duplicates: int = 0) -> Statement:
+def statement(
+    cid: int,
+    text: str,
+    author: str | None,
+    comm: str,
+    agree: int = 0,
+    disagree: int = 0,
+    duplicates: int = 0,
+) -> Statement:
     return Statement(cid, text, author, comm, Support(agree, disagree), duplicates)
 
 
-def theme(label: str, statements: list[Statement], standing: str = "untested",
-          by_community: tuple[CommunitySupport, ...] = ()) -> Theme:
+def theme(
+    label: str,
+    statements: list[Statement],
+    standing: str = "untested",
+    by_community: tuple[CommunitySupport, ...] = (),
+) -> Theme:
     agree = sum(s.support.agree for s in statements)
     disagree = sum(s.support.disagree for s in statements)
     best = max(statements, key=lambda s: s.support.score)
@@ -68,52 +86,246 @@ def theme(label: str, statements: list[Statement], standing: str = "untested",
 
 def forum_report(*, anonymous: bool = False) -> SessionReport:
     """Twenty participants of a Stockholm Forum session, four policy communities."""
+
     def who(name: str) -> str | None:
         return None if anonymous else name
 
-    challenges = Section("challenges", "Challenges", [
-        theme("Donors work in silos", [
-            statement(1, "Getting donors to work collectively instead of in different silos is the big challenge.", who("Amina Yusuf"), "development", 9, 1, duplicates=2),
-            statement(2, "Each donor brings its own reporting cycle; nobody owns the whole picture.", who("Lars Berg"), "diplomacy", 6, 0),
-            statement(3, "Pooled funds exist but are too small to change incentives.", who("Carmen Ortiz"), "development", 4, 2),
-            statement(4, "Security assistance is planned separately from development budgets.", who("Tom Ellis"), "security", 3, 1),
-        ]),
-        theme("The architecture is not built for collective work", [
-            statement(5, "The architecture is not designed to support collective work within the nexus.", who("Nadia Karim"), "diplomacy", 7, 1),
-            statement(6, "Bureaucracy blocks collective action in daily work.", who("Jonas Lind"), "security", 5, 0),
-        ]),
-        theme("Reconciliation between factions (Iraq)", [
-            statement(7, "In Iraq, reconciliation between factions remains a challenge; the state must represent everyone.", who("Omar Haddad"), "civil society", 6, 2),
-        ]),
-        theme("Bridging humanitarian and development assistance", [
-            statement(8, "Humanitarian and development assistance still run on different logics and timelines.", who("Sofia Rossi"), "development", 4, 1),
-            statement(9, "Humanitarian principles make some actors wary of security partners.", who("Eva Novak"), "civil society", 2, 3),
-        ]),
-    ])
-    recommendations = Section("recommendations", "Key takeaways & recommendations", [
-        theme("Overcome bureaucracy through leadership, not only UN reform", [
-            statement(10, "Rather than UN reform, focus on leadership: good leadership can help overcome the bureaucracy.", who("Lars Berg"), "diplomacy", 14, 1),
-            statement(11, "Reform of the United Nations is one way, but it should not be limited to the UN.", who("Amina Yusuf"), "development", 8, 2),
-        ], "consensus", (community("diplomacy", 6, 0), community("development", 6, 1), community("security", 4, 1), community("civil society", 3, 0))),
-        theme("Agree a shared timeline with donor states", [
-            statement(12, "Work together on a shared timeline agreed with donor states.", who("Carmen Ortiz"), "development", 10, 3),
-            statement(13, "Continued discussions are needed to overcome differences in perspectives and timelines.", who("Nadia Karim"), "diplomacy", 6, 2),
-        ], "mixed", (community("diplomacy", 5, 1), community("development", 6, 1), community("security", 2, 2))),
-        theme("Innovate in how collective work is designed", [
-            statement(14, "Collective work needs to be present at all stages, starting from the beginning.", who("Jonas Lind"), "security", 7, 2),
-        ], "consensus", (community("diplomacy", 3, 1), community("development", 3, 0), community("security", 3, 1))),
-        theme("Put security actors in the lead on development funds", [
-            statement(15, "Security actors should coordinate development funds in fragile settings.", who("Tom Ellis"), "security", 5, 9),
-        ], "divisive", (community("diplomacy", 1, 4), community("development", 0, 5), community("security", 4, 0))),
-        theme("Honest dialogue", [
-            statement(16, "Honest dialogue and conversation are key to collective work in practice.", who("Sofia Rossi"), "development", 9, 0),
-        ], "consensus", (community("diplomacy", 3, 0), community("development", 4, 0), community("security", 2, 0))),
-    ])
-    questions = Section("questions", "Questions", [
-        theme("Who convenes the actors?", [
-            statement(17, "Who should convene security and development actors at country level?", who("Eva Novak"), "civil society", 3, 0),
-        ]),
-    ])
+    challenges = Section(
+        "challenges",
+        "Challenges",
+        [
+            theme(
+                "Donors work in silos",
+                [
+                    statement(
+                        1,
+                        "Getting donors to work collectively instead of in different silos is the big challenge.",
+                        who("Amina Yusuf"),
+                        "development",
+                        9,
+                        1,
+                        duplicates=2,
+                    ),
+                    statement(
+                        2,
+                        "Each donor brings its own reporting cycle; nobody owns the whole picture.",
+                        who("Lars Berg"),
+                        "diplomacy",
+                        6,
+                        0,
+                    ),
+                    statement(
+                        3,
+                        "Pooled funds exist but are too small to change incentives.",
+                        who("Carmen Ortiz"),
+                        "development",
+                        4,
+                        2,
+                    ),
+                    statement(
+                        4,
+                        "Security assistance is planned separately from development budgets.",
+                        who("Tom Ellis"),
+                        "security",
+                        3,
+                        1,
+                    ),
+                ],
+            ),
+            theme(
+                "The architecture is not built for collective work",
+                [
+                    statement(
+                        5,
+                        "The architecture is not designed to support collective work within the nexus.",
+                        who("Nadia Karim"),
+                        "diplomacy",
+                        7,
+                        1,
+                    ),
+                    statement(
+                        6,
+                        "Bureaucracy blocks collective action in daily work.",
+                        who("Jonas Lind"),
+                        "security",
+                        5,
+                        0,
+                    ),
+                ],
+            ),
+            theme(
+                "Reconciliation between factions (Iraq)",
+                [
+                    statement(
+                        7,
+                        "In Iraq, reconciliation between factions remains a challenge; the state must represent everyone.",
+                        who("Omar Haddad"),
+                        "civil society",
+                        6,
+                        2,
+                    ),
+                ],
+            ),
+            theme(
+                "Bridging humanitarian and development assistance",
+                [
+                    statement(
+                        8,
+                        "Humanitarian and development assistance still run on different logics and timelines.",
+                        who("Sofia Rossi"),
+                        "development",
+                        4,
+                        1,
+                    ),
+                    statement(
+                        9,
+                        "Humanitarian principles make some actors wary of security partners.",
+                        who("Eva Novak"),
+                        "civil society",
+                        2,
+                        3,
+                    ),
+                ],
+            ),
+        ],
+    )
+    recommendations = Section(
+        "recommendations",
+        "Key takeaways & recommendations",
+        [
+            theme(
+                "Overcome bureaucracy through leadership, not only UN reform",
+                [
+                    statement(
+                        10,
+                        "Rather than UN reform, focus on leadership: good leadership can help overcome the bureaucracy.",
+                        who("Lars Berg"),
+                        "diplomacy",
+                        14,
+                        1,
+                    ),
+                    statement(
+                        11,
+                        "Reform of the United Nations is one way, but it should not be limited to the UN.",
+                        who("Amina Yusuf"),
+                        "development",
+                        8,
+                        2,
+                    ),
+                ],
+                "consensus",
+                (
+                    community("diplomacy", 6, 0),
+                    community("development", 6, 1),
+                    community("security", 4, 1),
+                    community("civil society", 3, 0),
+                ),
+            ),
+            theme(
+                "Agree a shared timeline with donor states",
+                [
+                    statement(
+                        12,
+                        "Work together on a shared timeline agreed with donor states.",
+                        who("Carmen Ortiz"),
+                        "development",
+                        10,
+                        3,
+                    ),
+                    statement(
+                        13,
+                        "Continued discussions are needed to overcome differences in perspectives and timelines.",
+                        who("Nadia Karim"),
+                        "diplomacy",
+                        6,
+                        2,
+                    ),
+                ],
+                "mixed",
+                (
+                    community("diplomacy", 5, 1),
+                    community("development", 6, 1),
+                    community("security", 2, 2),
+                ),
+            ),
+            theme(
+                "Innovate in how collective work is designed",
+                [
+                    statement(
+                        14,
+                        "Collective work needs to be present at all stages, starting from the beginning.",
+                        who("Jonas Lind"),
+                        "security",
+                        7,
+                        2,
+                    ),
+                ],
+                "consensus",
+                (
+                    community("diplomacy", 3, 1),
+                    community("development", 3, 0),
+                    community("security", 3, 1),
+                ),
+            ),
+            theme(
+                "Put security actors in the lead on development funds",
+                [
+                    statement(
+                        15,
+                        "Security actors should coordinate development funds in fragile settings.",
+                        who("Tom Ellis"),
+                        "security",
+                        5,
+                        9,
+                    ),
+                ],
+                "divisive",
+                (
+                    community("diplomacy", 1, 4),
+                    community("development", 0, 5),
+                    community("security", 4, 0),
+                ),
+            ),
+            theme(
+                "Honest dialogue",
+                [
+                    statement(
+                        16,
+                        "Honest dialogue and conversation are key to collective work in practice.",
+                        who("Sofia Rossi"),
+                        "development",
+                        9,
+                        0,
+                    ),
+                ],
+                "consensus",
+                (
+                    community("diplomacy", 3, 0),
+                    community("development", 4, 0),
+                    community("security", 2, 0),
+                ),
+            ),
+        ],
+    )
+    questions = Section(
+        "questions",
+        "Questions",
+        [
+            theme(
+                "Who convenes the actors?",
+                [
+                    statement(
+                        17,
+                        "Who should convene security and development actors at country level?",
+                        who("Eva Novak"),
+                        "civil society",
+                        3,
+                        0,
+                    ),
+                ],
+            ),
+        ],
+    )
     sections = [challenges, recommendations, questions]
     return SessionReport(
         event_title="From Crisis Response to Peacebuilding: Achieving Synergies",
@@ -137,7 +349,10 @@ def forum_report(*, anonymous: bool = False) -> SessionReport:
 
 def empty_report() -> SessionReport:
     report = forum_report()
-    report.sections = [Section("challenges", "Challenges"), Section("recommendations", "Recommendations")]
+    report.sections = [
+        Section("challenges", "Challenges"),
+        Section("recommendations", "Recommendations"),
+    ]
     report.contributions, report.participants, report.participation = 0, 0, {}
     return report
 
@@ -152,17 +367,43 @@ def mixed_report() -> SessionReport:
     report = forum_report()
     report.session_title = f"Dialogue {MARKUP} 🤝 حوار"
     report.sections = [
-        Section("challenges", "Challenges", [
-            theme(f"Markup {MARKUP} [link](x) `code`", [
-                statement(1, f"Text with {MARKUP} and &amp; and </i> stray 😀👨‍👩‍👧 ✅", "Zoë <O'Brien>", "civil society", 3, 1),
-            ]),
-        ]),
-        Section("recommendations", "Recommendations", [
-            theme(ARABIC, [statement(2, ARABIC + " (2024)", "ليلى", "diplomacy", 5, 0)], "consensus",
-                  (community("diplomacy", 5, 0),)),
-            theme(HEBREW, [statement(3, HEBREW + ".", "דוד", "security", 2, 2)], "divisive",
-                  (community("security", 2, 2),)),
-        ]),
+        Section(
+            "challenges",
+            "Challenges",
+            [
+                theme(
+                    f"Markup {MARKUP} [link](x) `code`",
+                    [
+                        statement(
+                            1,
+                            f"Text with {MARKUP} and &amp; and </i> stray 😀👨‍👩‍👧 ✅",
+                            "Zoë <O'Brien>",
+                            "civil society",
+                            3,
+                            1,
+                        ),
+                    ],
+                ),
+            ],
+        ),
+        Section(
+            "recommendations",
+            "Recommendations",
+            [
+                theme(
+                    ARABIC,
+                    [statement(2, ARABIC + " (2024)", "ليلى", "diplomacy", 5, 0)],
+                    "consensus",
+                    (community("diplomacy", 5, 0),),
+                ),
+                theme(
+                    HEBREW,
+                    [statement(3, HEBREW + ".", "דוד", "security", 2, 2)],
+                    "divisive",
+                    (community("security", 2, 2),),
+                ),
+            ],
+        ),
     ]
     report.contributions = 3
     return report
@@ -171,8 +412,23 @@ def mixed_report() -> SessionReport:
 def huge_report(total: int = 10_000) -> SessionReport:
     """10,000 contributions over 3 sections × 50 themes, with long texts."""
     rng = random.Random(7)
-    words = "security development donors timeline leadership dialogue reform funding local trust".split()
-    keys = [("challenges", "Challenges"), ("recommendations", "Recommendations"), ("questions", "Questions")]
+    words = [
+        "security",
+        "development",
+        "donors",
+        "timeline",
+        "leadership",
+        "dialogue",
+        "reform",
+        "funding",
+        "local",
+        "trust",
+    ]
+    keys = [
+        ("challenges", "Challenges"),
+        ("recommendations", "Recommendations"),
+        ("questions", "Questions"),
+    ]
     per_theme = total // 150
     cid = 0
     sections = []
@@ -182,11 +438,28 @@ def huge_report(total: int = 10_000) -> SessionReport:
             stmts = []
             for _ in range(per_theme):
                 cid += 1
-                text = " ".join(rng.choice(words) for _ in range(rng.randint(8, 60))).capitalize() + "."
-                stmts.append(statement(cid, text, f"Person {cid}", words[cid % 4], rng.randint(0, 30), rng.randint(0, 10)))
-            themes.append(theme(f"{title} theme {t + 1}: " + " ".join(rng.choice(words) for _ in range(6)), stmts,
-                                rng.choice(["consensus", "divisive", "mixed"]),
-                                tuple(community(w, rng.randint(0, 50), rng.randint(0, 20)) for w in words[:4])))
+                text = (
+                    " ".join(rng.choice(words) for _ in range(rng.randint(8, 60))).capitalize()
+                    + "."
+                )
+                stmts.append(
+                    statement(
+                        cid,
+                        text,
+                        f"Person {cid}",
+                        words[cid % 4],
+                        rng.randint(0, 30),
+                        rng.randint(0, 10),
+                    )
+                )
+            themes.append(
+                theme(
+                    f"{title} theme {t + 1}: " + " ".join(rng.choice(words) for _ in range(6)),
+                    stmts,
+                    rng.choice(["consensus", "divisive", "mixed"]),
+                    tuple(community(w, rng.randint(0, 50), rng.randint(0, 20)) for w in words[:4]),
+                )
+            )
         sections.append(Section(key, title, themes))
     report = forum_report()
     report.sections = sections
@@ -265,7 +538,9 @@ def test_split_prefers_paragraphs_and_counts_parsed_utf16():
 
 
 def test_split_long_paragraph_at_sentences_with_tags_reopened():
-    sentence = "This is a sentence with <a href=\"https://example.org/?a=1&amp;b=2\">a link</a> in it. "
+    sentence = (
+        'This is a sentence with <a href="https://example.org/?a=1&amp;b=2">a link</a> in it. '
+    )
     text = "<blockquote><i>" + sentence * 30 + "</i></blockquote>"
     messages = split_for_telegram(text, limit=200)
     assert len(messages) > 5
@@ -284,8 +559,23 @@ def test_split_hard_cuts_an_endless_word_without_breaking_entities_or_emoji():
 
 def test_split_fuzz_preserves_text_and_limits():
     rng = random.Random(3)
-    pieces = ["word", "&amp;", "&lt;", "😀", "é", " ", " ", "\n", "\n\n", ". ", "<b>x y</b>", "<i>z</i>",
-              '<a href="u">l k</a>', "مرحبا", "<pre>a\nb</pre>"]
+    pieces = [
+        "word",
+        "&amp;",
+        "&lt;",
+        "😀",
+        "é",
+        " ",
+        " ",
+        "\n",
+        "\n\n",
+        ". ",
+        "<b>x y</b>",
+        "<i>z</i>",
+        '<a href="u">l k</a>',
+        "مرحبا",
+        "<pre>a\nb</pre>",
+    ]
     for _ in range(200):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 300)))
         limit = rng.randint(2, 60)
@@ -312,13 +602,24 @@ def test_chat_report_mirrors_the_example():
     messages = render_chat_messages(forum_report())
     text = "\n".join(check_message(m) for m in messages)
     for expected in [
-        "From Crisis Response to Peacebuilding", "14–16 May 2019 · Stockholm, Sweden",
-        "How to realize the security-development nexus?", "Institutional lead: The Brookings Institute",
-        "Moderator: Johannes Oljelund", "THEMATIC FOCUS", "SUMMARY",
-        "20 participants made 19 contributions", "development 7 · diplomacy 6 · security 4 · civil society 3",
-        "Main themes", "CHALLENGES", "KEY TAKEAWAYS & RECOMMENDATIONS", "QUESTIONS",
-        "1. Donors work in silos (6 contributions, +22/−4)", "Consensus across communities", "Divisive",
-        "Agreement by community: diplomacy 100% (6/6)", "Amina Yusuf (development)",
+        "From Crisis Response to Peacebuilding",
+        "14–16 May 2019 · Stockholm, Sweden",
+        "How to realize the security-development nexus?",
+        "Institutional lead: The Brookings Institute",
+        "Moderator: Johannes Oljelund",
+        "THEMATIC FOCUS",
+        "SUMMARY",
+        "20 participants made 19 contributions",
+        "development 7 · diplomacy 6 · security 4 · civil society 3",
+        "Main themes",
+        "CHALLENGES",
+        "KEY TAKEAWAYS & RECOMMENDATIONS",
+        "QUESTIONS",
+        "1. Donors work in silos (6 contributions, +22/−4)",
+        "Consensus across communities",
+        "Divisive",
+        "Agreement by community: diplomacy 100% (6/6)",
+        "Amina Yusuf (development)",
     ]:
         assert expected in text, expected
     assert text.rstrip().endswith("represent those of the hosts.")
@@ -422,8 +723,14 @@ def test_every_format_contains_key_texts():
             text = docx_text(data)[0]
         if fmt == "pdf":
             text = pdf_text(data)
-        for expected in [report.session_title, "The Brookings Institute", "Donors work in silos",
-                         "Honest dialogue", "Consensus across communities", "Amina Yusuf"]:
+        for expected in [
+            report.session_title,
+            "The Brookings Institute",
+            "Donors work in silos",
+            "Honest dialogue",
+            "Consensus across communities",
+            "Amina Yusuf",
+        ]:
             assert expected in text, (fmt, expected)
 
 
@@ -434,7 +741,9 @@ def test_anonymous_reports_name_nobody(fmt):
     leaked = report.sections[0].themes[0]
     leaked.statements[0] = Statement(1, leaked.statements[0].text, "Amina Yusuf", "development")
     data = render(report, fmt)
-    text = docx_text(data)[0] if fmt == "docx" else pdf_text(data) if fmt == "pdf" else data.decode()
+    text = (
+        docx_text(data)[0] if fmt == "docx" else pdf_text(data) if fmt == "pdf" else data.decode()
+    )
     for name in ("Amina Yusuf", "Lars Berg", "Carmen Ortiz", "Tom Ellis"):
         assert name not in text
     assert "Donors work in silos" in text
@@ -445,7 +754,9 @@ def test_anonymous_reports_name_nobody(fmt):
 @pytest.mark.parametrize("fmt", ["md", "html", "docx", "pdf"])
 def test_empty_report_in_every_format(fmt):
     data = render(empty_report(), fmt)
-    text = docx_text(data)[0] if fmt == "docx" else pdf_text(data) if fmt == "pdf" else data.decode()
+    text = (
+        docx_text(data)[0] if fmt == "docx" else pdf_text(data) if fmt == "pdf" else data.decode()
+    )
     assert "No input yet" in text
 
 
@@ -473,17 +784,49 @@ def test_chart_is_none_without_data():
 
 def test_csv_has_bom_header_and_safe_cells():
     rows = [
-        ContributionRow(1, "Session", "challenge", "What blocks you?", "=HYPERLINK(\"x\")", None, None,
-                        "security", WHEN, None, False, 3, 1, 0),
-        ContributionRow(2, "Session", "recommendation", "What helps?", ARABIC, "Amina", "UNDP",
-                        "development", WHEN, WHEN, True, 0, 0, 2),
+        ContributionRow(
+            1,
+            "Session",
+            "challenge",
+            "What blocks you?",
+            '=HYPERLINK("x")',
+            None,
+            None,
+            "security",
+            WHEN,
+            None,
+            False,
+            3,
+            1,
+            0,
+        ),
+        ContributionRow(
+            2,
+            "Session",
+            "recommendation",
+            "What helps?",
+            ARABIC,
+            "Amina",
+            "UNDP",
+            "development",
+            WHEN,
+            WHEN,
+            True,
+            0,
+            0,
+            2,
+        ),
     ]
     data = render_csv(rows)
     assert data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0][:3] == ["contribution_id", "session_title", "prompt_kind"]
-    assert table[1][4] == "'=HYPERLINK(\"x\")" and table[1][5:7] == ["", ""]
-    assert table[2][4] == ARABIC and table[2][10] == "yes" and table[2][8] == "2019-05-15T14:30:00+00:00"
+    assert table[1][4] == '\'=HYPERLINK("x")' and table[1][5:7] == ["", ""]
+    assert (
+        table[2][4] == ARABIC
+        and table[2][10] == "yes"
+        and table[2][8] == "2019-05-15T14:30:00+00:00"
+    )
 
 
 # --- event report -------------------------------------------------------------------------
@@ -492,10 +835,15 @@ def test_csv_has_bom_header_and_safe_cells():
 def event_report() -> EventReport:
     first, second = forum_report(), mixed_report()
     return EventReport(
-        event_title=first.event_title, event_dates=first.event_dates, event_place=first.event_place,
-        sessions=[SessionSections(first.session_title, [first.sections[1]]),
-                  SessionSections(second.session_title, [second.sections[1]])],
-        disclaimer=DISCLAIMER, generated_at=WHEN,
+        event_title=first.event_title,
+        event_dates=first.event_dates,
+        event_place=first.event_place,
+        sessions=[
+            SessionSections(first.session_title, [first.sections[1]]),
+            SessionSections(second.session_title, [second.sections[1]]),
+        ],
+        disclaimer=DISCLAIMER,
+        generated_at=WHEN,
     )
 
 
@@ -516,8 +864,13 @@ def test_event_report_in_every_format():
 
 
 def test_report_filename():
-    assert report_filename(forum_report(), "pdf") == "how-to-realize-the-security-development-nexus_2019-05-15_v2_draft.pdf"
-    assert report_filename(event_report(), "docx").startswith("from-crisis-response-to-peacebuilding")
+    assert (
+        report_filename(forum_report(), "pdf")
+        == "how-to-realize-the-security-development-nexus_2019-05-15_v2_draft.pdf"
+    )
+    assert report_filename(event_report(), "docx").startswith(
+        "from-crisis-response-to-peacebuilding"
+    )
     assert slugify("حوار / <dialogue>") == "حوار-dialogue"
     assert slugify("😀") == "report"
 
@@ -532,7 +885,12 @@ def test_huge_report_renders_every_format_fast():
     started = time.perf_counter()
     messages = render_chat_messages(report)
     chart = render_chart(report)
-    outputs = [render_markdown(report), render_html(report, chart), render_docx(report, chart), render_pdf(report, chart)]
+    outputs = [
+        render_markdown(report),
+        render_html(report, chart),
+        render_docx(report, chart),
+        render_pdf(report, chart),
+    ]
     elapsed = time.perf_counter() - started
     assert elapsed < 3.0, f"{elapsed:.2f}s"
     assert all(outputs) and messages

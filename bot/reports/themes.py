@@ -87,10 +87,13 @@ __all__ = [
 #: On the evaluation set, edited copies score 0.90-0.96 and different statements 0.55 at most.
 DUPLICATE_SIMILARITY = 0.85
 #: Largest number of distinct texts clustered directly by average linkage; above it,
-#: k-means first compresses them into this many micro-clusters.
+#: k-means first compresses them into ``MICRO_CLUSTERS`` micro-clusters.
 MAX_DIRECT = 600
+MICRO_CLUSTERS = 400
 #: Words at most in a label.
 MAX_LABEL_WORDS = 6
+#: Statements per theme (the nearest its centre) that the label is computed from.
+LABEL_SAMPLE = 200
 
 #: Shown to the user when the sentence model is not installed.
 FALLBACK_NOTICE = (
@@ -190,6 +193,7 @@ STOPWORDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """A light English stemmer: enough to fold plurals and common verb/noun endings."""
     w = word.replace("’", "'")
@@ -482,6 +486,15 @@ def _l2_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.maximum(norms, 1e-12)
 
 
+@functools.lru_cache(maxsize=65536)
+def _word_grams(word: str) -> tuple[str, ...]:
+    """Character 3-, 4- and 5-grams of ``<word>``."""
+    padded = f"<{word}>"
+    return tuple(
+        padded[i : i + size] for size in (3, 4, 5) for i in range(len(padded) - size + 1)
+    )
+
+
 def _tfidf_block(docs: list[list[str]], max_features: int, min_df: int) -> np.ndarray:
     """Dense sublinear TF-IDF, L2-normalised rows, over features kept by document frequency.
 
@@ -500,11 +513,16 @@ def _tfidf_block(docs: list[list[str]], max_features: int, min_df: int) -> np.nd
         return np.zeros((n, 1), dtype=np.float32)
     column = {f: j for j, f in enumerate(kept)}
     idf = np.array([math.log((1 + n) / (1 + df[f])) + 1.0 for f in kept], dtype=np.float32)
-    matrix = np.zeros((n, len(kept)), dtype=np.float32)
+    rows: list[int] = []
+    cols: list[int] = []
+    tfs: list[int] = []
     for i, feats in enumerate(docs):
-        counts = Counter(f for f in feats if f in column)
-        for f, c in counts.items():
-            matrix[i, column[f]] = 1.0 + math.log(c)
+        counts = Counter(column[f] for f in feats if f in column)
+        rows.extend([i] * len(counts))
+        cols.extend(counts.keys())
+        tfs.extend(counts.values())
+    matrix = np.zeros((n, len(kept)), dtype=np.float32)
+    matrix[rows, cols] = 1.0 + np.log(np.asarray(tfs, dtype=np.float32))
     matrix *= idf
     return _l2_rows(matrix)
 
@@ -536,11 +554,7 @@ class LexicalEmbedder:
         all_words = _WORD_RE.findall(norm.replace("-", " "))
         words = [w for w in all_words if w not in STOPWORDS and not w.isdigit()]
         stems = [_stem(w) for w in words]
-        grams = []
-        for w in words:
-            padded = f"<{w}>"
-            for size in (3, 4, 5):
-                grams.extend(padded[i : i + size] for i in range(len(padded) - size + 1))
+        grams = [g for w in words for g in _word_grams(w)]
         return stems, grams, _concepts(norm, all_words)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -789,12 +803,21 @@ def _average_linkage(
 
 
 def _group_sums(labels: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """Row sums of ``values`` per label (0..k-1), by sorting and ``reduceat``: O(n·d)."""
+    """Row sums of ``values`` per label (0..k-1), O(n·d) (or O(n·k·d) for small k).
+
+    Few groups: one BLAS product with a one-hot matrix. Many groups: a stable sort and
+    ``np.add.reduceat``. (``np.add.at`` was an order of magnitude slower than either.)
+    """
+    values = np.asarray(values, dtype=np.float32)
+    if k <= 128:
+        onehot = np.zeros((k, len(labels)), dtype=np.float32)
+        onehot[labels, np.arange(len(labels))] = 1.0
+        return onehot @ values
     order = np.argsort(labels, kind="stable")
     ordered = labels[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    sums = np.zeros((k, values.shape[1]), dtype=np.float64)
-    sums[ordered[starts]] = np.add.reduceat(values[order].astype(np.float64), starts, axis=0)
+    sums = np.zeros((k, values.shape[1]), dtype=np.float32)
+    sums[ordered[starts]] = np.add.reduceat(values[order], starts, axis=0)
     return sums
 
 
@@ -861,7 +884,7 @@ def _cluster(x: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
         start_of = np.arange(n)
         groups = _average_linkage(x * w[:, None], w.astype(np.float64), threshold)
     else:
-        start_of = _spherical_kmeans(_project(x), w, MAX_DIRECT)
+        start_of = _spherical_kmeans(_project(x), w, MICRO_CLUSTERS)
         _, start_of = np.unique(start_of, return_inverse=True)
         k = int(start_of.max()) + 1
         sums = _group_sums(start_of, x * w[:, None], k)
@@ -1030,46 +1053,50 @@ def group_texts(
         labels = _cluster(x, weights, threshold)
 
     # 4. Near-duplicates within each theme, 5. representatives and ordering.
-    themes: list[tuple[list[int], dict[int, list[int]]]] = []
-    for g in np.unique(labels):
-        rows = np.flatnonzero(labels == g).tolist()  # ascending unique positions
+    n_themes = int(labels.max()) + 1
+    centres = _group_sums(labels, x * weights[:, None].astype(np.float32), n_themes)
+    closeness = np.einsum("ij,ij->i", x, centres[labels])  # no per-theme BLAS calls
+    by_theme = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, np.diff(labels[by_theme]) != 0, True])
+    themes: list[tuple[list[int], dict[int, list[int]], list[int]]] = []
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        rows = by_theme[start:stop].tolist()  # ascending unique positions
         near = _near_duplicates(rows, unique_texts, weights)
         absorbed = {r for merged in near.values() for r in merged}
-        keepers = [r for r in rows if r not in absorbed]
-        centre = (x[rows] * weights[rows, None]).sum(axis=0)
-        closeness = x[keepers] @ centre
-        keepers_sorted = [
-            keepers[j] for j in sorted(range(len(keepers)), key=lambda j: (-closeness[j], keepers[j]))
-        ]
+        keepers = sorted((r for r in rows if r not in absorbed),
+                         key=lambda r: (-float(closeness[r]), r))
         items: list[int] = []
         duplicates: dict[int, list[int]] = {}
-        for r in keepers_sorted:
+        for r in keepers:
             u = uniques[r]
-            merged = sorted(copies[u] + [i for m in near.get(r, ()) for i in (uniques[m], *copies[uniques[m]])])
+            merged = copies[u] + [
+                i for m in near.get(r, ()) for i in (uniques[m], *copies[uniques[m]])
+            ]
+            merged.sort()
             items.append(u)
             items.extend(merged)
             if merged:
                 duplicates[u] = merged
-        themes.append((items, duplicates))
+        themes.append((items, duplicates, [uniques[r] for r in keepers[:LABEL_SAMPLE]]))
     themes.sort(key=lambda t: (-len(t[0]), min(t[0])))
 
-    # Labels from stems, shown as their most common surface word.
+    # Labels from the statements nearest each theme's centre (at most LABEL_SAMPLE, so
+    # labelling stays O(n)), stems shown as their most common surface word.
     surface: dict[str, Counter[str]] = {}
     theme_statements: list[list[set[str]]] = []
-    for items, duplicates in themes:
-        merged = {i for copies_ in duplicates.values() for i in copies_}
+    for _, _, sample in themes:
         statements = []
-        for i in items:
-            if i in merged:
-                continue
+        for i in sample:
+            norm = _normalise(texts[i])
+            words = _WORD_RE.findall(norm.replace("-", " "))
             stems = set()
-            for word in _words(texts[i]):
+            for word in words:
                 if word in STOPWORDS or word.isdigit() or len(word) < 3:
                     continue
                 stem = _stem(word)
                 stems.add(stem)
                 surface.setdefault(stem, Counter())[word] += 1
-            stems.update("§" + c for c in concepts_of(texts[i]))
+            stems.update("§" + c for c in _concepts(norm, words))
             statements.append(stems)
         theme_statements.append(statements)
     display = {s: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for s, c in surface.items()}
@@ -1077,5 +1104,5 @@ def group_texts(
     labels_text = _labels(theme_statements, display)
     return [
         ThemeGroup(label=label, items=items, duplicates=duplicates)
-        for label, (items, duplicates) in zip(labels_text, themes)
+        for label, (items, duplicates, _) in zip(labels_text, themes)
     ]

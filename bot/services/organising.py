@@ -211,10 +211,10 @@ class Organising:
             events = tuple([await self.event_view(db, event_id) for event_id in event_ids])
             session_ids = [s.id for e in events for s in e.sessions]
             members = dict(
-                (await db.execute(select(Progress.session_id, func.count()).where(Progress.session_id.in_(session_ids)).group_by(Progress.session_id))).tuples().all()
+                (await db.execute(select(Progress.session_id, func.count()).where(Progress.session_id.in_(session_ids)).group_by(Progress.session_id))).all()
             )
             answers = dict(
-                (await db.execute(select(Contribution.session_id, func.count()).where(Contribution.session_id.in_(session_ids)).group_by(Contribution.session_id))).tuples().all()
+                (await db.execute(select(Contribution.session_id, func.count()).where(Contribution.session_id.in_(session_ids)).group_by(Contribution.session_id))).all()
             )
             return Overview(events, members, answers)
 

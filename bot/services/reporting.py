@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.reports.builder import ContributionFact, EditFact, ReactionFact, SessionFacts, build_report
+from bot.reports.builder import SECTION_TITLES, ContributionFact, EditFact, ReactionFact, SessionFacts, build_report
 from bot.reports.model import SessionReport
 from bot.reports.render import Format, render, report_filename
 from bot.reports.render.chat import render_chat_messages
@@ -21,10 +21,12 @@ from bot.reports.render.markdown import render_markdown
 from bot.reports.serialize import report_from_dict, report_to_dict
 from bot.reports.themes import ThemeGroup, group_texts
 from bot.services.access import Access, NotAllowed, require
-from bot.services.state import load_actor
+from bot.services.outcomes import Notice
+from bot.services.state import IDLE, load_actor, set_flow
 from bot.services.views import UserRef
 from storage.db import Database
 from storage.models import (
+    ChatState,
     Contribution,
     Event,
     Participant,
@@ -34,11 +36,15 @@ from storage.models import (
     ReactionValue,
     ReportEdit,
     ReportVersion,
+    Role,
+    RoleName,
     Session,
 )
 from storage.types import utcnow
 
 EDIT_KINDS = ("section", "summary", "rename", "merge")
+SECTION_EDIT = "report_section"
+SECTION_TEXT_LIMIT = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,18 +155,21 @@ class Reporting:
             raise ValueError(kind)
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
-            session = await self._authorised(db, participant, session_ref)
-            if kind in ("rename", "merge"):
-                await self._own_contribution(db, session.id, key)
-            if kind == "merge":
-                await self._own_contribution(db, session.id, value)
-            existing = await db.scalar(select(ReportEdit).where(ReportEdit.session_id == session.id, ReportEdit.kind == kind, ReportEdit.key == key))
-            if existing is None:
-                db.add(ReportEdit(session_id=session.id, kind=kind, key=key, value=value, edited_by=participant.id))
-            else:
-                existing.value, existing.edited_by = value, participant.id
-            await db.flush()
-            return await self._new_version(db, session, participant.id)
+            return await self.record_edit(db, participant, session_ref, kind, key, value)
+
+    async def record_edit(self, db: AsyncSession, participant: Participant, session_ref: str | int, kind: str, key: str, value: str) -> Draft:
+        session = await self._authorised(db, participant, session_ref)
+        if kind in ("rename", "merge"):
+            await self._own_contribution(db, session.id, key)
+        if kind == "merge":
+            await self._own_contribution(db, session.id, value)
+        existing = await db.scalar(select(ReportEdit).where(ReportEdit.session_id == session.id, ReportEdit.kind == kind, ReportEdit.key == key))
+        if existing is None:
+            db.add(ReportEdit(session_id=session.id, kind=kind, key=key, value=value, edited_by=participant.id))
+        else:
+            existing.value, existing.edited_by = value, participant.id
+        await db.flush()
+        return await self._new_version(db, session, participant.id)
 
     async def restore(self, user: UserRef, session_ref: str | int, kind: str, key: str) -> Draft:
         """Drop one manual edit: the section goes back to the generated text."""
@@ -193,6 +202,35 @@ class Reporting:
             row.hidden = hidden
             await db.flush()
             return await self._new_version(db, session, participant.id)
+
+    async def session_of_contribution(self, contribution_id: int) -> int | None:
+        async with self.db.session() as db:
+            return await db.scalar(select(Contribution.session_id).where(Contribution.id == contribution_id))
+
+    async def begin_section_edit(self, user: UserRef, session_ref: str | int, key: str) -> None:
+        """The rapporteur's next message replaces this section (or the summary)."""
+        if key != "summary" and key not in SECTION_TITLES:
+            raise LookupError(key)
+        async with self.db.session() as db:
+            participant, state = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            set_flow(state, SECTION_EDIT, key, session_id=session.id)
+
+    async def text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> Notice:
+        """ForeignFlow: the replacement text for the section chosen in begin_section_edit."""
+        key, session_id = state.step, int(state.data.get("session_id", 0))
+        set_flow(state, IDLE)
+        body = text.strip()
+        if not body:
+            return Notice("empty")
+        if len(body) > SECTION_TEXT_LIMIT:
+            return Notice("too_long", {"length": len(body), "limit": SECTION_TEXT_LIMIT})
+        kind, edit_key = ("summary", "") if key == "summary" else ("section", key)
+        draft = await self.record_edit(db, participant, session_id, kind, edit_key, body)
+        return Notice("section_replaced", {"version": draft.version})
+
+    async def skip(self, db: AsyncSession, participant: Participant, state: ChatState) -> Notice:
+        return Notice("nothing_to_skip")
 
     # ----- exports ------------------------------------------------------------------------
 
@@ -265,21 +303,34 @@ class Reporting:
 
     # ----- reactions ----------------------------------------------------------------------
 
-    async def react(self, user: UserRef, contribution_id: int, value: ReactionValue) -> bool:
-        """Record or change the user's reaction; only members of the session, never to their own point."""
+    async def react(self, user: UserRef, contribution_id: int, value: ReactionValue) -> int | None:
+        """Record or change the user's reaction and return the session id; None when not allowed
+        (not a member of the session, a hidden point, or the user's own point)."""
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             contribution = await db.get(Contribution, contribution_id)
             if contribution is None or contribution.hidden or contribution.participant_id == participant.id:
-                return False
+                return None
             if await db.get(Progress, (participant.id, contribution.session_id)) is None:
-                return False
+                return None
             row = await db.scalar(select(Reaction).where(Reaction.contribution_id == contribution_id, Reaction.participant_id == participant.id))
             if row is None:
                 db.add(Reaction(contribution_id=contribution_id, participant_id=participant.id, value=value))
             else:
                 row.value = value
-            return True
+            return contribution.session_id
+
+    async def reportable_sessions(self, user: UserRef) -> list[tuple[int, str, str]]:
+        """(id, join code, title) of the sessions the user may draft reports for, newest first."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            query = select(Session.id, Session.join_code, Session.title).order_by(Session.id.desc()).limit(10)
+            if not await self.access.is_global_organiser(db, participant):
+                mine = select(Role).where(Role.participant_id == participant.id)
+                by_session = mine.where(Role.role == RoleName.RAPPORTEUR).with_only_columns(Role.session_id)
+                by_event = mine.where(Role.role.in_((RoleName.RAPPORTEUR, RoleName.ORGANISER)), Role.session_id.is_(None)).with_only_columns(Role.event_id)
+                query = query.where(or_(Session.id.in_(by_session), Session.event_id.in_(by_event)))
+            return [(session_id, code, title) for session_id, code, title in await db.execute(query)]
 
     async def reactable(self, user: UserRef, session_id: int) -> list[tuple[int, str, str, str | None, ReactionValue | None]]:
         """Others' visible points in a session the user joined: (id, kind, text, author or None, my reaction)."""
@@ -290,7 +341,7 @@ class Reporting:
             session = await db.get(Session, session_id)
             assert session is not None
             mine = dict(
-                (await db.execute(select(Reaction.contribution_id, Reaction.value).join(Contribution).where(Reaction.participant_id == participant.id, Contribution.session_id == session_id))).tuples().all()
+                (await db.execute(select(Reaction.contribution_id, Reaction.value).join(Contribution).where(Reaction.participant_id == participant.id, Contribution.session_id == session_id))).all()
             )
             rows = await db.execute(
                 select(Contribution.id, Prompt.kind, Contribution.text, Participant.display_name)
@@ -338,7 +389,7 @@ class Reporting:
                     .where(Progress.session_id == session.id)
                     .group_by(Participant.community)
                 )
-            ).tuples().all()
+            ).all()
         )
         participation = {str(getattr(k, "value", k)): v for k, v in participation.items()}
         facts = SessionFacts(
@@ -382,7 +433,7 @@ class Reporting:
                 .where(Contribution.session_id == session.id)
                 .group_by(Reaction.contribution_id, Reaction.value)
             )
-        ).tuples():
+        ):
             tallies.setdefault(cid, {})[value.value] = count
         rows = await db.execute(
             select(Contribution, Prompt, Participant)
@@ -393,7 +444,7 @@ class Reporting:
         )
         anonymous = session.is_anonymous
         result = []
-        for contribution, prompt, person in rows.tuples():
+        for contribution, prompt, person in rows:
             tally = tallies.get(contribution.id, {})
             result.append(
                 ContributionRow(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import textwrap
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -54,7 +55,7 @@ def voted_themes(report: SessionReport, top: int = TOP_THEMES) -> list[Theme]:
     return themes[:top]
 
 
-def _plot_support(ax, themes: Sequence[Theme]) -> None:
+def _plot_support(ax: Axes, themes: Sequence[Theme]) -> None:
     """Diverging bars: agreement to the right, disagreement to the left, best on top."""
     y = range(len(themes))
     agree = [t.support.agree for t in themes]
@@ -65,13 +66,22 @@ def _plot_support(ax, themes: Sequence[Theme]) -> None:
     _fixed_rows(ax, len(themes))
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_title("Top recommendations by support", fontsize=10.5, loc="left", pad=14)
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=8, frameon=False,
-              borderaxespad=0.2, handlelength=1.0, columnspacing=0.8, handletextpad=0.4)
+    ax.legend(
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+        borderaxespad=0.2,
+        handlelength=1.0,
+        columnspacing=0.8,
+        handletextpad=0.4,
+    )
     ax.xaxis.set_major_formatter(lambda value, _pos: f"{abs(int(value))}")
     _tidy_axes(ax)
 
 
-def _plot_participation(ax, participation: dict[str, int]) -> None:
+def _plot_participation(ax: Axes, participation: dict[str, int]) -> None:
     """Participants per policy community, largest first."""
     ranked = sorted(participation.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_THEMES]
     y = range(len(ranked))
@@ -79,18 +89,20 @@ def _plot_participation(ax, participation: dict[str, int]) -> None:
     ax.set_yticks(list(y), [wrap_label(c, 18) for c, _ in ranked], fontsize=8)
     _fixed_rows(ax, len(ranked))
     for i, (_, n) in enumerate(ranked):
-        ax.annotate(str(n), (n, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.annotate(
+            str(n), (n, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
+        )
     ax.set_xlim(0, max(n for _, n in ranked) * 1.18)
     ax.set_title("Participants by community", fontsize=10.5, loc="left", pad=14)
     _tidy_axes(ax)
 
 
-def _fixed_rows(ax, rows: int) -> None:
+def _fixed_rows(ax: Axes, rows: int) -> None:
     """Best on top, and room for at least MIN_ROWS rows so two bars don't fill a whole panel."""
     ax.set_ylim(max(rows, MIN_ROWS) - 0.5, -0.5)
 
 
-def _tidy_axes(ax) -> None:
+def _tidy_axes(ax: Axes) -> None:
     """A quiet, print-friendly look: no top/right frame, light vertical grid."""
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
@@ -107,7 +119,7 @@ def render_chart(report: SessionReport) -> bytes | None:
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     FigureCanvasAgg(fig)
     panels = [p for p in ((_plot_support, themes), (_plot_participation, participation)) if p[1]]
-    for (plot, data), box in zip(panels, PANEL_BOXES[len(panels)]):
+    for (plot, data), box in zip(panels, PANEL_BOXES[len(panels)], strict=True):
         plot(fig.add_axes(box), data)
     buffer = io.BytesIO()
     with warnings.catch_warnings():

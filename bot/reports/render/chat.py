@@ -13,8 +13,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from bot.reports.model import SessionReport
 from bot.reports.render.layout import (
@@ -86,9 +86,12 @@ def _atomize(html_text: str) -> list[_Atom]:
         elif raw.isspace():
             newlines = raw.count("\n")
             priority = (
-                _PARAGRAPH if newlines >= 2
-                else _LINE if newlines
-                else _SENTENCE if _SENTENCE_END.search(last_text)
+                _PARAGRAPH
+                if newlines >= 2
+                else _LINE
+                if newlines
+                else _SENTENCE
+                if _SENTENCE_END.search(last_text)
                 else _WORD
             )
             atoms.append(_Atom(_SPACE, raw, utf16_len(raw), priority=priority))
@@ -122,7 +125,9 @@ def _fit_prefix(text: str, budget: int) -> int:
             break
         cut = i + 1
     while 0 < cut < len(text) and (
-        unicodedata.combining(text[cut]) or text[cut] in "\u200d\ufe0e\ufe0f" or text[cut - 1] == "\u200d"
+        unicodedata.combining(text[cut])
+        or text[cut] in "\u200d\ufe0e\ufe0f"
+        or text[cut - 1] == "\u200d"
     ):
         cut -= 1
     return cut
@@ -137,11 +142,16 @@ def _split_word(atoms: list[_Atom], index: int, budget: int) -> bool:
     if cut == 0:
         return False
     head, tail = atom.raw[:cut], atom.raw[cut:]
-    atoms[index:index + 1] = [_Atom(_TEXT, head, utf16_len(head)), _Atom(_TEXT, tail, utf16_len(tail))]
+    atoms[index : index + 1] = [
+        _Atom(_TEXT, head, utf16_len(head)),
+        _Atom(_TEXT, tail, utf16_len(tail)),
+    ]
     return True
 
 
-def _find_cut(atoms: list[_Atom], start: int, open_count: int, limit: int, max_entities: int) -> tuple[int, int]:
+def _find_cut(
+    atoms: list[_Atom], start: int, open_count: int, limit: int, max_entities: int
+) -> tuple[int, int]:
     """Where the message starting at ``start`` ends, and where the next one starts.
 
     Scans forward while the text fits, remembering the last whitespace of each priority,
@@ -253,7 +263,7 @@ def block_html(block: Block) -> str | None:
         case Field(label, text):
             return f"<b>{esc(label)}:</b> {esc(text)}"
         case Para(text, style):
-            return {"note": f"<i>{esc(text)}</i>", "small": f"<i>{esc(text)}</i>"}.get(style, esc(text))
+            return esc(text) if style == "body" else f"<i>{esc(text)}</i>"
         case ThemeItem():
             return _theme_html(block)
         case ChartSlot():

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Iterable
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

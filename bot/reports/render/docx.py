@@ -9,8 +9,8 @@ to right with punctuation on the wrong side.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Sequence
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -40,9 +40,23 @@ STANDING_COLORS = {"consensus": RGBColor(0x2E, 0x7D, 0x32), "divisive": RGBColor
 CHART_WIDTH = Inches(6.3)
 # Elements that follow <w:bidi/> inside <w:pPr> in the OOXML schema (CT_PPrBase sequence).
 BIDI_SUCCESSORS = (
-    "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
-    "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
-    "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
 )
 
 
@@ -58,8 +72,15 @@ def _mark_direction(paragraph: Paragraph, text: str) -> None:
             run.font.rtl = True
 
 
-def _add_run(paragraph: Paragraph, text: str, *, bold: bool = False, italic: bool = False,
-             color: RGBColor | None = None, size: float | None = None) -> None:
+def _add_run(
+    paragraph: Paragraph,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    color: RGBColor | None = None,
+    size: float | None = None,
+) -> None:
     """A run whose line breaks become real breaks (moderator titles span two lines)."""
     if not text:
         return
@@ -109,7 +130,12 @@ class _Writer:
         _add_run(head, item.label, bold=True)
         _add_run(head, f" {item.stats_inline}", color=MUTED)
         if item.standing_label:
-            _add_run(head, f"  {item.standing_label}", bold=True, color=STANDING_COLORS[item.standing or ""])
+            _add_run(
+                head,
+                f"  {item.standing_label}",
+                bold=True,
+                color=STANDING_COLORS[item.standing or ""],
+            )
         _mark_direction(head, item.label)
         head.paragraph_format.keep_with_next = True
         if item.agreement:
@@ -140,7 +166,10 @@ class _Writer:
                 _add_run(paragraph, text)
                 _mark_direction(paragraph, text)
             case Para(text, style):
-                looks = {"note": {"italic": True, "color": MUTED}, "small": {"color": MUTED, "size": 8}}
+                looks = {
+                    "note": {"italic": True, "color": MUTED},
+                    "small": {"color": MUTED, "size": 8},
+                }
                 self.text(text, **looks.get(style, {}))
             case ThemeItem():
                 self.theme(block)
@@ -151,8 +180,9 @@ class _Writer:
                 raise TypeError(f"unknown block {block!r}")
 
 
-def blocks_docx(blocks: Sequence[Block], title: str, created: datetime | None,
-                chart_png: bytes | None = None) -> bytes:
+def blocks_docx(
+    blocks: Sequence[Block], title: str, created: datetime | None, chart_png: bytes | None = None
+) -> bytes:
     """Any block sequence (session or event) as DOCX bytes."""
     doc = Document()
     props = doc.core_properties
@@ -168,7 +198,10 @@ def blocks_docx(blocks: Sequence[Block], title: str, created: datetime | None,
     return buffer.getvalue()
 
 
-def render_docx(report: SessionReport, chart_png: bytes | None = None,
-                limits: Limits = DOCUMENT_LIMITS) -> bytes:
+def render_docx(
+    report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS
+) -> bytes:
     """The session report as a Word document."""
-    return blocks_docx(session_blocks(report, limits), report.session_title, report.generated_at, chart_png)
+    return blocks_docx(
+        session_blocks(report, limits), report.session_title, report.generated_at, chart_png
+    )

@@ -9,8 +9,8 @@ right to left without us guessing the direction.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 from jinja2 import DictLoader, Environment, select_autoescape
 
@@ -117,19 +117,27 @@ def png_data_uri(png: bytes | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii") if png else None
 
 
-def blocks_html_document(blocks: Sequence[Block], title: str, chart_png: bytes | None = None) -> str:
+def blocks_html_document(
+    blocks: Sequence[Block], title: str, chart_png: bytes | None = None
+) -> str:
     """Any block sequence (session or event) as a full HTML document."""
-    return _environment().get_template("report.html").render(
-        blocks=blocks,
-        title=title,
-        css=_CSS,
-        heading_tags=_HEADING_TAGS,
-        chart_uri=png_data_uri(chart_png),
-        chart_alt=CHART_ALT,
+    return (
+        _environment()
+        .get_template("report.html")
+        .render(
+            blocks=blocks,
+            title=title,
+            css=_CSS,
+            heading_tags=_HEADING_TAGS,
+            chart_uri=png_data_uri(chart_png),
+            chart_alt=CHART_ALT,
+        )
     )
 
 
-def render_html(report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS) -> str:
+def render_html(
+    report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS
+) -> str:
     """The session report as a standalone HTML page."""
     title = f"{report.session_title} — {report.event_title}"
     return blocks_html_document(session_blocks(report, limits), title, chart_png)

@@ -10,8 +10,8 @@ blocks of the session report instead of copying them.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from bot.reports.model import (
     CommunitySupport,
@@ -49,7 +49,9 @@ class Limits:
     statement_chars: int | None = None  # clip long statements (chat); None shows them whole
 
 
-CHAT_LIMITS = Limits(statements_per_theme=3, themes_per_section=8, main_themes=5, statement_chars=280)
+CHAT_LIMITS = Limits(
+    statements_per_theme=3, themes_per_section=8, main_themes=5, statement_chars=280
+)
 DOCUMENT_LIMITS = Limits(statements_per_theme=5, themes_per_section=15, main_themes=5)
 
 
@@ -252,7 +254,9 @@ def rank_themes(section: Section) -> list[Theme]:
 
 def pick_statements(theme: Theme, limit: int) -> list[Statement]:
     """The representative first, then the best supported others, at most ``limit``."""
-    others = [s for s in theme.statements if s.contribution_id != theme.representative.contribution_id]
+    others = [
+        s for s in theme.statements if s.contribution_id != theme.representative.contribution_id
+    ]
     others.sort(key=lambda s: (-s.support.score, -s.duplicates, s.contribution_id))
     return [theme.representative, *others][: max(limit, 1)]
 
@@ -286,8 +290,12 @@ def theme_item(
     """One theme as a block: numbers, marker, agreement and the top statements."""
     picked = pick_statements(theme, 1 if section else limits.statements_per_theme)
     lines = tuple(
-        StatementLine(clip(s.text, limits.statement_chars), attribution(s, anonymous),
-                      statement_stats(s), is_rtl(s.text))
+        StatementLine(
+            clip(s.text, limits.statement_chars),
+            attribution(s, anonymous),
+            statement_stats(s),
+            is_rtl(s.text),
+        )
         for s in picked
     )
     return ThemeItem(
@@ -324,7 +332,9 @@ def fields(pairs: Iterable[tuple[str, str]]) -> list[Block]:
     return [Field(label, value.strip()) for label, value in pairs if value and value.strip()]
 
 
-def section_blocks(section: Section, limits: Limits, *, anonymous: bool, level: int = 2) -> list[Block]:
+def section_blocks(
+    section: Section, limits: Limits, *, anonymous: bool, level: int = 2
+) -> list[Block]:
     """A section: the rapporteur's text if given, else its ranked themes and "+N more"."""
     blocks: list[Block] = [Heading(section.title, level)]
     if section.text_override is not None:
@@ -338,7 +348,7 @@ def section_blocks(section: Section, limits: Limits, *, anonymous: bool, level: 
         theme_item(t, i, limits=limits, anonymous=anonymous, voted=voted)
         for i, t in enumerate(shown, start=1)
     ]
-    rest = ranked[len(shown):]
+    rest = ranked[len(shown) :]
     if rest:
         total = sum(t.count for t in rest)
         blocks.append(
@@ -360,7 +370,9 @@ def summary_blocks(report: SessionReport, limits: Limits) -> list[Block]:
     if mains:
         blocks.append(Heading("Main themes", 3))
         blocks += [
-            theme_item(t, None, limits=limits, anonymous=report.anonymous, voted=False, section=s.title)
+            theme_item(
+                t, None, limits=limits, anonymous=report.anonymous, voted=False, section=s.title
+            )
             for s, t in mains
         ]
     return blocks
@@ -370,7 +382,9 @@ def session_blocks(report: SessionReport, limits: Limits = DOCUMENT_LIMITS) -> l
     """The whole session report in reading order, mirroring the forum's printed reports."""
     blocks = event_header(report.event_title, report.event_dates, report.event_place)
     blocks += [Heading(report.session_title, 1), Meta(status_text(report))]
-    blocks += fields([("Institutional lead", report.institutional_lead), ("Moderator", report.moderator)])
+    blocks += fields(
+        [("Institutional lead", report.institutional_lead), ("Moderator", report.moderator)]
+    )
     if report.is_empty:
         return blocks + [Para(NO_INPUT_NOTICE, "note")]
     if report.thematic_focus.strip():

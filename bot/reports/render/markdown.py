@@ -7,7 +7,7 @@ instead of turning into emphasis, HTML, headings or links.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from bot.reports.model import SessionReport
 from bot.reports.render.layout import (
@@ -50,7 +50,7 @@ def _escape_line(line: str) -> str:
     match = _LINE_START.match(line)
     if match:
         indent, marker = match.groups()
-        rest = line[match.end():]
+        rest = line[match.end() :]
         line = f"{indent}{marker}\\{rest}" if marker[0].isdigit() else f"{indent}\\{marker}{rest}"
     return line
 

@@ -16,8 +16,8 @@ import io
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Sequence
 
 import matplotlib
 from fpdf import FPDF
@@ -34,6 +34,7 @@ from bot.reports.render.layout import (
     Para,
     ThemeItem,
     Title,
+    clip,
     is_rtl,
     session_blocks,
 )
@@ -100,11 +101,12 @@ class _ReportPDF(FPDF):
     footer_text = ""
 
     def footer(self) -> None:
+        """Called by fpdf2 on every page: title on the reading side, page number apart."""
         self.set_y(-12)
         self.set_text_shaping(needs_shaping(self.footer_text))
         self.set_font(FAMILY, "", 7.5)
         self.set_text_color(*MUTED)
-        text = printable(self.footer_text, self.fonts[FAMILY.lower()].cmap)
+        text = printable(clip(self.footer_text, 100), self.fonts[FAMILY.lower()].cmap)
         self.cell(self.epw - 20, 5, text, align="R" if is_rtl(text) else "L")
         self.set_text_shaping(False)  # page numbers apart: bidi would reorder "حوار · 1/2"
         self.cell(20, 5, f"{self.page_no()}/{{nb}}", align="R")
@@ -133,19 +135,30 @@ class _Writer:
     # -- text primitives ------------------------------------------------------------------
 
     def _style_for(self, text: str, style: str) -> str:
-        """Italic DejaVu lacks Arabic/Hebrew: use the upright face when it cannot draw the text."""
-        if style and "I" in style:
-            cmap = self.pdf.fonts[f"{FAMILY.lower()}{style}"].cmap
-            if any(ord(ch) not in cmap and not ch.isspace() for ch in text):
-                return style.replace("I", "")
-        return style
+        """Italic DejaVu lacks Arabic/Hebrew: use the upright face when only it can draw them."""
+        if "I" not in style:
+            return style
+        italic = self.pdf.fonts[f"{FAMILY.lower()}{style}"].cmap
+        upright_style = style.replace("I", "")
+        upright = self.pdf.fonts[f"{FAMILY.lower()}{upright_style}"].cmap
+        missing = {ord(ch) for ch in text} - italic.keys()
+        return upright_style if missing & upright.keys() else style
 
     def _printable(self, text: str, style: str) -> str:
         return printable(text, self.pdf.fonts[f"{FAMILY.lower()}{style}"].cmap)
 
-    def text(self, text: str, *, size: float, style: str = "", color: tuple[int, int, int] = INK,
-             indent: float = 0.0, space_after: float = 1.5, direction_of: str | None = None,
-             bullet: bool = False) -> None:
+    def text(
+        self,
+        text: str,
+        *,
+        size: float,
+        style: str = "",
+        color: tuple[int, int, int] = INK,
+        indent: float = 0.0,
+        space_after: float = 1.5,
+        direction_of: str | None = None,
+        bullet: bool = False,
+    ) -> None:
         """A wrapped paragraph; RTL text is right-aligned, indented and bulleted from the right."""
         style = self._style_for(text, style)
         rtl = is_rtl(direction_of if direction_of is not None else text)
@@ -239,18 +252,35 @@ class _Writer:
         self.keep_space(28)
         rank = f"{item.rank}. " if item.rank is not None else ""
         section = f"{item.kicker} " if item.kicker else ""
-        self.text(f"{section}{rank}{item.label}", size=10.5, style="B", space_after=0.3,
-                  direction_of=item.label)
+        self.text(
+            f"{section}{rank}{item.label}",
+            size=10.5,
+            style="B",
+            space_after=0.3,
+            direction_of=item.label,
+        )
         self.text(item.stats, size=8.5, color=MUTED, space_after=0.5, direction_of=item.label)
         if item.standing_label:
-            self.text(item.standing_label, size=8.5, style="B", space_after=0.5,
-                      color=STANDING_RGB[item.standing or ""], direction_of=item.label)
+            self.text(
+                item.standing_label,
+                size=8.5,
+                style="B",
+                space_after=0.5,
+                color=STANDING_RGB[item.standing or ""],
+                direction_of=item.label,
+            )
         if item.agreement:
             self.text(item.agreement, size=8.5, style="I", color=MUTED, space_after=0.5)
         for st in item.statements:
             who = f" — {st.attribution}" if st.attribution else ""
-            self.text(f"“{st.text}”{who} {st.stats_inline}", size=9.5, indent=INDENT_MM,
-                      space_after=0.8, direction_of=st.text, bullet=True)
+            self.text(
+                f"“{st.text}”{who} {st.stats_inline}",
+                size=9.5,
+                indent=INDENT_MM,
+                space_after=0.8,
+                direction_of=st.text,
+                bullet=True,
+            )
         if item.more_text:
             self.text(item.more_text, size=8.5, style="I", color=MUTED, indent=INDENT_MM)
         self.pdf.ln(2)
@@ -271,7 +301,14 @@ class _Writer:
             case Heading():
                 self.heading(block)
             case Field(label, text):
-                self.text(label.upper(), size=7.5, style="B", color=MUTED, space_after=0.2, direction_of=text)
+                self.text(
+                    label.upper(),
+                    size=7.5,
+                    style="B",
+                    color=MUTED,
+                    space_after=0.2,
+                    direction_of=text,
+                )
                 self.text(text, size=10.5, style="B", space_after=2)
             case Para(text, style):
                 looks = {"note": ("I", 9.5, MUTED), "small": ("", 7.5, MUTED)}
@@ -303,8 +340,9 @@ def _new_pdf(title: str, created: datetime | None) -> _ReportPDF:
     return pdf
 
 
-def blocks_pdf(blocks: Sequence[Block], title: str, created: datetime | None,
-               chart_png: bytes | None = None) -> bytes:
+def blocks_pdf(
+    blocks: Sequence[Block], title: str, created: datetime | None, chart_png: bytes | None = None
+) -> bytes:
     """Any block sequence (session or event) as PDF bytes."""
     pdf = _new_pdf(title, created)
     writer = _Writer(pdf, chart_png)
@@ -313,7 +351,10 @@ def blocks_pdf(blocks: Sequence[Block], title: str, created: datetime | None,
     return bytes(pdf.output())
 
 
-def render_pdf(report: SessionReport, chart_png: bytes | None = None,
-               limits: Limits = DOCUMENT_LIMITS) -> bytes:
+def render_pdf(
+    report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS
+) -> bytes:
     """The session report as a PDF."""
-    return blocks_pdf(session_blocks(report, limits), report.session_title, report.generated_at, chart_png)
+    return blocks_pdf(
+        session_blocks(report, limits), report.session_title, report.generated_at, chart_png
+    )

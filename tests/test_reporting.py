@@ -1,0 +1,139 @@
+"""The report workflow at the service level, on a real database: draft, edits that survive
+regeneration, approval and versions, exports, reactions by community, the event report."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from bot.container import Services
+from bot.services.access import NotAllowed
+from bot.services.outcomes import AskOnboarding
+from bot.services.views import MessageRef, UserRef
+from storage.models import ReactionValue, SessionStatus
+from tests.agenda_samples import EXPERT_MEETING
+from tests.conftest import ORGANISER
+
+ORG = UserRef(ORGANISER, "Olivia")
+PEOPLE = [
+    (3001, "Amira", "development", ["Donors fund in silos and report to their own capitals"], ["Agree one shared timeline with donor states"]),
+    (3002, "Lars", "diplomacy", ["Donor agencies compete for visibility instead of cooperating"], ["Share one joint timeline with all donors"]),
+    (3003, "Fatima", "security", ["Security gains are undone when development money arrives late"], ["Plan security and development support as one package"]),
+    (3004, "Nour", "humanitarian", ["Humanitarian principles make joint planning with the military hard"], ["Keep humanitarian action distinct but share analysis early"]),
+]
+
+
+async def _session_with_input(services: Services, agenda: str = EXPERT_MEETING) -> tuple[int, str]:
+    created = await services.organising.import_agenda(ORG, agenda)
+    session = created.event.sessions[0]
+    await services.organising.set_status(ORG, session.join_code, SessionStatus.OPEN)
+    for user_id, name, community, challenges, recommendations in PEOPLE:
+        user = UserRef(user_id, name)
+        assert isinstance(await services.participation.join(user, session.join_code), AskOnboarding)
+        await services.participation.consent(user, True)
+        await services.participation.text(user, f"{name} <Example>", MessageRef(user_id, 1))
+        await services.participation.text(user, "Org & Co", MessageRef(user_id, 2))
+        await services.participation.choose_community(user, community)
+        for i, text in enumerate(challenges):
+            await services.participation.text(user, text, MessageRef(user_id, 10 + i))
+        await services.participation.next_prompt(user, session.id, 0)
+        for i, text in enumerate(recommendations):
+            await services.participation.text(user, text, MessageRef(user_id, 20 + i))
+    return session.id, session.join_code
+
+
+async def test_draft_edit_approve_versions_export(services: Services) -> None:
+    session_id, code = await _session_with_input(services)
+    reporting = services.reporting
+    draft = await reporting.draft(ORG, code)
+    report = draft.report
+    assert draft.version == 1 and report.contributions == 8 and report.participants == 4
+    assert report.participation == {"development": 1, "diplomacy": 1, "security": 1, "humanitarian": 1}
+    assert [s.key for s in report.sections] == ["challenges", "recommendations"]
+    challenge_ids = {s.contribution_id for t in report.sections[0].themes for s in t.statements}
+    assert len(challenge_ids) == 4 and sum(t.count for t in report.sections[0].themes) == 4
+    assert "4 participants" in report.summary
+
+    # A section replaced by hand survives regeneration; a hidden contribution leaves the report.
+    await reporting.edit(ORG, code, "section", "challenges", "Rapporteur's own summary of the challenges.")
+    hidden_id = sorted(challenge_ids)[0]
+    await reporting.set_hidden(ORG, hidden_id, True)
+    regenerated = await reporting.regenerate(ORG, code)
+    assert regenerated.version == 4
+    assert regenerated.report.sections[0].text_override == "Rapporteur's own summary of the challenges."
+    assert hidden_id not in {s.contribution_id for t in regenerated.report.sections[0].themes for s in t.statements}
+
+    # Rename and merge themes by any of their contribution ids.
+    recs = regenerated.report.sections[1].themes
+    first_id = recs[0].representative.contribution_id
+    renamed = await reporting.edit(ORG, code, "rename", str(first_id), "Shared timelines")
+    assert any(t.label == "Shared timelines" for t in renamed.report.sections[1].themes)
+    if len(recs) > 1:
+        merged = await reporting.edit(ORG, code, "merge", str(recs[-1].representative.contribution_id), str(first_id))
+        assert len(merged.report.sections[1].themes) == len(recs) - 1
+
+    approved = await reporting.approve(ORG, code)
+    assert approved.approved and approved.report.approved
+    title, versions = await reporting.versions(ORG, code)
+    assert [v.number for v in versions] == list(range(1, len(versions) + 1)) and versions[-1].approved
+
+    # New input after approval does not change the approved package.
+    await services.participation.answer_again(UserRef(3001), session_id)
+    await services.participation.text(UserRef(3001), "A late point", MessageRef(3001, 99))
+    package = await reporting.package(session_id, source="approved")
+    assert package is not None and "A late point" not in "".join(package.messages)
+    assert {name.rsplit(".", 1)[1] for name, _ in package.files} == {"pdf", "docx"}
+
+    for fmt in ("md", "html", "docx", "pdf"):
+        name, content = await reporting.export(ORG, code, fmt)  # type: ignore[arg-type]
+        assert name.endswith(f".{fmt}") and len(content) > 200
+    name, content = await reporting.export(ORG, code, "csv")
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    assert len(rows) == 9 and any(r["hidden"] in ("True", "true", "1", "yes") for r in rows)
+
+
+async def test_reactions_rank_and_show_consensus(services: Services) -> None:
+    session_id, code = await _session_with_input(services)
+    points = await services.reporting.reactable(UserRef(3001), session_id)
+    assert all(author != "Amira <Example>" for _, _, _, author, _ in points)  # never one's own
+    target = next(cid for cid, kind, text, _, _ in points if "one package" in text)
+    for user_id in (3001, 3002, 3004):
+        assert await services.reporting.react(UserRef(user_id), target, ReactionValue.AGREE)
+    assert await services.reporting.react(UserRef(3002), target, ReactionValue.AGREE)  # changeable, still one
+    own = next(cid for cid, _, text, _, _ in await services.reporting.reactable(UserRef(3002), session_id) if "one package" in text)
+    assert await services.reporting.react(UserRef(3003), own, ReactionValue.AGREE) is None  # Fatima's own point
+    report = (await services.reporting.draft(ORG, code)).report
+    top = report.sections[1].themes[0]
+    assert top.support.agree == 3 and top.support.standing == "consensus"
+    assert {c.community for c in top.support.by_community} == {"development", "diplomacy", "humanitarian"}
+
+
+async def test_anonymous_session_exports_carry_no_names(services: Services) -> None:
+    anonymous = EXPERT_MEETING.replace("    track: Plenary\n", "    track: Plenary\n    anonymity: anonymous\n", 1)
+    _session_id, code = await _session_with_input(services, anonymous)
+    draft = await services.reporting.draft(ORG, code)
+    assert all(s.author is None for sec in draft.report.sections for t in sec.themes for s in t.statements)
+    for fmt in ("md", "html", "csv"):
+        _name, content = await services.reporting.export(ORG, code, fmt)  # type: ignore[arg-type]
+        assert b"Amira" not in content and b"Lars" not in content
+
+
+async def test_only_rapporteurs_and_organisers(services: Services) -> None:
+    _session_id, code = await _session_with_input(services)
+    with pytest.raises(NotAllowed):
+        await services.reporting.draft(UserRef(3001), code)
+    await services.participation.start(UserRef(3100, "Ravi", username="ravi"), None)
+    await services.organising.grant(ORG, code, "rapporteur", "@ravi")
+    draft = await services.reporting.draft(UserRef(3100, "Ravi"), code)
+    assert draft.report.contributions == 8
+
+
+async def test_empty_session_and_event_report(services: Services) -> None:
+    created = await services.organising.import_agenda(ORG, EXPERT_MEETING)
+    code = created.event.sessions[2].join_code
+    draft = await services.reporting.draft(ORG, code)
+    assert draft.report.is_empty and "No input" in draft.report.summary
+    name, content = await services.reporting.event_report(ORG, code, "md")
+    assert name.endswith(".md") and "Funding modalities" in content.decode()
