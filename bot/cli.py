@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import configure_logging
@@ -46,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--participants", type=int, default=20, help="simulated participants (default 20)")
     demo.add_argument("--database", default="sqlite+aiosqlite:///workshop-demo.db", help="where the demo's data goes")
     demo.set_defaults(func=_demo)
+    report = commands.add_parser("report", help="write a session's report (approved version, else the newest draft)")
+    report.add_argument("session", help="the session's join code or id")
+    report.add_argument("--format", choices=["md", "html", "docx", "pdf"], default="md")
+    report.add_argument("--out", help="file to write (default: a name from the report; '-' for standard output)")
+    report.set_defaults(func=_report)
+    themes = commands.add_parser("themes", help="group a JSON list of contributions into themes")
+    themes.add_argument("file", help='a JSON list such as [{"text": "...", "kind": "challenge"}, ...]')
+    themes.set_defaults(func=_themes)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(title="db commands", required=True)
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(func=_db_upgrade)
@@ -84,6 +94,45 @@ async def _prepare_database(url: str) -> None:
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     asyncio.run(_prepare_database(settings.database_url))
     print(f"Database at {Database(settings.database_url).display_url} is up to date.")
+    return 0
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.reports.render import render, report_filename
+
+    async def build() -> tuple[str, bytes]:
+        from bot.container import build_services
+
+        services = build_services(settings)
+        try:
+            await services.db.upgrade()
+            report = await services.reporting.report_for_operator(args.session)
+            return report_filename(report, args.format), await asyncio.to_thread(render, report, args.format)
+        finally:
+            await services.close()
+
+    try:
+        name, content = asyncio.run(build())
+    except LookupError:
+        print(f"workshop-bot: no session {args.session!r} in {Database(settings.database_url).display_url}", file=sys.stderr)
+        return 1
+    if args.out == "-":
+        sys.stdout.buffer.write(content)
+        return 0
+    path = Path(args.out or name)
+    path.write_bytes(content)
+    print(f"Wrote {path} ({len(content):,} bytes).")
+    return 0
+
+
+def _themes(_settings: Settings, args: argparse.Namespace) -> int:
+    from bot.reports.theme_cli import group_file
+
+    try:
+        print(json.dumps(group_file(Path(args.file)), ensure_ascii=False, indent=2))
+    except (OSError, ValueError) as exc:
+        print(f"workshop-bot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

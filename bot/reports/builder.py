@@ -125,28 +125,23 @@ def build_report(
 
 
 def summarise(report: SessionReport) -> str:
-    """A factual opening paragraph: who took part, what was raised most, where views converge."""
+    """A factual opening paragraph: what was raised most, and where communities converge or
+    diverge. Who took part is shown by the renderers next to it, so it is not repeated here."""
     if report.is_empty:
         return "No input has been received for this session yet."
-    communities = ", ".join(f"{n} {name}" for name, n in sorted(report.participation.items(), key=lambda kv: (-kv[1], kv[0])) if n)
-    sentences = [
-        f"{report.participants} participant{'s' if report.participants != 1 else ''}"
-        + (f" ({communities})" if communities else "")
-        + f" contributed {report.contributions} point{'s' if report.contributions != 1 else ''}."
-    ]
+    sentences = []
     for section in report.sections:
-        top = [t for t in section.themes[:3]]
+        top = section.themes[:3]
         if not top:
             continue
         named = "; ".join(f"{t.label.lower()} ({t.count})" for t in top)
-        noun = section.title.lower()
-        sentences.append(f"The {noun} raised most often concerned {named}.")
+        sentences.append(f"{section.title} most often raised: {named}.")
     consensus = [t.label.lower() for s in report.sections for t in s.themes if t.support.standing == "consensus"][:3]
     divisive = [t.label.lower() for s in report.sections for t in s.themes if t.support.standing == "divisive"][:3]
     if consensus:
-        sentences.append(f"Agreement across policy communities: {'; '.join(consensus)}.")
+        sentences.append(f"Agreed across policy communities: {'; '.join(consensus)}.")
     if divisive:
-        sentences.append(f"Views diverged between communities on {'; '.join(divisive)}.")
+        sentences.append(f"Views diverged between communities on: {'; '.join(divisive)}.")
     return " ".join(sentences)
 
 

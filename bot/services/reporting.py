@@ -253,6 +253,21 @@ class Reporting:
 
         return f"{slugify(session.title)}_contributions.csv", render_csv(rows)
 
+    async def report_for_operator(self, session_ref: str | int) -> SessionReport:
+        """For trusted callers with database access (the CLI): the approved version, else the
+        newest, else a new draft."""
+        async with self.db.session() as db:
+            session = await self._find(db, session_ref)
+            if session is None:
+                raise LookupError(session_ref)
+            row = await db.scalar(
+                select(ReportVersion)
+                .where(ReportVersion.session_id == session.id)
+                .order_by(ReportVersion.approved_at.is_(None), ReportVersion.number.desc())
+                .limit(1)
+            )
+            return _draft(row).report if row else (await self._new_version(db, session, None)).report
+
     async def package(self, session_id: int, *, source: Literal["approved", "latest"]) -> ReportPackage | None:
         """For scheduled delivery (no user: the scheduler already checked who set it up)."""
         async with self.db.session() as db:

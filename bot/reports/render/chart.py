@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import textwrap
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -118,9 +118,13 @@ def render_chart(report: SessionReport) -> bytes | None:
         return None
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     FigureCanvasAgg(fig)
-    panels = [p for p in ((_plot_support, themes), (_plot_participation, participation)) if p[1]]
-    for (plot, data), box in zip(panels, PANEL_BOXES[len(panels)], strict=True):
-        plot(fig.add_axes(box), data)
+    panels: list[Callable[[Axes], None]] = []
+    if themes:
+        panels.append(lambda ax: _plot_support(ax, themes))
+    if participation:
+        panels.append(lambda ax: _plot_participation(ax, participation))
+    for plot, box in zip(panels, PANEL_BOXES[len(panels)], strict=True):
+        plot(fig.add_axes(box))
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Glyph missing" for emoji in labels: box drawn instead

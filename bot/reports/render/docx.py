@@ -165,12 +165,12 @@ class _Writer:
                 _add_run(paragraph, f"{label}: ", bold=True)
                 _add_run(paragraph, text)
                 _mark_direction(paragraph, text)
-            case Para(text, style):
-                looks = {
-                    "note": {"italic": True, "color": MUTED},
-                    "small": {"color": MUTED, "size": 8},
-                }
-                self.text(text, **looks.get(style, {}))
+            case Para(text, "note"):
+                self.text(text, italic=True, color=MUTED)
+            case Para(text, "small"):
+                self.text(text, color=MUTED, size=8)
+            case Para(text):
+                self.text(text)
             case ThemeItem():
                 self.theme(block)
             case ChartSlot():

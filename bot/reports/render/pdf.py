@@ -16,11 +16,12 @@ import io
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import matplotlib
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 from bot.reports.model import SessionReport
 from bot.reports.render.layout import (
@@ -68,7 +69,14 @@ def needs_shaping(text: str) -> bool:
     return _COMPLEX_SCRIPT.search(text) is not None
 
 
-def printable(text: str, cmap: dict[int, int]) -> str:
+def font_cmap(pdf: FPDF, style: str) -> Mapping[int, object]:
+    """Code points a registered DejaVu face can draw."""
+    font = pdf.fonts[f"{FAMILY.lower()}{style}"]
+    assert isinstance(font, TTFFont)
+    return font.cmap
+
+
+def printable(text: str, cmap: Mapping[int, object]) -> str:
     """Replace characters the font lacks with one placeholder per (emoji) sequence.
 
     Joiners, variation selectors and skin-tone modifiers are dropped when missing, so a family
@@ -106,7 +114,7 @@ class _ReportPDF(FPDF):
         self.set_text_shaping(needs_shaping(self.footer_text))
         self.set_font(FAMILY, "", 7.5)
         self.set_text_color(*MUTED)
-        text = printable(clip(self.footer_text, 100), self.fonts[FAMILY.lower()].cmap)
+        text = printable(clip(self.footer_text, 100), font_cmap(self, ""))
         self.cell(self.epw - 20, 5, text, align="R" if is_rtl(text) else "L")
         self.set_text_shaping(False)  # page numbers apart: bidi would reorder "حوار · 1/2"
         self.cell(20, 5, f"{self.page_no()}/{{nb}}", align="R")
@@ -138,14 +146,14 @@ class _Writer:
         """Italic DejaVu lacks Arabic/Hebrew: use the upright face when only it can draw them."""
         if "I" not in style:
             return style
-        italic = self.pdf.fonts[f"{FAMILY.lower()}{style}"].cmap
+        italic = font_cmap(self.pdf, style)
         upright_style = style.replace("I", "")
-        upright = self.pdf.fonts[f"{FAMILY.lower()}{upright_style}"].cmap
+        upright = font_cmap(self.pdf, upright_style)
         missing = {ord(ch) for ch in text} - italic.keys()
         return upright_style if missing & upright.keys() else style
 
     def _printable(self, text: str, style: str) -> str:
-        return printable(text, self.pdf.fonts[f"{FAMILY.lower()}{style}"].cmap)
+        return printable(text, font_cmap(self.pdf, style))
 
     def text(
         self,

@@ -1,0 +1,35 @@
+"""`workshop-bot themes FILE.json`: the theme grouping on its own, for checking it on any data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bot.reports.themes import group_texts
+
+
+def group_file(path: Path) -> dict[str, Any]:
+    """Group each kind's contributions separately (a challenge and a recommendation are never
+    one theme); indices refer to the input list, and every index appears in exactly one theme."""
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(items, list):
+        raise ValueError(f"{path} must hold a JSON list of objects with a 'text'")
+    by_kind: dict[str, list[int]] = {}
+    texts: list[str] = []
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            item = {"text": item}
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise ValueError(f"item {index} has no 'text' string")
+        texts.append(item["text"])
+        by_kind.setdefault(str(item.get("kind") or "other"), []).append(index)
+    themes = []
+    for kind, indices in by_kind.items():
+        for group in group_texts([texts[i] for i in indices]):
+            themes.append({"label": group.label, "kind": kind, "items": [indices[i] for i in group.items]})
+    themes.sort(key=lambda t: (-len(t["items"]), min(t["items"])))
+    return {"themes": themes}
