@@ -378,6 +378,7 @@ class RunResult:
     stored: int | None
     expected: int | None
     errors: int
+    load_before: float = 0.0
     error_samples: list[str] = field(default_factory=list)
 
 
@@ -410,6 +411,7 @@ async def wait_message(conn: Any, expected: str) -> Any:
 async def run_once(kind: str, participants: int, answers: int, workdir: Path, profile_path: str | None = None) -> RunResult:
     import psutil
 
+    load_before = os.getloadavg()[0]
     db_path = workdir / f"{kind}-{participants}-{time.monotonic_ns()}.db"
     database_url = f"sqlite+aiosqlite:///{db_path}"
     measured_ids = [FIRST_PARTICIPANT_ID + i for i in range(participants)]
@@ -475,6 +477,7 @@ async def run_once(kind: str, participants: int, answers: int, workdir: Path, pr
         stored=stored,
         expected=expected,
         errors=stats["error_count"],
+        load_before=load_before,
         error_samples=stats["errors"],
     )
 
@@ -597,15 +600,15 @@ async def main_async(args: argparse.Namespace) -> int:
                         f"  {kind:8} N={size:<5} run {repetition + 1}: {result.throughput:7,.0f} answers/s  "
                         f"p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms  "
                         f"bot CPU {result.bot_cpu_ms_per_answer:5.2f} ms/answer ({result.bot_cpu_cores:.2f} cores)  "
-                        f"harness {result.harness_cpu_cores:.2f} cores  RSS {result.peak_rss_mb:5.0f} MB"
+                        f"harness {result.harness_cpu_cores:.2f} cores  RSS {result.peak_rss_mb:5.0f} MB  load {result.load_before:.1f}"
                         + (f"  stored {result.stored}/{result.expected}" if result.expected is not None else "")
                         + (f"  ERRORS {result.errors}: {result.error_samples}" if result.errors else ""),
                         flush=True,
                     )
         if args.profile:
             size = args.profile_size
-            print(f"Profiling the bot at {size} participants → {args.profile}", flush=True)
-            result = await run_once("bot", size, answers_for(size, args.answers), workdir, profile_path=args.profile)
+            print(f"Profiling {args.profile_bot} at {size} participants → {args.profile}", flush=True)
+            result = await run_once(args.profile_bot, size, answers_for(size, args.answers), workdir, profile_path=args.profile)
             print(f"  (profiled run: {result.throughput:,.0f} answers/s, {result.bot_cpu_ms_per_answer:.2f} ms CPU/answer)")
             breakdown = json.loads(Path(args.profile).with_suffix(".json").read_text())
             print(profile_table(breakdown, result))
@@ -650,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="50 and 500 participants, 1 run, 3 answers each")
     parser.add_argument("--profile", metavar="PATH", help="also profile the bot (pyinstrument) in one extra run; text tree to PATH")
     parser.add_argument("--profile-size", type=int, default=500, help="participants in the profiled run (default 500)")
+    parser.add_argument("--profile-bot", default="bot", choices=KINDS, help="which bot to profile (default bot)")
     parser.add_argument("--json", metavar="PATH", help="write every run's figures as JSON")
     args = parser.parse_args(argv)
     if args.quick:

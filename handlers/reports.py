@@ -79,9 +79,7 @@ async def _send_draft(context: Context, chat_id: int, user: UserRef, result: Dra
     if chart:
         await context.bot.send_photo(chat_id, chart, caption=f"{t.esc(report.session_title)} — support and participation")
     if files and not report.is_empty:
-        for fmt in ("docx", "pdf"):
-            name, content = await services(context).reporting.export(user, result.session_id, fmt, result.version)  # type: ignore[arg-type]
-            await context.bot.send_document(chat_id, io.BytesIO(content), filename=name)
+        await _send_files(context, chat_id, user, result)
     state = "approved ✅" if result.approved else "draft"
     await context.bot.send_message(
         chat_id,
@@ -242,8 +240,12 @@ async def approve(update: Update, context: Context) -> None:
 async def _approve(context: Context, chat_id: int, user: UserRef, ref: str | int) -> None:
     result = await services(context).reporting.approve(user, ref)
     await context.bot.send_message(chat_id, f"✅ Version {result.version} of <b>{t.esc(result.report.session_title)}</b> is approved as the final report.")
-    for fmt in ("docx", "pdf"):
-        name, content = await services(context).reporting.export(user, result.session_id, fmt, result.version)  # type: ignore[arg-type]
+    await _send_files(context, chat_id, user, result)
+
+
+async def _send_files(context: Context, chat_id: int, user: UserRef, result: Draft) -> None:
+    """The DOCX and PDF of exactly this version."""
+    for name, content in await services(context).reporting.export_many(user, result.session_id, ("docx", "pdf"), result.version):
         await context.bot.send_document(chat_id, io.BytesIO(content), filename=name)
 
 

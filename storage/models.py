@@ -278,3 +278,117 @@ class ReportVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+
+
+# ----- scheduling: reminders, papers and report deliveries ---------------------------------
+
+
+class ScheduleKind(enum.StrEnum):
+    REMINDER = "reminder"
+    NUDGE = "nudge"  # to participants who have not answered yet
+    RAPPORTEUR_NUDGE = "rapporteur_nudge"  # to rapporteurs whose report is not approved yet
+    PAPERS = "papers"  # background documents
+    REPORT = "report"  # the session report, with its files
+
+
+class Audience(enum.StrEnum):
+    EVERYONE = "everyone"
+    NON_RESPONDERS = "non_responders"
+    RAPPORTEURS = "rapporteurs"
+
+
+class ItemStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    MISSED = "missed"
+
+
+class RecipientStatus(enum.StrEnum):
+    PENDING = "pending"
+    STARTED = "started"  # a send is in flight; after a crash it may or may not have arrived
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+
+
+class ScheduledItem(Base):
+    """Something the bot will send later: the database, not the scheduler, is the source of truth.
+
+    `when` keeps what the organiser meant (timing.When.to_dict: absolute wall time, relative to the
+    session, or daily), so moving a session or a DST change is applied when `next_fire_at` (UTC)
+    is recomputed; the JobQueue only ever holds a copy, re-registered from here on start.
+    """
+
+    __tablename__ = "scheduled_items"
+    __table_args__ = (Index("ix_scheduled_items_due", "status", "next_fire_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ScheduleKind] = mapped_column(_str_enum(ScheduleKind))
+    audience: Mapped[Audience] = mapped_column(_str_enum(Audience), default=Audience.EVERYONE)
+    text: Mapped[str] = mapped_column(Text, default="")
+    when: Mapped[dict[str, Any]] = mapped_column("when_spec", JSON)
+    next_fire_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[ItemStatus] = mapped_column(_str_enum(ItemStatus), default=ItemStatus.ACTIVE)
+    note: Mapped[str] = mapped_column(String(300), default="")  # why it was missed, for /schedule
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # report source, extra chats, documents
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Document(Base):
+    """A file an organiser attached to an event or session; sent again by its Telegram file_id."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_unique_id: Mapped[str] = mapped_column(String(64), default="")
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    mime: Mapped[str] = mapped_column(String(100), default="")
+    size: Mapped[int | None] = mapped_column(Integer)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """One firing of a scheduled item; unique per occurrence, so firing twice creates nothing new.
+
+    `content` is frozen at fire time (rendered messages, documents, and the file_ids of uploaded
+    files once known), so a broadcast resumed after a restart sends exactly what it started with.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("scheduled_item_id", "occurrence_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheduled_item_id: Mapped[int] = mapped_column(ForeignKey("scheduled_items.id", ondelete="CASCADE"), index=True)
+    occurrence_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeliveryRecipient(Base):
+    """One recipient of one delivery; its status is written before and after every send."""
+
+    __tablename__ = "delivery_recipients"
+    __table_args__ = (Index("ix_delivery_recipients_status", "delivery_id", "status"),)
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    status: Mapped[RecipientStatus] = mapped_column(_str_enum(RecipientStatus), default=RecipientStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.reports.builder import SECTION_TITLES, ContributionFact, EditFact, ReactionFact, SessionFacts, build_report
 from bot.reports.model import SessionReport
-from bot.reports.render import Format, render, report_filename
+from bot.reports.render import Format, render, render_many, report_filename
 from bot.reports.render.chat import render_chat_messages
 from bot.reports.render.csv_export import ContributionRow, render_csv
 from bot.reports.render.event import EventReport, SessionSections
@@ -238,11 +238,13 @@ class Reporting:
         """A file of the newest (or a given) version; CSV carries every contribution and reaction."""
         if fmt == "csv":
             return await self.csv(user, session_ref)
+        return (await self.export_many(user, session_ref, (fmt,), number))[0]
+
+    async def export_many(self, user: UserRef, session_ref: str | int, formats: Sequence[Format], number: int | None = None) -> list[tuple[str, bytes]]:
         draft = await (self.version(user, session_ref, number) if number else self.latest(user, session_ref))
         if draft is None:
             raise LookupError(number)
-        content = await asyncio.to_thread(render, draft.report, fmt)
-        return report_filename(draft.report, fmt), content
+        return await _files(draft.report, formats)
 
     async def csv(self, user: UserRef, session_ref: str | int) -> tuple[str, bytes]:
         async with self.db.session() as db:
@@ -285,10 +287,7 @@ class Reporting:
                 return None
             else:
                 report = report_from_dict(row.content)
-        files = []
-        for fmt in ("pdf", "docx"):
-            files.append((report_filename(report, fmt), await asyncio.to_thread(render, report, fmt)))
-        return ReportPackage(report.session_title, render_chat_messages(report), files)
+        return ReportPackage(report.session_title, render_chat_messages(report), await _files(report, ("pdf", "docx")))
 
     async def event_report(self, user: UserRef, session_ref: str | int, fmt: Format) -> tuple[str, bytes]:
         """One document with every session's takeaways and recommendations (approved version, else newest)."""
@@ -480,6 +479,12 @@ class Reporting:
                 )
             )
         return result
+
+
+async def _files(report: SessionReport, formats: Sequence[Format]) -> list[tuple[str, bytes]]:
+    """Rendering is CPU work; a worker thread keeps the bot answering meanwhile."""
+    contents = await asyncio.to_thread(render_many, report, formats)
+    return [(report_filename(report, fmt), content) for fmt, content in zip(formats, contents, strict=True)]
 
 
 def _group(texts: Sequence[str]) -> list[ThemeGroup]:

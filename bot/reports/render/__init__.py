@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from bot.reports.model import SessionReport
@@ -32,21 +33,29 @@ SLUG_MAX = 60
 
 def render(report: SessionReport | EventReport, fmt: Format) -> bytes:
     """The report as a file's bytes; HTML, DOCX and PDF of a session include the chart."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown report format {fmt!r}; expected one of {FORMATS}")
-    if isinstance(report, SessionReport):
-        return _render_session(report, fmt)
-    return _render_event(report, fmt)
+    return render_many(report, (fmt,))[0]
 
 
-def _render_session(report: SessionReport, fmt: Format) -> bytes:
+def render_many(report: SessionReport | EventReport, formats: Sequence[Format]) -> list[bytes]:
+    """Several formats of one report, drawing the chart (the slow part) only once."""
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown report format {fmt!r}; expected one of {FORMATS}")
+    if not isinstance(report, SessionReport):
+        return [_render_event(report, fmt) for fmt in formats]
+    chart: bytes | None = None
+    if any(fmt != "md" for fmt in formats):
+        from bot.reports.render.chart import render_chart
+
+        chart = render_chart(report)
+    return [_render_session(report, fmt, chart) for fmt in formats]
+
+
+def _render_session(report: SessionReport, fmt: Format, chart: bytes | None) -> bytes:
     if fmt == "md":
         from bot.reports.render.markdown import render_markdown
 
         return render_markdown(report).encode("utf-8")
-    from bot.reports.render.chart import render_chart
-
-    chart = render_chart(report)
     if fmt == "html":
         from bot.reports.render.html import render_html
 
@@ -94,4 +103,4 @@ def report_filename(report: SessionReport | EventReport, fmt: str) -> str:
     return "_".join(parts) + f".{fmt}"
 
 
-__all__ = ["FORMATS", "MIME_TYPES", "Format", "render", "report_filename", "slugify"]
+__all__ = ["FORMATS", "MIME_TYPES", "Format", "render", "render_many", "report_filename", "slugify"]

@@ -82,7 +82,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <p class="agreement">{{ b.agreement }}</p>{% endif %}
 <ul class="statements">
 {%- for s in b.statements %}
-<li dir="auto"><q dir="auto">{{ s.text }}</q>{% if s.attribution %} <span class="who" dir="auto">— {{ s.attribution }}</span>{% endif %} <span class="votes" dir="ltr">({{ s.stats }})</span></li>
+<li dir="auto"><q dir="auto">{{ s.text }}</q>{% if s.attribution %} <span class="who" dir="auto">— {{ s.attribution }}</span>{% endif %}{% if s.stats %} <span class="votes" dir="ltr">({{ s.stats }})</span>{% endif %}</li>
 {%- endfor %}
 {%- if b.more_text %}
 <li class="more">{{ b.more_text }}</li>{% endif %}

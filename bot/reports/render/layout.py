@@ -116,8 +116,8 @@ class StatementLine:
 
     @property
     def stats_inline(self) -> str:
-        """``(+5/−0)`` ready to follow the statement on the same line."""
-        return ltr_island(f"({self.stats})", self.rtl)
+        """``(+5/−0)`` ready to follow the statement on the same line; empty without votes."""
+        return ltr_island(f"({self.stats})", self.rtl) if self.stats else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,17 +174,23 @@ def votes_text(support: Support) -> str:
     return f"+{support.agree:,}/{MINUS}{support.disagree:,}"
 
 
+def _has_votes(support: Support) -> bool:
+    return bool(support.agree or support.disagree or support.passed)
+
+
 def theme_stats(theme: Theme) -> str:
-    """``12 contributions, +30/−4`` so a reader sees how much backs a theme."""
-    return f"{plural(theme.count, 'contribution')}, {votes_text(theme.support)}"
+    """``12 contributions, +30/−4`` so a reader sees how much backs a theme (votes once there are any)."""
+    count = plural(theme.count, "contribution")
+    return f"{count}, {votes_text(theme.support)}" if _has_votes(theme.support) else count
 
 
 def statement_stats(statement: Statement) -> str:
-    """Reactions to one statement, plus how many near-duplicates were merged into it."""
-    text = votes_text(statement.support)
+    """Reactions to one statement, plus how many near-duplicates were merged into it; empty
+    when there is nothing to say, so an unvoted draft is not cluttered with +0/−0."""
+    parts = [votes_text(statement.support)] if _has_votes(statement.support) else []
     if statement.duplicates:
-        text += f", {statement.duplicates:,} similar"
-    return text
+        parts.append(f"{statement.duplicates:,} similar")
+    return ", ".join(parts)
 
 
 def community_agreement(entry: CommunitySupport) -> str | None:

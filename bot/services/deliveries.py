@@ -1,0 +1,329 @@
+"""What the scheduler asks of the domain when an item comes due, and when a broadcast ends.
+
+Firing is two steps, each one unit of work. `plan` reads what is needed to render the message;
+`open` then, in one transaction, checks the item is still due at that very occurrence, creates
+the Delivery (unique per item and occurrence, so a second firing creates nothing), snapshots
+its recipients, and moves the item on (done, or its next daily occurrence). A crash before `open`
+commits leaves the item due (fired or reported missed at the next start); after, the delivery
+exists and is resumed. No Telegram types here: the runner renders and sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.scheduling.timing import When
+from bot.services.recipients import recipients
+from bot.services.schedule_items import ItemView, Target, documents_of, item_view, load_target, next_fire
+from bot.services.scheduling import Scheduling
+from storage.db import Database
+from storage.models import (
+    Audience,
+    Delivery,
+    DeliveryRecipient,
+    ItemStatus,
+    Participant,
+    RecipientStatus,
+    ScheduledItem,
+    ScheduleKind,
+    Session,
+)
+from storage.types import utcnow
+
+PROBLEMS_LISTED = 15
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLine:
+    starts_at: datetime | None
+    title: str
+    track: str
+
+
+@dataclass(frozen=True, slots=True)
+class FirePlan:
+    """Everything needed to render one firing of an item."""
+
+    item_id: int
+    kind: ScheduleKind
+    audience: Audience
+    text: str
+    occurrence: datetime | None
+    status: ItemStatus
+    target: Target
+    options: dict[str, Any]
+    documents: tuple[tuple[str, str], ...]  # (file_id, file name)
+    creator_chat: int | None
+    recurring: bool
+    digest: tuple[SessionLine, ...] = ()  # the event's sessions that day, for daily reminders
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    delivery_id: int
+    recipients: int
+
+
+@dataclass(frozen=True, slots=True)
+class Missed:
+    item: ItemView
+    occurrence: datetime
+    creator_chat: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A recipient who did not get the item, for the organiser's summary."""
+
+    name: str
+    chat_id: int
+    status: RecipientStatus
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    delivery_id: int
+    kind: ScheduleKind
+    audience: Audience
+    target: Target
+    occurrence: datetime
+    counts: dict[str, int]  # RecipientStatus value -> recipients
+    problems: tuple[Problem, ...]
+    creator_chat: int | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class Deliveries:
+    def __init__(self, db: Database, scheduling: Scheduling) -> None:
+        self.db = db
+        self.scheduling = scheduling
+
+    # ----- what is due ----------------------------------------------------------------------
+
+    async def due(self) -> list[tuple[int, ScheduleKind, datetime]]:
+        """Active items with a fire time, soonest first: (id, kind, next_fire_at)."""
+        async with self.db.session() as db:
+            rows = await db.execute(
+                select(ScheduledItem.id, ScheduledItem.kind, ScheduledItem.next_fire_at)
+                .where(ScheduledItem.status == ItemStatus.ACTIVE, ScheduledItem.next_fire_at.is_not(None))
+                .order_by(ScheduledItem.next_fire_at)
+            )
+            return [(item_id, kind, at) for item_id, kind, at in rows.tuples()]
+
+    async def plan(self, item_id: int) -> FirePlan | None:
+        async with self.db.session() as db:
+            item = await db.get(ScheduledItem, item_id)
+            if item is None:
+                return None
+            target = await load_target(db, item.event_id, item.session_id)
+            if target is None:
+                return None
+            documents = await documents_of(db, [int(i) for i in item.options.get("documents", [])], item.event_id)
+            recurring = When.from_dict(item.when).kind == "recurring"
+            digest = await self._digest(db, target, item.next_fire_at) if recurring and item.session_id is None else ()
+            return FirePlan(
+                item.id,
+                item.kind,
+                item.audience,
+                item.text,
+                item.next_fire_at,
+                item.status,
+                target,
+                dict(item.options),
+                tuple((d.file_id, d.file_name) for d in documents),
+                await _telegram_id(db, item.created_by),
+                recurring,
+                digest,
+            )
+
+    # ----- firing ---------------------------------------------------------------------------
+
+    async def open(self, item_id: int, occurrence: datetime, content: dict[str, Any]) -> Opened | None:
+        """Start the delivery of this occurrence, or None if it is no longer due (or already started)."""
+        try:
+            async with self.db.session() as db:
+                item = await db.get(ScheduledItem, item_id, with_for_update=True)
+                if item is None or item.status is not ItemStatus.ACTIVE or item.next_fire_at != occurrence:
+                    return None
+                exists = await db.scalar(
+                    select(Delivery.id).where(Delivery.scheduled_item_id == item_id, Delivery.occurrence_at == occurrence)
+                )
+                if exists is not None:
+                    return None
+                people = await recipients(db, item)
+                delivery = Delivery(scheduled_item_id=item.id, occurrence_at=occurrence, content=content, started_at=utcnow())
+                db.add(delivery)
+                await db.flush()
+                if people:
+                    await db.execute(
+                        insert(DeliveryRecipient),
+                        [
+                            {
+                                "delivery_id": delivery.id,
+                                "chat_id": person.chat_id,
+                                "position": position,
+                                "participant_id": person.participant_id,
+                                "status": RecipientStatus.PENDING,
+                                "attempts": 0,
+                                "updated_at": utcnow(),
+                            }
+                            for position, person in enumerate(people)
+                        ],
+                    )
+                await self._advance(db, item, occurrence)
+                return Opened(delivery.id, len(people))
+        except IntegrityError:  # another firing of the same occurrence won the race
+            return None
+
+    async def miss(self, item_id: int, occurrence: datetime, reason: str) -> Missed | None:
+        """Record that this occurrence was not sent (`reason`: offline, no_report); daily items move on."""
+        async with self.db.session() as db:
+            item = await db.get(ScheduledItem, item_id, with_for_update=True)
+            if item is None or item.status is not ItemStatus.ACTIVE or item.next_fire_at != occurrence:
+                return None
+            target = await load_target(db, item.event_id, item.session_id)
+            assert target is not None
+            when = When.from_dict(item.when)
+            item.note = reason
+            if when.kind == "recurring":
+                item.next_fire_at = next_fire(when, target, max(occurrence, self.scheduling.now()))
+                if item.next_fire_at is None:
+                    item.status = ItemStatus.DONE
+            else:
+                item.status = ItemStatus.MISSED
+            self.scheduling.changed(db, item.id)
+            return Missed(await item_view(db, item, target), occurrence, await _telegram_id(db, item.created_by), reason)
+
+    async def _advance(self, db: AsyncSession, item: ScheduledItem, occurrence: datetime) -> None:
+        """After a firing: done, or the next daily occurrence still ahead (missed days are skipped)."""
+        when = When.from_dict(item.when)
+        item.last_fired_at = occurrence
+        item.note = ""
+        item.next_fire_at = None
+        if when.kind == "recurring":
+            target = await load_target(db, item.event_id, item.session_id)
+            assert target is not None
+            item.next_fire_at = next_fire(when, target, max(occurrence, self.scheduling.now()))
+        if item.next_fire_at is None:
+            item.status = ItemStatus.DONE
+        self.scheduling.changed(db, item.id)
+
+    # ----- running and finishing broadcasts -------------------------------------------------
+
+    async def unfinished(self) -> list[int]:
+        """Deliveries a stop or crash interrupted, oldest first."""
+        async with self.db.session() as db:
+            return list(await db.scalars(select(Delivery.id).where(Delivery.finished_at.is_(None)).order_by(Delivery.id)))
+
+    async def unsummarised(self) -> list[int]:
+        """Finished deliveries whose summary the organiser has not been sent yet."""
+        async with self.db.session() as db:
+            return list(
+                await db.scalars(
+                    select(Delivery.id).where(Delivery.finished_at.is_not(None), Delivery.summary_sent_at.is_(None)).order_by(Delivery.id)
+                )
+            )
+
+    async def content(self, delivery_id: int) -> dict[str, Any]:
+        async with self.db.session() as db:
+            delivery = await db.get(Delivery, delivery_id)
+            return dict(delivery.content) if delivery is not None else {}
+
+    async def remember_file(self, delivery_id: int, name: str, file_id: str) -> None:
+        """An uploaded file's Telegram file_id, so that a resumed delivery does not upload it again."""
+        async with self.db.session() as db:
+            delivery = await db.get(Delivery, delivery_id, with_for_update=True)
+            if delivery is None:
+                return
+            content = dict(delivery.content)
+            content["uploads"] = [
+                {**upload, "file_id": file_id} if upload.get("name") == name else upload for upload in content.get("uploads", [])
+            ]
+            delivery.content = content
+
+    async def finish(self, delivery_id: int) -> DeliveryReport:
+        """Close the delivery and count its outcomes over every run (a resumed one included)."""
+        async with self.db.session() as db:
+            delivery = await db.get(Delivery, delivery_id)
+            assert delivery is not None
+            item = await db.get(ScheduledItem, delivery.scheduled_item_id)
+            assert item is not None
+            target = await load_target(db, item.event_id, item.session_id)
+            assert target is not None
+            counts = {
+                status.value: int(count)
+                for status, count in (
+                    await db.execute(
+                        select(DeliveryRecipient.status, func.count())
+                        .where(DeliveryRecipient.delivery_id == delivery_id)
+                        .group_by(DeliveryRecipient.status)
+                    )
+                ).tuples()
+            }
+            if delivery.finished_at is None:
+                delivery.finished_at = utcnow()
+                delivery.summary = counts
+            return DeliveryReport(
+                delivery.id,
+                item.kind,
+                item.audience,
+                target,
+                delivery.occurrence_at,
+                counts,
+                await self._problems(db, delivery_id),
+                await _telegram_id(db, item.created_by),
+            )
+
+    async def summary_sent(self, delivery_id: int) -> None:
+        async with self.db.session() as db:
+            delivery = await db.get(Delivery, delivery_id)
+            if delivery is not None:
+                delivery.summary_sent_at = utcnow()
+
+    async def _problems(self, db: AsyncSession, delivery_id: int) -> tuple[Problem, ...]:
+        rows = await db.execute(
+            select(DeliveryRecipient, Participant.display_name, Participant.username)
+            .outerjoin(Participant, Participant.id == DeliveryRecipient.participant_id)
+            .where(
+                DeliveryRecipient.delivery_id == delivery_id,
+                DeliveryRecipient.status.in_((RecipientStatus.BLOCKED, RecipientStatus.FAILED, RecipientStatus.UNCONFIRMED)),
+            )
+            .order_by(DeliveryRecipient.position)
+            .limit(PROBLEMS_LISTED)
+        )
+        problems = []
+        for recipient, display_name, username in rows.tuples():
+            name = display_name or (f"@{username}" if username else "") or f"chat {recipient.chat_id}"
+            problems.append(Problem(name, recipient.chat_id, recipient.status, recipient.detail or ""))
+        return tuple(problems)
+
+    async def _digest(self, db: AsyncSession, target: Target, day_of: datetime | None) -> tuple[SessionLine, ...]:
+        """The event's sessions on the local day of `day_of`, in order."""
+        if day_of is None:
+            return ()
+        day = day_of.astimezone(target.zone).date()
+        sessions = await db.scalars(
+            select(Session).where(Session.event_id == target.event_id, Session.starts_at.is_not(None)).order_by(Session.starts_at, Session.position)
+        )
+        return tuple(
+            SessionLine(s.starts_at, s.title, s.track)
+            for s in sessions
+            if s.starts_at is not None and s.starts_at.astimezone(target.zone).date() == day
+        )
+
+
+async def _telegram_id(db: AsyncSession, participant_id: int | None) -> int | None:
+    if participant_id is None:
+        return None
+    return await db.scalar(select(Participant.telegram_user_id).where(Participant.id == participant_id))

@@ -1,0 +1,277 @@
+"""The step-by-step scheduling conversations: /remind, /papers and changing an item's time.
+
+Each step is the user's chat state (flow, step, data), committed with the answer that moved it,
+like the other wizards: an organiser who is interrupted, or a bot that restarts, continues at the
+same question. Typed answers arrive through Participation's text routing (this is a ForeignFlow),
+buttons through `choose`; both re-check the user's role on the target every time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.scheduling.timing import When
+from bot.services.access import NotAllowed, require
+from bot.services.outcomes import Notice
+from bot.services.participation import ANSWERING
+from bot.services.schedule_items import ItemView, Target, item_view, load_target, target_from_key
+from bot.services.scheduling import AUDIENCE_KIND, Scheduling
+from bot.services.state import IDLE, load_actor, set_flow
+from bot.services.views import UserRef
+from storage.db import Database
+from storage.models import Audience, ChatState, Document, ItemStatus, Participant, ScheduledItem, ScheduleKind, Session
+
+REMIND = "remind"
+PAPERS = "papers"
+RESCHEDULE = "reschedule"
+FLOWS = (REMIND, PAPERS, RESCHEDULE)
+MAX_DOCUMENTS = 10  # each is one message per recipient, at most one per second per chat
+MAX_TARGETS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class AskTarget:
+    purpose: str  # REMIND or PAPERS
+    options: tuple[tuple[str, str], ...]  # (label, target key)
+
+
+@dataclass(frozen=True, slots=True)
+class AskAudience:
+    target: Target
+
+
+@dataclass(frozen=True, slots=True)
+class AskWhen:
+    purpose: str  # REMIND, PAPERS or RESCHEDULE
+    target: Target
+    item: ItemView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AskFiles:
+    target: Target
+
+
+@dataclass(frozen=True, slots=True)
+class PaperAdded:
+    file_name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRef:
+    """A file an organiser sent, as Telegram identifies it (the bot can send it on by file_id)."""
+
+    file_id: str
+    file_unique_id: str
+    file_name: str
+    mime: str
+    size: int | None
+
+
+class ScheduleFlows:
+    def __init__(self, db: Database, scheduling: Scheduling) -> None:
+        self.db = db
+        self.scheduling = scheduling
+        self.access = scheduling.access
+
+    # ----- entry points -------------------------------------------------------------------
+
+    async def begin_remind(self, user: UserRef) -> AskTarget | Notice:
+        async with self.db.session() as db:
+            participant, state = await load_actor(db, user)
+            options = await self._target_options(db, participant)
+            set_flow(state, REMIND, "target", back=_back(state))
+            return AskTarget(REMIND, options)
+
+    async def begin_papers(self, user: UserRef, ref: str | None) -> AskTarget | AskFiles | Notice:
+        """/papers CODE goes straight to the files; /papers alone asks which session first."""
+        async with self.db.session() as db:
+            participant, state = await load_actor(db, user)
+            if ref is None:
+                options = await self._target_options(db, participant)
+                set_flow(state, PAPERS, "target", back=_back(state))
+                return AskTarget(PAPERS, options)
+            target = await self.scheduling.find_target(db, participant, ref)
+            if isinstance(target, Notice):
+                return target
+            set_flow(state, PAPERS, "files", back=_back(state), target=target.key, documents=[])
+            return AskFiles(target)
+
+    async def begin_change(self, user: UserRef, item_id: int) -> AskWhen | Notice:
+        """The ✏️ button: the next text is the item's new time."""
+        async with self.db.session() as db:
+            participant, state = await load_actor(db, user)
+            item = await db.get(ScheduledItem, item_id)
+            if item is None or item.status not in (ItemStatus.ACTIVE, ItemStatus.MISSED):
+                return Notice("stale")
+            target = await self._managed(db, participant, item.event_id, item.session_id)
+            set_flow(state, RESCHEDULE, "when", back=_back(state), item_id=item.id)
+            return AskWhen(RESCHEDULE, target, await item_view(db, item, target))
+
+    async def choose(self, user: UserRef, value: str) -> Any:
+        """A button of these flows; checked against the current step, so stale presses do nothing."""
+        async with self.db.session() as db:
+            participant, state = await load_actor(db, user)
+            data = dict(state.data)
+            if state.flow in (REMIND, PAPERS) and state.step == "target":
+                target = await target_from_key(db, value)
+                if target is None:
+                    return Notice("stale")
+                await self._managed(db, participant, target.event_id, target.session_id)
+                if state.flow == PAPERS:
+                    set_flow(state, PAPERS, "files", **data, target=target.key, documents=[])
+                    return AskFiles(target)
+                set_flow(state, REMIND, "audience", **data, target=target.key)
+                return AskAudience(target)
+            if state.flow == REMIND and state.step == "audience" and value in {a.value for a in Audience}:
+                target = await self._flow_target(db, participant, state)
+                if target is None:
+                    return Notice("stale")
+                set_flow(state, REMIND, "when", **data, audience=value)
+                return AskWhen(REMIND, target)
+            if state.flow == PAPERS and state.step == "files" and value == "done":
+                target = await self._flow_target(db, participant, state)
+                if target is None:
+                    return Notice("stale")
+                if not data.get("documents"):
+                    return Notice("papers_none")
+                set_flow(state, PAPERS, "when", **data)
+                return AskWhen(PAPERS, target)
+            return Notice("stale")
+
+    async def is_attaching(self, user: UserRef) -> bool:
+        """Whether a document from this user is a background paper (they are in /papers)."""
+        async with self.db.session() as db:
+            state = await db.scalar(
+                select(ChatState).join(Participant, Participant.id == ChatState.participant_id).where(Participant.telegram_user_id == user.telegram_id)
+            )
+            return state is not None and state.flow == PAPERS and state.step == "files"
+
+    async def attach(self, user: UserRef, document: DocumentRef) -> PaperAdded | Notice:
+        async with self.db.session() as db:
+            participant, state = await load_actor(db, user)
+            if state.flow != PAPERS or state.step != "files":
+                return Notice("stale")
+            target = await self._flow_target(db, participant, state)
+            if target is None:
+                return Notice("stale")
+            data = dict(state.data)
+            if len(data.get("documents", [])) >= MAX_DOCUMENTS:
+                return Notice("papers_too_many", {"limit": MAX_DOCUMENTS})
+            row = Document(
+                event_id=target.event_id,
+                session_id=target.session_id,
+                file_id=document.file_id,
+                file_unique_id=document.file_unique_id,
+                file_name=document.file_name[:255],
+                mime=document.mime[:100],
+                size=document.size,
+                uploaded_by=participant.id,
+            )
+            db.add(row)
+            await db.flush()
+            data["documents"] = [*data.get("documents", []), row.id]
+            set_flow(state, PAPERS, "files", **data)
+            return PaperAdded(row.file_name, len(data["documents"]))
+
+    # ----- ForeignFlow --------------------------------------------------------------------
+
+    async def text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> Any:
+        step = (state.flow, state.step)
+        if step == (RESCHEDULE, "when"):
+            outcome = await self.scheduling.change_time(db, participant, int(state.data.get("item_id", 0)), text)
+            if outcome.key in ("sched_changed", "stale"):
+                set_flow(state, state.data.get("back", IDLE))
+            return outcome
+        if step in ((REMIND, "when"), (PAPERS, "when")):
+            target = await self._flow_target(db, participant, state)
+            if target is None:
+                return Notice("stale")
+            when = self.scheduling.parse(text, target)
+            if isinstance(when, Notice):
+                return when
+            problem = self.scheduling.check_time(when, target)
+            if problem is not None:
+                return problem
+            if state.flow == PAPERS:
+                return await self._finish(db, participant, state, target, ScheduleKind.PAPERS, when, "")
+            set_flow(state, REMIND, "text", **state.data, when=when.to_dict())
+            return Notice("sched_ask_text")
+        if step == (REMIND, "text"):
+            return await self._finish_reminder(db, participant, state, text)
+        if step == (PAPERS, "files"):
+            return Notice("papers_need_file")
+        return Notice("sched_use_buttons")
+
+    async def skip(self, db: AsyncSession, participant: Participant, state: ChatState) -> Any:
+        if (state.flow, state.step) == (REMIND, "text"):
+            return await self._finish_reminder(db, participant, state, "")
+        return Notice("nothing_to_skip")
+
+    # ----- helpers ------------------------------------------------------------------------
+
+    async def _finish_reminder(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> Any:
+        target = await self._flow_target(db, participant, state)
+        if target is None:
+            return Notice("stale")
+        audience = Audience(state.data.get("audience", Audience.EVERYONE.value))
+        when = When.from_dict(state.data["when"])
+        return await self._finish(db, participant, state, target, AUDIENCE_KIND[audience], when, text, audience)
+
+    async def _finish(
+        self,
+        db: AsyncSession,
+        participant: Participant,
+        state: ChatState,
+        target: Target,
+        kind: ScheduleKind,
+        when: When,
+        text: str,
+        audience: Audience = Audience.EVERYONE,
+    ) -> Notice:
+        options = {"documents": list(state.data.get("documents", []))} if kind is ScheduleKind.PAPERS else {}
+        created = await self.scheduling.create(db, participant, target, kind, when, audience=audience, text=text, options=options)
+        if isinstance(created, Notice):
+            return created
+        set_flow(state, state.data.get("back", IDLE))
+        return Notice(f"sched_created_{created.kind.value}", {"target": target.title, "when": created.when_text})
+
+    async def _flow_target(self, db: AsyncSession, participant: Participant, state: ChatState) -> Target | None:
+        """The flow's target, re-checked; None (and the flow ends) if it was deleted meanwhile."""
+        target = await target_from_key(db, str(state.data.get("target", "")))
+        if target is None:
+            set_flow(state, state.data.get("back", IDLE))
+            return None
+        return await self._managed(db, participant, target.event_id, target.session_id)
+
+    async def _managed(self, db: AsyncSession, participant: Participant, event_id: int, session_id: int | None) -> Target:
+        require(await self.access.can_manage_event(db, participant, event_id), "organiser of this event")
+        target = await load_target(db, event_id, session_id)
+        assert target is not None  # callers pass ids of rows they just read
+        return target
+
+    async def _target_options(self, db: AsyncSession, participant: Participant) -> tuple[tuple[str, str], ...]:
+        """The events the user organises (latest first) and their sessions, as buttons."""
+        events = (await self.scheduling.managed_events(db, participant))[::-1]
+        if not events:
+            raise NotAllowed("organiser")
+        sessions = await db.scalars(
+            select(Session).where(Session.event_id.in_([e.id for e in events])).order_by(Session.event_id, Session.position)
+        )
+        by_event: dict[int, list[Session]] = {}
+        for session in sessions:
+            by_event.setdefault(session.event_id, []).append(session)
+        options: list[tuple[str, str]] = []
+        for event in events:
+            options.append((f"🗓 Whole event · {event.title}"[:60], f"e{event.id}"))
+            options += [(f"{s.join_code} · {s.title}"[:60], f"s{s.id}") for s in by_event.get(event.id, [])]
+        return tuple(options[:MAX_TARGETS])
+
+
+def _back(state: ChatState) -> str:
+    return state.flow if state.flow in (ANSWERING, IDLE) else IDLE
