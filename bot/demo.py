@@ -9,10 +9,12 @@ HTTP through the local fake Bot API, and lands in a real database.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -43,7 +45,9 @@ class Transcript:
                 self.lines.append(f"  bot → {name}: {_one_line(shown)}" + (f"  {buttons}" if buttons else ""))
 
 
-async def run_demo(database_url: str, *, participants: int = 20) -> int:
+async def run_demo(database_url: str, *, participants: int = 20, output_dir: Path = Path("demo-output")) -> int:
+    for noisy in ("alembic", "telegram.ext"):  # the transcript is the demo's output
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     people = PEOPLE[: max(1, min(participants, len(PEOPLE)))]
     started = time.perf_counter()
     transcript = Transcript()
@@ -74,6 +78,14 @@ async def run_demo(database_url: str, *, participants: int = 20) -> int:
                 *[_participate(api, FIRST_PARTICIPANT_ID + i, person, code, say) for i, person in enumerate(people)]
             )
             await say(organiser, "Olivia", lambda: organiser.send("/manage"), "/manage", count=2)
+
+            print("• The rapporteur asks for the draft report")
+            before = len(rapporteur.inbox)
+            rapporteur.send("/draft")
+            await api.wait_for(lambda: any("Version 1" in m.text for m in rapporteur.inbox[before:]), timeout=120)
+            draft = rapporteur.inbox[before:]
+            report_text = "\n".join(m.plain_text for m in draft if m.method == "sendMessage" and not m.text.startswith("Version"))
+            saved = _save_files(draft, output_dir)
             errors = list(bot.errors)
             async with bot.services.db.session() as db:
                 stored = await db.scalar(select(func.count()).select_from(Contribution))
@@ -86,12 +98,15 @@ async def run_demo(database_url: str, *, participants: int = 20) -> int:
 
     print("\nTranscript excerpt (the organiser and the first participant):")
     print("\n".join(transcript.lines[:60]))
+    print("\nThe rapporteur's draft, as it arrives in Telegram (beginning):")
+    print("\n".join("  " + line for line in report_text.splitlines()[:28]))
     elapsed = time.perf_counter() - started
     print(
         f"\nDone in {elapsed:.1f} s: {joined} participants joined, {stored} contributions stored, "
         f"{people_known} people known, {sent} bot messages over {calls} Bot API calls, {len(errors)} errors."
     )
     print(f"Data: {database_url} (open it with any SQLite browser; delete the file to start over).")
+    print(f"Report files: {', '.join(str(p) for p in saved)}")
     return 0 if not errors else 1
 
 
@@ -111,6 +126,21 @@ async def _participate(api: FakeBotAPI, user_id: int, person: tuple[str, str, st
     for recommendation in recommendations:
         prompt = (await say(user, name, lambda r=recommendation: user.send(r), recommendation))[-1]  # type: ignore[misc, index]
     await say(user, name, lambda: user.press(prompt, text="Done ✓"), "[Done ✓]")  # type: ignore[misc]
+
+
+def _save_files(messages: list[SentMessage], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for message in messages:
+        if message.document:
+            path = folder / message.document[0]
+            path.write_bytes(message.document[1])
+            saved.append(path)
+        elif message.photo:
+            path = folder / "chart.png"
+            path.write_bytes(message.photo)
+            saved.append(path)
+    return saved
 
 
 def _one_line(text: str, limit: int = 160) -> str:

@@ -245,7 +245,7 @@ def _theme_html(item: ThemeItem) -> str:
         lines.append(f"<i>{esc(item.agreement)}</i>")
     for st in item.statements:
         who = f" — {esc(st.attribution)}" if st.attribution else ""
-        lines.append(f"• “{esc(' '.join(st.text.split()))}”{who} {esc(st.stats_inline)}")
+        lines.append(f"• “{esc(' '.join(st.text.split()))}”{who}{esc(st.stats_suffix)}")
     if item.more_text:
         lines.append(f"<i>{esc(item.more_text)}</i>")
     return "\n".join(lines)

@@ -145,7 +145,8 @@ class _Writer:
             _add_run(bullet, f"“{st.text}”")
             if st.attribution:
                 _add_run(bullet, f" — {st.attribution}", color=MUTED)
-            _add_run(bullet, f" {st.stats_inline}", color=MUTED, size=9)
+            if st.stats_suffix:
+                _add_run(bullet, st.stats_suffix, color=MUTED, size=9)
             _mark_direction(bullet, st.text)
         if item.more_text:
             self.text(item.more_text, "List Bullet", italic=True, color=MUTED)

@@ -115,9 +115,9 @@ class StatementLine:
     rtl: bool = False
 
     @property
-    def stats_inline(self) -> str:
-        """``(+5/−0)`` ready to follow the statement on the same line; empty without votes."""
-        return ltr_island(f"({self.stats})", self.rtl) if self.stats else ""
+    def stats_suffix(self) -> str:
+        """`` (+5/−0)`` ready to append to the statement's line; empty when there is nothing to say."""
+        return " " + ltr_island(f"({self.stats})", self.rtl) if self.stats else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -282,7 +282,7 @@ class _Writer:
         for st in item.statements:
             who = f" — {st.attribution}" if st.attribution else ""
             self.text(
-                f"“{st.text}”{who} {st.stats_inline}",
+                f"“{st.text}”{who}{st.stats_suffix}",
                 size=9.5,
                 indent=INDENT_MM,
                 space_after=0.8,

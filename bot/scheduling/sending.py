@@ -1,0 +1,162 @@
+"""Sending one delivery's content to one chat through PTB, with Telegram's errors mapped for deliver().
+
+Mapping (see bot.scheduling.delivery): RetryAfter -> RateLimited (the pacer waits it out, bot-wide);
+Forbidden -> Blocked; BadRequest and ChatMigrated -> PermanentError; NetworkError and timeouts
+before the request left -> TransientError (backed off and retried). A *read* timeout means Telegram
+got the request and did not answer in time: the message may well have arrived, and Telegram has no
+idempotency key to ask, so it is not repeated but recorded as unconfirmed (the organiser sees who).
+
+Content goes out in order: texts, then documents by file_id, then files uploaded from bytes — each
+uploaded once, by the first recipient, after which everyone gets it by the returned file_id (fast,
+and what Telegram recommends). Every message after a chat's first waits for its own pacer slot, so a
+three-part report respects the one-message-per-second-per-chat limit too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter
+
+from bot.scheduling.delivery import Blocked, Pacer, PermanentError, RateLimited, SendError, TransientError
+from bot.scheduling.ledger import UNCONFIRMED_PREFIX
+
+log = logging.getLogger(__name__)
+
+# rate_limit_args meaning "one attempt; the caller handles 429" (see BroadcastRateLimiter).
+SEND_ONCE = -1
+_NOT_SENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class BroadcastRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter, plus an opt-out for broadcasts: ``rate_limit_args=SEND_ONCE``.
+
+    AIORateLimiter reads ``rate_limit_args`` as a retry count, but as ``rate_limit_args or
+    max_retries`` (and ExtBot drops falsy values), so "no retries" cannot be asked for: every 429 in
+    a broadcast would be retried up to ``max_retries`` times inside PTB — each retry another flood
+    error — while our FloodPacer never heard of it. With SEND_ONCE the request is made once, after
+    any flood wait PTB is already sitting out for interactive replies, and a 429 surfaces as
+    RetryAfter. Every other request is handled exactly as by AIORateLimiter.
+    """
+
+    async def process_request(
+        self,
+        callback: Callable[..., Any],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        if rate_limit_args != SEND_ONCE:
+            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        flood_wait = getattr(self, "_retry_after_event", None)
+        if isinstance(flood_wait, asyncio.Event):
+            await flood_wait.wait()
+        return await callback(*args, **kwargs)
+
+
+def send_error(exc: TelegramError) -> SendError:
+    """The deliver() failure for a Telegram error (order matters: BadRequest is a NetworkError)."""
+    if isinstance(exc, RetryAfter):
+        wait = exc.retry_after
+        return RateLimited(wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
+    if isinstance(exc, Forbidden):
+        return Blocked(exc.message)
+    if isinstance(exc, ChatMigrated):
+        return PermanentError(f"the group became a supergroup with id {exc.new_chat_id}; schedule it for that id")
+    if isinstance(exc, BadRequest):
+        return PermanentError(exc.message)
+    if isinstance(exc, TimedOut):
+        if surely_not_sent(exc):
+            return TransientError(exc.message)
+        return PermanentError(UNCONFIRMED_PREFIX + "Telegram did not answer in time, so it was not repeated")
+    if isinstance(exc, NetworkError):
+        return TransientError(exc.message)
+    return PermanentError(exc.message)
+
+
+def surely_not_sent(exc: TelegramError) -> bool:
+    """Telegram cannot have acted on the request: a flood refusal, or no connection was made."""
+    return isinstance(exc, RetryAfter) or isinstance(exc.__cause__, _NOT_SENT_CAUSES)
+
+
+class ChatSender:
+    """The deliver() Sender for one delivery: its content, to one chat per call."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        content: Mapping[str, Any],
+        pacer: Pacer,
+        *,
+        files: Mapping[str, bytes],
+        remember_file: Callable[[str, str], Awaitable[None]],
+        release: Callable[[int], Awaitable[None]],
+    ) -> None:
+        self.bot = bot
+        self.pacer = pacer
+        self.parts: list[tuple[str, str]] = [("text", text) for text in content.get("messages", [])]
+        self.parts += [("document", d["file_id"]) for d in content.get("documents", [])]
+        self.parts += [("upload", u["name"]) for u in content.get("uploads", [])]
+        self._files = files
+        self._file_ids = {u["name"]: u["file_id"] for u in content.get("uploads", []) if u.get("file_id")}
+        self._uploading: dict[str, asyncio.Lock] = {}
+        self._remember_file = remember_file
+        self._release = release
+        self._progress: dict[int, int] = {}  # chat -> parts already sent in this run
+        limiter = getattr(bot, "rate_limiter", None)
+        self._once = {"rate_limit_args": SEND_ONCE} if isinstance(limiter, BroadcastRateLimiter) else {}
+        if limiter is not None and not self._once:
+            log.warning("the bot's rate limiter retries 429s itself; broadcasts will see fewer of them")
+
+    async def __call__(self, chat_id: int) -> None:
+        start = self._progress.get(chat_id, 0)
+        for index in range(start, len(self.parts)):
+            if index > start:  # deliver() acquired the slot for the first one
+                await self.pacer.acquire(chat_id)
+            try:
+                await self._send(chat_id, *self.parts[index])
+            except TelegramError as exc:
+                if index == 0 and surely_not_sent(exc):
+                    await self._release(chat_id)
+                raise send_error(exc) from exc
+            self._progress[chat_id] = index + 1
+        self._progress.pop(chat_id, None)
+
+    async def _send(self, chat_id: int, kind: str, value: str) -> None:
+        if kind == "text":
+            await self.bot.send_message(chat_id, value, **self._once)
+        elif kind == "document":
+            await self.bot.send_document(chat_id, value, **self._once)
+        else:
+            await self._send_upload(chat_id, value)
+
+    async def _send_upload(self, chat_id: int, name: str) -> None:
+        file_id = self._file_ids.get(name)
+        if file_id is None:
+            async with self._uploading.setdefault(name, asyncio.Lock()):
+                file_id = self._file_ids.get(name)
+                if file_id is None:  # the first recipient uploads the bytes
+                    data = self._files.get(name)
+                    if data is None:
+                        raise PermanentError(f"the file {name} is no longer available")
+                    message = await self.bot.send_document(chat_id, data, filename=name, **self._once)
+                    if message.document is not None:
+                        self._file_ids[name] = message.document.file_id
+                        await self._keep(name, message.document.file_id)
+                    return
+        await self.bot.send_document(chat_id, file_id, **self._once)
+
+    async def _keep(self, name: str, file_id: str) -> None:
+        try:
+            await self._remember_file(name, file_id)
+        except Exception:  # the send succeeded; a resumed run would only upload once more
+            log.warning("could not store the file_id of %s", name, exc_info=True)
