@@ -15,8 +15,8 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
-from bot.container import Services, build_services
 from bot.config import Settings
+from bot.container import Services, build_services
 from bot.update_processor import PerUserUpdateProcessor
 
 log = logging.getLogger(__name__)

@@ -122,3 +122,16 @@ def manage_keyboard(session: SessionView) -> Markup:
 
 def community_values() -> set[str]:
     return {c.value for c in Community}
+
+
+# ----- scheduling ------------------------------------------------------------------------
+
+
+def schedule_item_keyboard(item_id: int, *, missed: bool = False) -> Markup:
+    """✏️ change time, ✖ cancel, and ▶ send now for an item that was missed."""
+    row = [Button("✏️ Change time", callback_data=f"se:{item_id}"), Button("✖ Cancel", callback_data=f"sx:{item_id}")]
+    return Markup([[Button("▶ Send now", callback_data=f"sn:{item_id}")], row] if missed else [row])
+
+
+def papers_done_keyboard() -> Markup:
+    return Markup([[Button("✓ Done", callback_data="sc:done")]])

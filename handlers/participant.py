@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
 from collections.abc import Awaitable, Callable
 
-from bot.services.outcomes import Notice
+from telegram import Update
+
 from bot.services.participation import Participation
 from bot.services.views import MessageRef, UserRef
 from handlers.common import Context, respond, services, stale, user_ref

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.container import Services
@@ -12,8 +13,6 @@ from bot.services.views import MessageRef, UserRef
 from storage.models import Community, Contribution, Participant, SessionStatus
 from tests.agenda_samples import EXPERT_MEETING
 from tests.conftest import ORGANISER
-
-import pytest
 
 ORG = UserRef(ORGANISER, "Olivia", username="olivia")
 

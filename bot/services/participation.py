@@ -30,7 +30,7 @@ from bot.services.outcomes import (
 from bot.services.state import IDLE, load_actor, set_flow
 from bot.services.views import ContributionView, MembershipView, MessageRef, Page, ProfileView, SessionView, UserRef
 from storage.db import Database
-from storage.models import ChatState, Community, Contribution, Participant, Progress, Prompt, RoleName, Role, SessionStatus
+from storage.models import ChatState, Community, Contribution, Participant, Progress, Prompt, Role, RoleName, SessionStatus
 from storage.types import utcnow
 
 ONBOARDING = "onboarding"

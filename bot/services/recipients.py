@@ -41,7 +41,8 @@ async def recipients(db: AsyncSession, item: ScheduledItem, *, audience: Audienc
 
 
 async def _session_ids(db: AsyncSession, item: ScheduledItem) -> list[int]:
-    if item.session_id is not None:
+    """The item's session, or every session of its event (also for a report sent event-wide)."""
+    if item.session_id is not None and not item.options.get("whole_event"):
         return [item.session_id]
     return list(await db.scalars(select(Session.id).where(Session.event_id == item.event_id).order_by(Session.id)))
 

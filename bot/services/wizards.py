@@ -316,7 +316,7 @@ def _local_datetime(value: str | None, first_day: date | None, zone: ZoneInfo) -
         except ValueError:
             raise ValueError("write the start as 2026-02-11 09:30, or 09:30 for the event's first day") from None
         if first_day is None:
-            raise ValueError("the event has no date; write the full date and time, e.g. 2026-02-11 09:30")
+            raise ValueError("the event has no date; write the full date and time, e.g. 2026-02-11 09:30") from None
         local = datetime.combine(first_day, clock)
     return local.replace(tzinfo=zone).astimezone(UTC).isoformat()
 
