@@ -203,7 +203,8 @@ def main() -> None:
 
     from bot.reports.themes import model_available
 
-    print(f"cores: {os.cpu_count()}  sentence model installed: {model_available()}")
+    print(f"cores: {len(os.sched_getaffinity(0))}  sentence model installed: {model_available()}"
+          f"  load average: {os.getloadavg()[0]:.2f} (other processes share the cores)")
     print("\nQuality: adjusted Rand index on tests/data/themes_eval.json "
           "(themes found in brackets; 11 labelled themes)")
     print(f"{'method':<12}{'embedder':<37}{'all (208)':>12}{'dev (142)':>12}"
@@ -237,6 +238,7 @@ def main() -> None:
             print(f"{method:<10}{n:>7}{r['total_s']:>9.2f}{r['embed_s']:>9.2f}"
                   f"{r['cluster_s']:>10.2f}{r['themes']:>8}{r['ari_synthetic']:>10.3f}"
                   f"{r['rss_after_mb']:>8.0f}{r['peak_rss_mb']:>12.0f}{r['load_s']:>8.2f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     print("\nload s = importing and loading the embedder (the ONNX model for 'default'), "
           "once per process, not part of total s.")
 

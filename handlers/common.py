@@ -12,6 +12,7 @@ from telegram import CallbackQuery, Update, User
 from telegram.ext import ContextTypes
 
 from bot.container import Services
+from bot.reports.render.chat import split_for_telegram
 from bot.services.access import NotAllowed
 from bot.services.outcomes import Notice
 from bot.services.views import UserRef
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 # Notices that answer a button press with a small toast instead of a new message.
 TOAST_NOTICES = {"stale", "nothing_to_cancel"}
+MESSAGE_LIMIT = 4096
 
 
 def services(context: Context) -> Services:
@@ -38,7 +40,12 @@ async def send(context: Context, chat_id: int, outcome: object) -> None:
 
 
 async def send_reply(context: Context, chat_id: int, reply: Reply) -> None:
-    await context.bot.send_message(chat_id, reply.text, reply_markup=reply.markup)
+    """Send one reply; a text over Telegram's 4,096 characters goes as several messages, split
+    on paragraph boundaries, with the keyboard on the last one."""
+    chunks = split_for_telegram(reply.text) if len(reply.text) > MESSAGE_LIMIT else [reply.text]
+    for chunk in chunks[:-1]:
+        await context.bot.send_message(chat_id, chunk)
+    await context.bot.send_message(chat_id, chunks[-1], reply_markup=reply.markup)
 
 
 async def respond(update: Update, context: Context, action: Callable[[], Awaitable[Any]]) -> None:

@@ -7,6 +7,7 @@ import io
 import segno
 from telegram import Update
 
+from bot.agenda import AgendaError
 from bot.services.access import NotAllowed
 from bot.services.organising import StatusChanged
 from bot.services.outcomes import Notice
@@ -17,6 +18,7 @@ from handlers.keyboards import manage_keyboard, parse_callback
 from storage.models import SessionStatus
 
 AGENDA_SUFFIXES = (".yaml", ".yml", ".txt")
+MANAGE_LIMIT = 20  # one message per session with its buttons; more would flood the chat
 
 
 async def new_event(update: Update, context: Context) -> None:
@@ -61,8 +63,6 @@ async def agenda_file(update: Update, context: Context) -> None:
 
 
 async def _import(context: Context, user: UserRef, source: str | bytes) -> object:
-    from bot.agenda import AgendaError
-
     try:
         return await services(context).organising.import_agenda(user, source)
     except AgendaError as exc:
@@ -83,10 +83,13 @@ async def manage(update: Update, context: Context) -> None:
         if not event.sessions:
             lines.append("No sessions yet — /newsession.")
         await context.bot.send_message(chat_id, "\n".join(lines))
-        for session in event.sessions[:20]:
+        for session in event.sessions[:MANAGE_LIMIT]:
             members = overview.members.get(session.id, 0)
             answers = overview.answers.get(session.id, 0)
             await context.bot.send_message(chat_id, _session_line(session, members, answers), reply_markup=manage_keyboard(session))
+        if len(event.sessions) > MANAGE_LIMIT:
+            rest = ", ".join(f"<code>{s.join_code}</code>" for s in event.sessions[MANAGE_LIMIT:])
+            await context.bot.send_message(chat_id, f"…and {len(event.sessions) - MANAGE_LIMIT} more sessions: {rest}. Use /open CODE, /close CODE, /link CODE.")
 
 
 def _session_line(session: SessionView, members: int, answers: int) -> str:

@@ -196,6 +196,9 @@ class ChatState(Base):
     flow: Mapped[str] = mapped_column(String(32), default="idle")
     step: Mapped[str] = mapped_column(String(32), default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Message ids only grow within a private chat, so a text at or below this id is an update
+    # Telegram delivered again (after a crash) and must not move the conversation a second time.
+    last_message_id: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

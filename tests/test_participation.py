@@ -96,7 +96,7 @@ async def test_edit_delete_and_ownership(services: Services) -> None:
     owner, other = UserRef(2010, "Owner"), UserRef(2011, "Other")
     await _onboard(services, owner, session.join_code)
     await _onboard(services, other, session.join_code)
-    await services.participation.text(owner, "first wording", MessageRef(2010, 1))
+    await services.participation.text(owner, "first wording", MessageRef(2010, 3))
     listing = await services.participation.my_input(owner)
     assert isinstance(listing, MyInput) and listing.page.total == 1
     contribution_id = listing.page.items[0].id
@@ -106,12 +106,12 @@ async def test_edit_delete_and_ownership(services: Services) -> None:
     assert await services.participation.delete(other, contribution_id) == Notice("stale")
 
     await services.participation.begin_edit(owner, contribution_id)
-    assert await services.participation.text(owner, "better wording", MessageRef(2010, 2)) == Notice("edited")
+    assert await services.participation.text(owner, "better wording", MessageRef(2010, 4)) == Notice("edited")
     # The edit did not become a new answer, and the owner is back at the prompt.
-    again = await services.participation.text(owner, "second point", MessageRef(2010, 3))
+    again = await services.participation.text(owner, "second point", MessageRef(2010, 5))
     assert isinstance(again, AnswerSaved) and again.answered == 2
     # An edit of the original Telegram message follows too.
-    assert await services.participation.edited_message(owner, MessageRef(2010, 3), "second point, edited") == Notice("edited")
+    assert await services.participation.edited_message(owner, MessageRef(2010, 5), "second point, edited") == Notice("edited")
     assert await services.participation.delete(owner, contribution_id) == Notice("deleted")
     async with services.db.session() as db:
         assert list(await db.scalars(select(Contribution.text))) == ["second point, edited"]
@@ -145,3 +145,18 @@ async def test_roles_are_enforced(services: Services) -> None:
     with pytest.raises(NotAllowed):
         await services.organising.grant(UserRef(3001, "Mo"), session.join_code, "rapporteur", "@mallory")
     assert await services.organising.grant(ORG, session.join_code, "chairman", "@mo_mod") == Notice("unknown_role", {"role": "chairman"})
+
+
+async def test_a_redelivered_step_does_not_move_the_conversation_twice(services: Services) -> None:
+    session = (await _event(services)).event.sessions[0]
+    await services.organising.set_status(ORG, session.join_code, SessionStatus.OPEN)
+    user = UserRef(2030, "Rae")
+    await services.participation.join(user, session.join_code)
+    await services.participation.consent(user, True)
+    assert isinstance(await services.participation.text(user, "Rae Smith", MessageRef(2030, 7)), AskOnboarding)
+    # Telegram delivers message 7 again after a crash: it must not become the organisation.
+    assert await services.participation.text(user, "Rae Smith", MessageRef(2030, 7)) is None
+    assert isinstance(await services.participation.text(user, "IPI", MessageRef(2030, 8)), AskOnboarding)
+    async with services.db.session() as db:
+        person = await db.scalar(select(Participant).where(Participant.telegram_user_id == 2030))
+    assert person is not None and (person.display_name, person.organisation) == ("Rae Smith", "IPI")

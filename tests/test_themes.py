@@ -194,6 +194,23 @@ def test_large_input_takes_the_scalable_path(lexical):
     assert adjusted_rand_index(truth, predicted_labels(groups, len(texts))) > 0.3
 
 
+def test_huge_theme_looks_for_duplicates_per_micro_cluster(monkeypatch):
+    from bench.bench_themes import synthetic
+
+    class OneDirection:
+        name = "one-direction"
+
+        def embed(self, texts):
+            return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+    monkeypatch.setattr(themes, "NEAR_DUPLICATE_BLOCK", 300)
+    texts, _ = synthetic(1000)
+    groups = group_texts(texts, embedder=OneDirection())
+    assert len(groups) == 1
+    assert_partition(groups, len(texts))
+    assert groups[0].duplicates
+
+
 # --------------------------------------------------------------------------------------------
 # Determinism
 

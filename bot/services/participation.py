@@ -93,6 +93,10 @@ class Participation:
         """Any plain text: an answer, an onboarding reply, an edit, or a wizard step."""
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
+            repeated = state.last_message_id is not None and message.message_id <= state.last_message_id
+            if repeated and state.flow != ANSWERING:
+                return None  # handled the first time; answers have their own, stricter check
+            state.last_message_id = max(message.message_id, state.last_message_id or 0)
             foreign = self._foreign.get(state.flow)
             if foreign is not None:
                 return await foreign.text(db, participant, state, text)

@@ -75,6 +75,7 @@ def upgrade() -> None:
     sa.Column('flow', sa.String(length=32), nullable=False),
     sa.Column('step', sa.String(length=32), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('last_message_id', sa.BigInteger(), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['active_session_id'], ['sessions.id'], name=op.f('fk_chat_states_active_session_id_sessions'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_chat_states_participant_id_participants'), ondelete='CASCADE'),
