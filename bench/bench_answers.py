@@ -59,10 +59,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bot.fake_bot_api import FakeBotAPI  # noqa: E402
+for _path in (ROOT, ROOT / "bench"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 TOKEN = "123456:BENCH-TOKEN-0123456789abcdefghij"
 ORGANISER_ID = 1000
@@ -70,6 +69,8 @@ FIRST_PARTICIPANT_ID = 100_000
 WARMUP_PARTICIPANTS = 20
 WARMUP_ANSWERS = 2
 ACK_TIMEOUT = 60.0
+VERBOSE = False
+ECHO_REQUEST = "httpx"
 KINDS = ("bot", "echo", "echo-seq")
 ANSWER_TEXTS = [
     "Donors still fund in silos; each agency reports to its own capital.",
@@ -140,6 +141,10 @@ async def seed_database(database_url: str, participant_ids: list[int]) -> str:
                 await db.execute(insert(states), [{**state, "participant_id": ids[tid]} for tid in others])
                 await db.execute(insert(progress), [{**step, "participant_id": ids[tid]} for tid in others for step in steps])
                 await db.execute(insert(roles), [{**_without(role, "id"), "participant_id": ids[tid]} for tid in others for role in granted])
+            if "last_message_id" in states.c:
+                # The template's onboarding used message ids of its own; in the fake API every
+                # participant's chat starts again at 1, so the seeded state must not claim more.
+                await db.execute(states.update().values(last_message_id=None))
         return code
     finally:
         await services.close()
@@ -175,11 +180,14 @@ class BotConfig:
     file_url: str
     database_url: str
     profile_path: str | None = None
+    verbose: bool = False
+    echo_request: str = "httpx"
 
 
 def bot_process(conn: Any, config: BotConfig) -> None:
     """Child process entry point: start the bot, report ready, run until told to stop."""
-    logging.basicConfig(level=logging.WARNING)
+    # Errors are counted and reported by the parent; tracebacks only with --verbose.
+    logging.basicConfig(level=logging.WARNING if config.verbose else logging.CRITICAL)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         asyncio.run(_run_bot(conn, config))
@@ -212,24 +220,19 @@ async def _run_bot(conn: Any, config: BotConfig) -> None:
             await application.shutdown()
 
     conn.send(("ready", os.getpid()))
-    profiler = None
+    sampler = None
     while True:
         command = await loop.run_in_executor(None, conn.recv)
         if command == "go" and config.profile_path:
-            from pyinstrument import Profiler
-            from pyinstrument.stack_sampler import get_stack_sampler
+            from cpu_profile import CpuSampler
 
-            # Sample by this thread's CPU time, not wall time: on a busy 2-core machine the
-            # wall clock also counts the time the process was descheduled (e.g. inside a
-            # loopback send() that woke the fake server), which is not the bot's cost.
-            get_stack_sampler().timer_func = time.thread_time
-            profiler = Profiler(interval=0.0005, async_mode="disabled")
-            profiler.start()
+            sampler = CpuSampler()
+            sampler.start()
         elif command == "stop":
             break
-    if profiler is not None:
-        profiler.stop()
-        _write_profile(profiler, config.profile_path)  # type: ignore[arg-type]
+    if sampler is not None:
+        sampler.stop()
+        sampler.write(config.profile_path)  # type: ignore[arg-type]
     await stop()
     errors = [repr(error) for error in error_list]
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -246,8 +249,14 @@ async def _start_echo(config: BotConfig) -> Any:
     builder = ApplicationBuilder().token(TOKEN).base_url(config.base_url).base_file_url(config.file_url)
     # The same request pools as bot.app.build_application; "echo" also has the same
     # PerUserUpdateProcessor, "echo-seq" keeps PTB's default (one update at a time).
-    builder = builder.request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
-    builder = builder.get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
+    if config.echo_request == "aiohttp":
+        from aiohttp_request import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(64, read_timeout=15, write_timeout=15))
+        builder = builder.get_updates_request(AiohttpRequest(2, read_timeout=40))
+    else:
+        builder = builder.request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
+        builder = builder.get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
     if config.kind == "echo":
         builder = builder.concurrent_updates(PerUserUpdateProcessor(256))
     application = builder.build()
@@ -268,96 +277,28 @@ async def _start_echo(config: BotConfig) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
-# Profile: where the bot's main-thread time goes
-
-
-CATEGORIES = [
-    # (label, predicate on a frame's file path), most specific first; a sample is charged to
-    # the innermost frame that matches one of these.
-    ("SQLAlchemy ORM/Core", lambda f: "/sqlalchemy/" in f),
-    ("aiosqlite / sqlite3 (main-thread side)", lambda f: "/aiosqlite/" in f or f.endswith("sqlite3/__init__.py")),
-    ("alembic", lambda f: "/alembic/" in f),
-    ("httpx / httpcore / h11 (sending, receiving)", lambda f: any(p in f for p in ("/httpx/", "/httpcore/", "/h11/", "/anyio/"))),
-    ("PTB: request layer (Bot, BaseRequest, rate limiter)", lambda f: "/telegram/request/" in f or "/telegram/_bot.py" in f or "/telegram/ext/_extbot.py" in f or "/telegram/ext/_aioratelimiter.py" in f or "/aiolimiter/" in f),
-    ("PTB: objects (Update.de_json, TelegramObject, markup)", lambda f: "/telegram/_" in f and "/telegram/_bot.py" not in f),
-    ("PTB: dispatch (Application, Updater, handlers, filters)", lambda f: "/telegram/ext/" in f),
-    ("our code: handlers/", lambda f: "/work/main/handlers/" in f or "/handlers/" in f and "/site-packages/" not in f),
-    ("our code: bot/services, bot/ (not handlers)", lambda f: "/bot/" in f and "/site-packages/" not in f and "/bench/" not in f),
-    ("our code: storage/", lambda f: "/storage/" in f and "/site-packages/" not in f),
-    ("asyncio event loop, selectors, sockets", lambda f: "/asyncio/" in f or "selectors.py" in f or "/socket.py" in f or "/ssl.py" in f),
-]
-
-
-def _write_profile(profiler: Any, path: str) -> None:
-    session = profiler.last_session
-    text = profiler.output_text(unicode=True, color=False, show_all=False, timeline=False)
-    breakdown = _categorise(session)
-    Path(path).write_text(text, encoding="utf-8")
-    Path(path).with_suffix(".json").write_text(json.dumps(breakdown, indent=2), encoding="utf-8")
-
-
-def _categorise(session: Any) -> dict[str, Any]:
-    """Charge every sample to the innermost frame of a known layer (stdlib helpers such as json,
-    re, dataclasses or typing count for the layer that called them)."""
-    totals: dict[str, float] = {}
-    idle = 0.0
-    for stack, duration in _samples(session):
-        files = [_file_of(identifier) for identifier in stack]
-        leaf = stack[-1] if stack else ""
-        if "select" in leaf.split("\x00")[0] and any(f.endswith("selectors.py") for f in files[-2:]):
-            idle += duration
-            continue
-        label = "other (stdlib, pydantic, ...)"
-        for file in reversed(files):
-            found = next((name for name, test in CATEGORIES if test(file)), None)
-            if found is not None:
-                label = found
-                break
-        totals[label] = totals.get(label, 0.0) + duration
-    busy = sum(totals.values())
-    return {
-        "busy_seconds": busy,
-        "idle_seconds": idle,
-        "by_layer": dict(sorted(((k, round(v, 4)) for k, v in totals.items()), key=lambda kv: -kv[1])),
-        "by_layer_share": {k: round(v / busy, 4) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])} if busy else {},
-    }
-
-
-def _samples(session: Any) -> list[tuple[list[str], float]]:
-    out = []
-    for frame_records in session.frame_records:
-        stack, duration = frame_records
-        out.append((list(stack), duration))
-    return out
-
-
-def _file_of(identifier: str) -> str:
-    # pyinstrument frame identifiers: "function\x00filename\x00lineno" (plus attributes after \x01)
-    parts = identifier.split("\x01")[0].split("\x00")
-    return parts[1] if len(parts) > 1 else ""
-
-
-# --------------------------------------------------------------------------------------------
 # The harness process: fake API and load generator
 
 
-class BenchAPI(FakeBotAPI):
+def bench_api() -> Any:
     """The fake Bot API with one hook: the arrival of a ``sendMessage`` to a chat resolves that
-    chat's waiting participant with the arrival time (``time.monotonic()``)."""
+    chat's waiting participant with (arrival time, text sent). Built on first use so that the
+    bot process, which imports this module too (spawn), does not load aiohttp."""
+    from bot.fake_bot_api import FakeBotAPI
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(token=TOKEN, **kwargs)
-        self.waiting: dict[int, asyncio.Future[float]] = {}
+    class BenchAPI(FakeBotAPI):
+        def __init__(self) -> None:
+            super().__init__(token=TOKEN)
+            self.waiting: dict[int, asyncio.Future[tuple[float, str]]] = {}
 
-    def _record_call(self, method: str, params: dict[str, Any], arrived: float, status: int) -> None:
-        super()._record_call(method, params, arrived, status)
-        if method == "sendMessage":
-            future = self.waiting.pop(params.get("chat_id"), None)  # type: ignore[arg-type]
-            if future is not None and not future.done():
-                if status == 200:
-                    future.set_result(arrived)
-                else:
-                    future.set_exception(RuntimeError(f"sendMessage answered {status}"))
+        def _record_call(self, method: str, params: dict[str, Any], arrived: float, status: int) -> None:
+            super()._record_call(method, params, arrived, status)
+            if method == "sendMessage":
+                future = self.waiting.pop(params.get("chat_id"), None)  # type: ignore[arg-type]
+                if future is not None and not future.done():
+                    future.set_result((arrived, str(params.get("text")) if status == 200 else f"HTTP {status}"))
+
+    return BenchAPI()
 
 
 @dataclass
@@ -365,7 +306,7 @@ class RunResult:
     kind: str
     participants: int
     answers_each: int
-    answers: int
+    answers: int  # acknowledged with the expected reply
     seconds: float
     throughput: float
     p50_ms: float
@@ -377,28 +318,46 @@ class RunResult:
     harness_cpu_cores: float
     stored: int | None
     expected: int | None
-    errors: int
+    errors: int  # errors the bot's error handler saw
+    wrong_replies: int = 0  # acknowledged with something else (e.g. "something went wrong")
+    lost: int = 0  # never acknowledged within ACK_TIMEOUT
     load_before: float = 0.0
+    other_cpu_cores: float = 0.0  # CPU used by processes other than the bot and the harness
     error_samples: list[str] = field(default_factory=list)
 
-
-async def ask(api: BenchAPI, user: Any, text: str) -> tuple[float, float]:
-    """Send one message and wait for the bot's sendMessage to that chat: (sent, acked) times."""
-    future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-    api.waiting[user.id] = future
-    sent = time.monotonic()
-    user.send(text)
-    acked = await asyncio.wait_for(future, ACK_TIMEOUT)
-    return sent, acked
+    @property
+    def ok(self) -> bool:
+        return not (self.errors or self.wrong_replies or self.lost) and self.stored == self.expected
 
 
-async def participant_loop(api: BenchAPI, user: Any, answers: int, latencies: list[float]) -> float:
-    last = 0.0
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+    lost: int = 0
+    last_ack: float = 0.0
+
+
+async def participant_loop(api: Any, user: Any, answers: int, kind: str, tally: Tally) -> None:
+    """Closed loop: each answer goes once the bot has replied to the previous one."""
+    loop = asyncio.get_running_loop()
     for k in range(answers):
         text = f"{ANSWER_TEXTS[(user.id + k) % len(ANSWER_TEXTS)]} (#{k + 1} from {user.id})"
-        sent, last = await ask(api, user, text)
-        latencies.append(last - sent)
-    return last
+        future: asyncio.Future[tuple[float, str]] = loop.create_future()
+        api.waiting[user.id] = future
+        sent = time.monotonic()
+        user.send(text)
+        try:
+            acked, reply = await asyncio.wait_for(future, ACK_TIMEOUT)
+        except TimeoutError:
+            api.waiting.pop(user.id, None)
+            tally.lost += 1
+            continue
+        tally.last_ack = max(tally.last_ack, acked)
+        if reply.startswith("✓ Saved") if kind == "bot" else reply == text:
+            tally.latencies.append(acked - sent)
+        else:
+            tally.wrong.append(reply[:80])
 
 
 async def wait_message(conn: Any, expected: str) -> Any:
@@ -420,66 +379,91 @@ async def run_once(kind: str, participants: int, answers: int, workdir: Path, pr
         await seed_database(database_url, measured_ids + warmup_ids)
 
     ctx = mp.get_context("spawn")
-    async with BenchAPI() as api:
+    tally = Tally()
+    async with bench_api() as api:
         users = [api.user(tid, f"P{tid}", "Bench", username=_username(tid)) for tid in measured_ids]
         warm = [api.user(tid, f"P{tid}", "Bench", username=_username(tid)) for tid in warmup_ids]
         parent, child = ctx.Pipe()
-        config = BotConfig(kind, api.base_url, api.base_file_url, database_url, profile_path)
+        config = BotConfig(kind, api.base_url, api.base_file_url, database_url, profile_path, VERBOSE, ECHO_REQUEST)
         process = ctx.Process(target=bot_process, args=(child, config), daemon=True)
         process.start()
         try:
             pid = await wait_message(parent, "ready")
             bot = psutil.Process(pid)
 
-            warm_latencies: list[float] = []
-            await asyncio.gather(*[participant_loop(api, user, WARMUP_ANSWERS, warm_latencies) for user in warm])
+            warm_tally = Tally()
+            await asyncio.gather(*[participant_loop(api, user, WARMUP_ANSWERS, kind, warm_tally) for user in warm])
 
-            latencies: list[float] = []
             parent.send("go")
             await asyncio.sleep(0.05)  # let the profiler (if any) start
             bot_cpu_before = _cpu(bot.cpu_times())
             own_before = _own_cpu()
+            system_before = _system_busy()
             started = time.monotonic()
-            finished = await asyncio.gather(*[participant_loop(api, user, answers, latencies) for user in users])
-            ended = max(finished)
+            await asyncio.gather(*[participant_loop(api, user, answers, kind, tally) for user in users])
             wall_end = time.monotonic()
             bot_cpu = _cpu(bot.cpu_times()) - bot_cpu_before
             own_cpu = _own_cpu() - own_before
+            system_cpu = _system_busy() - system_before
             parent.send("stop")
             stats = await wait_message(parent, "stopped")
         finally:
             await asyncio.get_running_loop().run_in_executor(None, process.join, 30)
             if process.is_alive():
                 process.kill()
-    total = participants * answers
     expected = stored = None
     if kind == "bot":
-        expected = total + WARMUP_PARTICIPANTS * WARMUP_ANSWERS
+        expected = participants * answers + WARMUP_PARTICIPANTS * WARMUP_ANSWERS
         stored = count_contributions(db_path)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    seconds = ended - started
-    latencies.sort()
+    seconds = (tally.last_ack or wall_end) - started
+    latencies = sorted(tally.latencies)
+    acked = len(latencies)
     return RunResult(
         kind=kind,
         participants=participants,
         answers_each=answers,
-        answers=len(latencies),
+        answers=acked,
         seconds=seconds,
-        throughput=len(latencies) / seconds,
+        throughput=acked / seconds,
         p50_ms=_percentile(latencies, 50) * 1000,
         p99_ms=_percentile(latencies, 99) * 1000,
-        max_ms=latencies[-1] * 1000,
+        max_ms=(latencies[-1] if latencies else float("nan")) * 1000,
         peak_rss_mb=stats["maxrss_kb"] / 1024,
-        bot_cpu_ms_per_answer=bot_cpu / len(latencies) * 1000,
+        bot_cpu_ms_per_answer=bot_cpu / max(acked, 1) * 1000,
         bot_cpu_cores=bot_cpu / (wall_end - started),
         harness_cpu_cores=own_cpu / (wall_end - started),
         stored=stored,
         expected=expected,
         errors=stats["error_count"],
+        wrong_replies=len(tally.wrong),
+        lost=tally.lost,
         load_before=load_before,
-        error_samples=stats["errors"],
+        other_cpu_cores=max(0.0, system_cpu - bot_cpu - own_cpu) / (wall_end - started),
+        error_samples=stats["errors"] + tally.wrong[:3],
     )
+
+
+def _system_busy() -> float:
+    """CPU seconds all processes have used since boot (every core), from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+async def wait_until_quiet(max_wait: float, threshold: float = 0.25) -> float:
+    """Wait (at most ``max_wait`` s) until other processes use less than ``threshold`` cores
+    over a 2-second window; returns the last measured load in cores."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        before, started = _system_busy(), time.monotonic()
+        await asyncio.sleep(2.0)
+        busy = (_system_busy() - before) / (time.monotonic() - started)
+        if busy < threshold or time.monotonic() >= deadline:
+            return busy
+        print(f"  (waiting for a quiet machine: other processes use {busy:.2f} cores)", flush=True)
 
 
 def _cpu(times: Any) -> float:
@@ -558,15 +542,15 @@ def table(results: dict[tuple[str, int], list[RunResult]], sizes: list[int]) -> 
 
 def detail_table(results: dict[tuple[str, int], list[RunResult]]) -> str:
     lines = [
-        "| bot | participants | run | answers | seconds | answers/s | p50 ms | p99 ms | max ms | bot CPU ms/answer | bot CPU cores | harness CPU cores | peak RSS MB | stored/expected | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| bot | participants | run | answers | seconds | answers/s | p50 ms | p99 ms | max ms | bot CPU ms/answer | bot CPU cores | harness CPU cores | peak RSS MB | stored/expected | errors/wrong/lost | other processes' CPU cores |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (kind, size), runs in results.items():
         for index, r in enumerate(runs, start=1):
             stored = f"{r.stored}/{r.expected}" if r.expected is not None else "—"
             lines.append(
                 f"| {kind} | {size:,} | {index} | {r.answers:,} | {r.seconds:.2f} | {r.throughput:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
-                f"| {r.max_ms:.1f} | {r.bot_cpu_ms_per_answer:.2f} | {r.bot_cpu_cores:.2f} | {r.harness_cpu_cores:.2f} | {r.peak_rss_mb:.0f} | {stored} | {r.errors} |"
+                f"| {r.max_ms:.1f} | {r.bot_cpu_ms_per_answer:.2f} | {r.bot_cpu_cores:.2f} | {r.harness_cpu_cores:.2f} | {r.peak_rss_mb:.0f} | {stored} | {r.errors}/{r.wrong_replies}/{r.lost} | {r.other_cpu_cores:.2f} |"
             )
     return "\n".join(lines)
 
@@ -592,17 +576,18 @@ async def main_async(args: argparse.Namespace) -> int:
             for repetition in range(args.repeat):
                 # Interleave the bots within each repetition so that drift hits them alike.
                 for kind in kinds:
+                    if args.wait_quiet:
+                        await wait_until_quiet(args.wait_quiet)
                     result = await run_once(kind, size, answers, workdir)
                     results.setdefault((kind, size), []).append(result)
-                    ok = result.errors == 0 and result.stored == result.expected
-                    failures += not ok
+                    failures += not result.ok
                     print(
                         f"  {kind:8} N={size:<5} run {repetition + 1}: {result.throughput:7,.0f} answers/s  "
                         f"p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms  "
                         f"bot CPU {result.bot_cpu_ms_per_answer:5.2f} ms/answer ({result.bot_cpu_cores:.2f} cores)  "
-                        f"harness {result.harness_cpu_cores:.2f} cores  RSS {result.peak_rss_mb:5.0f} MB  load {result.load_before:.1f}"
+                        f"harness {result.harness_cpu_cores:.2f} cores  others {result.other_cpu_cores:.2f} cores  RSS {result.peak_rss_mb:5.0f} MB"
                         + (f"  stored {result.stored}/{result.expected}" if result.expected is not None else "")
-                        + (f"  ERRORS {result.errors}: {result.error_samples}" if result.errors else ""),
+                        + ("" if result.ok else f"  FAILED: {result.errors} errors, {result.wrong_replies} wrong replies, {result.lost} lost; {result.error_samples[:2]}"),
                         flush=True,
                     )
         if args.profile:
@@ -610,8 +595,12 @@ async def main_async(args: argparse.Namespace) -> int:
             print(f"Profiling {args.profile_bot} at {size} participants → {args.profile}", flush=True)
             result = await run_once(args.profile_bot, size, answers_for(size, args.answers), workdir, profile_path=args.profile)
             print(f"  (profiled run: {result.throughput:,.0f} answers/s, {result.bot_cpu_ms_per_answer:.2f} ms CPU/answer)")
-            breakdown = json.loads(Path(args.profile).with_suffix(".json").read_text())
-            print(profile_table(breakdown, result))
+            from cpu_profile import render_text
+
+            summary = json.loads(Path(args.profile).with_suffix(".json").read_text())
+            report = render_text(summary, answers=result.answers)
+            Path(args.profile).write_text(report + "\n", encoding="utf-8")
+            print(report)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -629,21 +618,6 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0
 
 
-def profile_table(breakdown: dict[str, Any], result: RunResult) -> str:
-    busy = breakdown["busy_seconds"]
-    lines = [
-        f"Main-thread samples: {busy:.2f} s busy, {breakdown['idle_seconds']:.2f} s idle in select(); "
-        f"{result.answers} answers → {busy / result.answers * 1000:.2f} ms main-thread CPU per answer "
-        f"(process CPU incl. the aiosqlite threads: {result.bot_cpu_ms_per_answer:.2f} ms/answer)",
-        "",
-        "| layer (innermost matching frame) | share | ms per answer |",
-        "|---|---:|---:|",
-    ]
-    for label, seconds in breakdown["by_layer"].items():
-        lines.append(f"| {label} | {seconds / busy:.1%} | {seconds / result.answers * 1000:.2f} |")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="50,500,2000", help="participant counts, comma-separated (default 50,500,2000)")
@@ -651,11 +625,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=None, help="answers per participant (default 5, 3 above 500 participants)")
     parser.add_argument("--bots", default=",".join(KINDS), help=f"bots to measure (default {','.join(KINDS)})")
     parser.add_argument("--quick", action="store_true", help="50 and 500 participants, 1 run, 3 answers each")
-    parser.add_argument("--profile", metavar="PATH", help="also profile the bot (pyinstrument) in one extra run; text tree to PATH")
+    parser.add_argument("--profile", metavar="PATH", help="also profile the bot in one extra run (CPU-time sampling, bench/cpu_profile.py); report to PATH")
     parser.add_argument("--profile-size", type=int, default=500, help="participants in the profiled run (default 500)")
     parser.add_argument("--profile-bot", default="bot", choices=KINDS, help="which bot to profile (default bot)")
     parser.add_argument("--json", metavar="PATH", help="write every run's figures as JSON")
+    parser.add_argument(
+        "--echo-request", choices=("httpx", "aiohttp"), default="httpx",
+        help="HTTP client of the echo bots (default httpx, PTB's and the bot's own; aiohttp: bench/aiohttp_request.py)",
+    )
+    parser.add_argument(
+        "--wait-quiet", type=float, default=0, metavar="SECONDS",
+        help="before each run, wait up to SECONDS for other processes to use < 0.25 cores (default: don't wait)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show the bot process's warnings and tracebacks")
     args = parser.parse_args(argv)
+    global VERBOSE, ECHO_REQUEST
+    VERBOSE, ECHO_REQUEST = args.verbose, args.echo_request
     if args.quick:
         args.sizes, args.repeat = "50,500", 1
         args.answers = args.answers or 3

@@ -12,10 +12,12 @@ Cost: ``group_texts`` on 100, 1,000 and 10,000 contributions made by determinist
 recombination of the evaluation statements (first half of one statement of a theme + second
 half of another of the same theme, sometimes with a lead-in, plus about 3 % verbatim
 repeats), so each synthetic text keeps a theme label and the grouping can be scored at
-scale too. Every (method, size) runs in a fresh subprocess so the peak RSS (ru_maxrss,
-cross-checked against psutil's RSS after the run) is that configuration's own. Times are
-the median of ``--runs`` runs; embedding and clustering are timed separately (clustering =
-everything ``group_texts`` does beyond embedding); model load time is reported on its own.
+scale too. Every (method, size) runs in a fresh subprocess so the peak RSS (VmHWM; the
+RSS column is psutil's reading after the runs) is that configuration's own, model
+included. Times are the median of ``--runs`` runs; embedding and clustering are timed
+separately ("cluster s" = everything ``group_texts`` does beyond embedding); model load
+time is reported on its own. Other processes on a shared machine inflate every time: the
+load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -125,6 +127,21 @@ class Timed:
             self.seconds += time.perf_counter() - start
 
 
+def peak_rss_bytes() -> int:
+    """This process's resident-set high-water mark.
+
+    ``VmHWM`` from /proc belongs to the process's own address space; ``ru_maxrss`` would
+    also carry the parent's peak across fork+exec on Linux.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def child(method: str, n: int, runs: int) -> None:
     """Runs in a subprocess: prints one JSON line for (method, n)."""
     import psutil
@@ -148,7 +165,7 @@ def child(method: str, n: int, runs: int) -> None:
         embeds.append(timed.seconds)
     scores.append(ari(truth, groups))
     rss_after = psutil.Process().memory_info().rss
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss_bytes()
     print(json.dumps({
         "method": method, "name": embedder.name, "n": n, "load_s": load,
         "total_s": statistics.median(totals), "embed_s": statistics.median(embeds),

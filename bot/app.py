@@ -11,12 +11,14 @@ import logging
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
 from bot.config import Settings
 from bot.container import Services, build_services
+from bot.dispatch.runner import RUNNER_KEY, Runner
+from bot.dispatch.sending import BroadcastRateLimiter
 from bot.update_processor import PerUserUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,11 @@ ORGANISER_COMMANDS = PARTICIPANT_COMMANDS + [
     BotCommand("agenda", "Create an event from a YAML agenda"),
     BotCommand("link", "Join link and QR code"),
     BotCommand("grant", "Give someone a role"),
+    BotCommand("remind", "Schedule a reminder or a nudge"),
+    BotCommand("schedule", "What is scheduled; change or cancel"),
+    BotCommand("papers", "Send background papers before a session"),
+    BotCommand("deliver", "Schedule the report's delivery"),
+    BotCommand("move", "Move a session (its reminders follow)"),
 ]
 
 
@@ -58,6 +65,7 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(PerUserUpdateProcessor(256))
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
     )
     builder = builder.request(request or HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
@@ -65,7 +73,8 @@ def build_application(
     if rate_limit:
         # Interactive replies are not throttled overall (Telegram allows far more than 30/s of
         # replies to users who write first); group chats keep 20/min; a 429 is waited out.
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+        # Broadcasts opt out of those retries: their FloodPacer must see each 429 once.
+        builder = builder.rate_limiter(BroadcastRateLimiter(overall_max_rate=0, max_retries=3))
     application = builder.build()
     application.bot_data["services"] = services
     handlers.register(application)
@@ -77,6 +86,9 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     starts the Application by hand (tests, demo) must call it too."""
     services: Services = application.bot_data["services"]
     await services.db.upgrade()
+    runner = Runner(application, services)
+    application.bot_data[RUNNER_KEY] = runner
+    await runner.start()  # re-registers scheduled items, resumes broadcasts, reports missed ones
     try:
         await application.bot.set_my_commands(PARTICIPANT_COMMANDS, scope=BotCommandScopeAllPrivateChats())
         for organiser_id in services.settings.organiser_ids:
@@ -85,6 +97,15 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
         log.warning("Could not set every command menu: %s", exc)
 
 
+async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """After `Application.stop` (run_polling): finish the broadcast sends in flight while the bot
+    can still send; what is left resumes at the next start."""
+    runner: Runner | None = application.bot_data.get(RUNNER_KEY)
+    if runner is not None:
+        await runner.stop()
+
+
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    await on_stop(application)  # code that stops the Application by hand calls only this hook
     services: Services = application.bot_data["services"]
     await services.close()

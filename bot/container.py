@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.services.access import Access
 from bot.services.catalog import SessionCatalog
+from bot.services.deliveries import Deliveries
 from bot.services.organising import Organising
 from bot.services.participation import Participation
 from bot.services.reporting import SECTION_EDIT, Reporting
+from bot.services.schedule_flows import FLOWS as SCHEDULE_FLOWS
+from bot.services.schedule_flows import ScheduleFlows
+from bot.services.scheduling import Scheduling
 from bot.services.wizards import AGENDA, NEW_EVENT, NEW_SESSION, Wizards
 from storage.db import Database
 
@@ -25,6 +29,9 @@ class Services:
     organising: Organising
     wizards: Wizards
     reporting: Reporting
+    scheduling: Scheduling
+    schedule_flows: ScheduleFlows
+    deliveries: Deliveries
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -41,4 +48,9 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         participation.register_flow(flow, wizards)
     reporting = Reporting(db, access)
     participation.register_flow(SECTION_EDIT, reporting)
-    return Services(settings, db, catalog, access, participation, organising, wizards, reporting)
+    scheduling = Scheduling(db, catalog, access)
+    schedule_flows = ScheduleFlows(db, scheduling)
+    for flow in SCHEDULE_FLOWS:
+        participation.register_flow(flow, schedule_flows)
+    deliveries = Deliveries(db, scheduling)
+    return Services(settings, db, catalog, access, participation, organising, wizards, reporting, scheduling, schedule_flows, deliveries)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import general, organiser, participant, reports
+from handlers import general, organiser, participant, reports, scheduling
 
 PRIVATE = filters.ChatType.PRIVATE
 PARTICIPANT_BUTTONS = r"^(nx|dn|ag|mi|ed|dl|dy|cc|sw|cs|nm|cm|pf)(:|$)"
@@ -45,6 +45,11 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("export", reports.export),
         ("eventreport", reports.event_report),
         ("react", reports.react),
+        ("remind", scheduling.remind),
+        ("papers", scheduling.papers),
+        ("deliver", scheduling.deliver),
+        ("schedule", scheduling.schedule),
+        ("move", scheduling.move),
     ]
     application.add_handlers(
         [
@@ -58,6 +63,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(participant.button, pattern=PARTICIPANT_BUTTONS),
             CallbackQueryHandler(organiser.button, pattern=ORGANISER_BUTTONS),
             CallbackQueryHandler(reports.button, pattern=REPORT_BUTTONS),
+            CallbackQueryHandler(scheduling.button, pattern=scheduling.SCHEDULE_BUTTONS),
             CallbackQueryHandler(organiser.button),  # anything else: answered as out of date
         ]
     )

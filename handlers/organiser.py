@@ -12,6 +12,7 @@ from bot.services.access import NotAllowed
 from bot.services.organising import StatusChanged
 from bot.services.outcomes import Notice
 from bot.services.views import SessionView, UserRef
+from handlers import scheduling
 from handlers import texts as t
 from handlers.common import Context, respond, send, services, stale, user_ref
 from handlers.keyboards import manage_keyboard, parse_callback
@@ -41,9 +42,13 @@ async def agenda(update: Update, context: Context) -> None:
 
 
 async def agenda_file(update: Update, context: Context) -> None:
-    """A document: an agenda if it looks like YAML; anything else is not something we take."""
+    """A document: a background paper during /papers, an agenda if it looks like YAML; anything
+    else is not something we take."""
     document = update.effective_message.document
     user = user_ref(update.effective_user)
+    if await services(context).schedule_flows.is_attaching(user):
+        await scheduling.paper_file(update, context)
+        return
     name = (document.file_name or "").lower()
     if not name.endswith(AGENDA_SUFFIXES):
         await respond(update, context, lambda: services(context).participation.non_text(user))

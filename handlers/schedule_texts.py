@@ -171,7 +171,7 @@ def chat_unreachable(ref: str, reason: str) -> str:
 
 def delivery_summary(report: DeliveryReport) -> str:
     counts = report.counts
-    head = f"📬 <b>Delivery summary</b> — {_what(report.kind, report.audience, {})}\n{target_line(report.target)}, due {local(report.occurrence, report.target.timezone)}"
+    head = f"📬 <b>Delivery summary</b> — {_what(report.kind, report.audience, report.options or {})}\n{target_line(report.target)}, due {local(report.occurrence, report.target.timezone)}"
     if not report.total:
         return f"{head}\n\n📭 Nobody to send it to: no one matched when it was due."
     figures = [f"✅ Sent: {counts.get('sent', 0)}", f"🚫 Blocked: {counts.get('blocked', 0)}", f"⚠️ Failed: {counts.get('failed', 0)}"]
@@ -246,9 +246,10 @@ def _standard_text(plan: FirePlan) -> str:
     return "A reminder from the organisers."
 
 
-def report_cover(title: str, plan: FirePlan) -> str:
+def report_cover(plan: FirePlan) -> str:
+    """A line above the report, which names its session itself."""
     draft = " <i>(latest draft, not yet approved)</i>" if plan.options.get("source") == "latest" else ""
-    return f"📄 <b>Session report</b>{draft}\n<b>{esc(title)}</b>"
+    return f"📄 <b>Session report</b> · {esc(plan.target.event_title)}{draft}"
 
 
 def _duration(span: timedelta) -> str:

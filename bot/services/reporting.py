@@ -19,7 +19,7 @@ from bot.reports.render.csv_export import ContributionRow, render_csv
 from bot.reports.render.event import EventReport, SessionSections
 from bot.reports.render.markdown import render_markdown
 from bot.reports.serialize import report_from_dict, report_to_dict
-from bot.reports.themes import ThemeGroup, group_texts
+from bot.reports.themes import ThemeGroup, embedder_for, group_texts
 from bot.services.access import Access, NotAllowed, require
 from bot.services.outcomes import Notice
 from bot.services.state import IDLE, load_actor, set_flow
@@ -488,7 +488,7 @@ async def _files(report: SessionReport, formats: Sequence[Format]) -> list[tuple
 
 
 def _group(texts: Sequence[str]) -> list[ThemeGroup]:
-    return group_texts(texts)
+    return group_texts(texts, embedder=embedder_for(len(texts)))
 
 
 def _draft(row: ReportVersion) -> Draft:

@@ -124,15 +124,15 @@ class ScheduleFlows:
                     return Notice("stale")
                 await self._managed(db, participant, target.event_id, target.session_id)
                 if state.flow == PAPERS:
-                    set_flow(state, PAPERS, "files", **data, target=target.key, documents=[])
+                    set_flow(state, PAPERS, "files", **{**data, "target": target.key, "documents": []})
                     return AskFiles(target)
-                set_flow(state, REMIND, "audience", **data, target=target.key)
+                set_flow(state, REMIND, "audience", **{**data, "target": target.key})
                 return AskAudience(target)
             if state.flow == REMIND and state.step == "audience" and value in {a.value for a in Audience}:
                 target = await self._flow_target(db, participant, state)
                 if target is None:
                     return Notice("stale")
-                set_flow(state, REMIND, "when", **data, audience=value)
+                set_flow(state, REMIND, "when", **{**data, "audience": value})
                 return AskWhen(REMIND, target)
             if state.flow == PAPERS and state.step == "files" and value == "done":
                 target = await self._flow_target(db, participant, state)
@@ -200,7 +200,7 @@ class ScheduleFlows:
                 return problem
             if state.flow == PAPERS:
                 return await self._finish(db, participant, state, target, ScheduleKind.PAPERS, when, "")
-            set_flow(state, REMIND, "text", **state.data, when=when.to_dict())
+            set_flow(state, REMIND, "text", **{**state.data, "when": when.to_dict()})
             return Notice("sched_ask_text")
         if step == (REMIND, "text"):
             return await self._finish_reminder(db, participant, state, text)

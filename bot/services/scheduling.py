@@ -78,12 +78,12 @@ class Scheduling:
         self.db = db
         self.catalog = catalog
         self.access = access
-        self._clock = clock
+        self.clock = clock
         self._listeners: list[Listener] = []
 
     def now(self) -> datetime:
         """The current instant; tests inject a clock to place "15 minutes before start" at will."""
-        return (self._clock or utcnow)()
+        return (self.clock or utcnow)()
 
     # ----- listeners ----------------------------------------------------------------------
 
@@ -169,20 +169,36 @@ class Scheduling:
             return when
         return replace(when, until=target.last_day)
 
-    async def remind(
-        self, user: UserRef, ref: str, audience: Audience, when_text_: str, text: str
-    ) -> ItemScheduled | Notice:
-        """/remind CODE [audience] <when> | <text> in one message."""
+    async def remind(self, user: UserRef, ref: str, audience: Audience, phrase: str) -> ItemScheduled | Notice:
+        """/remind CODE [audience] <when> | <text>, all in one message."""
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             target = await self.find_target(db, participant, ref)
             if isinstance(target, Notice):
                 return target
-            when = self.parse(when_text_, target)
-            if isinstance(when, Notice):
-                return when
+            read = self.split_when(phrase, target)
+            if isinstance(read, Notice):
+                return read
+            when, text = read
             created = await self.create(db, participant, target, AUDIENCE_KIND[audience], when, audience=audience, text=text)
             return ItemScheduled(created) if isinstance(created, ItemView) else created
+
+    def split_when(self, phrase: str, target: Target) -> tuple[When, str] | Notice:
+        """'<when> | <text>' (or a line break); without one, the longest leading words that read as
+        a time are the time and the rest is the text."""
+        for separator in ("|", "\n"):
+            if separator in phrase:
+                when_part, _, text = phrase.partition(separator)
+                when = self.parse(when_part, target)
+                return when if isinstance(when, Notice) else (when, text.strip())
+        words = phrase.split()
+        for count in range(len(words), 0, -1):
+            when = self.parse(" ".join(words[:count]), target)
+            if not isinstance(when, Notice):
+                return when, " ".join(words[count:])
+        if not words:
+            return self.parse("", target)
+        return Notice("sched_when_unclear", {"phrase": phrase[:200]})
 
     async def schedule_report(
         self,
@@ -240,10 +256,10 @@ class Scheduling:
             return ItemCancelled(await item_view(db, item))
 
     async def send_now(self, user: UserRef, item_id: int) -> Notice:
-        """A missed (or any pending) item goes out now."""
+        """A missed item goes out now (once: a second press finds it active and is stale)."""
         async with self.db.session() as db:
             item = await self._managed_item(db, user, item_id)
-            if item is None:
+            if item is None or item.status is not ItemStatus.MISSED:
                 return Notice("stale")
             item.status = ItemStatus.ACTIVE
             item.next_fire_at = self.now()

@@ -34,7 +34,7 @@ def message_content(plan: FirePlan) -> dict[str, Any]:
 
 def report_content(plan: FirePlan, package: ReportPackage) -> tuple[dict[str, Any], dict[str, bytes]]:
     """The report's messages (a cover line first, merged into the first chunk when it fits) and files."""
-    cover = st.report_cover(package.title, plan)
+    cover = st.report_cover(plan)
     messages = list(package.messages)
     if messages and _utf16(cover) + 2 + _utf16(messages[0]) <= TEXT_LIMIT:
         messages[0] = f"{cover}\n\n{messages[0]}"

@@ -32,12 +32,12 @@ from typing import Any
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext
 
-from bot.scheduling.content import message_content, parts, report_content
+from bot.dispatch.content import message_content, parts, report_content
 from bot.scheduling.delivery import DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, Outcome, deliver
-from bot.scheduling.ledger import SqlDeliveryLedger
+from bot.dispatch.ledger import SqlDeliveryLedger
 from bot.scheduling.missed import Disposition, classify
 from bot.scheduling.pacing import FloodPacer, TelegramLimits
-from bot.scheduling.sending import ChatSender
+from bot.dispatch.sending import ChatSender, SendTimePacing
 from handlers import keyboards as kb
 from handlers import schedule_texts as st
 from storage.models import ItemStatus, ScheduleKind
@@ -51,6 +51,7 @@ GRACE: dict[ScheduleKind, timedelta] = {
     ScheduleKind.PAPERS: timedelta(hours=12),
     ScheduleKind.REPORT: timedelta(hours=12),
 }
+DEFAULT_LIMITS = TelegramLimits()  # Telegram's; tests may replace it to go faster
 SWEEP_SECONDS = 60.0
 DRAIN_SECONDS = 10.0
 MAX_CONCURRENCY = 48  # below the bot's HTTP connection pool (64)
@@ -63,7 +64,7 @@ class Runner:
         application: Application,  # type: ignore[type-arg]
         services: Any,
         *,
-        limits: TelegramLimits = TelegramLimits(),
+        limits: TelegramLimits | None = None,
         grace: Mapping[ScheduleKind, timedelta] = GRACE,
         backoff: tuple[float, ...] = DEFAULT_BACKOFF,
         sweep_seconds: float = SWEEP_SECONDS,
@@ -71,7 +72,7 @@ class Runner:
         self.application = application
         self.services = services
         self.bot = application.bot
-        self.pacer = FloodPacer(limits)
+        self.pacer = FloodPacer(limits or DEFAULT_LIMITS)
         self.grace = dict(grace)
         self.backoff = backoff
         self.sweep_seconds = sweep_seconds
@@ -81,6 +82,7 @@ class Runner:
         self._background: set[asyncio.Task[None]] = set()
         self._files: dict[int, dict[str, bytes]] = {}
         self._firing: set[int] = set()
+        self._summarising: set[int] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = False
 
@@ -187,7 +189,7 @@ class Runner:
     async def _catch_up(self) -> None:
         """Send summaries still owed and resume broadcasts that are not running."""
         for delivery_id in await self.deliveries.unsummarised():
-            if delivery_id not in self._broadcasts:
+            if delivery_id not in self._broadcasts:  # a running broadcast summarises itself
                 await self._summarise(delivery_id)
         for delivery_id in await self.deliveries.unfinished():
             self._start_broadcast(delivery_id)
@@ -263,7 +265,8 @@ class Runner:
                 release=partial(self._ledger.release, delivery_id),
             )
             concurrency = min(MAX_CONCURRENCY, DEFAULT_CONCURRENCY * max(1, parts(content)))
-            await deliver(delivery_id, self._ledger, sender, self.pacer, concurrency=concurrency, backoff=self.backoff)
+            pacing = SendTimePacing(self.pacer)
+            await deliver(delivery_id, self._ledger, sender, pacing, concurrency=concurrency, backoff=self.backoff)
             await self._summarise(delivery_id)
         except asyncio.CancelledError:
             raise
@@ -279,13 +282,22 @@ class Runner:
         return {name: data for name, data in package.files} if package is not None else {}
 
     async def _summarise(self, delivery_id: int) -> None:
-        report = await self.deliveries.finish(delivery_id)
-        if report.creator_chat is not None:
-            try:
-                await self.bot.send_message(report.creator_chat, st.delivery_summary(report))
-            except TelegramError:
-                log.warning("could not send the summary of delivery %s", delivery_id, exc_info=True)
-        await self.deliveries.summary_sent(delivery_id)
+        """Close the delivery and send its summary, once (the sweep may find it finished too)."""
+        if delivery_id in self._summarising:
+            return
+        self._summarising.add(delivery_id)
+        try:
+            report = await self.deliveries.finish(delivery_id)
+            if report.summary_sent:
+                return
+            if report.creator_chat is not None:
+                try:
+                    await self.bot.send_message(report.creator_chat, st.delivery_summary(report))
+                except TelegramError:
+                    log.warning("could not send the summary of delivery %s", delivery_id, exc_info=True)
+            await self.deliveries.summary_sent(delivery_id)
+        finally:
+            self._summarising.discard(delivery_id)
 
     def _spawn_background(self, coroutine: Any) -> None:
         if self._stopped:

@@ -1,0 +1,145 @@
+"""Sending a delivery's content through PTB: error mapping, multi-part messages, files uploaded once."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.dispatch.ledger import UNCONFIRMED_PREFIX
+from bot.dispatch.sending import SEND_ONCE, BroadcastRateLimiter, ChatSender, SendTimePacing, send_error, surely_not_sent
+from bot.scheduling.delivery import Blocked, PermanentError, RateLimited, TransientError
+
+
+def _caused(error: Exception, cause: Exception) -> Exception:
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "not_sent"),
+    [
+        (RetryAfter(3), RateLimited, True),
+        (Forbidden("Forbidden: bot was blocked by the user"), Blocked, False),
+        (BadRequest("Bad Request: chat not found"), PermanentError, False),
+        (ChatMigrated(-100999), PermanentError, False),
+        (NetworkError("httpx.RemoteProtocolError: Server disconnected"), TransientError, False),
+        (_caused(NetworkError("httpx.ConnectError"), httpx.ConnectError("refused")), TransientError, True),
+        (_caused(TimedOut("Pool timeout"), httpx.PoolTimeout("full")), TransientError, True),
+        (_caused(TimedOut(), httpx.ReadTimeout("slow")), PermanentError, False),
+    ],
+)
+def test_telegram_errors_map_to_delivery_outcomes(error: Exception, expected: type, not_sent: bool) -> None:
+    mapped = send_error(error)  # type: ignore[arg-type]
+    assert type(mapped) is expected
+    assert surely_not_sent(error) is not_sent  # type: ignore[arg-type]
+    if isinstance(error, RetryAfter):
+        assert mapped.retry_after == 3.0  # type: ignore[attr-defined]
+    if isinstance(error, TimedOut) and not not_sent:
+        assert mapped.reason.startswith(UNCONFIRMED_PREFIX)  # a read timeout: not repeated
+
+
+class FakeBot:
+    """Records sends; `fail` maps (chat, part number) to an error raised once."""
+
+    def __init__(self, fail: dict[tuple[int, int], Exception] | None = None) -> None:
+        self.rate_limiter = BroadcastRateLimiter()
+        self.sent: list[tuple[int, str, Any]] = []
+        self.uploads = 0
+        self.fail = dict(fail or {})
+        self._counts: dict[int, int] = {}
+
+    def _attempt(self, chat_id: int, kwargs: dict[str, Any]) -> None:
+        assert kwargs.get("rate_limit_args") == SEND_ONCE  # PTB must not retry 429s itself
+        number = self._counts.get(chat_id, 0)
+        self._counts[chat_id] = number + 1
+        error = self.fail.pop((chat_id, number), None)
+        if error is not None:
+            raise error
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> None:
+        self._attempt(chat_id, kwargs)
+        self.sent.append((chat_id, "text", text))
+
+    async def send_document(self, chat_id: int, document: Any, filename: str | None = None, **kwargs: Any) -> Any:
+        self._attempt(chat_id, kwargs)
+        await asyncio.sleep(0.01)
+        if isinstance(document, bytes):
+            self.uploads += 1
+            document = f"file-id-{filename}"
+        self.sent.append((chat_id, "document", document))
+        return SimpleNamespace(document=SimpleNamespace(file_id=document))
+
+
+class Slots:
+    def __init__(self) -> None:
+        self.taken: list[int] = []
+        self.penalties: list[float] = []
+
+    async def acquire(self, chat_id: int) -> None:
+        self.taken.append(chat_id)
+
+    def penalise(self, seconds: float) -> None:
+        self.penalties.append(seconds)
+
+
+CONTENT = {"messages": ["<b>Report</b> part 1", "part 2"], "documents": [], "uploads": [{"name": "report.pdf", "file_id": None}]}
+
+
+def _sender(bot: FakeBot, slots: Slots, remembered: list[tuple[str, str]], released: list[int]) -> ChatSender:
+    async def remember(name: str, file_id: str) -> None:
+        remembered.append((name, file_id))
+
+    async def release(chat_id: int) -> None:
+        released.append(chat_id)
+
+    return ChatSender(bot, CONTENT, slots, files={"report.pdf": b"%PDF"}, remember_file=remember, release=release)  # type: ignore[arg-type]
+
+
+async def test_a_flood_wait_mid_message_resumes_at_the_part_that_failed() -> None:
+    bot, slots, remembered, released = FakeBot({(7, 1): RetryAfter(2)}), Slots(), [], []
+    sender = _sender(bot, slots, remembered, released)
+    with pytest.raises(RateLimited):
+        await sender(7)
+    assert released == []  # part 1 did arrive: the recipient is not "never sent"
+    await sender(7)  # deliver() retries the recipient after the wait
+    assert [kind for _chat, kind, _value in bot.sent] == ["text", "text", "document"]  # part 1 once
+    assert slots.taken == [7, 7, 7, 7]  # a slot per request: one chat gets at most one a second
+
+
+async def test_files_are_uploaded_once_then_sent_by_file_id() -> None:
+    bot, slots, remembered, released = FakeBot({(3, 0): RetryAfter(1)}), Slots(), [], []
+    sender = _sender(bot, slots, remembered, released)
+    with pytest.raises(RateLimited):
+        await sender(3)
+    assert released == [3]  # nothing reached chat 3: back to pending
+    await asyncio.gather(*(sender(chat) for chat in (1, 2, 3, 4)))
+    documents = [value for _chat, kind, value in bot.sent if kind == "document"]
+    assert bot.uploads == 1 and documents == ["file-id-report.pdf"] * 4
+    assert remembered == [("report.pdf", "file-id-report.pdf")]
+
+
+def test_send_time_pacing_leaves_slots_to_the_sender_but_passes_flood_waits_on() -> None:
+    slots = Slots()
+    pacing = SendTimePacing(slots)
+    asyncio.run(pacing.acquire(5))
+    pacing.penalise(4.0)
+    assert slots.taken == [] and slots.penalties == [4.0]
+
+
+async def test_broadcast_rate_limiter_makes_one_attempt_when_asked() -> None:
+    limiter = BroadcastRateLimiter(max_retries=3)
+    calls = 0
+
+    async def refused(*_args: Any, **_kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        raise RetryAfter(1)
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(refused, (), {}, "sendMessage", {"chat_id": 1}, SEND_ONCE)
+    assert calls == 1
