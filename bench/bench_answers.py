@@ -33,7 +33,7 @@ Timed phase: every participant sends ``K`` answers as fast as acknowledgments co
 participants at once. Latency: from the moment the update is available to getUpdates to
 the arrival of the bot's reply at the fake server. Throughput: answers acknowledged / wall
 time of the timed phase. Afterwards the database must hold exactly the expected number of
-contributions. Peak RSS is the bot process's ``ru_maxrss``; bot CPU is the child's
+contributions. Peak RSS is the bot process's high-water mark (VmHWM); bot CPU is the child's
 user+system time during the timed phase (psutil), harness CPU is this process's.
 Every figure in the table is the median over ``--repeat`` runs, each on a fresh database.
 """
@@ -42,11 +42,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import multiprocessing as mp
 import os
 import platform
+import random
 import resource
 import shutil
 import sqlite3
@@ -68,8 +70,9 @@ ORGANISER_ID = 1000
 FIRST_PARTICIPANT_ID = 100_000
 WARMUP_PARTICIPANTS = 20
 WARMUP_ANSWERS = 2
-ACK_TIMEOUT = 60.0
+ACK_TIMEOUT = 300.0  # a lost reply is reported, not waited for forever
 VERBOSE = False
+TIMELINE_PATH = os.environ.get("BENCH_TIMELINE")  # diagnostics: (send time, latency) of every answer
 ECHO_REQUEST = "httpx"
 KINDS = ("bot", "echo", "echo-seq")
 ANSWER_TEXTS = [
@@ -196,6 +199,23 @@ def bot_process(conn: Any, config: BotConfig) -> None:
         raise
 
 
+class GcPauses:
+    """Collections of the oldest generation and their durations (long pauses show up in p99)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+
 async def _run_bot(conn: Any, config: BotConfig) -> None:
     loop = asyncio.get_running_loop()
     errors: list[str] = []
@@ -221,8 +241,11 @@ async def _run_bot(conn: Any, config: BotConfig) -> None:
 
     conn.send(("ready", os.getpid()))
     sampler = None
+    gc_pauses: GcPauses | None = None
     while True:
         command = await loop.run_in_executor(None, conn.recv)
+        if command == "go":
+            gc_pauses = GcPauses()
         if command == "go" and config.profile_path:
             from cpu_profile import CpuSampler
 
@@ -235,8 +258,34 @@ async def _run_bot(conn: Any, config: BotConfig) -> None:
         sampler.write(config.profile_path)  # type: ignore[arg-type]
     await stop()
     errors = [repr(error) for error in error_list]
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    conn.send(("stopped", {"maxrss_kb": usage.ru_maxrss, "errors": errors[:5], "error_count": len(errors)}))
+    pauses = gc_pauses.pauses if gc_pauses is not None else []
+    conn.send(
+        (
+            "stopped",
+            {
+                "maxrss_kb": _peak_rss_kb(),
+                "errors": errors[:5],
+                "error_count": len(errors),
+                "gc_full": len(pauses),
+                "gc_max_ms": max(pauses, default=0.0) * 1000,
+                "objects": len(gc.get_objects()),
+            },
+        )
+    )
+
+
+def _peak_rss_kb() -> int:
+    """This process's peak RSS. Not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a
+    spawned child would report the parent's size if that was larger; VmHWM belongs to the
+    process's own address space."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 async def _start_echo(config: BotConfig) -> Any:
@@ -290,6 +339,16 @@ def bench_api() -> Any:
         def __init__(self) -> None:
             super().__init__(token=TOKEN)
             self.waiting: dict[int, asyncio.Future[tuple[float, str]]] = {}
+            self.delivered: dict[int, float] = {}
+
+        async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+            updates = await super()._get_updates(params)
+            if TIMELINE_PATH:  # diagnostics: when each chat's update was handed to the bot
+                now = time.monotonic()
+                for update in updates:
+                    chat = (update.get("message") or {}).get("chat", {}).get("id")
+                    self.delivered.setdefault(chat, now)
+            return updates
 
         def _record_call(self, method: str, params: dict[str, Any], arrived: float, status: int) -> None:
             super()._record_call(method, params, arrived, status)
@@ -323,6 +382,9 @@ class RunResult:
     lost: int = 0  # never acknowledged within ACK_TIMEOUT
     load_before: float = 0.0
     other_cpu_cores: float = 0.0  # CPU used by processes other than the bot and the harness
+    gc_full: int = 0  # full (generation 2) collections in the bot during the timed phase
+    gc_max_ms: float = 0.0  # the longest of them
+    gc_objects: int = 0  # objects the collector tracks in the bot process at the end
     error_samples: list[str] = field(default_factory=list)
 
     @property
@@ -333,18 +395,27 @@ class RunResult:
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
+    timeline: list[tuple[float, float, int, float]] = field(default_factory=list)  # (sent, latency, user, delivery delay)
     wrong: list[str] = field(default_factory=list)
     lost: int = 0
     last_ack: float = 0.0
 
 
-async def participant_loop(api: Any, user: Any, answers: int, kind: str, tally: Tally) -> None:
-    """Closed loop: each answer goes once the bot has replied to the previous one."""
+async def participant_loop(api: Any, user: Any, answers: int, kind: str, tally: Tally, think: float = 0.0) -> None:
+    """Closed loop: each answer goes once the bot has replied to the previous one (after a
+    random "thinking" pause of mean ``think`` seconds, if any; the first one after a pause
+    drawn uniformly from [0, think] so that participants do not start in lockstep)."""
     loop = asyncio.get_running_loop()
+    rng = random.Random(user.id)
+    if think:
+        await asyncio.sleep(rng.uniform(0, think))
     for k in range(answers):
+        if think and k:
+            await asyncio.sleep(rng.expovariate(1 / think))
         text = f"{ANSWER_TEXTS[(user.id + k) % len(ANSWER_TEXTS)]} (#{k + 1} from {user.id})"
         future: asyncio.Future[tuple[float, str]] = loop.create_future()
         api.waiting[user.id] = future
+        api.delivered.pop(user.id, None)
         sent = time.monotonic()
         user.send(text)
         try:
@@ -356,6 +427,7 @@ async def participant_loop(api: Any, user: Any, answers: int, kind: str, tally: 
         tally.last_ack = max(tally.last_ack, acked)
         if reply.startswith("✓ Saved") if kind == "bot" else reply == text:
             tally.latencies.append(acked - sent)
+            tally.timeline.append((sent, acked - sent, user.id, api.delivered.get(user.id, acked) - sent))
         else:
             tally.wrong.append(reply[:80])
 
@@ -367,7 +439,9 @@ async def wait_message(conn: Any, expected: str) -> Any:
     return payload
 
 
-async def run_once(kind: str, participants: int, answers: int, workdir: Path, profile_path: str | None = None) -> RunResult:
+async def run_once(
+    kind: str, participants: int, answers: int, workdir: Path, profile_path: str | None = None, think: float = 0.0
+) -> RunResult:
     import psutil
 
     load_before = os.getloadavg()[0]
@@ -395,22 +469,33 @@ async def run_once(kind: str, participants: int, answers: int, workdir: Path, pr
             await asyncio.gather(*[participant_loop(api, user, WARMUP_ANSWERS, kind, warm_tally) for user in warm])
 
             parent.send("go")
+            # The harness must not pause while it timestamps: collect now, then keep the
+            # collector off during the timed phase (its heap holds every message of the run).
+            gc.collect()
+            gc.freeze()
+            gc.disable()
+            harness_gc = GcPauses()
             await asyncio.sleep(0.05)  # let the profiler (if any) start
             bot_cpu_before = _cpu(bot.cpu_times())
             own_before = _own_cpu()
             system_before = _system_busy()
             started = time.monotonic()
-            await asyncio.gather(*[participant_loop(api, user, answers, kind, tally) for user in users])
+            await asyncio.gather(*[participant_loop(api, user, answers, kind, tally, think) for user in users])
             wall_end = time.monotonic()
             bot_cpu = _cpu(bot.cpu_times()) - bot_cpu_before
             own_cpu = _own_cpu() - own_before
             system_cpu = _system_busy() - system_before
+            gc.enable()
+            gc.unfreeze()
+            gc.callbacks.remove(harness_gc._on_gc)
             parent.send("stop")
             stats = await wait_message(parent, "stopped")
         finally:
             await asyncio.get_running_loop().run_in_executor(None, process.join, 30)
             if process.is_alive():
                 process.kill()
+    if TIMELINE_PATH:
+        Path(TIMELINE_PATH).write_text(json.dumps([(round(t - started, 4), round(lat, 4), uid, round(d, 4)) for t, lat, uid, d in tally.timeline]))
     expected = stored = None
     if kind == "bot":
         expected = participants * answers + WARMUP_PARTICIPANTS * WARMUP_ANSWERS
@@ -441,6 +526,9 @@ async def run_once(kind: str, participants: int, answers: int, workdir: Path, pr
         lost=tally.lost,
         load_before=load_before,
         other_cpu_cores=max(0.0, system_cpu - bot_cpu - own_cpu) / (wall_end - started),
+        gc_full=stats["gc_full"],
+        gc_max_ms=stats["gc_max_ms"],
+        gc_objects=stats["objects"],
         error_samples=stats["errors"] + tally.wrong[:3],
     )
 
@@ -516,10 +604,16 @@ def median(results: list[RunResult], attribute: str) -> float:
 
 
 def table(results: dict[tuple[str, int], list[RunResult]], sizes: list[int]) -> str:
+    """Medians per size: the bot, then the echo bots measured in the same runs."""
+    nan = float("nan")
+
+    def med(runs: list[RunResult], attribute: str) -> float:
+        return median(runs, attribute) if runs else nan
+
     lines = [
-        "| participants | answers each | answers/s | p50 ms | p99 ms | bot CPU ms/answer | peak RSS MB | stored/expected "
-        "| echo answers/s | echo p50/p99 ms | ratio to echo | echo-seq answers/s | ratio to echo-seq |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| participants | answers each | bot answers/s | p50 ms | p99 ms | bot CPU ms/answer | peak RSS MB | runs ok | stored/expected "
+        "| echo answers/s | echo p50 / p99 ms | bot ÷ echo | echo-seq answers/s | bot ÷ echo-seq |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
         runs = results.get(("bot", size), [])
@@ -527,22 +621,22 @@ def table(results: dict[tuple[str, int], list[RunResult]], sizes: list[int]) -> 
         seq = results.get(("echo-seq", size), [])
         if not runs:
             continue
-        thr = median(runs, "throughput")
-        stored = "/".join(str(x) for x in (sum(r.stored or 0 for r in runs), sum(r.expected or 0 for r in runs)))
-        echo_thr = median(echo, "throughput") if echo else float("nan")
-        seq_thr = median(seq, "throughput") if seq else float("nan")
+        thr = med(runs, "throughput")
+        stored = f"{sum(r.stored or 0 for r in runs):,}/{sum(r.expected or 0 for r in runs):,}"
+        ok = f"{sum(r.ok for r in runs)}/{len(runs)}"
         lines.append(
-            f"| {size:,} | {runs[0].answers_each} | {thr:,.0f} | {median(runs, 'p50_ms'):.1f} | {median(runs, 'p99_ms'):.1f} "
-            f"| {median(runs, 'bot_cpu_ms_per_answer'):.2f} | {median(runs, 'peak_rss_mb'):.0f} | {stored} "
-            f"| {echo_thr:,.0f} | {median(echo, 'p50_ms') if echo else float('nan'):.1f}/{median(echo, 'p99_ms') if echo else float('nan'):.1f} "
-            f"| {thr / echo_thr:.2f} | {seq_thr:,.0f} | {thr / seq_thr:.2f} |"
+            f"| {size:,} | {runs[0].answers_each} | {thr:,.0f} | {med(runs, 'p50_ms'):,.0f} | {med(runs, 'p99_ms'):,.0f} "
+            f"| {med(runs, 'bot_cpu_ms_per_answer'):.1f} | {med(runs, 'peak_rss_mb'):.0f} | {ok} | {stored} "
+            f"| {med(echo, 'throughput'):,.0f} | {med(echo, 'p50_ms'):,.0f} / {med(echo, 'p99_ms'):,.0f} "
+            f"| {thr / med(echo, 'throughput'):.2f} | {med(seq, 'throughput'):,.0f} | {thr / med(seq, 'throughput'):.2f} |"
         )
     return "\n".join(lines)
 
 
 def detail_table(results: dict[tuple[str, int], list[RunResult]]) -> str:
     lines = [
-        "| bot | participants | run | answers | seconds | answers/s | p50 ms | p99 ms | max ms | bot CPU ms/answer | bot CPU cores | harness CPU cores | peak RSS MB | stored/expected | errors/wrong/lost | other processes' CPU cores |",
+        "| bot | participants | run | answers | seconds | answers/s | p50 ms | p99 ms | max ms | bot CPU ms/answer | bot CPU cores "
+        "| harness CPU cores | other processes' CPU cores | peak RSS MB | stored/expected | errors/wrong/lost |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (kind, size), runs in results.items():
@@ -550,15 +644,18 @@ def detail_table(results: dict[tuple[str, int], list[RunResult]]) -> str:
             stored = f"{r.stored}/{r.expected}" if r.expected is not None else "—"
             lines.append(
                 f"| {kind} | {size:,} | {index} | {r.answers:,} | {r.seconds:.2f} | {r.throughput:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
-                f"| {r.max_ms:.1f} | {r.bot_cpu_ms_per_answer:.2f} | {r.bot_cpu_cores:.2f} | {r.harness_cpu_cores:.2f} | {r.peak_rss_mb:.0f} | {stored} | {r.errors}/{r.wrong_replies}/{r.lost} | {r.other_cpu_cores:.2f} |"
+                f"| {r.max_ms:.1f} | {r.bot_cpu_ms_per_answer:.2f} | {r.bot_cpu_cores:.2f} | {r.harness_cpu_cores:.2f} | {r.other_cpu_cores:.2f} "
+                f"| {r.peak_rss_mb:.0f} | {stored} | {r.errors}/{r.wrong_replies}/{r.lost} |"
             )
     return "\n".join(lines)
 
 
 def answers_for(size: int, requested: int | None) -> int:
+    """Answers per participant: ``--answers``, else 5 up to 100 participants, 3 up to 500, 2 above
+    (enough answers for stable medians while the default run stays near 10 minutes)."""
     if requested is not None:
         return requested
-    return 5 if size <= 500 else 3
+    return 5 if size <= 100 else 3 if size <= 500 else 2
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -578,14 +675,15 @@ async def main_async(args: argparse.Namespace) -> int:
                 for kind in kinds:
                     if args.wait_quiet:
                         await wait_until_quiet(args.wait_quiet)
-                    result = await run_once(kind, size, answers, workdir)
+                    result = await run_once(kind, size, answers, workdir, think=args.think_ms / 1000)
                     results.setdefault((kind, size), []).append(result)
                     failures += not result.ok
                     print(
                         f"  {kind:8} N={size:<5} run {repetition + 1}: {result.throughput:7,.0f} answers/s  "
                         f"p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms  "
                         f"bot CPU {result.bot_cpu_ms_per_answer:5.2f} ms/answer ({result.bot_cpu_cores:.2f} cores)  "
-                        f"harness {result.harness_cpu_cores:.2f} cores  others {result.other_cpu_cores:.2f} cores  RSS {result.peak_rss_mb:5.0f} MB"
+                        f"harness {result.harness_cpu_cores:.2f} cores  others {result.other_cpu_cores:.2f} cores  RSS {result.peak_rss_mb:5.0f} MB  "
+                        f"full GCs {result.gc_full} (max {result.gc_max_ms:.0f} ms, {result.gc_objects:,} objects)"
                         + (f"  stored {result.stored}/{result.expected}" if result.expected is not None else "")
                         + ("" if result.ok else f"  FAILED: {result.errors} errors, {result.wrong_replies} wrong replies, {result.lost} lost; {result.error_samples[:2]}"),
                         flush=True,
@@ -593,7 +691,9 @@ async def main_async(args: argparse.Namespace) -> int:
         if args.profile:
             size = args.profile_size
             print(f"Profiling {args.profile_bot} at {size} participants → {args.profile}", flush=True)
-            result = await run_once(args.profile_bot, size, answers_for(size, args.answers), workdir, profile_path=args.profile)
+            result = await run_once(
+                args.profile_bot, size, answers_for(size, args.answers), workdir, profile_path=args.profile, think=args.think_ms / 1000
+            )
             print(f"  (profiled run: {result.throughput:,.0f} answers/s, {result.bot_cpu_ms_per_answer:.2f} ms CPU/answer)")
             from cpu_profile import render_text
 
@@ -623,6 +723,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="50,500,2000", help="participant counts, comma-separated (default 50,500,2000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration; medians are reported (default 3)")
     parser.add_argument("--answers", type=int, default=None, help="answers per participant (default 5, 3 above 500 participants)")
+    parser.add_argument(
+        "--think-ms", type=float, default=0, metavar="MS",
+        help="mean pause between a reply and the participant's next answer (exponential; default 0: "
+        "as fast as replies come, which measures capacity; latency is then about participants / throughput)",
+    )
     parser.add_argument("--bots", default=",".join(KINDS), help=f"bots to measure (default {','.join(KINDS)})")
     parser.add_argument("--quick", action="store_true", help="50 and 500 participants, 1 run, 3 answers each")
     parser.add_argument("--profile", metavar="PATH", help="also profile the bot in one extra run (CPU-time sampling, bench/cpu_profile.py); report to PATH")

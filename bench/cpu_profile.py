@@ -98,7 +98,7 @@ LAYERS: list[tuple[str, Any]] = [
     ("PTB request layer (Bot methods, BaseRequest, AIORateLimiter)", lambda f: any(p in f for p in ("/telegram/request/", "/telegram/_bot.py", "/telegram/ext/_extbot.py", "/telegram/ext/_aioratelimiter.py", "/aiolimiter/"))),
     ("PTB objects (Update.de_json, to_dict, markup, defaults)", lambda f: "/telegram/" in f and "/telegram/ext/" not in f),
     ("PTB dispatch (Application, Updater, handlers, filters, context)", lambda f: "/telegram/ext/" in f),
-    ("aiohttp (bench harness only)", lambda f: "/aiohttp/" in f),
+    ("aiohttp client (when the bot uses it)", lambda f: "/aiohttp/" in f),
     ("our code: handlers/", lambda f: _ours(f, "handlers")),
     ("our code: bot/ (services, update processor)", lambda f: _ours(f, "bot")),
     ("our code: storage/", lambda f: _ours(f, "storage")),

@@ -11,8 +11,10 @@ import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.dispatch.ledger import UNCONFIRMED_PREFIX
-from bot.dispatch.sending import SEND_ONCE, BroadcastRateLimiter, ChatSender, SendTimePacing, send_error, surely_not_sent
+from bot.dispatch.sending import SEND_ONCE, BroadcastRateLimiter, ChatSender, send_error, surely_not_sent
+from bot.dispatch.slots import SendSlots, SendTimePacing
 from bot.scheduling.delivery import Blocked, PermanentError, RateLimited, TransientError
+from bot.scheduling.pacing import TelegramLimits
 
 
 def _caused(error: Exception, cause: Exception) -> Exception:
@@ -143,3 +145,18 @@ async def test_broadcast_rate_limiter_makes_one_attempt_when_asked() -> None:
     with pytest.raises(RetryAfter):
         await limiter.process_request(refused, (), {}, "sendMessage", {"chat_id": 1}, SEND_ONCE)
     assert calls == 1
+
+
+async def test_send_slots_keep_requests_apart_after_a_pause() -> None:
+    """Sends whose slots passed during a pause (all wake at once) still leave a full gap apart."""
+    now = [10.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    slots = SendSlots(Slots(), TelegramLimits(margin=0.0), clock=lambda: now[0], sleep=sleep)
+    sent = []
+    for chat in (1, 2, 3, 1, 4):
+        await slots.acquire(chat)
+        sent.append((chat, now[0]))
+    assert [round(at - 10.0, 4) for _chat, at in sent] == [0.0, 0.0333, 0.0667, 1.0, 1.0333]

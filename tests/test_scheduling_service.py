@@ -9,14 +9,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.container import Services
-from bot.scheduling.delivery import Blocked, Outcome, deliver
 from bot.dispatch.ledger import SqlDeliveryLedger
+from bot.scheduling.delivery import Blocked, Outcome, deliver
 from bot.services.access import NotAllowed
 from bot.services.organising import EventCreated
 from bot.services.outcomes import Notice
 from bot.services.schedule_flows import AskAudience, AskFiles, AskTarget, AskWhen, DocumentRef, PaperAdded
 from bot.services.scheduling import ItemScheduled, ScheduleList, SessionMoved
 from bot.services.views import MessageRef, UserRef
+from handlers.schedule_texts import scheduled_message
 from storage.models import (
     Audience,
     DeliveryRecipient,
@@ -199,6 +200,10 @@ async def test_daylight_saving_change(services: Services) -> None:
             break
         services.scheduling.clock = lambda at=item.next_fire_at: at
         fired_at.append(item.next_fire_at)
+        plan = await services.deliveries.plan(daily.item.id)
+        assert plan is not None
+        digest = scheduled_message(plan)  # a daily digest: that day's sessions, local times
+        assert ("• 09:00 Sunday morning session" in digest) is (item.next_fire_at.day == 30), digest
         await _fire(services, daily.item.id)
     assert fired_at == [utc(2031, 3, 29, 7, 0), utc(2031, 3, 30, 6, 0), utc(2031, 3, 31, 6, 0)]
     assert (await _item(services, daily.item.id)).status is ItemStatus.DONE

@@ -33,11 +33,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext
 
 from bot.dispatch.content import message_content, parts, report_content
-from bot.scheduling.delivery import DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, Outcome, deliver
 from bot.dispatch.ledger import SqlDeliveryLedger
+from bot.dispatch.sending import ChatSender
+from bot.dispatch.slots import SendSlots, SendTimePacing
+from bot.scheduling.delivery import DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, Outcome, deliver
 from bot.scheduling.missed import Disposition, classify
 from bot.scheduling.pacing import FloodPacer, TelegramLimits
-from bot.dispatch.sending import ChatSender, SendTimePacing
 from handlers import keyboards as kb
 from handlers import schedule_texts as st
 from storage.models import ItemStatus, ScheduleKind
@@ -72,7 +73,9 @@ class Runner:
         self.application = application
         self.services = services
         self.bot = application.bot
-        self.pacer = FloodPacer(limits or DEFAULT_LIMITS)
+        limits = limits or DEFAULT_LIMITS
+        self.pacer = FloodPacer(limits)  # one for every broadcast: the limits are bot-wide
+        self._slots = SendSlots(self.pacer, limits)
         self.grace = dict(grace)
         self.backoff = backoff
         self.sweep_seconds = sweep_seconds
@@ -259,7 +262,7 @@ class Runner:
             sender = ChatSender(
                 self.bot,
                 content,
-                self.pacer,
+                self._slots,
                 files=files,
                 remember_file=partial(self.deliveries.remember_file, delivery_id),
                 release=partial(self._ledger.release, delivery_id),

@@ -19,7 +19,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from telegram import Bot
@@ -27,8 +27,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import AIORateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.scheduling.delivery import Blocked, Pacer, PermanentError, RateLimited, SendError, TransientError
 from bot.dispatch.ledger import UNCONFIRMED_PREFIX
+from bot.scheduling.delivery import Blocked, PermanentError, RateLimited, SendError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -65,29 +65,6 @@ class BroadcastRateLimiter(AIORateLimiter):
         return await callback(*args, **kwargs)
 
 
-class SendTimePacing:
-    """The Pacer given to deliver(): the real slots are taken by ChatSender, right before each request.
-
-    deliver() acquires a slot and then writes "started" to the database before sending. A commit
-    takes from under a millisecond to tens of them, so sends released at evenly spaced slots would
-    reach Telegram unevenly — and a strict 30-per-second window then refuses the 31st message that
-    a slow commit pushed into the same second as a fast one. Taking the slot after the write
-    keeps the spacing the pacer computed. (A recipient thus counts as started while it waits for
-    its slot, which changes nothing after a graceful stop and, after a crash, stays within the
-    at most `concurrency` recipients in doubt that deliver() documents.) Flood waits still reach
-    the pacer: deliver()'s `penalise` is passed on.
-    """
-
-    def __init__(self, pacer: Pacer) -> None:
-        self.pacer = pacer
-
-    async def acquire(self, chat_id: int) -> None:
-        return None
-
-    def penalise(self, seconds: float) -> None:
-        self.pacer.penalise(seconds)
-
-
 def send_error(exc: TelegramError) -> SendError:
     """The deliver() failure for a Telegram error (order matters: BadRequest is a NetworkError)."""
     if isinstance(exc, RetryAfter):
@@ -115,6 +92,12 @@ def surely_not_sent(exc: TelegramError) -> bool:
     return isinstance(exc, RetryAfter) or isinstance(exc.__cause__, _NOT_SENT_CAUSES)
 
 
+class Slots(Protocol):
+    """When the next request to a chat may leave (bot.dispatch.slots.SendSlots)."""
+
+    async def acquire(self, chat_id: int) -> None: ...
+
+
 class ChatSender:
     """The deliver() Sender for one delivery: its content, to one chat per call."""
 
@@ -122,14 +105,14 @@ class ChatSender:
         self,
         bot: Bot,
         content: Mapping[str, Any],
-        pacer: Pacer,
+        slots: Slots,
         *,
         files: Mapping[str, bytes],
         remember_file: Callable[[str, str], Awaitable[None]],
         release: Callable[[int], Awaitable[None]],
     ) -> None:
         self.bot = bot
-        self.pacer = pacer
+        self.slots = slots
         self.parts: list[tuple[str, str]] = [("text", text) for text in content.get("messages", [])]
         self.parts += [("document", d["file_id"]) for d in content.get("documents", [])]
         self.parts += [("upload", u["name"]) for u in content.get("uploads", [])]
@@ -147,7 +130,7 @@ class ChatSender:
     async def __call__(self, chat_id: int) -> None:
         start = self._progress.get(chat_id, 0)
         for index in range(start, len(self.parts)):
-            await self.pacer.acquire(chat_id)  # right before the request: see SendTimePacing
+            await self.slots.acquire(chat_id)  # right before the request: see bot.dispatch.slots
             try:
                 await self._send(chat_id, *self.parts[index])
             except TelegramError as exc:
