@@ -13,7 +13,7 @@ from bot.services.organising import Organising
 from bot.services.participation import Participation
 from bot.services.reporting import SECTION_EDIT, Reporting
 from bot.services.schedule_flows import FLOWS as SCHEDULE_FLOWS
-from bot.services.schedule_flows import ScheduleFlows
+from bot.services.schedule_flows import PAPERS, ScheduleFlows
 from bot.services.scheduling import Scheduling
 from bot.services.wizards import AGENDA, NEW_EVENT, NEW_SESSION, Wizards
 from storage.db import Database
@@ -51,6 +51,6 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     scheduling = Scheduling(db, catalog, access)
     schedule_flows = ScheduleFlows(db, scheduling)
     for flow in SCHEDULE_FLOWS:
-        participation.register_flow(flow, schedule_flows)
+        participation.register_flow(flow, schedule_flows, media_notice="papers_need_file" if flow == PAPERS else None)
     deliveries = Deliveries(db, scheduling)
     return Services(settings, db, catalog, access, participation, organising, wizards, reporting, scheduling, schedule_flows, deliveries)

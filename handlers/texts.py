@@ -68,6 +68,7 @@ NOTICES: dict[str, str] = {
     "not_allowed": "Sorry, that's for the {needed} only.",
     "unknown_command": "I don't know that command. /help lists what I can do.",
     "group_only_private": "Let's talk in private: open {link} and press Start.",
+    "papers_need_file": "Send background papers as <b>files</b> (📎 → File), so they reach participants unchanged. Tap ✓ Done when all are sent.",
     "section_replaced": "✏️ Section replaced (version {version}). /draft shows the whole report; /approve makes it final.",
     "error": "Sorry, something went wrong on my side. Your input so far is safe — please try again.",
 }

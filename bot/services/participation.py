@@ -58,9 +58,14 @@ class Participation:
         self.catalog = catalog
         self.max_answer_length = max_answer_length
         self._foreign: dict[str, ForeignFlow] = {}
+        self._media_notices: dict[str, str] = {}
 
-    def register_flow(self, flow: str, handler: ForeignFlow) -> None:
+    def register_flow(self, flow: str, handler: ForeignFlow, *, media_notice: str | None = None) -> None:
+        """Route a flow's text and /skip to `handler`; `media_notice` answers a photo or sticker
+        sent during it, when "text is expected" is not the right hint."""
         self._foreign[flow] = handler
+        if media_notice is not None:
+            self._media_notices[flow] = media_notice
 
     # ----- entry points -------------------------------------------------------------------
 
@@ -118,6 +123,8 @@ class Participation:
         """A photo, sticker, voice note, location or file where text was expected: nothing is stored."""
         async with self.db.session() as db:
             _participant, state = await load_actor(db, user)
+            if state.flow in self._media_notices:
+                return Notice(self._media_notices[state.flow])
             if state.flow in (ANSWERING, EDITING, PROFILE, ONBOARDING) or state.flow in self._foreign:
                 return Notice("need_text")
             return Notice("no_session")

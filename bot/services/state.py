@@ -40,6 +40,8 @@ async def load_actor(db: AsyncSession, user: UserRef) -> tuple[Participant, Chat
     participant, state = row
     if user.username is not None and participant.username != user.username:
         participant.username = user.username
+    if participant.blocked_at is not None:  # writing to the bot means it is unblocked again
+        participant.blocked_at = None
     if state is None:
         state = ChatState(participant_id=participant.id, flow=IDLE, step="", data={})
         db.add(state)
