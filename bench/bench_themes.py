@@ -169,7 +169,7 @@ def child(method: str, n: int, runs: int) -> None:
     print(json.dumps({
         "method": method, "name": embedder.name, "n": n, "load_s": load,
         "total_s": statistics.median(totals), "embed_s": statistics.median(embeds),
-        "cluster_s": statistics.median(t - e for t, e in zip(totals, embeds)),
+        "cluster_s": statistics.median(t - e for t, e in zip(totals, embeds, strict=False)),
         "themes": len(groups), "ari_synthetic": scores[0],
         "rss_before_mb": rss_before / 2**20, "rss_after_mb": rss_after / 2**20,
         "peak_rss_mb": peak / 2**20,

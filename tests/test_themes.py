@@ -61,7 +61,7 @@ def adjusted_rand_index(truth: Sequence, predicted: Sequence) -> float:
         raise ValueError("labelings differ in length")
     if n < 2:
         return 1.0
-    pairs = Counter(zip(truth, predicted))
+    pairs = Counter(zip(truth, predicted, strict=False))
     index = sum(comb(c, 2) for c in pairs.values())
     rows = sum(comb(c, 2) for c in Counter(truth).values())
     cols = sum(comb(c, 2) for c in Counter(predicted).values())

@@ -182,30 +182,7 @@ def duplicate_key(text: str) -> str:
 
 
 STOPWORDS = frozenset(
-    """
-    a about above after again against all almost also although always am among an and any
-    are aren't as at be because been before being below between both but by can cannot
-    could couldn't did didn't do does doesn't doing don't down during each either else
-    enough even ever every few for from further had hadn't has hasn't have haven't having
-    he her here hers herself him himself his how however i if in into is isn't it it's its
-    itself just let like may me might more most much must mustn't my myself neither never
-    no nor not now of off often on once one only or other others otherwise our ours
-    ourselves out over own per quite rather really same shall she should shouldn't since so
-    some still such than that that's the their theirs them themselves then there there's
-    these they they're this those though through thus to too under until up upon us very
-    via was wasn't we we're were weren't what what's when where whether which while who
-    whom whose why will with within without won't would wouldn't yet you your yours
-    yourself yourselves
-    need needs needed make makes made get gets got take takes taken give gives given put
-    use used using way ways thing things lot lots many much well good better best new
-    first second third real really key important importance example instance case cases
-    time times point points issue issues kind sort seem seems seen say says said think
-    see sees mean means going go goes gone come comes came keep keeps kept end ends
-    actually happen happens happened work works worked working part parts able anything
-    everything something nothing nobody anybody somebody everybody anyone someone whole
-    want wants wanted try tries tried tend tends already around across back even less
-    least let's lets rarely simply instead often usually truly
-    """.split()
+    ["a", "about", "above", "after", "again", "against", "all", "almost", "also", "although", "always", "am", "among", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "either", "else", "enough", "even", "ever", "every", "few", "for", "from", "further", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "however", "i", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "let", "like", "may", "me", "might", "more", "most", "much", "must", "mustn't", "my", "myself", "neither", "never", "no", "nor", "not", "now", "of", "off", "often", "on", "once", "one", "only", "or", "other", "others", "otherwise", "our", "ours", "ourselves", "out", "over", "own", "per", "quite", "rather", "really", "same", "shall", "she", "should", "shouldn't", "since", "so", "some", "still", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they", "they're", "this", "those", "though", "through", "thus", "to", "too", "under", "until", "up", "upon", "us", "very", "via", "was", "wasn't", "we", "we're", "were", "weren't", "what", "what's", "when", "where", "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "won't", "would", "wouldn't", "yet", "you", "your", "yours", "yourself", "yourselves", "need", "needs", "needed", "make", "makes", "made", "get", "gets", "got", "take", "takes", "taken", "give", "gives", "given", "put", "use", "used", "using", "way", "ways", "thing", "things", "lot", "lots", "many", "much", "well", "good", "better", "best", "new", "first", "second", "third", "real", "really", "key", "important", "importance", "example", "instance", "case", "cases", "time", "times", "point", "points", "issue", "issues", "kind", "sort", "seem", "seems", "seen", "say", "says", "said", "think", "see", "sees", "mean", "means", "going", "go", "goes", "gone", "come", "comes", "came", "keep", "keeps", "kept", "end", "ends", "actually", "happen", "happens", "happened", "work", "works", "worked", "working", "part", "parts", "able", "anything", "everything", "something", "nothing", "nobody", "anybody", "somebody", "everybody", "anyone", "someone", "whole", "want", "wants", "wanted", "try", "tries", "tried", "tend", "tends", "already", "around", "across", "back", "even", "less", "least", "let's", "lets", "rarely", "simply", "instead", "often", "usually", "truly"]
 )
 
 
@@ -977,7 +954,7 @@ def _near_duplicates(
     for start in range(0, len(rows), block):
         sims = sub[start : start + block] @ sub.T
         hi_r, hi_c = np.nonzero(sims >= DUPLICATE_SIMILARITY)
-        for r, c in zip(hi_r.tolist(), hi_c.tolist()):
+        for r, c in zip(hi_r.tolist(), hi_c.tolist(), strict=False):
             if start + r != c:
                 pairs.setdefault(start + r, []).append(c)
     if not pairs:
@@ -1110,7 +1087,7 @@ def group_texts(
     by_theme = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.r_[True, np.diff(labels[by_theme]) != 0, True])
     themes: list[tuple[list[int], dict[int, list[int]], list[int]]] = []
-    for start, stop in zip(bounds[:-1], bounds[1:]):
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=False):
         rows = by_theme[start:stop].tolist()  # ascending unique positions
         if len(rows) <= NEAR_DUPLICATE_BLOCK:
             near = _near_duplicates(rows, unique_texts, weights)
@@ -1163,5 +1140,5 @@ def group_texts(
     labels_text = _labels(theme_statements, display)
     return [
         ThemeGroup(label=label, items=items, duplicates=duplicates)
-        for label, (items, duplicates, _) in zip(labels_text, themes)
+        for label, (items, duplicates, _) in zip(labels_text, themes, strict=False)
     ]
