@@ -222,61 +222,51 @@ class Organising:
 
     async def grant(self, user: UserRef, ref: str, role_name: str, who: str) -> RoleGranted | Notice:
         """Grant a role in a session (rapporteur, moderator) or its event (organiser)."""
-        role = GRANTABLE.get(role_name.strip().lower())
-        if role is None:
-            return Notice("unknown_role", {"role": role_name[:32]})
         async with self.db.session() as db:
-            participant, _ = await load_actor(db, user)
-            session = await self._find_session(db, ref)
-            if session is None:
-                return Notice("unknown_session", {"ref": ref[:32]})
-            require(await self.access.can_manage_event(db, participant, session.event_id), "organiser of this event")
-            grantee = await self._find_person(db, who)
-            if grantee is None:
-                return Notice("unknown_person", {"who": who[:64]})
-            scope = {"event_id": session.event_id, "session_id": None} if role is RoleName.ORGANISER else {"event_id": None, "session_id": session.id}
-            exists = await db.scalar(
-                select(Role.id).where(
-                    Role.participant_id == grantee.id,
-                    Role.role == role,
-                    Role.event_id.is_(None) if scope["event_id"] is None else Role.event_id == scope["event_id"],
-                    Role.session_id.is_(None) if scope["session_id"] is None else Role.session_id == scope["session_id"],
-                )
-            )
-            if exists is None:
-                db.add(Role(participant_id=grantee.id, role=role, granted_by=participant.id, **scope))
-            name = grantee.display_name or (f"@{grantee.username}" if grantee.username else str(grantee.telegram_user_id))
-            scope_name = "the event" if role is RoleName.ORGANISER else session.title
-            return RoleGranted(role, name, grantee.telegram_user_id, scope_name)
+            target = await self._role_target(db, user, ref, role_name, who)
+            if isinstance(target, Notice):
+                return target
+            granter, session, role, grantee = target
+            if not list(await db.scalars(self._held(grantee, role, session))):
+                scope = {"event_id": session.event_id} if role is RoleName.ORGANISER else {"session_id": session.id}
+                db.add(Role(participant_id=grantee.id, role=role, granted_by=granter.id, **scope))
+            return _granted(role, grantee, session)
 
     async def revoke(self, user: UserRef, ref: str, role_name: str, who: str) -> RoleGranted | Notice:
+        async with self.db.session() as db:
+            target = await self._role_target(db, user, ref, role_name, who)
+            if isinstance(target, Notice):
+                return target
+            _granter, session, role, grantee = target
+            rows = list(await db.scalars(self._held(grantee, role, session)))
+            if not rows:
+                return Notice("role_not_held")
+            for row in rows:
+                await db.delete(row)
+            return _granted(role, grantee, session)
+
+    async def _role_target(
+        self, db: AsyncSession, user: UserRef, ref: str, role_name: str, who: str
+    ) -> tuple[Participant, Session, RoleName, Participant] | Notice:
+        """Who grants what to whom where, after checking the granter organises the event."""
         role = GRANTABLE.get(role_name.strip().lower())
         if role is None:
             return Notice("unknown_role", {"role": role_name[:32]})
-        async with self.db.session() as db:
-            participant, _ = await load_actor(db, user)
-            session = await self._find_session(db, ref)
-            if session is None:
-                return Notice("unknown_session", {"ref": ref[:32]})
-            require(await self.access.can_manage_event(db, participant, session.event_id), "organiser of this event")
-            grantee = await self._find_person(db, who)
-            if grantee is None:
-                return Notice("unknown_person", {"who": who[:64]})
-            rows = await db.scalars(
-                select(Role).where(
-                    Role.participant_id == grantee.id,
-                    Role.role == role,
-                    (Role.event_id == session.event_id) if role is RoleName.ORGANISER else (Role.session_id == session.id),
-                )
-            )
-            removed = 0
-            for row in rows:
-                await db.delete(row)
-                removed += 1
-            if not removed:
-                return Notice("role_not_held")
-            name = grantee.display_name or (f"@{grantee.username}" if grantee.username else str(grantee.telegram_user_id))
-            return RoleGranted(role, name, grantee.telegram_user_id, session.title)
+        participant, _ = await load_actor(db, user)
+        session = await self._find_session(db, ref)
+        if session is None:
+            return Notice("unknown_session", {"ref": ref[:32]})
+        require(await self.access.can_manage_event(db, participant, session.event_id), "organiser of this event")
+        grantee = await self._find_person(db, who)
+        if grantee is None:
+            return Notice("unknown_person", {"who": who[:64]})
+        return participant, session, role, grantee
+
+    @staticmethod
+    def _held(grantee: Participant, role: RoleName, session: Session):  # type: ignore[no-untyped-def]
+        """The grantee's rows for this role: organiser is held per event, the others per session."""
+        where = (Role.event_id == session.event_id) if role is RoleName.ORGANISER else (Role.session_id == session.id)
+        return select(Role).where(Role.participant_id == grantee.id, Role.role == role, where)
 
     # ----- helpers ------------------------------------------------------------------------
 
@@ -323,6 +313,11 @@ class Organising:
             event.timezone,
             tuple(session_view(s) for s in event.sessions),
         )
+
+
+def _granted(role: RoleName, grantee: Participant, session: Session) -> RoleGranted:
+    name = grantee.display_name or (f"@{grantee.username}" if grantee.username else str(grantee.telegram_user_id))
+    return RoleGranted(role, name, grantee.telegram_user_id, "the event" if role is RoleName.ORGANISER else session.title)
 
 
 def _aware(local: datetime | None, zone: ZoneInfo) -> datetime | None:
