@@ -385,6 +385,7 @@ class RunResult:
     gc_full: int = 0  # full (generation 2) collections in the bot during the timed phase
     gc_max_ms: float = 0.0  # the longest of them
     gc_objects: int = 0  # objects the collector tracks in the bot process at the end
+    calibration_ms: float = 0.0  # calibrate() just before the run
     error_samples: list[str] = field(default_factory=list)
 
     @property
@@ -445,6 +446,7 @@ async def run_once(
     import psutil
 
     load_before = os.getloadavg()[0]
+    calibration = calibrate()
     db_path = workdir / f"{kind}-{participants}-{time.monotonic_ns()}.db"
     database_url = f"sqlite+aiosqlite:///{db_path}"
     measured_ids = [FIRST_PARTICIPANT_ID + i for i in range(participants)]
@@ -529,8 +531,23 @@ async def run_once(
         gc_full=stats["gc_full"],
         gc_max_ms=stats["gc_max_ms"],
         gc_objects=stats["objects"],
+        calibration_ms=calibration,
         error_samples=stats["errors"] + tally.wrong[:3],
     )
+
+
+def calibrate() -> float:
+    """Milliseconds this machine takes for a fixed pure-Python loop right now (best of 3). On a
+    shared VM the same loop varies by up to 2x from minute to minute, and every CPU figure
+    varies with it: compare bots within a run, not across runs."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        best = min(best, time.process_time() - started)
+    return best * 1000
 
 
 def _system_busy() -> float:
@@ -636,8 +653,8 @@ def table(results: dict[tuple[str, int], list[RunResult]], sizes: list[int]) -> 
 def detail_table(results: dict[tuple[str, int], list[RunResult]]) -> str:
     lines = [
         "| bot | participants | run | answers | seconds | answers/s | p50 ms | p99 ms | max ms | bot CPU ms/answer | bot CPU cores "
-        "| harness CPU cores | other processes' CPU cores | peak RSS MB | stored/expected | errors/wrong/lost |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| harness CPU cores | other processes' CPU cores | peak RSS MB | stored/expected | errors/wrong/lost | calibration ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (kind, size), runs in results.items():
         for index, r in enumerate(runs, start=1):
@@ -645,7 +662,7 @@ def detail_table(results: dict[tuple[str, int], list[RunResult]]) -> str:
             lines.append(
                 f"| {kind} | {size:,} | {index} | {r.answers:,} | {r.seconds:.2f} | {r.throughput:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
                 f"| {r.max_ms:.1f} | {r.bot_cpu_ms_per_answer:.2f} | {r.bot_cpu_cores:.2f} | {r.harness_cpu_cores:.2f} | {r.other_cpu_cores:.2f} "
-                f"| {r.peak_rss_mb:.0f} | {stored} | {r.errors}/{r.wrong_replies}/{r.lost} |"
+                f"| {r.peak_rss_mb:.0f} | {stored} | {r.errors}/{r.wrong_replies}/{r.lost} | {r.calibration_ms:.0f} |"
             )
     return "\n".join(lines)
 
@@ -663,6 +680,7 @@ async def main_async(args: argparse.Namespace) -> int:
     kinds = [k for k in args.bots.split(",") if k]
     facts = machine_facts()
     print("Machine: " + "; ".join(f"{k} {v}" for k, v in facts.items()), flush=True)
+    print(f"Calibration loop: {calibrate():.0f} ms (lower is faster; printed per run in the last table)", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-answers-"))
     results: dict[tuple[str, int], list[RunResult]] = {}
     failures = 0

@@ -19,6 +19,7 @@ from storage.db import Database, DatabaseUnavailable
 
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
+EXIT_NETWORK = 4
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,10 +78,31 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
 
     settings.token()  # fail before touching anything else
     asyncio.run(_prepare_database(settings.database_url))
+    problem = asyncio.run(_check_telegram(settings))
+    if problem is not None:
+        print(f"workshop-bot: {problem[1]}", file=sys.stderr)
+        return problem[0]
     application = build_application(settings)
     print(f"workshop-bot: polling Telegram; data in {Database(settings.database_url).display_url}. Ctrl+C stops.")
     application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
+
+
+async def _check_telegram(settings: Settings) -> tuple[int, str] | None:
+    """Ask the Bot API who we are before starting, so a bad token or an unreachable server is
+    one line instead of PTB's retry loop and traceback."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    bot = Bot(settings.token(), base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_api_file_url)
+    try:
+        async with bot:
+            return None
+    except InvalidToken:
+        return EXIT_CONFIG, "Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped); get a fresh one from @BotFather."
+    except NetworkError as exc:
+        host = settings.telegram_api_base_url.split("/bot")[0]
+        return EXIT_NETWORK, f"cannot reach the Bot API at {host}: {exc.message}"
 
 
 async def _prepare_database(url: str) -> None:
