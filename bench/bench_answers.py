@@ -403,16 +403,17 @@ class Tally:
 
 
 async def participant_loop(api: Any, user: Any, answers: int, kind: str, tally: Tally, think: float = 0.0) -> None:
-    """Closed loop: each answer goes once the bot has replied to the previous one (after a
-    random "thinking" pause of mean ``think`` seconds, if any; the first one after a pause
-    drawn uniformly from [0, think] so that participants do not start in lockstep)."""
+    """Closed loop: each answer goes once the bot has replied to the previous one, after a
+    "thinking" pause drawn uniformly from [think/2, 3*think/2] if ``think`` is set (the first one
+    from [0, think], so that participants do not start in lockstep): N participants then offer
+    about N/think answers per second throughout the run."""
     loop = asyncio.get_running_loop()
     rng = random.Random(user.id)
     if think:
         await asyncio.sleep(rng.uniform(0, think))
     for k in range(answers):
         if think and k:
-            await asyncio.sleep(rng.expovariate(1 / think))
+            await asyncio.sleep(rng.uniform(think / 2, think * 3 / 2))
         text = f"{ANSWER_TEXTS[(user.id + k) % len(ANSWER_TEXTS)]} (#{k + 1} from {user.id})"
         future: asyncio.Future[tuple[float, str]] = loop.create_future()
         api.waiting[user.id] = future
@@ -743,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=None, help="answers per participant (default 5, 3 above 500 participants)")
     parser.add_argument(
         "--think-ms", type=float, default=0, metavar="MS",
-        help="mean pause between a reply and the participant's next answer (exponential; default 0: "
+        help="mean pause between a reply and the participant's next answer (uniform ±50 %%; default 0: "
         "as fast as replies come, which measures capacity; latency is then about participants / throughput)",
     )
     parser.add_argument("--bots", default=",".join(KINDS), help=f"bots to measure (default {','.join(KINDS)})")
