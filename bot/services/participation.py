@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.catalog import SessionCatalog
@@ -41,6 +41,13 @@ PAGE_SIZE = 5
 NAME_LIMIT = 120
 ORGANISATION_LIMIT = 200
 
+
+
+_SAME_MESSAGE = (Contribution.tg_chat_id == bindparam("chat")) & (Contribution.tg_message_id == bindparam("message"))
+_COUNT_AND_FIND = select(
+    func.coalesce(func.sum(case((Contribution.prompt_id == bindparam("prompt"), 1), else_=0)), 0),
+    func.coalesce(func.max(case((_SAME_MESSAGE, 1), else_=0)), 0),
+).where(Contribution.participant_id == bindparam("participant"), (Contribution.prompt_id == bindparam("prompt")) | _SAME_MESSAGE)
 
 
 class ForeignFlow(Protocol):
@@ -98,10 +105,10 @@ class Participation:
         """Any plain text: an answer, an onboarding reply, an edit, or a wizard step."""
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            repeated = state.last_message_id is not None and message.message_id <= state.last_message_id
-            if repeated and state.flow != ANSWERING:
-                return None  # handled the first time; answers have their own, stricter check
-            state.last_message_id = max(message.message_id, state.last_message_id or 0)
+            if state.flow != ANSWERING:  # answers have their own, stricter check (and a hot path)
+                if state.last_message_id is not None and message.message_id <= state.last_message_id:
+                    return None  # Telegram delivered this step again; it was handled the first time
+                state.last_message_id = message.message_id
             foreign = self._foreign.get(state.flow)
             if foreign is not None:
                 return await foreign.text(db, participant, state, text)
@@ -565,15 +572,8 @@ class Participation:
         One query for both: the duplicate check is global (a re-delivered answer to an earlier
         prompt must not be filed under the current one), the count is per prompt.
         """
-        same_message = (Contribution.tg_chat_id == message.chat_id) & (Contribution.tg_message_id == message.message_id)
-        row = (
-            await db.execute(
-                select(
-                    func.coalesce(func.sum(case((Contribution.prompt_id == prompt_id, 1), else_=0)), 0),
-                    func.coalesce(func.max(case((same_message, 1), else_=0)), 0),
-                ).where(Contribution.participant_id == participant_id, (Contribution.prompt_id == prompt_id) | same_message)
-            )
-        ).one()
+        params = {"participant": participant_id, "prompt": prompt_id, "chat": message.chat_id, "message": message.message_id}
+        row = (await db.execute(_COUNT_AND_FIND, params)).one()
         return int(row[0]), bool(row[1])
 
 

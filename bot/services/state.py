@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.views import UserRef
-from storage.models import ChatState, Participant
+from storage.models import ChatState, Participant, Progress
 
 IDLE = "idle"
+
+
+# Built once: every update runs this query, and SQLAlchemy memoises a statement's cache key on
+# the statement object. The active session's Progress row comes along into the identity map, so
+# the answer path's `db.get(Progress, ...)` needs no second round trip.
+_ACTOR = (
+    select(Participant, ChatState, Progress)
+    .outerjoin(ChatState, ChatState.participant_id == Participant.id)
+    .outerjoin(Progress, (Progress.participant_id == Participant.id) & (Progress.session_id == ChatState.active_session_id))
+    .where(Participant.telegram_user_id == bindparam("telegram_id"))
+)
 
 
 async def load_actor(db: AsyncSession, user: UserRef) -> tuple[Participant, ChatState]:
@@ -18,13 +29,7 @@ async def load_actor(db: AsyncSession, user: UserRef) -> tuple[Participant, Chat
 
     Telegram names change; the username is refreshed so organisers can grant roles by @name.
     """
-    row = (
-        await db.execute(
-            select(Participant, ChatState)
-            .outerjoin(ChatState, ChatState.participant_id == Participant.id)
-            .where(Participant.telegram_user_id == user.telegram_id)
-        )
-    ).first()
+    row = (await db.execute(_ACTOR, {"telegram_id": user.telegram_id})).first()
     if row is None:
         participant = Participant(
             telegram_user_id=user.telegram_id,
@@ -37,7 +42,7 @@ async def load_actor(db: AsyncSession, user: UserRef) -> tuple[Participant, Chat
         state = ChatState(participant_id=participant.id, flow=IDLE, step="", data={})
         db.add(state)
         return participant, state
-    participant, state = row
+    participant, state, _progress = row
     if user.username is not None and participant.username != user.username:
         participant.username = user.username
     if participant.blocked_at is not None:  # writing to the bot means it is unblocked again
