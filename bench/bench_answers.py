@@ -2,7 +2,10 @@
 
     python bench/bench_answers.py                       # 50, 500 and 2,000 participants, 3 runs each
     python bench/bench_answers.py --quick               # 50 and 500 participants, 1 run, 3 answers
-    python bench/bench_answers.py --sizes 500 --repeat 1 --profile bench/profile-500.txt
+    python bench/bench_answers.py --sizes 500 --answers 3 --think-ms 10000     # at an offered load
+    python bench/bench_answers.py --sizes 500 --repeat 1 --bots bot --profile prof.txt
+
+Results and their reading: bench/README.md, "Answers: throughput and latency".
 
 Two processes per run, so that the bot's CPU is its own (the machine has 2 cores):
 
@@ -21,6 +24,9 @@ Bots under test, all measured in every run on the same harness with the same par
   (the like-for-like framework ceiling);
 * ``echo-seq``: the same echo bot with PTB's defaults (one update at a time).
 
+The echo bots use PTB's HTTPXRequest like the bot; ``--echo-request aiohttp`` gives them
+``bench/aiohttp_request.py`` instead, to see the ceiling with a cheaper HTTP client.
+
 Setup (not timed): the organiser imports the demo agenda (one session, two prompts) and opens
 the session through the services; one participant goes through the real join → consent →
 name → organisation → community flow, and its rows (participant, chat state, progress, role)
@@ -34,8 +40,19 @@ participants at once. Latency: from the moment the update is available to getUpd
 the arrival of the bot's reply at the fake server. Throughput: answers acknowledged / wall
 time of the timed phase. Afterwards the database must hold exactly the expected number of
 contributions. Peak RSS is the bot process's high-water mark (VmHWM); bot CPU is the child's
-user+system time during the timed phase (psutil), harness CPU is this process's.
-Every figure in the table is the median over ``--repeat`` runs, each on a fresh database.
+user+system time during the timed phase (psutil), harness CPU is this process's, and "others"
+is what the rest of the machine used meanwhile (/proc/stat), since the machine is shared;
+``--wait-quiet`` waits for it to calm down before each run. The harness's garbage collector is
+off while it timestamps. Every figure in the table is the median over ``--repeat`` runs, each
+on a fresh database; bots are interleaved within each repetition.
+
+Without pauses (``--think-ms 0``) the loop measures capacity, and latency is about
+participants ÷ throughput (Little's law); with ``--think-ms`` participants pause between a
+reply and their next answer, so N participants offer about N/think answers per second and the
+latency is the one people would see at that load.
+
+``--profile`` adds one run of the bot under ``bench/cpu_profile.py`` (CPU-time sampling) and
+prints where its CPU goes, by layer and by code path.
 """
 
 from __future__ import annotations
@@ -741,7 +758,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="50,500,2000", help="participant counts, comma-separated (default 50,500,2000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration; medians are reported (default 3)")
-    parser.add_argument("--answers", type=int, default=None, help="answers per participant (default 5, 3 above 500 participants)")
+    parser.add_argument("--answers", type=int, default=None, help="answers per participant (default 5 up to 100 participants, 3 up to 500, 2 above)")
     parser.add_argument(
         "--think-ms", type=float, default=0, metavar="MS",
         help="mean pause between a reply and the participant's next answer (uniform ±50 %%; default 0: "

@@ -723,9 +723,9 @@ def default_embedder() -> Embedder:
         return LexicalEmbedder()
 
 
-#: Above this many statements the sentence model's embedding step (about 4.7 s per 1,000 on
+#: Above this many statements (per section) the sentence model's embedding step (about 4.7 s per 1,000 on
 #: 2 cores) would dominate a draft; the lexical embedder keeps 10,000 within the 5 s budget.
-MODEL_TEXT_LIMIT = 500
+MODEL_TEXT_LIMIT = 200
 
 
 def embedder_for(count: int) -> Embedder:

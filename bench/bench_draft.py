@@ -1,0 +1,100 @@
+"""Draft build time and peak memory at 100, 1,000 and 10,000 contributions.
+
+    python bench/bench_draft.py                  # 3 runs per size, median
+    python bench/bench_draft.py --sizes 100 1000 --runs 1
+
+What a rapporteur's /draft costs once the data is loaded: ``build_report`` (theme grouping
+with the default embedder for that size, support by community, ranking, summary), the chat
+messages, and the PDF (the slowest export). Contributions are recombined from the labelled
+evaluation set (bench/bench_themes.py ``synthetic``), half challenges and half
+recommendations, from 60 participants in five policy communities, each contribution with
+0–6 reactions. Each size runs in a fresh subprocess so its peak RSS (VmHWM) is its own; the
+baseline row ("grouping only", word TF-IDF) is measured in the same run for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+COMMUNITIES = ["diplomacy", "development", "security", "humanitarian", "other"]
+
+
+def facts(n: int):  # type: ignore[no-untyped-def]
+    from bench.bench_themes import synthetic
+    from bot.reports.builder import ContributionFact, ReactionFact, SessionFacts
+
+    texts, _labels = synthetic(n)
+    rng = random.Random(7)
+    contributions = [
+        ContributionFact(i + 1, "challenge" if i % 2 == 0 else "recommendation", text, f"Person {i % 60}", "Org", COMMUNITIES[i % 5])
+        for i, text in enumerate(texts)
+    ]
+    reactions = [
+        ReactionFact(c.id, rng.choice(("agree", "agree", "disagree", "pass")), rng.choice(COMMUNITIES))
+        for c in contributions
+        for _ in range(rng.randrange(0, 7))
+    ]
+    session = SessionFacts("Forum", "14–16 May 2019", "Stockholm", "Session", "Lead", "Moderator", "Focus", "Disclaimer", False, {c: 12 for c in COMMUNITIES}, 60)
+    return session, contributions, reactions
+
+
+def child(n: int) -> None:
+    """One measurement in this process: prints JSON with the timings and VmHWM."""
+    from bot.reports.builder import build_report
+    from bot.reports.render import render
+    from bot.reports.render.chat import render_chat_messages
+    from bot.reports.themes import embedder_for, group_texts
+
+    session, contributions, reactions = facts(n)
+    embedder_for(n)  # load the model (if installed) outside the timed part
+    started = time.perf_counter()
+    report = build_report(session, contributions, reactions, [], group=lambda t: group_texts(t, embedder=embedder_for(len(t))), generated_at=datetime.now(UTC))
+    built = time.perf_counter()
+    messages = render_chat_messages(report)
+    chat = time.perf_counter()
+    pdf = render(report, "pdf")
+    done = time.perf_counter()
+    print(json.dumps({"n": n, "build": built - started, "chat": chat - built, "pdf": done - chat, "messages": len(messages), "pdf_bytes": len(pdf), "themes": sum(len(s.themes) for s in report.sections), "rss_mb": _hwm_mb()}))
+
+
+def _hwm_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    from bot.reports.themes import MODEL_TEXT_LIMIT, model_available
+
+    print(f"sentence model installed: {model_available()} (used up to {MODEL_TEXT_LIMIT} statements per section)")
+    print("| contributions | build s (median) | chat s | PDF s | total s | themes | chat messages | peak RSS MB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in args.sizes:
+        runs = [json.loads(subprocess.run([sys.executable, __file__, "--child", str(n)], check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]) for _ in range(args.runs)]
+        med = {k: statistics.median(r[k] for r in runs) for k in ("build", "chat", "pdf", "rss_mb", "themes", "messages")}
+        total = med["build"] + med["chat"] + med["pdf"]
+        print(f"| {n:,} | {med['build']:.2f} | {med['chat']:.2f} | {med['pdf']:.2f} | {total:.2f} | {med['themes']:.0f} | {med['messages']:.0f} | {med['rss_mb']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
