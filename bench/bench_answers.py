@@ -662,10 +662,16 @@ def table(results: dict[tuple[str, int], list[RunResult]], sizes: list[int]) -> 
         lines.append(
             f"| {size:,} | {runs[0].answers_each} | {thr:,.0f} | {med(runs, 'p50_ms'):,.0f} | {med(runs, 'p99_ms'):,.0f} "
             f"| {med(runs, 'bot_cpu_ms_per_answer'):.1f} | {med(runs, 'peak_rss_mb'):.0f} | {ok} | {stored} "
-            f"| {med(echo, 'throughput'):,.0f} | {med(echo, 'p50_ms'):,.0f} / {med(echo, 'p99_ms'):,.0f} "
-            f"| {thr / med(echo, 'throughput'):.2f} | {med(seq, 'throughput'):,.0f} | {thr / med(seq, 'throughput'):.2f} |"
+            f"| {_num(med(echo, 'throughput'), ',.0f')} | {_num(med(echo, 'p50_ms'), ',.0f')} / {_num(med(echo, 'p99_ms'), ',.0f')} "
+            f"| {_num(thr / med(echo, 'throughput'), '.2f')} | {_num(med(seq, 'throughput'), ',.0f')} "
+            f"| {_num(thr / med(seq, 'throughput'), '.2f')} |"
         )
     return "\n".join(lines)
+
+
+def _num(value: float, spec: str) -> str:
+    """A table cell: the number, or a dash for a bot that was not measured."""
+    return "—" if value != value else format(value, spec)
 
 
 def detail_table(results: dict[tuple[str, int], list[RunResult]]) -> str:
