@@ -24,8 +24,8 @@ Bots under test, all measured in every run on the same harness with the same par
   (the like-for-like framework ceiling);
 * ``echo-seq``: the same echo bot with PTB's defaults (one update at a time).
 
-The echo bots use PTB's HTTPXRequest like the bot; ``--echo-request aiohttp`` gives them
-``bench/aiohttp_request.py`` instead, to see the ceiling with a cheaper HTTP client.
+The echo bots use the bot's own HTTP client (``bot.aiohttp_request.AiohttpRequest``) by default;
+``--echo-request httpx`` gives them PTB's HTTPXRequest instead.
 
 Setup (not timed): the organiser imports the demo agenda (one session, two prompts) and opens
 the session through the services; one participant goes through the real join → consent →
@@ -90,7 +90,7 @@ WARMUP_ANSWERS = 2
 ACK_TIMEOUT = 300.0  # a lost reply is reported, not waited for forever
 VERBOSE = False
 TIMELINE_PATH = os.environ.get("BENCH_TIMELINE")  # diagnostics: (send time, latency) of every answer
-ECHO_REQUEST = "httpx"
+ECHO_REQUEST = "aiohttp"
 KINDS = ("bot", "echo", "echo-seq")
 ANSWER_TEXTS = [
     "Donors still fund in silos; each agency reports to its own capital.",
@@ -201,7 +201,7 @@ class BotConfig:
     database_url: str
     profile_path: str | None = None
     verbose: bool = False
-    echo_request: str = "httpx"
+    echo_request: str = "aiohttp"
 
 
 def bot_process(conn: Any, config: BotConfig) -> None:
@@ -316,7 +316,7 @@ async def _start_echo(config: BotConfig) -> Any:
     # The same request pools as bot.app.build_application; "echo" also has the same
     # PerUserUpdateProcessor, "echo-seq" keeps PTB's default (one update at a time).
     if config.echo_request == "aiohttp":
-        from aiohttp_request import AiohttpRequest
+        from bot.aiohttp_request import AiohttpRequest
 
         builder = builder.request(AiohttpRequest(64, read_timeout=15, write_timeout=15))
         builder = builder.get_updates_request(AiohttpRequest(2, read_timeout=40))
@@ -777,8 +777,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-bot", default="bot", choices=KINDS, help="which bot to profile (default bot)")
     parser.add_argument("--json", metavar="PATH", help="write every run's figures as JSON")
     parser.add_argument(
-        "--echo-request", choices=("httpx", "aiohttp"), default="httpx",
-        help="HTTP client of the echo bots (default httpx, PTB's and the bot's own; aiohttp: bench/aiohttp_request.py)",
+        "--echo-request", choices=("httpx", "aiohttp"), default="aiohttp",
+        help="HTTP client of the echo bots (default aiohttp, the bot's own: bot/aiohttp_request.py; httpx: PTB's default)",
     )
     parser.add_argument(
         "--wait-quiet", type=float, default=0, metavar="SECONDS",

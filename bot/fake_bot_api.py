@@ -2,7 +2,7 @@
 
 End-to-end tests, the offline demo and the benchmark point an unmodified PTB ``Application``
 at it (``ApplicationBuilder().base_url(api.base_url).base_file_url(api.base_file_url)``), so
-everything below our handlers runs as in production: PTB's request layer, httpx's connection
+everything below our handlers runs as in production: PTB's request layer, our HTTP client's connection
 pool, long polling and the JSON wire format. Only Telegram itself is simulated.
 
 The server enforces the rules a bot can break on the real API: message and caption length in

@@ -27,6 +27,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import AIORateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.aiohttp_request import NOT_SENT_ERRORS
 from bot.dispatch.ledger import UNCONFIRMED_PREFIX
 from bot.scheduling.delivery import Blocked, PermanentError, RateLimited, SendError, TransientError
 
@@ -34,7 +35,8 @@ log = logging.getLogger(__name__)
 
 # rate_limit_args meaning "one attempt; the caller handles 429" (see BroadcastRateLimiter).
 SEND_ONCE = -1
-_NOT_SENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# The request never left: our aiohttp client's connect errors, or httpx's for a bot built with HTTPXRequest.
+_NOT_SENT_CAUSES = (*NOT_SENT_ERRORS, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class BroadcastRateLimiter(AIORateLimiter):
