@@ -54,12 +54,12 @@ def child(n: int) -> None:
     from bot.reports.builder import build_report
     from bot.reports.render import render
     from bot.reports.render.chat import render_chat_messages
-    from bot.reports.themes import embedder_for, group_texts
+    from bot.reports.themes import embedder_for, make_grouper
 
     session, contributions, reactions = facts(n)
     embedder_for(n)  # load the model (if installed) outside the timed part
     started = time.perf_counter()
-    report = build_report(session, contributions, reactions, [], group=lambda t: group_texts(t, embedder=embedder_for(len(t))), generated_at=datetime.now(UTC))
+    report = build_report(session, contributions, reactions, [], group=make_grouper(), generated_at=datetime.now(UTC))
     built = time.perf_counter()
     messages = render_chat_messages(report)
     chat = time.perf_counter()

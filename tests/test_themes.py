@@ -473,3 +473,14 @@ def test_mismatched_model_file_is_refused(monkeypatch):
                         (*themes.MiniLMEmbedder.MODEL[:2], "0" * 64))
     with pytest.raises(themes.ModelUnavailable):
         themes.MiniLMEmbedder()
+
+
+def test_hiding_one_moves_no_other_statement(eval_rows, lexical):
+    texts = [r["text"] for r in eval_rows]
+    before = group_texts(texts, embedder=lexical)
+    hidden_index = before[0].items[1]
+    after = group_texts(texts, embedder=lexical, hidden=[i == hidden_index for i in range(len(texts))])
+    assert hidden_index not in {i for g in after for i in g.items}
+    untouched = sorted(sorted(g.items) for g in before if hidden_index not in g.items)
+    assert untouched == sorted(sorted(g.items) for g in after if sorted(g.items) in untouched)
+    assert len(after) == len(before)

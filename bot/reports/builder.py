@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.reports.model import CommunitySupport, Section, SectionKey, SessionReport, Standing, Statement, Support, Theme
-from bot.reports.themes import ThemeGroup
+from bot.reports.themes import Grouper, GroupItem, ThemeGroup
 
 SECTION_OF_KIND: dict[str, SectionKey] = {
     "challenge": "challenges",
@@ -33,9 +33,6 @@ SECTION_ORDER: tuple[SectionKey, ...] = ("challenges", "takeaways", "recommendat
 AGREE_SHARE = 0.6
 DISAGREE_SHARE = 0.4
 MIN_VOTES_FOR_STANDING = 3
-
-Grouper = Callable[[Sequence[str]], list[ThemeGroup]]
-
 
 @dataclass(frozen=True, slots=True)
 class SessionFacts:
@@ -91,8 +88,10 @@ def build_report(
     support = _support_by_contribution(reactions)
     sections: list[Section] = []
     for key in SECTION_ORDER:
-        items = [c for c in visible if SECTION_OF_KIND.get(c.kind) == key]
-        if not items:
+        # Hidden contributions go to the grouper too (it leaves them out after clustering), so
+        # hiding one changes only the theme that held it.
+        items = [c for c in contributions if SECTION_OF_KIND.get(c.kind) == key]
+        if all(c.hidden for c in items):
             continue
         themes = _themes(items, support, group, edits, facts.anonymous)
         themes.sort(key=_ranking(key))
@@ -188,7 +187,7 @@ def _themes(
     edits: Sequence[EditFact],
     anonymous: bool,
 ) -> list[Theme]:
-    groups = _apply_merges(group([c.text for c in items]), items, edits)
+    groups = _apply_merges(group([GroupItem(c.id, c.text, c.hidden) for c in items]), items, edits)
     renames = {e.key: e.value for e in edits if e.kind == "rename"}
     themes = []
     for theme_group in groups:
@@ -234,7 +233,7 @@ def _apply_merges(groups: list[ThemeGroup], items: list[ContributionFact], edits
         return g
 
     for source, target in merges:
-        if source in index_of and target in index_of:
+        if index_of.get(source) in owner and index_of.get(target) in owner:  # hidden ones own no theme
             a, b = find(owner[index_of[source]]), find(owner[index_of[target]])
             if a != b:
                 parent[a] = b

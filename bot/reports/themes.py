@@ -71,7 +71,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -88,6 +88,9 @@ __all__ = [
     "HybridEmbedder",
     "ModelUnavailable",
     "group_texts",
+    "GroupItem",
+    "Grouper",
+    "make_grouper",
     "default_embedder",
     "model_available",
     "FALLBACK_NOTICE",
@@ -146,6 +149,24 @@ class ThemeGroup:
     def count(self) -> int:
         """Contributions in the theme, merged near-duplicates included."""
         return len(self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupItem:
+    """One contribution handed to a :data:`Grouper`.
+
+    ``key`` is the contribution's id (it finds the embedding stored with it); ``hidden``
+    ones are clustered with the rest, so hiding one moves nothing else, and then left out.
+    """
+
+    key: int
+    text: str
+    hidden: bool = False
+
+
+#: What the report builder calls per section: groups over the visible items, whose
+#: ``ThemeGroup.items`` are positions in the sequence it was given.
+Grouper = Callable[[Sequence[GroupItem]], list["ThemeGroup"]]
 
 
 @runtime_checkable
@@ -1023,22 +1044,48 @@ def _labels(theme_statements: list[list[set[str]]], display: dict[str, str]) -> 
     return labels
 
 
+def _cluster_usable(x: np.ndarray, weights: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster rows; texts the embedder could not place (zero rows: no usable word) become
+    themes of their own, since clustering them would put them wherever an argmax tie falls."""
+    usable = np.linalg.norm(x, axis=1) > 0.5
+    if usable.all():
+        return _cluster(x, weights, threshold)
+    labels = np.empty(len(x), dtype=np.int64)
+    cells = np.zeros(len(x), dtype=np.int64)
+    found = 0
+    if usable.sum() > 1:
+        sub_labels, sub_cells = _cluster(x[usable], weights[usable], threshold)
+        labels[usable], cells[usable] = sub_labels, sub_cells
+        found = int(sub_labels.max()) + 1
+    elif usable.any():
+        labels[usable], found = 0, 1
+    labels[~usable] = found + np.arange(int((~usable).sum()))
+    return labels, cells
+
+
 def group_texts(
     texts: Sequence[str],
     *,
     embedder: Embedder | None = None,
     threshold: float | None = None,
+    hidden: Sequence[bool] | None = None,
 ) -> list[ThemeGroup]:
-    """Group contributions into themes; every input index lands in exactly one theme.
+    """Group contributions into themes; every visible input index lands in exactly one theme.
 
     Themes come largest first (ties: the theme holding the lowest index first). Empty or
     blank texts are grouped like any other (they all share one duplicate key). ``threshold``
     overrides the average-linkage stopping similarity (default: per embedder, measured).
+
+    ``hidden`` marks texts the rapporteur left out: they are clustered with the others, so
+    hiding one moves no other statement, and then left out of every theme (and of labels).
     """
     n = len(texts)
     if n == 0:
         return []
     texts = [str(t) for t in texts]
+    visible = [True] * n if hidden is None else [not h for h in hidden]
+    if len(visible) != n:
+        raise ValueError("hidden must have one flag per text")
 
     # 1. Exact duplicates, O(n).
     first_of: dict[str, int] = {}
@@ -1054,7 +1101,7 @@ def group_texts(
     weights = np.array([1 + len(copies[u]) for u in uniques], dtype=np.float64)
     unique_texts = [texts[u] for u in uniques]
 
-    # 2. Embedding, 3. clustering.
+    # 2. Embedding, 3. clustering (hidden texts included).
     if len(uniques) == 1:
         labels = cells = np.zeros(1, dtype=np.int64)
         x = np.ones((1, 1), dtype=np.float32)
@@ -1063,22 +1110,28 @@ def group_texts(
         x = _l2_rows(embedder.embed(unique_texts))
         if threshold is None:
             threshold = THRESHOLDS.get(getattr(embedder, "name", ""), DEFAULT_THRESHOLD)
-        # Texts the embedder could not place (zero rows: no usable word) become themes of
-        # their own; clustering them would put them wherever an argmax tie falls.
-        usable = np.linalg.norm(x, axis=1) > 0.5
-        if usable.all():
-            labels, cells = _cluster(x, weights, threshold)
-        else:
-            labels = np.empty(len(uniques), dtype=np.int64)
-            cells = np.zeros(len(uniques), dtype=np.int64)
-            found = 0
-            if usable.sum() > 1:
-                sub_labels, sub_cells = _cluster(x[usable], weights[usable], threshold)
-                labels[usable], cells[usable] = sub_labels, sub_cells
-                found = int(sub_labels.max()) + 1
-            elif usable.any():
-                labels[usable], found = 0, 1
-            labels[~usable] = found + np.arange(int((~usable).sum()))
+        labels, cells = _cluster_usable(x, weights, threshold)
+
+    # Only visible texts go on: each unique text keeps its visible copies, the first of them
+    # standing for the rest.
+    kept_rows: list[int] = []
+    members: list[list[int]] = []
+    for row, u in enumerate(uniques):
+        shown = [i for i in (u, *copies[u]) if visible[i]]
+        if shown:
+            kept_rows.append(row)
+            members.append(shown)
+    if not kept_rows:
+        return []
+    x_all = x
+    rows_idx = np.asarray(kept_rows, dtype=np.int64)
+    x = x_all[rows_idx]
+    labels = np.unique(labels[rows_idx], return_inverse=True)[1]
+    cells = cells[rows_idx]
+    uniques = [m[0] for m in members]
+    copies = {m[0]: m[1:] for m in members}
+    weights = np.array([len(m) for m in members], dtype=np.float64)
+    unique_texts = [texts[u] for u in uniques]
 
     # 4. Near-duplicates within each theme, 5. representatives and ordering.
     n_themes = int(labels.max()) + 1
@@ -1142,3 +1195,16 @@ def group_texts(
         ThemeGroup(label=label, items=items, duplicates=duplicates)
         for label, (items, duplicates, _) in zip(labels_text, themes, strict=False)
     ]
+
+
+def make_grouper(
+    vectors: Mapping[int, np.ndarray] | None = None, *, domain_pack: str | None = None
+) -> Grouper:
+    """The grouper a draft uses: ``vectors`` are the stored embeddings by contribution id,
+    ``domain_pack`` the event's opt-in domain pack (None: domain-general)."""
+
+    def group(items: Sequence[GroupItem]) -> list[ThemeGroup]:
+        texts = [item.text for item in items]
+        return group_texts(texts, embedder=embedder_for(len(texts)), hidden=[item.hidden for item in items])
+
+    return group

@@ -19,7 +19,7 @@ from bot.reports.render.csv_export import ContributionRow, render_csv
 from bot.reports.render.event import EventReport, SessionSections
 from bot.reports.render.markdown import render_markdown
 from bot.reports.serialize import report_from_dict, report_to_dict
-from bot.reports.themes import ThemeGroup, embedder_for, group_texts
+from bot.reports.themes import make_grouper
 from bot.services.access import Access, NotAllowed, require
 from bot.services.outcomes import Notice
 from bot.services.state import IDLE, load_actor, set_flow
@@ -91,7 +91,7 @@ class Reporting:
         number = int(await db.scalar(select(func.coalesce(func.max(ReportVersion.number), 0)).where(ReportVersion.session_id == session.id)) or 0) + 1
         # Grouping is CPU work (embeddings); run it off the event loop so other users are served.
         report = await asyncio.to_thread(
-            build_report, facts, contributions, reactions, edits, group=_group, generated_at=utcnow(), version=number
+            build_report, facts, contributions, reactions, edits, group=make_grouper(), generated_at=utcnow(), version=number
         )
         db.add(
             ReportVersion(
@@ -486,9 +486,6 @@ async def _files(report: SessionReport, formats: Sequence[Format]) -> list[tuple
     contents = await asyncio.to_thread(render_many, report, formats)
     return [(report_filename(report, fmt), content) for fmt, content in zip(formats, contents, strict=True)]
 
-
-def _group(texts: Sequence[str]) -> list[ThemeGroup]:
-    return group_texts(texts, embedder=embedder_for(len(texts)))
 
 
 def _draft(row: ReportVersion) -> Draft:
