@@ -1,24 +1,118 @@
 """Agenda files: an event and its sessions in YAML, validated before anything is created.
 
-Errors name the field path and the line, because organisers fix agendas in a text editor:
-"sessions[2].prompts[0]: kind must be one of challenge, recommendation, takeaway, question (line 31)".
+Organisers fix agendas in a text editor, so every error names the session by its number and
+title, the field, the line, and what to write instead:
+`sessions #2 "Planning modalities" › start: use HH:MM, e.g. 09:30 (or 2pm) (line 31)`.
+
+Each event and session has a stable `key` (by default made from its title), so importing a
+corrected agenda again updates the same event and sessions instead of creating new ones.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+import unicodedata
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 MAX_AGENDA_BYTES = 256 * 1024
+PROMPT_KINDS = ("challenge", "recommendation", "takeaway", "question")
 PromptKindName = Literal["challenge", "recommendation", "takeaway", "question"]
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
+TIME_HINT = "use HH:MM, e.g. 09:30 (or 2pm, 9:30am)"
+DATE_HINT = "use YYYY-MM-DD, e.g. 2026-02-11"
+COLON_HINT = (
+    'A value that contains ": " (a colon and a space) must be in quotes, '
+    'e.g. title: "Session 1: Opening".'
+)
 
 
 class AgendaError(ValueError):
     """The agenda is not usable; the message points at the line or field to fix."""
+
+
+def slug(text: str) -> str:
+    """A key made from a title: lower-case ASCII words joined by hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return "-".join(words)[:64].strip("-") or "item"
+
+
+def _names(value: Any) -> Any:
+    """A list of names may be written as one string."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    return value
+
+
+def _usernames(value: list[str]) -> list[str]:
+    """Rapporteurs are people the bot will meet in Telegram: by @username."""
+    cleaned = []
+    for name in value:
+        match = USERNAME.match(name.strip())
+        if match is None:
+            raise ValueError(f"{name!r} is not a Telegram @username (5–32 letters, digits or _, e.g. @jane_doe)")
+        cleaned.append(match.group(1))
+    return cleaned
+
+
+def _key(value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if not KEY_PATTERN.match(text):
+        raise ValueError("a key is up to 64 lower-case letters, digits, '-', '_' or '.', e.g. opening-plenary")
+    return text
+
+
+def read_time(value: Any) -> Any:
+    """`09:30`, `9.30`, `2pm`, `9:30am` or a full date-time, as /remind reads times."""
+    if value is None or isinstance(value, (dt.time, dt.datetime)):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        # YAML 1.1 reads an unquoted 09:30 as the integer 570 (base 60).
+        return dt.time(value // 60, value % 60)
+    if isinstance(value, dt.date):
+        raise ValueError(f"a date alone is not a time; {TIME_HINT}")
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(TIME_HINT)
+    from bot.scheduling.timing import WhenError, _read_fields  # the same reading as /remind
+
+    text = value.strip()
+    try:
+        fields = _read_fields(text)
+    except WhenError:
+        raise ValueError(f"{text!r}: {TIME_HINT}") from None
+    if fields.hour is None:
+        raise ValueError(f"{text!r} has no time of day; {TIME_HINT}")
+    if fields.has_date:
+        if fields.year is None or fields.month is None or fields.day is None:
+            raise ValueError(f"{text!r}: write the date in full (2026-02-11 09:30) or put it in `date:`")
+        return dt.datetime(fields.year, fields.month, fields.day, fields.hour, fields.minute or 0)
+    return fields.time_of_day()
+
+
+def read_date(value: Any) -> Any:
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{str(value)[:40]!r}: {DATE_HINT}")
+
+
+Key = Annotated[str | None, BeforeValidator(_key)]
+Names = Annotated[list[str], BeforeValidator(_names)]
+Usernames = Annotated[list[str], BeforeValidator(_names), AfterValidator(_usernames)]
+LocalTime = Annotated[dt.datetime | dt.time | None, BeforeValidator(read_time)]
+Day = Annotated[dt.date | None, BeforeValidator(read_date)]
 
 
 class PromptSpec(BaseModel):
@@ -34,47 +128,64 @@ class PromptSpec(BaseModel):
         if isinstance(value, dict) and len(value) == 1 and "kind" not in value and "text" not in value:
             ((kind, text),) = value.items()
             return {"kind": kind, "text": text}
+        if isinstance(value, str):
+            raise ValueError("write a prompt as `- challenge: your question` (kinds: " + ", ".join(PROMPT_KINDS) + ")")
         return value
 
 
 class SessionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    key: Key = None
     title: str = Field(min_length=1, max_length=300)
-    date: dt.date | None = None
-    start: dt.datetime | dt.time | None = None
-    end: dt.datetime | dt.time | None = None
+    date: Day = None
+    start: LocalTime = None
+    end: LocalTime = None
     track: str = Field(default="", max_length=120)
     room: str = Field(default="", max_length=120)
     moderator: str = Field(default="", max_length=300)
+    chair: str = Field(default="", max_length=300)
     institutional_lead: str = Field(default="", max_length=300)
+    co_hosts: Names = Field(default_factory=list, max_length=20)
+    speakers: Names = Field(default_factory=list, max_length=50)
+    rapporteurs: Usernames = Field(default_factory=list, max_length=10)
     thematic_focus: str = Field(default="", max_length=5000)
     anonymity: Literal["named", "anonymous"] = "named"
     prompts: list[PromptSpec] = Field(default_factory=list)
 
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _time_text(cls, value: Any) -> Any:
-        # YAML reads 09:30 as the integer 570 (sexagesimal) in YAML 1.1; accept it as a time.
-        if isinstance(value, int) and 0 <= value < 24 * 60:
-            return dt.time(value // 60, value % 60)
-        return value
+
+    @property
+    def stable_key(self) -> str:
+        return self.key or slug(self.title)
 
 
 class EventSpec(BaseModel):
+    """The event. Beyond the basics, what a concept note says about the meeting: who hosts it,
+    its chair and rapporteurs, objectives, expected size, background papers and contacts."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    key: Key = None
     title: str = Field(min_length=1, max_length=300)
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
+    starts_on: Day = None
+    ends_on: Day = None
     place: str = Field(default="", max_length=300)
-    timezone: str = "UTC"
+    timezone: str | None = None
     description: str = Field(default="", max_length=10000)
     disclaimer: str = Field(default="", max_length=5000)
+    hosts: Names = Field(default_factory=list, max_length=20)
+    chair: str = Field(default="", max_length=300)
+    rapporteurs: Usernames = Field(default_factory=list, max_length=10)
+    objectives: Names = Field(default_factory=list, max_length=30)
+    expected_participants: int | None = Field(default=None, ge=1, le=100000)
+    background_papers: Names = Field(default_factory=list, max_length=50)
+    contacts: Names = Field(default_factory=list, max_length=30)
 
     @field_validator("timezone")
     @classmethod
-    def _zone(cls, value: str) -> str:
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -86,6 +197,15 @@ class EventSpec(BaseModel):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValueError("ends_on is before starts_on")
         return self
+
+    @property
+    def stable_key(self) -> str:
+        return self.key or slug(self.title)
+
+    def details(self) -> dict[str, Any]:
+        """What the events table keeps as details (JSON): the concept note's extra fields."""
+        fields = ("hosts", "chair", "rapporteurs", "objectives", "expected_participants", "background_papers", "contacts")
+        return {name: getattr(self, name) for name in fields if getattr(self, name)}
 
 
 class AgendaSpec(BaseModel):
@@ -110,16 +230,18 @@ def parse_agenda(source: str | bytes) -> AgendaSpec:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise AgendaError(f"The agenda is not valid YAML{where}: {exc.problem}.") from None
+        hint = f" {COLON_HINT}" if "mapping values are not allowed" in str(exc.problem) else ""
+        raise AgendaError(f"The agenda is not valid YAML{where}: {exc.problem}.{hint}") from None
     except yaml.YAMLError as exc:
         raise AgendaError(f"The agenda is not valid YAML: {exc}.") from None
     if not isinstance(data, dict):
         raise AgendaError("The agenda must be a YAML mapping with `event:` and `sessions:` at the top.")
+    lines = _line_index(node)
     try:
         spec = AgendaSpec.model_validate(data)
     except ValidationError as exc:
-        raise AgendaError(_describe(exc, _line_index(node))) from None
-    _check_session_times(spec, _line_index(node))
+        raise AgendaError(_describe(exc, lines, data)) from None
+    _check_sessions(spec, lines)
     return spec
 
 
@@ -135,14 +257,33 @@ def session_bounds(spec: SessionSpec, event: EventSpec) -> tuple[dt.datetime | N
     return combine(spec.start), combine(spec.end)
 
 
-def _check_session_times(spec: AgendaSpec, lines: dict[tuple[Any, ...], int]) -> None:
+def _check_sessions(spec: AgendaSpec, lines: dict[tuple[Any, ...], int]) -> None:
+    event = spec.event
+    seen: dict[str, int] = {}
     for index, session in enumerate(spec.sessions):
-        start, end = session_bounds(session, spec.event)
         path = ("sessions", index)
+        name = _session_name(index, session.title)
+        key = session.stable_key
+        if key in seen:
+            other = seen[key]
+            raise AgendaError(
+                f"The agenda has a problem: {name} has the same key {key!r} as {_session_name(other, spec.sessions[other].title)}: "
+                f"give one of them its own `key:`{_at(lines, path)}."
+            )
+        seen[key] = index
+        start, end = session_bounds(session, event)
         if (session.start is not None and start is None) or (session.end is not None and end is None):
-            raise AgendaError(f"The agenda has a problem: {_path(path)}: a start or end given as a time needs `date:` on the session or `starts_on:` on the event{_at(lines, path)}.")
+            raise AgendaError(f"The agenda has a problem: {name}: a start or end given as a time needs `date:` on the session or `starts_on:` on the event{_at(lines, path)}.")
         if start and end and end <= start:
-            raise AgendaError(f"The agenda has a problem: {_path(path)}: end is not after start{_at(lines, path + ('end',))}.")
+            raise AgendaError(f"The agenda has a problem: {name}: end is not after start{_at(lines, path + ('end',))}.")
+        day = session.date or (start.date() if start else None)
+        first, last = event.starts_on, event.ends_on or event.starts_on
+        if day is not None and first is not None and last is not None and not first <= day <= last:
+            span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+            field = "date" if session.date else "start"
+            raise AgendaError(
+                f"The agenda has a problem: {name}: {day.isoformat()} is outside the event's dates ({span}){_at(lines, path + (field,))}."
+            )
 
 
 def _line_index(node: yaml.Node | None) -> dict[tuple[Any, ...], int]:
@@ -153,7 +294,6 @@ def _line_index(node: yaml.Node | None) -> dict[tuple[Any, ...], int]:
         index[path] = current.start_mark.line + 1
         if isinstance(current, yaml.MappingNode):
             for key, value in current.value:
-                index[path + (key.value,)] = key.start_mark.line + 1
                 walk(value, path + (key.value,))
                 index[path + (key.value,)] = key.start_mark.line + 1
         elif isinstance(current, yaml.SequenceNode):
@@ -165,29 +305,59 @@ def _line_index(node: yaml.Node | None) -> dict[tuple[Any, ...], int]:
     return index
 
 
-def _describe(exc: ValidationError, lines: dict[tuple[Any, ...], int]) -> str:
+def _describe(exc: ValidationError, lines: dict[tuple[Any, ...], int], data: dict[str, Any]) -> str:
     problems = []
-    for error in exc.errors()[:5]:
+    seen: set[tuple[Any, ...]] = set()
+    for error in exc.errors():
         # pydantic appends the union member tried ("datetime", "time") to the location; drop it.
-        path = tuple(p for p in error["loc"] if p not in ("datetime", "time"))
-        message = error["msg"].removeprefix("Value error, ")
+        path = tuple(p for p in error["loc"] if p not in ("datetime", "time", "function-after[_ordered(), EventSpec]"))
+        if path in seen:  # one message per field, even when several union members failed
+            continue
+        seen.add(path)
+        message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "missing":
             message = "is required"
         elif error["type"] == "extra_forbidden":
-            message = "is not a known field (check the spelling)"
+            message = "is not a known field (check the spelling; README lists every field)"
         elif error["type"] == "literal_error":
             message = message.replace("Input should be", "must be")
-        problems.append(f"{_path(path)}: {message}{_at(lines, path)}")
-    more = len(exc.errors()) - len(problems)
+        elif error["type"] in ("datetime_parsing", "time_parsing", "datetime_type", "time_type"):
+            message = TIME_HINT
+        elif error["type"] in ("date_parsing", "date_from_datetime_parsing", "date_type"):
+            message = DATE_HINT
+        problems.append(f"{_where(path, data)}: {message}{_at(lines, path)}")
+        if len(problems) == 5:
+            break
+    more = len({tuple(e["loc"]) for e in exc.errors()}) - len(seen)
     suffix = f" (and {more} more)" if more > 0 else ""
     return "The agenda has a problem: " + "; ".join(problems) + suffix + "."
 
 
-def _path(path: tuple[Any, ...]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "agenda"
+def _session_name(index: int, title: object) -> str:
+    shown = str(title)[:60] if isinstance(title, str) and title else ""
+    return f'sessions #{index + 1} "{shown}"' if shown else f"sessions #{index + 1}"
+
+
+def _where(path: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """`sessions #2 "Planning modalities" › prompts #1 › kind`, 1-based as people count."""
+    parts: list[str] = []
+    node: Any = data
+    for i, part in enumerate(path):
+        child = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
+        if isinstance(part, int):
+            title = child.get("title") if isinstance(child, dict) and path[i - 1 : i] == ("sessions",) else None
+            if path[i - 1 : i] == ("sessions",):
+                parts[-1] = _session_name(part, title)
+            else:
+                parts[-1] += f" #{part + 1}"
+        else:
+            parts.append(str(part))
+        node = child
+    return " › ".join(parts) or "agenda"
+
+
+def _has(node: dict[str, Any] | list[Any], part: Any) -> bool:
+    return part in node if isinstance(node, dict) else isinstance(part, int) and 0 <= part < len(node)
 
 
 def _at(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> str:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, database_url, load_settings
 from bot.logging_setup import configure_logging
 from storage.db import Database, DatabaseUnavailable
 
@@ -24,9 +26,15 @@ EXIT_NETWORK = 4
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage mistake already printed as one line
+        return int(exit_.code or 0)
+    settings: Settings | None = None
     try:
         settings = load_settings()
+        if getattr(args, "database", None):
+            settings = settings.model_copy(update={"database_url": args.database})
         configure_logging(settings.log_level)
         return int(args.func(settings, args) or 0)
     except ConfigError as exc:
@@ -37,19 +45,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DATABASE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug of ours: one line for the operator, the traceback on request
+        if settings is not None and settings.log_level == "DEBUG":
+            logging.getLogger("bot.cli").exception("unexpected error")
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        print(f"workshop-bot: unexpected error ({type(exc).__name__}: {first}); LOG_LEVEL=DEBUG shows the details.", file=sys.stderr)
+        return 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line that says where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_CONFIG, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _database_arg(value: str) -> str:
+    try:
+        return database_url(value, setting="--database")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--database ")) from None
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workshop-bot", description="Telegram bot for workshop and forum input.")
+    parser = _Parser(prog="workshop-bot", description="Telegram bot for workshop and forum input.")
     parser.set_defaults(func=_start)
-    commands = parser.add_subparsers(title="commands")
+    commands = parser.add_subparsers(title="commands", parser_class=_Parser)
+
+    def with_database(command: argparse.ArgumentParser, default: str = "DATABASE_URL") -> argparse.ArgumentParser:
+        command.add_argument("--database", type=_database_arg, metavar="URL", help=f"the database (default: {default})")
+        return command
+
     commands.add_parser("start", help="run the bot if a token is set, else the offline demo (the default)").set_defaults(func=_start)
-    commands.add_parser("run", help="run the bot with long polling (needs TELEGRAM_BOT_TOKEN)").set_defaults(func=_run)
+    with_database(commands.add_parser("run", help="run the bot with long polling (needs TELEGRAM_BOT_TOKEN)")).set_defaults(func=_run)
     demo = commands.add_parser("demo", help="an offline, scripted session against a built-in fake Telegram")
     demo.add_argument("--participants", type=int, default=20, help="simulated participants (default 20)")
-    demo.add_argument("--database", default="sqlite+aiosqlite:///workshop-demo.db", help="where the demo's data goes")
-    demo.set_defaults(func=_demo)
-    report = commands.add_parser("report", help="write a session's report (approved version, else the newest draft)")
+    with_database(demo, "a fresh workshop-demo.db in this folder, emptied at every run").set_defaults(func=_demo)
+    report = with_database(commands.add_parser("report", help="write a session's report (approved version, else the newest draft)"))
     report.add_argument("session", help="the session's join code or id")
     report.add_argument("--format", choices=["md", "html", "docx", "pdf"], default="md")
     report.add_argument("--out", help="file to write (default: a name from the report; '-' for standard output)")
@@ -57,16 +89,25 @@ def _parser() -> argparse.ArgumentParser:
     themes = commands.add_parser("themes", help="group a JSON list of contributions into themes")
     themes.add_argument("file", help='a JSON list such as [{"text": "...", "kind": "challenge"}, ...]')
     themes.set_defaults(func=_themes)
+    agenda = commands.add_parser("agenda", help="check or import an agenda file (YAML)")
+    agenda_commands = agenda.add_subparsers(title="agenda commands", required=True, parser_class=_Parser)
+    check = agenda_commands.add_parser("check", help="validate an agenda and print what importing it would create or change")
+    check.add_argument("file")
+    with_database(check, "DATABASE_URL, if it exists; compares with what is stored").set_defaults(func=_agenda_check)
+    load = with_database(agenda_commands.add_parser("import", help="create or update the event and sessions of an agenda"))
+    load.add_argument("file")
+    load.add_argument("--organiser", type=int, metavar="TELEGRAM_ID", help="also make this Telegram user an organiser of the event")
+    load.set_defaults(func=_agenda_import)
     db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(title="db commands", required=True)
-    db_commands.add_parser("upgrade", help="apply migrations").set_defaults(func=_db_upgrade)
+    db_commands = db.add_subparsers(title="db commands", required=True, parser_class=_Parser)
+    with_database(db_commands.add_parser("upgrade", help="apply migrations")).set_defaults(func=_db_upgrade)
     return parser
 
 
 def _start(settings: Settings, args: argparse.Namespace) -> int:
     if settings.telegram_bot_token is None:
         print("No TELEGRAM_BOT_TOKEN is set, so here is the offline demo. Set the token in .env to run the real bot.\n")
-        args.participants, args.database = 20, "sqlite+aiosqlite:///workshop-demo.db"
+        args.participants, args.database = 20, None
         return _demo(settings, args)
     return _run(settings, args)
 
@@ -119,8 +160,20 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_database(settings: Settings) -> None:
+    """Commands that only read must not create an empty SQLite file where the data is not."""
+    path = settings.sqlite_path
+    if path is not None and not path.exists():
+        raise DatabaseUnavailable(
+            f"there is no database at {path}. Name it with --database URL "
+            "(the demo's is --database sqlite+aiosqlite:///workshop-demo.db) or set DATABASE_URL."
+        )
+
+
 def _report(settings: Settings, args: argparse.Namespace) -> int:
     from bot.reports.render import render, report_filename
+
+    _existing_database(settings)
 
     async def build() -> tuple[str, bytes]:
         from bot.container import build_services
@@ -162,6 +215,66 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
     return asyncio.run(run_demo(args.database, participants=args.participants))
+
+
+def _read_agenda(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the agenda {path}: {exc.strerror or exc}") from None
+
+
+def _agenda_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.agenda import AgendaError, parse_agenda
+    from bot.agenda_summary import describe_plan
+
+    source = _read_agenda(args.file)
+    try:
+        spec = parse_agenda(source)
+    except AgendaError as exc:
+        print(f"workshop-bot: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    plan = None
+    if settings.sqlite_path is None or settings.sqlite_path.exists():
+        plan = asyncio.run(_plan(settings, source))
+    print(describe_plan(spec, plan))
+    return 0
+
+
+async def _plan(settings: Settings, source: bytes) -> object:
+    from bot.container import build_services
+
+    services = build_services(settings)
+    try:
+        await services.db.upgrade()
+        return await services.organising.plan_agenda(source)
+    finally:
+        await services.close()
+
+
+def _agenda_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.agenda import AgendaError
+    from bot.agenda_summary import describe_import
+
+    source = _read_agenda(args.file)
+
+    async def load() -> object:
+        from bot.container import build_services
+
+        services = build_services(settings)
+        try:
+            await services.db.upgrade()
+            return await services.organising.import_agenda_as_operator(source, organiser_telegram_id=args.organiser)
+        finally:
+            await services.close()
+
+    try:
+        result = asyncio.run(load())
+    except AgendaError as exc:
+        print(f"workshop-bot: {args.file}: {exc} Nothing was changed.", file=sys.stderr)
+        return 1
+    print(describe_import(result, Database.display(settings.database_url)))
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -24,6 +24,45 @@ _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message is shown to the operator as is."""
+
+
+def database_url(value: str, *, setting: str = "DATABASE_URL") -> str:
+    """An async SQLAlchemy URL for SQLite or PostgreSQL, or ValueError saying what to write.
+
+    The synchronous forms people copy from elsewhere (`sqlite:///x.db`, `postgresql://…`,
+    `postgres://…`) are read as the async drivers this bot uses, so they simply work.
+    """
+    text = value.strip()
+    example = "sqlite+aiosqlite:///workshop-bot.db or postgresql+asyncpg://user:password@host:5432/dbname"
+    match = re.match(r"^([A-Za-z0-9_+]+)://(.*)$", text, re.DOTALL)
+    if not match:
+        raise ValueError(f"{setting} {_shown(text)} is not a database URL; write {example}")
+    scheme, rest = match.group(1).lower(), match.group(2)
+    backend = scheme.split("+", 1)[0]
+    if backend == "sqlite" and scheme in ("sqlite", "sqlite+aiosqlite"):
+        if not rest.startswith("/") or rest == "/":
+            raise ValueError(f"{setting} {_shown(text)} names no file; write sqlite+aiosqlite:///path/to/file.db")
+        return f"sqlite+aiosqlite://{rest}"
+    if backend in ("postgresql", "postgres") and scheme in ("postgresql", "postgres", "postgresql+asyncpg", "postgres+asyncpg"):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        normalised = f"postgresql+asyncpg://{rest}"
+        try:
+            parsed = make_url(normalised)
+        except (ArgumentError, ValueError):
+            raise ValueError(f"{setting} {_shown(text)} is not a valid PostgreSQL URL; write {example}") from None
+        if not parsed.database:
+            raise ValueError(f"{setting} {_shown(text)} names no database; write postgresql+asyncpg://user:password@host:5432/dbname")
+        return normalised
+    if backend in ("postgresql", "postgres"):
+        raise ValueError(f"{setting} {_shown(text)} names the driver {scheme.partition('+')[2]!r}; this bot uses asyncpg: write postgresql+asyncpg://…")
+    raise ValueError(f"{setting} {_shown(text)}: only SQLite and PostgreSQL are supported; write {example}")
+
+
+def _shown(url: str) -> str:
+    """The URL as it may appear in a message: any password masked."""
+    return repr(re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)[:200])
 
 
 class Settings(BaseSettings):
@@ -51,6 +90,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"ORGANISER_IDS must be numeric Telegram user ids separated by commas, got {value!r}") from None
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return database_url(value)
+
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -59,6 +103,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"DEFAULT_TIMEZONE {value!r} is not an IANA time zone such as Europe/Stockholm") from None
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"LOG_LEVEL {value!r} is not one of DEBUG, INFO, WARNING, ERROR")
+        return value.strip().upper()
 
     @field_validator("telegram_api_base_url", "telegram_api_file_url")
     @classmethod
@@ -93,5 +144,12 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_problem(e) for e in exc.errors())
         raise ConfigError(f"Invalid configuration: {problems}") from None
+
+
+def _problem(error: Any) -> str:
+    """One validation error as the operator reads it: our own messages already name the setting."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    name = ".".join(map(str, error["loc"])).upper()
+    return message if message.startswith(name) else f"{name}: {message}"

@@ -49,6 +49,7 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     reporting = Reporting(db, access)
     participation.register_flow(SECTION_EDIT, reporting)
     scheduling = Scheduling(db, catalog, access)
+    organising.session_moved = scheduling.follow_session
     schedule_flows = ScheduleFlows(db, scheduling)
     for flow in SCHEDULE_FLOWS:
         participation.register_flow(flow, schedule_flows, media_notice="papers_need_file" if flow == PAPERS else None)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,11 +23,55 @@ from sqlalchemy import func, select
 from bot.demo_script import AGENDA, PEOPLE
 from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from bot.offline import OfflineBot
+from storage.db import Database, DatabaseUnavailable
 from storage.models import Contribution, Participant, Progress
 
 ORGANISER_ID = 1000
 RAPPORTEUR_ID = 1001
 FIRST_PARTICIPANT_ID = 2000
+DEMO_DATABASE_FILE = "workshop-demo.db"
+OUTPUT_FOLDER = "demo-output"
+
+
+class DemoRefused(DatabaseUnavailable):
+    """The demo cannot run against the database it was given; the message says what to do."""
+
+
+def demo_folder(start: Path | None = None) -> Path:
+    """Where the demo writes: the current folder, or a temporary one when that is read-only."""
+    here = (start or Path.cwd()).resolve()
+    if os.access(here, os.W_OK):
+        return here
+    return Path(tempfile.mkdtemp(prefix="workshop-demo-"))
+
+
+def fresh_demo_database(folder: Path) -> tuple[str, str | None]:
+    """The demo's own SQLite file in `folder`, emptied: each run starts from nothing, so a run
+    never depends on what an earlier one left behind. Returns the URL and what was reset."""
+    path = folder / DEMO_DATABASE_FILE
+    removed = None
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if leftover.exists():
+            leftover.unlink()
+            removed = str(path)
+    shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+    return f"sqlite+aiosqlite:///{shown}", removed
+
+
+async def ensure_empty(database_url: str) -> None:
+    """A database the operator named must be empty: the demo never mixes its people into real data."""
+    db = Database(database_url)
+    try:
+        await db.upgrade()
+        async with db.session() as session:
+            known = await session.scalar(select(func.count()).select_from(Participant))
+    finally:
+        await db.dispose()
+    if known:
+        raise DemoRefused(
+            f"the demo needs an empty database, and {db.display_url} already holds {known} people. "
+            "Leave out --database (the demo then uses a fresh workshop-demo.db) or name a new, empty one."
+        )
 
 
 @dataclass
@@ -45,9 +91,21 @@ class Transcript:
                 self.lines.append(f"  bot → {name}: {_one_line(shown)}" + (f"  {buttons}" if buttons else ""))
 
 
-async def run_demo(database_url: str, *, participants: int = 20, output_dir: Path = Path("demo-output")) -> int:
+async def run_demo(database_url: str | None = None, *, participants: int = 20, folder: Path | None = None) -> int:
+    """Run the scripted session. Without a database URL the demo uses its own SQLite file in
+    `folder` (the current one by default), emptied first and said so."""
     for noisy in ("alembic", "telegram.ext"):  # the transcript is the demo's output
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    folder = folder or demo_folder()
+    if folder != Path.cwd().resolve():
+        print(f"(This folder is not writable: the demo writes to {folder} instead.)")
+    if database_url is None:
+        database_url, removed = fresh_demo_database(folder)
+        if removed:
+            print(f"Starting afresh: removed the previous demo database {removed}.")
+    else:
+        await ensure_empty(database_url)
+    output_dir = folder / OUTPUT_FOLDER
     people = PEOPLE[: max(1, min(participants, len(PEOPLE)))]
     started = time.perf_counter()
     transcript = Transcript()
@@ -105,8 +163,10 @@ async def run_demo(database_url: str, *, participants: int = 20, output_dir: Pat
         f"\nDone in {elapsed:.1f} s: {joined} participants joined, {stored} contributions stored, "
         f"{people_known} people known, {sent} bot messages over {calls} Bot API calls, {len(errors)} errors."
     )
-    print(f"Data: {database_url} (open it with any SQLite browser; delete the file to start over).")
+    shown = Database.display(database_url)
+    print(f"Data: {shown} (the next `workshop-bot demo` starts afresh).")
     print(f"Report files: {', '.join(str(p) for p in saved)}")
+    print(f"Try: workshop-bot report {code} --database {shown} --format md --out -")
     return 0 if not errors else 1
 
 

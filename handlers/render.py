@@ -75,8 +75,8 @@ def render(outcome: object) -> list[Reply]:
         case WizardAsk(flow=flow, step=step, options=options, data=data, error=error):
             per_row = 1 if step in ("event",) else 2
             return [Reply(t.wizard(flow, step, data, error), kb.options_keyboard(options, per_row=per_row))]
-        case EventCreated(event=event):
-            return [Reply(_event_created(event))]
+        case EventCreated(event=event, changes=changes):
+            return [Reply(_event_created(event, changes is None or changes.new_event) + (t.agenda_changes(changes) if changes else ""))]
         case SessionCreated(session=session):
             text = (
                 f"✅ Session <b>{t.esc(session.title)}</b> created with {len(session.prompts)} prompt(s).\n"
@@ -117,8 +117,8 @@ def _sessions(memberships: tuple[MembershipView, ...]) -> str:
     return "\n".join(lines)
 
 
-def _event_created(event: EventView) -> str:
-    lines = [f"✅ Event <b>{t.esc(event.title)}</b> created."]
+def _event_created(event: EventView, new: bool = True) -> str:
+    lines = [f"✅ Event <b>{t.esc(event.title)}</b> created."] if new else [f"✅ Event <b>{t.esc(event.title)}</b> updated: same join codes, answers and schedules."]
     if event.place or event.starts_on:
         when = event.starts_on.isoformat() if event.starts_on else ""
         if event.ends_on and event.ends_on != event.starts_on:

@@ -87,6 +87,7 @@ def session_intro(session: SessionView) -> str:
         lines.append(f"🕘 {local_time(session.starts_at, session.timezone)}" + (f" · {esc(session.track)}" if session.track else ""))
     if session.moderator:
         lines.append(f"Moderator: {esc(session.moderator)}")
+    lines += [f"{label}: {esc(value)}" for label, value in session.people]
     if session.thematic_focus:
         focus = session.thematic_focus if len(session.thematic_focus) <= 600 else session.thematic_focus[:600].rsplit(" ", 1)[0] + " …"
         lines.append(f"\n{esc(focus)}")
@@ -209,6 +210,20 @@ sessions:
       - challenge: What blocks joint analysis?
       - recommendation: What should bilateral actors do?</pre>
 See README for every field."""
+
+
+def agenda_changes(changes: object) -> str:
+    """What a re-imported agenda changed (nothing to add for a brand-new event but the waiting rapporteurs)."""
+    lines = []
+    if not getattr(changes, "new_event", True):
+        for label, titles in (("Added", changes.created), ("Updated", changes.updated), ("Removed (no input)", changes.removed), ("Kept (added in chat, not in the file)", changes.kept)):  # type: ignore[attr-defined]
+            if titles:
+                lines.append(f"{label}: " + "; ".join(esc(title) for title in titles))
+    waiting = getattr(changes, "waiting", ())
+    if waiting:
+        lines.append("Rapporteurs who become rapporteurs when they first write to me: " + ", ".join(esc(name) for name in waiting))
+    lines.append("To correct the agenda later, send the corrected file again: events and sessions are matched by their <code>key</code> (by default their title).")
+    return "\n\n" + "\n".join(lines)
 
 
 def community_label(value: Community | None) -> str:

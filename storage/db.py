@@ -69,7 +69,11 @@ class Database:
     @property
     def display_url(self) -> str:
         """The URL with any password hidden, for messages and logs."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return self.display(self.url)
+
+    @staticmethod
+    def display(url: str) -> str:
+        return make_url(url).render_as_string(hide_password=True)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -90,6 +90,10 @@ class Event(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     disclaimer: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The agenda file's stable key (re-importing it updates this event), and what a concept note
+    # adds: hosts, chair, rapporteurs, objectives, expected size, background papers, contacts.
+    key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     sessions: Mapped[list[Session]] = relationship(
         back_populates="event", order_by="Session.position", cascade="all, delete-orphan"
@@ -98,6 +102,7 @@ class Event(Base):
 
 class Session(Base):
     __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("event_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -113,6 +118,11 @@ class Session(Base):
     anonymity: Mapped[Anonymity] = mapped_column(_str_enum(Anonymity), default=Anonymity.NAMED)
     join_code: Mapped[str] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    key: Mapped[str | None] = mapped_column(String(64))  # stable within the event's agenda file
+    chair: Mapped[str] = mapped_column(String(300), default="")
+    co_hosts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    speakers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rapporteurs: Mapped[list[str]] = mapped_column(JSON, default=list)  # Telegram usernames, without @
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     prompts: Mapped[list[Prompt]] = relationship(
@@ -395,3 +405,17 @@ class DeliveryRecipient(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PendingRole(Base):
+    """A role an agenda gave to an @username the bot has not met yet; granted when they first write."""
+
+    __tablename__ = "pending_roles"
+    __table_args__ = (UniqueConstraint("username", "role", "event_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)  # lower-case, without @
+    role: Mapped[RoleName] = mapped_column(_str_enum(RoleName))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.cli import EXIT_CONFIG, EXIT_DATABASE, EXIT_NETWORK, main
+from tests.agenda_samples import EXPERT_MEETING
 
 TOKEN = "123456789:AAHfakeTOKENfakeTOKENfakeTOKEN12345"
 
@@ -61,6 +63,97 @@ def test_themes_command_covers_every_index(tmp_path: Path, capsys: pytest.Captur
     assert main(["themes", str(bad)]) == 1
 
 
-def test_report_for_unknown_session(capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_for_unknown_session(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Reading commands never create an empty database as a side effect.
+    assert main(["report", "NOPE42"]) == EXIT_DATABASE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "there is no database at" in err and "--database" in err
+    assert not (tmp_path / "cli.db").exists()
+    assert main(["db", "upgrade"]) == 0
     assert main(["report", "NOPE42"]) == 1
     assert "no session 'NOPE42'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("foo", "is not a database URL"),
+        ("mysql://u@h/db", "only SQLite and PostgreSQL"),
+        ("postgresql+psycopg2://u:secret@h/db", "this bot uses asyncpg"),
+        ("postgresql://u:secret@h", "names no database"),
+        ("sqlite://", "names no file"),
+    ],
+)
+def test_bad_database_url_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, expected: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["db", "upgrade"]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err and "Traceback" not in err and "secret" not in err
+    # The same URL given on the command line is refused the same way, in one line.
+    monkeypatch.delenv("DATABASE_URL")
+    assert main(["db", "upgrade", "--database", url]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err
+
+
+def test_synchronous_urls_are_read_as_the_async_drivers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade", "--database", f"sqlite:///{tmp_path / 'plain.db'}"]) == 0
+    assert (tmp_path / "plain.db").exists()
+    assert "is up to date" in capsys.readouterr().out
+
+
+def test_themes_refuses_unknown_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps([{"text": "Donors work in silos", "kind": "chalenge"}]), encoding="utf-8")
+    assert main(["themes", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "'chalenge' is not one of challenge, recommendation, takeaway, question" in err
+
+
+def test_demo_runs_again_and_again_with_a_clean_console(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """The second run used to die on the first run's leftovers; the library loggers (fontTools)
+    used to fill the transcript. Each run starts afresh and says so."""
+    outputs = []
+    for _ in range(2):
+        assert main(["demo", "--participants", "2"]) == 0
+        captured = capfd.readouterr()
+        outputs.append(captured.out)
+        assert captured.err == "", captured.err
+        for noise in ("INFO", "WARNING", "fontTools", "Traceback"):
+            assert noise not in captured.out
+    assert "Starting afresh" not in outputs[0] and "Starting afresh: removed the previous demo database" in outputs[1]
+    assert "2 participants joined" in outputs[1] and "0 errors" in outputs[1]
+    code = re.search(r"workshop-bot report (\w+) --database (\S+)", outputs[1])
+    assert code is not None
+    assert main(["report", code.group(1), "--database", code.group(2), "--out", "-"]) == 0
+    assert "How to realize the security–development nexus?" in capfd.readouterr().out
+
+
+def test_agenda_check_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    agenda = tmp_path / "agenda.yaml"
+    agenda.write_text(EXPERT_MEETING, encoding="utf-8")
+    assert main(["agenda", "check", str(agenda)]) == 0
+    out = capsys.readouterr().out
+    assert "3 session(s)" in out and "(key: planning-modalities)" in out and "no database to compare with" in out
+    assert not (tmp_path / "cli.db").exists()
+
+    assert main(["agenda", "import", str(agenda), "--organiser", "1000"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("Created the event") and "3 session(s) created" in first
+    codes = re.findall(r"^  ([A-Z0-9]{6})  ", first, re.MULTILINE)
+    assert len(codes) == 3
+
+    agenda.write_text(EXPERT_MEETING.replace("title: Funding modalities", "title: Funding modalities\n    key: funding-modalities").replace("Funding modalities\n", "Funding modalities for early recovery\n"), encoding="utf-8")
+    assert main(["agenda", "check", str(agenda)]) == 0
+    assert "an update of the existing event" in capsys.readouterr().out
+    assert main(["agenda", "import", str(agenda)]) == 0
+    second = capsys.readouterr().out
+    assert second.startswith("Updated the event") and "3 session(s) updated" in second
+    assert re.findall(r"^  ([A-Z0-9]{6})  ", second, re.MULTILINE) == codes  # same sessions, same join codes
+
+    agenda.write_text(EXPERT_MEETING.replace('start: "09:30"', 'start: "9h3O"'), encoding="utf-8")
+    assert main(["agenda", "import", str(agenda)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'sessions #1 "Good practice during crisis" › start' in err and "use HH:MM" in err
+    assert main(["agenda", "check", str(tmp_path / "missing.yaml")]) == EXIT_CONFIG
+    assert "cannot read the agenda" in capsys.readouterr().err

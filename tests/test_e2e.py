@@ -149,7 +149,7 @@ async def test_bad_agenda_names_the_line_and_creates_nothing(api: FakeBotAPI, bo
     organiser = api.user(ORGANISER, "Olivia")
     broken = EXPERT_MEETING.replace("- recommendation: What should", "- recomendation: What should", 1)
     reply = await organiser.reply_after(lambda: organiser.send("/agenda\n" + broken))
-    assert "sessions[0].prompts[1].kind" in reply[0].plain_text and "line" in reply[0].plain_text
+    assert 'sessions #1 "Good practice during crisis" › prompts #2 › kind' in reply[0].plain_text and "(line 20)" in reply[0].plain_text
     assert "Nothing was created" in reply[0].plain_text
     from storage.models import Event
 

@@ -47,6 +47,7 @@ class SessionFacts:
     anonymous: bool
     participation: dict[str, int]
     participants: int
+    people: tuple[tuple[str, str], ...] = ()  # chair, co-hosts, speakers, rapporteurs
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,7 @@ def build_report(
         participants=facts.participants,
         contributions=len(visible),
         sections=sections,
+        people=list(facts.people),
         disclaimer=facts.disclaimer,
         anonymous=facts.anonymous,
         generated_at=generated_at,

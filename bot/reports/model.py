@@ -110,6 +110,8 @@ class SessionReport:
     version: int | None = None
     approved: bool = False
     summary_override: str | None = None
+    # Who else runs the session, as labelled header lines: ("Chair", "…"), ("Speakers", "…").
+    people: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:

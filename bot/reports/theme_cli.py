@@ -8,6 +8,8 @@ from typing import Any
 
 from bot.reports.themes import group_texts
 
+KINDS = ("challenge", "recommendation", "takeaway", "question")
+
 
 def group_file(path: Path) -> dict[str, Any]:
     """Group each kind's contributions separately (a challenge and a recommendation are never
@@ -25,8 +27,11 @@ def group_file(path: Path) -> dict[str, Any]:
             item = {"text": item}
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise ValueError(f"item {index} has no 'text' string")
+        kind = item.get("kind")
+        if kind is not None and kind not in KINDS:  # a misspelt kind must not become a kind of its own
+            raise ValueError(f"item {index}: kind {str(kind)[:40]!r} is not one of {', '.join(KINDS)} (or leave it out)")
         texts.append(item["text"])
-        by_kind.setdefault(str(item.get("kind") or "other"), []).append(index)
+        by_kind.setdefault(str(kind or "other"), []).append(index)
     themes = []
     for kind, indices in by_kind.items():
         for group in group_texts([texts[i] for i in indices]):

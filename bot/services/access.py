@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Participant, Role, RoleName
+from storage.models import Participant, PendingRole, Role, RoleName
 
 
 class NotAllowed(Exception):
@@ -42,6 +42,11 @@ class Access:
             select(Role.id).where(Role.participant_id == participant.id, Role.role == RoleName.ORGANISER).limit(1)
         )
         return found is not None
+
+    async def can_create_events(self, db: AsyncSession, participant: Participant) -> bool:
+        """Every organiser may create events (README): configured ones and anyone granted the
+        organiser role, for an event or everywhere. Whoever creates an event organises it."""
+        return await self.is_organiser_anywhere(db, participant)
 
     async def is_global_organiser(self, db: AsyncSession, participant: Participant) -> bool:
         """Configured organisers, and those granted organiser without a scope, may create events."""
@@ -90,3 +95,15 @@ class Access:
         if session_id is not ...:
             query = query.where(Role.session_id.is_(None) if session_id is None else Role.session_id == session_id)
         return await db.scalar(query.limit(1)) is not None
+
+
+async def grant_pending_roles(db: AsyncSession, participant: Participant) -> int:
+    """Roles an agenda gave to this person's @username before the bot met them; granted now."""
+    if not participant.username:
+        return 0
+    rows = list(await db.scalars(select(PendingRole).where(PendingRole.username == participant.username.lower())))
+    for row in rows:
+        scope = {"session_id": row.session_id} if row.session_id is not None else {"event_id": row.event_id}
+        db.add(Role(participant_id=participant.id, role=row.role, **scope))
+        await db.delete(row)
+    return len(rows)

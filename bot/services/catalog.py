@@ -15,6 +15,17 @@ from bot.services.views import PromptView, SessionView
 from storage.models import Session
 
 
+def session_people(row: Session) -> tuple[tuple[str, str], ...]:
+    """The session's chair, co-hosts, speakers and rapporteurs as labelled lines (blank ones left out)."""
+    pairs = (
+        ("Chair", row.chair or ""),
+        ("Co-hosts", ", ".join(row.co_hosts or ())),
+        ("Speakers", ", ".join(row.speakers or ())),
+        ("Rapporteurs", ", ".join(f"@{name}" for name in row.rapporteurs or ())),
+    )
+    return tuple((label, value) for label, value in pairs if value)
+
+
 def session_view(row: Session) -> SessionView:
     """Snapshot a session whose event and prompts are loaded."""
     return SessionView(
@@ -33,6 +44,7 @@ def session_view(row: Session) -> SessionView:
         ends_at=row.ends_at,
         timezone=row.event.timezone,
         prompts=tuple(PromptView(p.id, p.position, p.kind, p.text) for p in row.prompts),
+        people=session_people(row),
     )
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.agenda import AgendaSpec, parse_agenda, session_bounds
+from bot.agenda import AgendaError, AgendaSpec, SessionSpec, parse_agenda, session_bounds
 from bot.services.access import Access, NotAllowed, require
 from bot.services.catalog import SessionCatalog, session_view
 from bot.services.outcomes import Notice
@@ -24,9 +26,11 @@ from storage.models import (
     Contribution,
     Event,
     Participant,
+    PendingRole,
     Progress,
     Prompt,
     PromptKind,
+    ReportVersion,
     Role,
     RoleName,
     Session,
@@ -40,8 +44,21 @@ GRANTABLE = {"rapporteur": RoleName.RAPPORTEUR, "moderator": RoleName.MODERATOR,
 
 
 @dataclass(frozen=True, slots=True)
+class AgendaChanges:
+    """What importing an agenda did (or, for a check, would do), by session title."""
+
+    new_event: bool
+    created: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()  # sessions added in chat (no key): not the file's to remove
+    waiting: tuple[str, ...] = ()  # @usernames to be made rapporteurs when they first write
+
+
+@dataclass(frozen=True, slots=True)
 class EventCreated:
     event: EventView
+    changes: AgendaChanges | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +97,15 @@ class Organising:
         self.catalog = catalog
         self.access = access
         self.default_timezone = default_timezone
+        # Set by the container: re-times a session's relative reminders when an agenda moves it.
+        self.session_moved: Callable[[AsyncSession, Session], Awaitable[object]] | None = None
 
     # ----- creating -----------------------------------------------------------------------
 
     async def can_create_events(self, user: UserRef) -> bool:
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
-            return await self.access.is_global_organiser(db, participant)
+            return await self.access.can_create_events(db, participant)
 
     async def is_organiser(self, user: UserRef) -> bool:
         """Organisers anywhere see the organiser commands in /help."""
@@ -101,25 +120,49 @@ class Organising:
             return await self.import_into(db, participant, source)
 
     async def import_into(self, db: AsyncSession, participant: Participant, source: str | bytes) -> EventCreated:
-        """Parse before touching the database, then create everything in the caller's transaction."""
+        """Parse before touching the database, then create or update everything in the caller's
+        transaction; an AgendaError leaves nothing changed."""
         spec = parse_agenda(source)
-        require(await self.access.is_global_organiser(db, participant), "organiser")
-        event = await self._create_from_spec(db, participant, spec)
-        await db.flush()
-        return EventCreated(await self.event_view(db, event.id))
+        require(await self.access.can_create_events(db, participant), "organiser")
+        return await self._apply(db, spec, participant)
 
-    async def create_event(self, db: AsyncSession, participant: Participant, **fields: object) -> Event:
-        require(await self.access.is_global_organiser(db, participant), "organiser")
+    async def import_agenda_as_operator(self, source: str | bytes, *, organiser_telegram_id: int | None = None) -> EventCreated:
+        """The command line: the operator has the database, so no role is checked. The event is
+        run by ORGANISER_IDS and, if given, the Telegram user `organiser_telegram_id`."""
+        spec = parse_agenda(source)
+        async with self.db.session() as db:
+            organiser = None
+            if organiser_telegram_id is not None:
+                organiser, _ = await load_actor(db, UserRef(organiser_telegram_id))
+            return await self._apply(db, spec, organiser, trusted=True)
+
+    async def plan_agenda(self, source: str | bytes) -> AgendaChanges:
+        """What importing would change, computed by importing and rolling back."""
+        spec = parse_agenda(source)
+        async with self.db.sessionmaker() as db:
+            transaction = await db.begin()
+            try:
+                result = await self._apply(db, spec, None, trusted=True)
+            finally:
+                await transaction.rollback()
+        assert result.changes is not None
+        return result.changes
+
+    async def create_event(self, db: AsyncSession, participant: Participant | None, *, trusted: bool = False, **fields: object) -> Event:
+        if not trusted:
+            require(participant is not None and await self.access.can_create_events(db, participant), "organiser")
         event = Event(**fields)
         db.add(event)
         await db.flush()
-        db.add(Role(participant_id=participant.id, role=RoleName.ORGANISER, event_id=event.id, granted_by=participant.id))
+        if participant is not None:
+            db.add(Role(participant_id=participant.id, role=RoleName.ORGANISER, event_id=event.id, granted_by=participant.id))
         return event
 
     async def create_session(
-        self, db: AsyncSession, participant: Participant, event_id: int, prompts: list[tuple[str, str]], **fields: object
+        self, db: AsyncSession, participant: Participant | None, event_id: int, prompts: list[tuple[str, str]], *, trusted: bool = False, **fields: object
     ) -> Session:
-        require(await self.access.can_manage_event(db, participant, event_id), "organiser of this event")
+        if not trusted:
+            require(participant is not None and await self.access.can_manage_event(db, participant, event_id), "organiser of this event")
         position = await db.scalar(select(func.count()).select_from(Session).where(Session.event_id == event_id)) or 0
         session = Session(event_id=event_id, position=position, join_code=await self._unique_code(db), **fields)
         session.prompts = [Prompt(position=i, kind=PromptKind(kind), text=text) for i, (kind, text) in enumerate(prompts)]
@@ -127,26 +170,128 @@ class Organising:
         await db.flush()
         return session
 
-    async def _create_from_spec(self, db: AsyncSession, participant: Participant, spec: AgendaSpec) -> Event:
-        zone = ZoneInfo(spec.event.timezone)
-        event = await self.create_event(db, participant, **spec.event.model_dump())
-        for item in spec.sessions:
+    async def _apply(self, db: AsyncSession, spec: AgendaSpec, participant: Participant | None, *, trusted: bool = False) -> EventCreated:
+        """Create the event, or update the one with the same key: sessions are matched by key,
+        so join codes, contributions and schedules stay with them."""
+        event = await self._event_for(db, spec, participant, trusted=trusted)
+        new_event = event is None
+        zone_name = spec.event.timezone or (event.timezone if event is not None else self.default_timezone)
+        fields: dict[str, Any] = spec.event.model_dump(include={"title", "starts_on", "ends_on", "place", "description", "disclaimer"})
+        fields.update(timezone=zone_name, key=spec.event.stable_key, details=spec.event.details())
+        if event is None:
+            event = await self.create_event(db, participant, trusted=True, **fields)
+            existing: list[Session] = []
+        else:
+            for name, value in fields.items():
+                setattr(event, name, value)
+            existing = list(await db.scalars(select(Session).where(Session.event_id == event.id).options(selectinload(Session.prompts))))
+        by_key = {s.key: s for s in existing if s.key}
+        unkeyed = {s.title: s for s in existing if not s.key}  # made in chat, or before keys existed
+        zone = ZoneInfo(zone_name)
+        created, updated, kept, waiting = [], [], [], []
+        wanted = {item.stable_key for item in spec.sessions}
+        removed = await self._remove_missing(db, [s for s in existing if s.key and s.key not in wanted])
+        for position, item in enumerate(spec.sessions):
             start, end = session_bounds(item, spec.event)
-            await self.create_session(
-                db,
-                participant,
-                event.id,
-                [(p.kind, p.text) for p in item.prompts],
-                title=item.title,
-                starts_at=_aware(start, zone),
-                ends_at=_aware(end, zone),
-                track=item.track or item.room,
-                moderator=item.moderator,
-                institutional_lead=item.institutional_lead,
-                thematic_focus=item.thematic_focus,
-                anonymity=Anonymity(item.anonymity),
+            values = _session_fields(item, _aware(start, zone), _aware(end, zone))
+            session = by_key.get(item.stable_key) or unkeyed.pop(item.title, None)
+            if session is None:
+                session = await self.create_session(db, participant, event.id, [(p.kind, p.text) for p in item.prompts], trusted=True, **values)
+                created.append(item.title)
+            else:
+                moved = (session.starts_at, session.ends_at) != (values["starts_at"], values["ends_at"])
+                for name, value in values.items():
+                    setattr(session, name, value)
+                await self._update_prompts(db, session, item)
+                await db.flush()
+                if moved and self.session_moved is not None:
+                    await self.session_moved(db, session)
+                updated.append(item.title)
+            session.position = position
+            waiting += await self._assign_rapporteurs(db, event.id, session.id, item.rapporteurs, participant)
+        waiting += await self._assign_rapporteurs(db, event.id, None, spec.event.rapporteurs, participant)
+        kept = [s.title for s in unkeyed.values()]
+        for offset, session in enumerate(unkeyed.values()):
+            session.position = len(spec.sessions) + offset
+        await db.flush()
+        self.catalog.invalidate()
+        changes = AgendaChanges(new_event, tuple(created), tuple(updated), tuple(removed), tuple(kept), tuple(dict.fromkeys(waiting)))
+        return EventCreated(await self.event_view(db, event.id), changes)
+
+    async def _event_for(self, db: AsyncSession, spec: AgendaSpec, participant: Participant | None, *, trusted: bool) -> Event | None:
+        """The event this agenda describes: same key, else (an event imported before keys
+        existed) an unkeyed event with the same title that this organiser runs."""
+        key = spec.event.stable_key
+        event = await db.scalar(select(Event).where(Event.key == key))
+        allowed = trusted or (participant is not None and event is not None and await self.access.can_manage_event(db, participant, event.id))
+        if event is not None and not allowed:
+            raise AgendaError(
+                f"Another organiser's event already uses the key {key!r}. Give yours its own key: add `key: {key}-2` (or any other) under `event:`."
             )
+        if event is None:
+            for candidate in await db.scalars(select(Event).where(Event.key.is_(None), Event.title == spec.event.title)):
+                if trusted or (participant is not None and await self.access.can_manage_event(db, participant, candidate.id)):
+                    return candidate
         return event
+
+    async def _remove_missing(self, db: AsyncSession, sessions: list[Session]) -> list[str]:
+        """Sessions the corrected file no longer has: deleted only when nothing was said in them."""
+        for session in sessions:
+            said = await db.scalar(select(func.count()).select_from(Contribution).where(Contribution.session_id == session.id))
+            reports = await db.scalar(select(func.count()).select_from(ReportVersion).where(ReportVersion.session_id == session.id))
+            if said or reports:
+                raise AgendaError(
+                    f'The session "{session.title}" (key: {session.key}) is not in the agenda any more, but it holds {said} contribution(s) '
+                    f"and {reports} report version(s), so it is not deleted. Put it back in the agenda with `key: {session.key}`; close it with /close {session.join_code} if it is over."
+                )
+        for session in sessions:
+            await db.delete(session)
+            self.catalog.invalidate(session.id)
+        return [s.title for s in sessions]
+
+    async def _update_prompts(self, db: AsyncSession, session: Session, item: SessionSpec) -> None:
+        """Prompts are matched by position: texts and kinds are corrected in place (answers stay
+        with them); a prompt dropped from the end goes only if nobody answered it."""
+        rows = list(session.prompts)
+        for position, prompt in enumerate(item.prompts):
+            if position < len(rows):
+                rows[position].kind, rows[position].text = PromptKind(prompt.kind), prompt.text
+            else:
+                session.prompts.append(Prompt(position=position, kind=PromptKind(prompt.kind), text=prompt.text))
+        for row in rows[len(item.prompts) :]:
+            said = await db.scalar(select(func.count()).select_from(Contribution).where(Contribution.prompt_id == row.id))
+            if said:
+                raise AgendaError(
+                    f'The session "{session.title}": prompt {row.position + 1} ("{row.text[:60]}") has {said} answer(s), so it cannot be removed. '
+                    "Keep it in the agenda (you may reword it)."
+                )
+            session.prompts.remove(row)
+
+    async def _assign_rapporteurs(
+        self, db: AsyncSession, event_id: int, session_id: int | None, usernames: list[str], granter: Participant | None
+    ) -> list[str]:
+        """Rapporteurs named in the agenda: granted now if the bot knows them, else when they first write."""
+        waiting = []
+        for username in usernames:
+            person = await db.scalar(select(Participant).where(func.lower(Participant.username) == username.lower()))
+            scope = {"session_id": session_id} if session_id is not None else {"event_id": event_id}
+            if person is not None:
+                held = await db.scalar(select(Role.id).where(Role.participant_id == person.id, Role.role == RoleName.RAPPORTEUR, *_scope_filter(scope)))
+                if held is None:
+                    db.add(Role(participant_id=person.id, role=RoleName.RAPPORTEUR, granted_by=granter.id if granter else None, **scope))
+                continue
+            pending = await db.scalar(
+                select(PendingRole.id).where(
+                    PendingRole.username == username.lower(),
+                    PendingRole.role == RoleName.RAPPORTEUR,
+                    PendingRole.event_id == event_id,
+                    PendingRole.session_id.is_(None) if session_id is None else PendingRole.session_id == session_id,
+                )
+            )
+            if pending is None:
+                db.add(PendingRole(username=username.lower(), role=RoleName.RAPPORTEUR, event_id=event_id, session_id=session_id))
+            waiting.append(f"@{username}")
+        return waiting
 
     async def _unique_code(self, db: AsyncSession) -> str:
         while True:
@@ -318,6 +463,30 @@ class Organising:
 def _granted(role: RoleName, grantee: Participant, session: Session) -> RoleGranted:
     name = grantee.display_name or (f"@{grantee.username}" if grantee.username else str(grantee.telegram_user_id))
     return RoleGranted(role, name, grantee.telegram_user_id, "the event" if role is RoleName.ORGANISER else session.title)
+
+
+def _session_fields(item: SessionSpec, starts_at: datetime | None, ends_at: datetime | None) -> dict[str, Any]:
+    return {
+        "key": item.stable_key,
+        "title": item.title,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "track": item.track or item.room,
+        "moderator": item.moderator,
+        "chair": item.chair,
+        "institutional_lead": item.institutional_lead,
+        "co_hosts": list(item.co_hosts),
+        "speakers": list(item.speakers),
+        "rapporteurs": list(item.rapporteurs),
+        "thematic_focus": item.thematic_focus,
+        "anonymity": Anonymity(item.anonymity),
+    }
+
+
+def _scope_filter(scope: dict[str, int | None]) -> list[Any]:
+    if "session_id" in scope:
+        return [Role.session_id == scope["session_id"]]
+    return [Role.event_id == scope["event_id"], Role.session_id.is_(None)]
 
 
 def _aware(local: datetime | None, zone: ZoneInfo) -> datetime | None:

@@ -21,6 +21,7 @@ from bot.reports.render.markdown import render_markdown
 from bot.reports.serialize import report_from_dict, report_to_dict
 from bot.reports.themes import make_grouper
 from bot.services.access import Access, NotAllowed, require
+from bot.services.catalog import session_people
 from bot.services.outcomes import Notice
 from bot.services.state import IDLE, load_actor, set_flow
 from bot.services.views import UserRef
@@ -418,6 +419,7 @@ class Reporting:
             session.is_anonymous,
             participation,
             sum(participation.values()),
+            session_people(session),
         )
         rows = await db.execute(
             select(Contribution.id, Prompt.kind, Contribution.text, Participant.display_name, Participant.organisation, Participant.community, Contribution.hidden)

@@ -317,6 +317,10 @@ class Scheduling:
             assert moved_target is not None
             return SessionMoved(moved_target, moved, passed)
 
+    async def follow_session(self, db: AsyncSession, session: Session) -> object:
+        """Re-time the relative items of a session something else moved (an agenda re-import)."""
+        return await self._follow_session(db, session)
+
     async def _follow_session(self, db: AsyncSession, session: Session) -> tuple[tuple[ItemView, ...], tuple[ItemView, ...]]:
         """Recompute relative items of the session, and of its event (whose anchors may move)."""
         rows = await db.scalars(

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.access import grant_pending_roles
 from bot.services.views import UserRef
 from storage.models import ChatState, Participant, Progress
 
@@ -41,10 +42,12 @@ async def load_actor(db: AsyncSession, user: UserRef) -> tuple[Participant, Chat
         await db.flush()
         state = ChatState(participant_id=participant.id, flow=IDLE, step="", data={})
         db.add(state)
+        await grant_pending_roles(db, participant)  # an agenda may have named them by @username
         return participant, state
     participant, state, _progress = row
     if user.username is not None and participant.username != user.username:
         participant.username = user.username
+        await grant_pending_roles(db, participant)
     if participant.blocked_at is not None:  # writing to the bot means it is unblocked again
         participant.blocked_at = None
     if state is None:

@@ -60,6 +60,7 @@ class SessionView:
     ends_at: datetime | None
     timezone: str
     prompts: tuple[PromptView, ...] = ()
+    people: tuple[tuple[str, str], ...] = ()  # ("Chair", "…"), ("Speakers", "…"): for headers
 
     @property
     def is_anonymous(self) -> bool:

@@ -59,7 +59,7 @@ class Wizards:
     async def begin_event(self, user: UserRef) -> WizardAsk:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            if not await self.access.is_global_organiser(db, participant):
+            if not await self.access.can_create_events(db, participant):
                 raise NotAllowed("organiser")
             set_flow(state, NEW_EVENT, "title", back=IDLE)
             return WizardAsk(NEW_EVENT, "title")
@@ -81,7 +81,7 @@ class Wizards:
     async def begin_agenda(self, user: UserRef) -> WizardAsk:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            if not await self.access.is_global_organiser(db, participant):
+            if not await self.access.can_create_events(db, participant):
                 raise NotAllowed("organiser")
             set_flow(state, AGENDA, "paste")
             return WizardAsk(AGENDA, "paste")
