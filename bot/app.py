@@ -23,6 +23,7 @@ from bot.dispatch.sending import BroadcastRateLimiter
 from bot.update_processor import PerUserUpdateProcessor
 
 log = logging.getLogger(__name__)
+WEB_KEY = "web_server"
 
 PARTICIPANT_COMMANDS = [
     BotCommand("join", "Join a session with its code"),
@@ -45,6 +46,7 @@ ORGANISER_COMMANDS = PARTICIPANT_COMMANDS + [
     BotCommand("papers", "Send background papers before a session"),
     BotCommand("deliver", "Schedule the report's delivery"),
     BotCommand("move", "Move a session (its reminders follow)"),
+    BotCommand("screen", "Room screen link for the projector"),
 ]
 
 
@@ -97,6 +99,20 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
             await application.bot.set_my_commands(ORGANISER_COMMANDS, scope=BotCommandScopeChat(organiser_id))
     except TelegramError as exc:  # an organiser who never started the bot has no chat yet
         log.warning("Could not set every command menu: %s", exc)
+    if services.settings.web_enabled:
+        await _start_web(application, services)
+
+
+async def _start_web(application: Application, services: Services) -> None:  # type: ignore[type-arg]
+    """The room screen and the Mini Apps, served by uvicorn in this event loop (PUBLIC_URL, WEB_PORT)."""
+    from web.app import WebServer, create_app
+
+    settings = services.settings
+    assert settings.web_port is not None
+    server = WebServer(create_app(services, settings, bot_username=application.bot.username), settings.web_host, settings.web_port)
+    await server.start()
+    application.bot_data[WEB_KEY] = server
+    log.info("Web pages on %s:%s, reached at %s", settings.web_host, server.port, settings.public_url)
 
 
 async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
@@ -105,6 +121,9 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
     runner: Runner | None = application.bot_data.get(RUNNER_KEY)
     if runner is not None:
         await runner.stop()
+    server = application.bot_data.pop(WEB_KEY, None)
+    if server is not None:
+        await server.stop()
 
 
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]

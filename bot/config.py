@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     max_answer_length: int = Field(default=2000, ge=10, le=4000)
     log_level: str = "INFO"
+    # The web server (room screen, rapporteur's Mini App) runs only when both are set.
+    public_url: str | None = None
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    web_host: str = "127.0.0.1"
 
     @field_validator("organiser_ids", mode="before")
     @classmethod
@@ -117,6 +121,22 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"{value!r} must start with http:// or https://")
         return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().rstrip("/")
+            if not value:
+                return None
+            if not value.startswith(("http://", "https://")):
+                raise ValueError(f"PUBLIC_URL {value!r} must start with https:// (Telegram opens Mini Apps only over HTTPS)")
+        return value
+
+    @property
+    def web_enabled(self) -> bool:
+        """`workshop-bot run` serves the web pages only when it knows where and how it is reached."""
+        return self.public_url is not None and self.web_port is not None
 
     def token(self) -> str:
         """The bot token, checked for shape; raises ConfigError with a line the operator can act on."""

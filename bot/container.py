@@ -9,12 +9,15 @@ from bot.config import Settings
 from bot.services.access import Access
 from bot.services.catalog import SessionCatalog
 from bot.services.deliveries import Deliveries
+from bot.services.live import LiveNotifier
 from bot.services.organising import Organising
 from bot.services.participation import Participation
+from bot.services.report_shaping import ReportShaping
 from bot.services.reporting import SECTION_EDIT, Reporting
 from bot.services.schedule_flows import FLOWS as SCHEDULE_FLOWS
 from bot.services.schedule_flows import PAPERS, ScheduleFlows
 from bot.services.scheduling import Scheduling
+from bot.services.screen import Screens
 from bot.services.wizards import AGENDA, NEW_EVENT, NEW_SESSION, Wizards
 from storage.db import Database
 
@@ -32,6 +35,9 @@ class Services:
     scheduling: Scheduling
     schedule_flows: ScheduleFlows
     deliveries: Deliveries
+    live: LiveNotifier
+    screens: Screens
+    report_shaping: ReportShaping
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -54,4 +60,11 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     for flow in SCHEDULE_FLOWS:
         participation.register_flow(flow, schedule_flows, media_notice="papers_need_file" if flow == PAPERS else None)
     deliveries = Deliveries(db, scheduling)
-    return Services(settings, db, catalog, access, participation, organising, wizards, reporting, scheduling, schedule_flows, deliveries)
+    live = LiveNotifier()
+    participation.on_answer = live.notify  # after commit: the room screen shows it at once
+    screens = Screens(db, access, live)
+    report_shaping = ReportShaping(db, access, reporting)
+    return Services(
+        settings, db, catalog, access, participation, organising, wizards, reporting, scheduling, schedule_flows, deliveries,
+        live, screens, report_shaping,
+    )

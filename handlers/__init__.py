@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import general, organiser, participant, reports, scheduling
+from handlers import general, organiser, participant, reports, scheduling, web_pages
 
 PRIVATE = filters.ChatType.PRIVATE
 PARTICIPANT_BUTTONS = r"^(nx|dn|ag|mi|ed|dl|dy|cc|sw|cs|nm|cm|pf)(:|$)"
@@ -50,6 +50,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("deliver", scheduling.deliver),
         ("schedule", scheduling.schedule),
         ("move", scheduling.move),
+        ("screen", web_pages.screen),
     ]
     application.add_handlers(
         [
@@ -64,6 +65,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(organiser.button, pattern=ORGANISER_BUTTONS),
             CallbackQueryHandler(reports.button, pattern=REPORT_BUTTONS),
             CallbackQueryHandler(scheduling.button, pattern=scheduling.SCHEDULE_BUTTONS),
+            CallbackQueryHandler(web_pages.button, pattern=web_pages.SCREEN_BUTTONS),
             CallbackQueryHandler(organiser.button),  # anything else: answered as out of date
         ]
     )

@@ -21,6 +21,7 @@ from bot.services.views import UserRef
 from handlers import texts as t
 from handlers.common import Context, services, user_ref
 from handlers.keyboards import parse_callback
+from handlers.web_pages import with_editor
 from storage.models import ReactionValue
 
 EXPORTS = (*FORMATS, "csv", "chart")
@@ -84,7 +85,7 @@ async def _send_draft(context: Context, chat_id: int, user: UserRef, result: Dra
     await context.bot.send_message(
         chat_id,
         f"Version {result.version} ({state}). /edit to change sections, /approve to make it final, /versions for history.",
-        reply_markup=_report_keyboard(result.session_id),
+        reply_markup=with_editor(context, _report_keyboard(result.session_id), result.session_id),
     )
 
 
@@ -117,7 +118,7 @@ async def _sections_menu(context: Context, chat_id: int, result: Draft) -> None:
         chat_id,
         f"<b>{t.esc(result.report.session_title)}</b> — version {result.version}. Choose a section to view or replace.\n"
         "Contribution numbers (#12) work with /hide 12, /unhide 12, /rename 12 New label, /merge 12 15.",
-        reply_markup=Markup(buttons),
+        reply_markup=with_editor(context, Markup(buttons), result.session_id),
     )
 
 

@@ -418,4 +418,31 @@ class PendingRole(Base):
     role: Mapped[RoleName] = mapped_column(_str_enum(RoleName))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+
+
+# ----- the room screen ----------------------------------------------------------------------
+
+
+class ScreenToken(Base):
+    """A read-only link to a session's room screen. Only a SHA-256 of the token is stored, so a
+    leaked database does not open screens; revoking sets `revoked_at` and live screens stop."""
+
+    __tablename__ = "screen_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ScreenHide(Base):
+    """A contribution an organiser or moderator took off the room screen (the report is not affected)."""
+
+    __tablename__ = "screen_hides"
+
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    hidden_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

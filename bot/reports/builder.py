@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.reports.model import CommunitySupport, Section, SectionKey, SessionReport, Standing, Statement, Support, Theme
+from bot.reports.regroup import regroup
 from bot.reports.themes import Grouper, GroupItem, ThemeGroup
 
 SECTION_OF_KIND: dict[str, SectionKey] = {
@@ -70,7 +71,7 @@ class ReactionFact:
 
 @dataclass(frozen=True, slots=True)
 class EditFact:
-    kind: str  # section | summary | rename | merge
+    kind: str  # section | summary | rename | merge | move | split (regroup.py)
     key: str
     value: str
 
@@ -189,7 +190,7 @@ def _themes(
     edits: Sequence[EditFact],
     anonymous: bool,
 ) -> list[Theme]:
-    groups = _apply_merges(group([GroupItem(c.id, c.text, c.hidden) for c in items]), items, edits)
+    groups = regroup(group([GroupItem(c.id, c.text, c.hidden) for c in items]), items, edits)
     renames = {e.key: e.value for e in edits if e.kind == "rename"}
     themes = []
     for theme_group in groups:
@@ -218,42 +219,6 @@ def _statement(
     tallies = [support[item.id]] + [support[items[i].id] for i in merged if items[i].id in support]
     author = None if anonymous else (f"{item.author} ({item.organisation})" if item.organisation else item.author) or None
     return Statement(item.id, item.text, author, item.community, _support(tallies), len(merged))
-
-
-def _apply_merges(groups: list[ThemeGroup], items: list[ContributionFact], edits: Sequence[EditFact]) -> list[ThemeGroup]:
-    """Rapporteur merges: the theme holding contribution `key` joins the one holding `value`."""
-    merges = [(e.key, e.value) for e in edits if e.kind == "merge"]
-    if not merges:
-        return groups
-    index_of = {str(item.id): i for i, item in enumerate(items)}
-    owner = {i: g for g, group in enumerate(groups) for i in group.items}
-    parent = list(range(len(groups)))
-
-    def find(g: int) -> int:
-        while parent[g] != g:
-            g = parent[g]
-        return g
-
-    for source, target in merges:
-        if index_of.get(source) in owner and index_of.get(target) in owner:  # hidden ones own no theme
-            a, b = find(owner[index_of[source]]), find(owner[index_of[target]])
-            if a != b:
-                parent[a] = b
-    members: dict[int, list[int]] = defaultdict(list)
-    for g in range(len(groups)):
-        members[find(g)].append(g)
-    result = []
-    for root, merged in members.items():  # the target theme keeps its label and representative
-        others = [g for g in merged if g != root]
-        result.append(
-            ThemeGroup(
-                groups[root].label,
-                groups[root].items + [i for g in others for i in groups[g].items],
-                {k: v for g in merged for k, v in groups[g].duplicates.items()},
-            )
-        )
-    result.sort(key=lambda g: (-len(g.items), min(g.items)))
-    return result
 
 
 def _ranking(key: SectionKey) -> Callable[[Theme], tuple[int, int, int]]:

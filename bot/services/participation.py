@@ -7,6 +7,7 @@ moves the step and commits, all in one transaction.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, case, delete, func, select
@@ -66,6 +67,7 @@ class Participation:
         self.max_answer_length = max_answer_length
         self._foreign: dict[str, ForeignFlow] = {}
         self._media_notices: dict[str, str] = {}
+        self.on_answer: Callable[[int], None] | None = None  # called with the session id after an answer commits
 
     def register_flow(self, flow: str, handler: ForeignFlow, *, media_notice: str | None = None) -> None:
         """Route a flow's text and /skip to `handler`; `media_notice` answers a photo or sticker
@@ -103,6 +105,12 @@ class Participation:
 
     async def text(self, user: UserRef, text: str, message: MessageRef) -> Any:
         """Any plain text: an answer, an onboarding reply, an edit, or a wizard step."""
+        outcome = await self._route_text(user, text, message)
+        if self.on_answer is not None and isinstance(outcome, AnswerSaved) and not outcome.duplicate:
+            self.on_answer(outcome.session.id)  # committed by now: live screens may show it
+        return outcome
+
+    async def _route_text(self, user: UserRef, text: str, message: MessageRef) -> Any:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
             if state.flow != ANSWERING:  # answers have their own, stricter check (and a hot path)

@@ -1,0 +1,138 @@
+"""The ASGI application and the server that runs it inside the bot's event loop.
+
+`create_app(services, settings)` is the one factory: the room screen and the rapporteur's Mini
+App register their routes here, and webhook mode (issue 9) adds its endpoint the same way, so
+one port serves everything and every page uses the bot's own domain services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.config import Settings
+from bot.container import Services
+from web import editor_pages, screen_pages
+from web.common import WebContext
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+
+# Telegram's script (initData, theme, downloadFile) is the only outside resource; the QR code is
+# inline SVG and everything else is served from here.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' https://telegram.org; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+class SecurityHeaders:
+    """Headers on every answer: no referrer (screen links carry their token in the path), no
+    MIME sniffing, a strict content policy, and no caching of anything dynamic."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                ]
+                if not static and not any(k == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(services: Services, settings: Settings, *, bot_username: str | None = None, bot_token: str | None = None) -> Starlette:
+    """The web application; `bot_username` builds the join link shown as a QR code, `bot_token`
+    (default: the configured one) checks Mini App sign-ins and keys the CSRF tokens."""
+    context = WebContext(services, settings, bot_token or settings.token(), bot_username)
+    routes = [
+        *screen_pages.routes(),
+        *editor_pages.routes(),
+        Route("/healthz", _health),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    app.state.web = context
+    return app
+
+
+async def _health(_request: Any) -> Any:
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse("ok")
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the bot's Application owns Ctrl+C and SIGTERM
+    and stops this server from its shutdown hook."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class WebServer:
+    """uvicorn serving the application as a task of the running event loop."""
+
+    def __init__(self, app: Starlette, host: str, port: int) -> None:
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            access_log=False,  # paths carry screen tokens; never log them
+            log_config=None,
+            log_level="warning",
+            lifespan="off",
+            proxy_headers=True,  # behind a local reverse proxy, rate limits see the real client
+            timeout_graceful_shutdown=3,
+        )
+        self.app = app
+        self.server = _EmbeddedServer(config)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with port 0)."""
+        return int(self.server.servers[0].sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.server.serve(), name="web-server")
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()  # raises the bind error, if any
+                raise RuntimeError("the web server stopped during start-up")
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self.app.state.web.closing.set()  # live screens end their streams
+        self.server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None

@@ -1,0 +1,112 @@
+"""The room screen: a full-screen page for the projector, kept live through Server-Sent Events.
+
+The page and its stream are opened by an unguessable read-only token (`/screen CODE` in the
+bot). The stream wakes when the participation service reports a committed answer, and polls a
+cheap fingerprint every POLL_SECONDS for everything else (reactions, edits, joins, answers
+stored by another process, a revoked token); it renders the live part once per change and
+sends it as HTML. Nothing on the screen carries a name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import segno
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from bot.services.screen import ScreenSnapshot
+from web.common import TEMPLATES, WebContext, client_key, refusal, web
+
+POLL_SECONDS = 1.5  # the fallback: changes the notifier cannot see show within this
+MIN_INTERVAL = 0.25  # a burst of answers becomes one update
+REFRESH_SECONDS = 10.0  # re-render anyway, so themes regrouped meanwhile appear
+KEEPALIVE_SECONDS = 15.0
+MAX_STREAMS_PER_SESSION = 20
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/screen/{token}", screen_page),
+        Route("/screen/{token}/live", screen_stream),
+    ]
+
+
+def _live_html(snapshot: ScreenSnapshot) -> str:
+    return TEMPLATES.get_template("screen_live.html").render(s=snapshot)
+
+
+async def screen_page(request: Request) -> Response:
+    context = web(request)
+    if not context.page_limit.allow(client_key(request)) or not context.refusal_limit.has_room(client_key(request)):
+        return refusal("rate", html=True, request=request)
+    token = request.path_params["token"]
+    session_id = await context.services.screens.session_of_token(token)
+    snapshot = await context.services.screens.snapshot(session_id) if session_id is not None else None
+    if snapshot is None:
+        context.refusal_limit.allow(client_key(request))
+        return TEMPLATES.TemplateResponse(request, "screen_missing.html", {}, status_code=404)
+    link = context.join_link(snapshot.join_code)
+    qr = segno.make(link or snapshot.join_code, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff", omitsize=True)
+    return TEMPLATES.TemplateResponse(
+        request,
+        "screen.html",
+        {"s": snapshot, "qr": qr, "link": link, "live_html": _live_html(snapshot), "stream_url": f"/screen/{token}/live"},
+    )
+
+
+async def screen_stream(request: Request) -> Response:
+    context = web(request)
+    if not context.page_limit.allow(client_key(request)) or not context.refusal_limit.has_room(client_key(request)):
+        return refusal("rate")
+    session_id = await context.services.screens.session_of_token(request.path_params["token"])
+    if session_id is None:
+        context.refusal_limit.allow(client_key(request))
+        return refusal("unknown")
+    if context.streams.get(session_id, 0) >= MAX_STREAMS_PER_SESSION:
+        return refusal("rate")
+    return StreamingResponse(
+        _events(context, request.path_params["token"], session_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(context: WebContext, token: str, session_id: int) -> AsyncIterator[str]:
+    screens = context.services.screens
+    context.streams[session_id] = context.streams.get(session_id, 0) + 1
+    try:
+        yield "retry: 2000\n\n"
+        last_print: object = None
+        last_html = ""
+        rendered_at = sent_at = 0.0
+        while not context.closing.is_set():
+            if await screens.session_of_token(token) != session_id:
+                yield "event: revoked\ndata: revoked\n\n"
+                return
+            fingerprint = await screens.fingerprint(session_id)
+            now = time.monotonic()
+            if fingerprint != last_print or now - rendered_at > REFRESH_SECONDS:
+                snapshot = await screens.snapshot(session_id)
+                if snapshot is None:
+                    return
+                html = _live_html(snapshot)
+                last_print, rendered_at = fingerprint, now
+                if html != last_html:
+                    last_html, sent_at = html, now
+                    yield _sse("update", html)
+            if now - sent_at > KEEPALIVE_SECONDS:
+                sent_at = now
+                yield ": keepalive\n\n"
+            await context.services.live.wait(session_id, POLL_SECONDS)
+            await asyncio.sleep(MIN_INTERVAL)
+    finally:
+        context.streams[session_id] -= 1
+
+
+def _sse(event: str, data: str) -> str:
+    lines = "".join(f"data: {line}\n" for line in data.splitlines())
+    return f"event: {event}\n{lines}\n"
