@@ -1,0 +1,206 @@
+"""The web pages in a real browser (Debian's headless Chromium driven by Playwright): the room
+screen updates when a participant answers through the fake Bot API; the rapporteur opens the
+editor from /draft's Mini App button, edits the summary, moves a statement, approves, and the
+PDF reflects it; forged and expired initData are refused. Screenshots go to docs/ for README."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pypdf
+import pytest
+from playwright.async_api import expect
+
+from bot.fake_bot_api import FakeBotAPI
+from bot.offline import OfflineBot
+from bot.reports.serialize import report_from_dict
+from bot.services.views import UserRef
+from storage.models import SessionStatus
+from tests.conftest import ORGANISER
+from tests.test_report_e2e import _seed
+from web.telegram_auth import sign
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install -y chromium; .ci/run does it)")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: the browser is what these tests exercise; the services run on both backends elsewhere."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'browser.db'}"
+
+
+@pytest.fixture
+async def web_bot(api: FakeBotAPI, database_url: str) -> AsyncIterator[OfflineBot]:
+    port = _free_port()
+    running = OfflineBot(api, database_url, organiser_ids=[ORGANISER], public_url=f"http://127.0.0.1:{port}", web_port=port)
+    await running.start()
+    yield running
+    await running.stop()
+    assert running.errors == [], f"handler errors: {running.errors!r}"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield launched
+        await launched.close()
+
+
+async def _page(browser: Any, **options: Any) -> Any:
+    page = await browser.new_page(**options)
+    # Telegram's script is not reachable offline; the page falls back to the URL fragment.
+    await page.route("https://telegram.org/**", lambda route: route.fulfill(status=200, content_type="application/javascript", body=""))
+    return page
+
+
+def _init_data(api: FakeBotAPI, telegram_id: int, first_name: str, *, age: int = 0, token: str | None = None) -> str:
+    fields = {"auth_date": str(int(time.time()) - age), "query_id": "AAE-test", "user": json.dumps({"id": telegram_id, "first_name": first_name})}
+    return sign(fields, token or api.token)
+
+
+async def test_screen_updates_live_when_a_participant_answers(api: FakeBotAPI, web_bot: OfflineBot, browser: Any) -> None:
+    services = web_bot.services
+    organiser = UserRef(ORGANISER, "Olivia")
+    from bot.demo_script import AGENDA
+
+    session = (await services.organising.import_agenda(organiser, AGENDA)).event.sessions[0]
+    await services.organising.set_status(organiser, session.join_code, SessionStatus.OPEN)
+    olivia = api.user(ORGANISER, "Olivia")
+    reply = await olivia.reply_after(lambda: olivia.send(f"/screen {session.join_code}"))
+    url = next(word for word in reply[0].plain_text.split() if "/screen/" in word)
+    assert any(b.get("web_app") for row in reply[0].reply_markup["inline_keyboard"] for b in row)
+
+    page = await _page(browser, viewport={"width": 1600, "height": 900})
+    await page.goto(url)
+    assert await page.locator(".code").inner_text() == session.join_code
+    assert await page.locator("figure.qr svg").count() == 1
+    await expect(page.locator("#connection")).to_have_text("Live")
+
+    amira = api.user(5000, "Amira")
+    consent = await amira.reply_after(lambda: amira.send(f"/start {session.join_code}"), count=2)
+    await amira.reply_after(lambda: amira.press(consent[1], text="✅ I agree"))
+    await amira.reply_after(lambda: amira.send("Amira Haddad"))
+    await amira.reply_after(lambda: amira.send("Peace Institute"))
+    await amira.reply_after(lambda: amira.press(amira.last(), text="Development"), count=2)
+    answer = "Early warning reaches capitals too late to act."
+    sent = time.perf_counter()
+    await amira.reply_after(lambda: amira.send(answer))
+    await page.locator("#recent-list").get_by_text(answer).wait_for(timeout=2000)
+    arrived = time.perf_counter() - sent
+    assert arrived < 2.0, f"the screen showed the answer after {arrived:.2f} s"
+    assert await page.locator("#contributions").inner_text() == "1"
+    assert await page.locator("#joined").inner_text() == "1"
+    assert "Amira" not in await page.content()  # the screen is anonymous, even for a named session
+
+    for n, text in enumerate(["Funding cycles are too short for peacebuilding.", "Donors compete instead of coordinating."]):
+        await amira.reply_after(lambda text=text: amira.send(text))
+        await page.locator("#recent-list").get_by_text(text).wait_for(timeout=2000)
+        assert await page.locator("#contributions").inner_text() == str(n + 2)
+    DOCS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(DOCS / "screen.png"))
+
+    hidden = await olivia.reply_after(lambda: olivia.send(f"/screen {session.join_code} recent"))
+    await olivia.reply_after(lambda: olivia.press(hidden[0], text=next(b[0] for b in hidden[0].buttons() if "Donors" in b[0])))
+    await page.locator("#recent-list").get_by_text("Donors compete").wait_for(state="detached", timeout=3000)
+
+    await olivia.reply_after(lambda: olivia.send(f"/screen {session.join_code} revoke"))
+    await page.get_by_role("alert").wait_for(timeout=4000)
+    assert "revoked" in await page.get_by_role("alert").inner_text()
+    await page.close()
+
+
+async def test_rapporteur_edits_moves_approves_and_the_pdf_reflects_it(api: FakeBotAPI, web_bot: OfflineBot, browser: Any) -> None:
+    session_id, code = await _seed(web_bot)
+    rapporteur = api.user(1001, "Ravi", username="ravi_r")
+    organiser = api.user(ORGANISER, "Olivia")
+    await rapporteur.reply_after(lambda: rapporteur.send("/start"))
+    await organiser.reply_after(lambda: organiser.send(f"/grant {code} rapporteur @ravi_r"))
+    menu = await rapporteur.reply_after(lambda: rapporteur.send(f"/edit {code}"), timeout=60)
+    button = menu[-1].reply_markup["inline_keyboard"][0][0]
+    assert button["text"] == "📝 Open the editor"
+    url = button["web_app"]["url"]
+    assert url.endswith(f"/app/editor/{session_id}")
+
+    page = await _page(browser, viewport={"width": 430, "height": 900}, device_scale_factor=2)
+    await page.goto(url + "#tgWebAppData=" + quote(_init_data(api, 1001, "Ravi")))
+    await page.locator("#summary-text").wait_for()
+    status = page.locator("#status")
+
+    summary = "Participants agreed that early warning must reach decision makers within days."
+    await page.get_by_role("button", name="Edit Summary").click()
+    await page.get_by_label("Edit Summary").fill(summary)
+    await page.get_by_role("button", name="Save").click()
+    await expect(status).to_have_text(re.compile(r"^Saved as version"))
+    assert await page.locator("#summary-text").inner_text() == summary
+
+    section = page.locator("#section-challenges")
+    first_theme, second_theme = section.locator("section.theme").nth(0), section.locator("section.theme").nth(1)
+    moved_id = (await first_theme.locator("li.statement").last.get_attribute("id") or "")[1:]
+    target_label = await second_theme.locator("h3.label").inner_text()
+    statement = page.locator(f"#c{moved_id}")
+    await statement.locator("summary").click()
+    await statement.get_by_label("Move to theme").select_option(label=target_label)
+    await statement.get_by_role("button", name="Move", exact=True).click()
+    await expect(status).to_have_text(re.compile(r"^Statement moved"))
+    theme_now = page.locator(f"#c{moved_id}").locator("xpath=ancestor::section[contains(@class,'theme')]")
+    assert await theme_now.locator("h3.label").inner_text() == target_label
+    await page.screenshot(path=str(DOCS / "editor.png"))
+
+    await page.get_by_role("button", name="Approve as final").click()
+    await expect(status).to_have_text(re.compile(r"approved as the final report"))
+    href = await page.get_by_role("link", name="PDF").get_attribute("href")
+    response = await page.request.get(f"{web_bot.settings.public_url}{href}")
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    pdf_text = " ".join(" ".join(p.extract_text().split()) for p in pypdf.PdfReader(io.BytesIO(await response.body())).pages)
+    assert summary in pdf_text
+
+    async with web_bot.services.db.session() as db:
+        from sqlalchemy import select
+
+        from storage.models import ReportVersion
+
+        approved = await db.scalar(select(ReportVersion).where(ReportVersion.session_id == session_id, ReportVersion.approved_at.is_not(None)))
+    assert approved is not None
+    report = report_from_dict(approved.content)
+    assert report.summary_override == summary
+    holder = next(t for s in report.sections for t in s.themes if any(st.contribution_id == int(moved_id) for st in t.statements))
+    assert holder.label == target_label
+    await page.close()
+
+
+async def test_forged_and_expired_init_data_are_refused(api: FakeBotAPI, web_bot: OfflineBot, browser: Any) -> None:
+    session_id, _code = await _seed(web_bot)
+    url = f"{web_bot.settings.public_url}/app/editor/{session_id}#tgWebAppData="
+    page = await _page(browser)
+    await page.goto(url + quote(_init_data(api, ORGANISER, "Olivia", token="999999:FORGED-TOKEN-0123456789abcdefghij")))
+    assert "signature" in await page.get_by_role("alert").inner_text()
+    await page.goto("about:blank")
+    await page.goto(url + quote(_init_data(api, ORGANISER, "Olivia", age=2 * 3600)))
+    assert "too old" in await page.get_by_role("alert").inner_text()
+    await page.goto("about:blank")
+    await page.goto(url + quote(_init_data(api, 5000, "Amira")))  # a participant, not a rapporteur
+    assert "rapporteurs and organisers" in await page.get_by_role("alert").inner_text()
+    assert "Amira Haddad" not in await page.content()
+    await page.close()
