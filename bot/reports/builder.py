@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.reports.model import CommunitySupport, Section, SectionKey, SessionReport, Standing, Statement, Support, Theme
 from bot.reports.regroup import regroup
-from bot.reports.themes import Grouper, GroupItem, ThemeGroup
+from bot.reports.themes import Grouper, GroupItem
 
 SECTION_OF_KIND: dict[str, SectionKey] = {
     "challenge": "challenges",
