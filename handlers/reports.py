@@ -15,6 +15,7 @@ from bot.reports.model import Section, SessionReport
 from bot.reports.render import FORMATS
 from bot.reports.render.chart import render_chart
 from bot.reports.render.chat import render_chat_messages, split_for_telegram
+from bot.reports.render.layout import Citer
 from bot.services.access import NotAllowed
 from bot.services.reporting import Draft
 from bot.services.views import UserRef
@@ -125,7 +126,7 @@ async def _sections_menu(context: Context, chat_id: int, result: Draft) -> None:
 def section_text(report: SessionReport, key: str) -> str:
     """One section as the rapporteur edits it: themes with counts and numbered statements."""
     if key == "summary":
-        body = report.summary_override or report.summary
+        body = report.summary_override or Citer("inline").text(report.summary_prose) or report.summary
         return f"<b>Summary</b>{' (edited)' if report.summary_override else ''}\n\n{t.esc(body)}"
     section = next((s for s in report.sections if s.key == key), None)
     if section is None:
@@ -135,8 +136,10 @@ def section_text(report: SessionReport, key: str) -> str:
 
 def _section_html(section: Section) -> str:
     lines = [f"<b>{t.esc(section.title)}</b>"]
+    generated = Citer("inline").text(section.paragraphs)
     if section.text_override:
-        lines.append(f"<i>Replaced by the rapporteur:</i>\n{t.esc(section.text_override)}\n\n<i>Generated themes, for reference:</i>")
+        lines.append(f"<i>Replaced by the rapporteur:</i>\n{t.esc(section.text_override)}\n\n<i>Generated text and themes, for reference:</i>")
+    lines.append(t.esc(generated))
     for theme in section.themes:
         support = theme.support
         lines.append(f"\n<b>{t.esc(theme.label)}</b> ({theme.count}, +{support.agree}/−{support.disagree}{', ' + support.standing if support.standing != 'untested' else ''})")

@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import struct
 import time
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
@@ -20,6 +22,7 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
+from bot.reports.builder import theme_rank
 from bot.reports.model import (
     CommunitySupport,
     Section,
@@ -28,6 +31,7 @@ from bot.reports.model import (
     Support,
     Theme,
 )
+from bot.reports.prose import ProseWriter, plain, proper_nouns
 from bot.reports.render import render, report_filename, slugify
 from bot.reports.render.chart import render_chart
 from bot.reports.render.chat import render_chat_messages, split_for_telegram, utf16_len
@@ -78,10 +82,25 @@ def theme(
     standing: str = "untested",
     by_community: tuple[CommunitySupport, ...] = (),
 ) -> Theme:
+    """A theme whose best supported statement carries the consensus/divisive mark (marks are
+    judged per statement)."""
     agree = sum(s.support.agree for s in statements)
     disagree = sum(s.support.disagree for s in statements)
     best = max(statements, key=lambda s: s.support.score)
-    return Theme(label, best, statements, Support(agree, disagree, 0, by_community, standing))
+    marked = replace(best, support=Support(best.support.agree, best.support.disagree, 0, by_community, standing))
+    statements = [marked if s is best else s for s in statements]
+    return Theme(label, marked, statements, Support(agree, disagree, 0, by_community))
+
+
+def written(report: SessionReport) -> SessionReport:
+    """The report with its prose, as the builder writes it (ranked as the builder ranks)."""
+    writer = ProseWriter(proper_nouns(s.text for sec in report.sections for t in sec.themes for s in t.statements))
+    for section in report.sections:
+        section.themes.sort(key=theme_rank)
+        writer.section(section)
+    report.summary_prose = writer.summary(report.sections)
+    report.summary = plain(report.summary_prose)
+    return report
 
 
 def forum_report(*, anonymous: bool = False) -> SessionReport:
@@ -327,7 +346,7 @@ def forum_report(*, anonymous: bool = False) -> SessionReport:
         ],
     )
     sections = [challenges, recommendations, questions]
-    return SessionReport(
+    return written(SessionReport(
         event_title="From Crisis Response to Peacebuilding: Achieving Synergies",
         event_dates="14–16 May 2019",
         event_place="Stockholm, Sweden",
@@ -344,7 +363,7 @@ def forum_report(*, anonymous: bool = False) -> SessionReport:
         anonymous=anonymous,
         generated_at=WHEN,
         version=2,
-    )
+    ))
 
 
 def empty_report() -> SessionReport:
@@ -406,7 +425,7 @@ def mixed_report() -> SessionReport:
         ),
     ]
     report.contributions = 3
-    return report
+    return written(report)
 
 
 def huge_report(total: int = 10_000) -> SessionReport:
@@ -466,7 +485,7 @@ def huge_report(total: int = 10_000) -> SessionReport:
     report.contributions = cid
     report.participants = 900
     report.participation = {w: 225 for w in words[:4]}
-    return report
+    return written(report)
 
 
 # --- helpers: what Telegram would see -----------------------------------------------------
@@ -611,20 +630,36 @@ def test_chat_report_mirrors_the_example():
         "SUMMARY",
         "20 participants made 19 contributions",
         "development 7 · diplomacy 6 · security 4 · civil society 3",
-        "Main themes",
         "CHALLENGES",
         "KEY TAKEAWAYS & RECOMMENDATIONS",
         "QUESTIONS",
+        # prose in the register of the example report, each sentence with its numbers
+        "Several challenges were presented in a variety of areas [#1, #5, #7, #8].",
+        "The challenge raised most often was that getting donors to work collectively instead of in different silos is the big challenge [#1].",
+        "Participants from the development, diplomacy and security communities agreed that honest dialogue and conversation are key to collective work in practice [#16].",
+        "Views differed on whether security actors should coordinate development funds in fragile settings: the security community largely agreed, while the development and diplomacy communities did not [#15].",
+        "ANNEX: CONTRIBUTIONS BY THEME",
         "1. Donors work in silos (6 contributions, +22/−4)",
-        "Consensus across communities",
-        "Divisive",
-        "Agreement by community: diplomacy 100% (6/6)",
+        "#10 “Rather than UN reform",
+        "Consensus across communities. Agreement by community: diplomacy 100% (6/6)",
+        "Divisive. Agreement by community: diplomacy 20% (1/5) · development 0% (0/5) · security 100% (4/4)",
         "Amina Yusuf (development)",
     ]:
         assert expected in text, expected
     assert text.rstrip().endswith("represent those of the hosts.")
-    # recommendations ranked by net support: leadership (+19) before honest dialogue (+9)
-    assert text.index("1. Overcome bureaucracy") < text.index("Honest dialogue")
+    prose = text[text.index("SUMMARY") : text.index("ANNEX")]
+    assert "Amina Yusuf" not in prose and "Lars Berg" not in prose  # no names in the body
+    # every sentence of the prose cites contributions
+    body = prose[prose.index("CHALLENGES") :]
+    for paragraph in body.split("\n\n"):
+        if paragraph.isupper() or "\n" in paragraph and paragraph.split("\n", 1)[0].isupper():
+            paragraph = paragraph.split("\n", 1)[-1]
+        for sentence in re.split(r"(?<=[.”])\s+(?=[A-Z])", paragraph.strip()):
+            assert re.search(r"\[#\d+(, #\d+)*\][.”]?$", sentence), sentence
+    # ranked by size, then support; the summary follows the body's order
+    assert text.index("1. Overcome bureaucracy") < text.index("3. Honest dialogue")
+    summary = prose[: prose.index("CHALLENGES")]
+    assert summary.index("[#1]") < summary.index("[#5]") < summary.index("[#10]") < summary.index("[#17]")
 
 
 def test_chat_empty_report_is_a_short_draft():
@@ -647,9 +682,10 @@ def test_chat_huge_report_shows_top_statements_and_more():
     messages = render_chat_messages(huge_report())
     text = "\n".join(check_message(m) for m in messages)
     assert "+63 more" in text  # 66 statements per theme, 3 shown
-    assert "+42 more themes" in text and "CSV" in text  # 8 of 50 themes shown
+    assert "+45 more themes" in text and "CSV" in text  # 5 of 50 themes shown
     assert "…”" in text  # long statements clipped in chat; documents carry them whole
-    assert len(messages) <= 10
+    assert "; and 39 more listed in the annex [#" in text  # 6 themes as paragraphs, 5 named, 39 counted
+    assert len(messages) <= 12
 
 
 def test_overrides_replace_generated_text():
@@ -657,8 +693,8 @@ def test_overrides_replace_generated_text():
     report.summary_override = "Rapporteur's own summary."
     report.sections[0].text_override = "Rapporteur's challenges.\n\nSecond paragraph."
     text = "".join(check_message(m) for m in render_chat_messages(report))
-    assert "Rapporteur's own summary." in text and "Main themes" not in text
-    assert "Rapporteur's challenges." in text and "Donors work in silos" not in text
+    assert "Rapporteur's own summary." in text and "Among the challenges" not in text
+    assert "Rapporteur's challenges." in text and "Several challenges were presented" not in text
 
 
 # --- document formats ---------------------------------------------------------------------
@@ -730,8 +766,12 @@ def test_every_format_contains_key_texts():
             "Honest dialogue",
             "Consensus across communities",
             "Amina Yusuf",
+            "Annex: Contributions by theme",
         ]:
-            assert expected in text, (fmt, expected)
+            assert expected.lower() in " ".join(text.split()).lower(), (fmt, expected)
+        # footnotes: the challenges' intro is the ninth sentence with numbers (after the summary)
+        assert "Several challenges were presented in a variety of areas.⁹" in text, fmt
+        assert "⁹ Contributions #1, #5, #7, #8" in text.replace("\\#", "#"), fmt
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "docx", "pdf"])
@@ -855,7 +895,7 @@ def test_event_report_in_every_format():
     pdf_body = pdf_text(render_event_pdf(event))
     for text in (md, page, docx_body, pdf_body):
         assert "How to realize the security" in text
-        assert "Honest dialogue" in text
+        assert "honest dialogue" in " ".join(text.split())
     assert "\\<b\\>" in md and "&lt;b&gt;" in page
     assert render(event, "md") == md.encode()
 

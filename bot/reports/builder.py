@@ -1,20 +1,23 @@
 """From stored facts to a `SessionReport`: grouping, support, ranking and the rapporteur's edits.
 
 Pure: the reporting service loads the facts, this module decides what the report says. The
-same facts always give the same report (grouping is deterministic), so a regenerated draft only
-changes where the input changed.
+same facts always give the same report (grouping is deterministic, ranking never depends on
+arrival order), so a regenerated draft only changes where the input changed. Anonymity in
+small groups (``privacy.CommunityMask``) is applied here, before any renderer sees the data.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.reports.model import CommunitySupport, Section, SectionKey, SessionReport, Standing, Statement, Support, Theme
+from bot.reports.model import CommunitySupport, Section, SectionKey, Sentence, SessionReport, Standing, Statement, Support, Theme
+from bot.reports.privacy import DEFAULT_MIN_GROUP, CommunityMask
+from bot.reports.prose import NO_INPUT, ProseWriter, plain, proper_nouns
 from bot.reports.regroup import regroup
-from bot.reports.themes import Grouper, GroupItem
+from bot.reports.themes import Grouper, GroupItem, ThemeGroup
 
 SECTION_OF_KIND: dict[str, SectionKey] = {
     "challenge": "challenges",
@@ -33,7 +36,8 @@ SECTION_ORDER: tuple[SectionKey, ...] = ("challenges", "takeaways", "recommendat
 # at or below the lower bound. Consensus needs two or more communities and all of them agreeing.
 AGREE_SHARE = 0.6
 DISAGREE_SHARE = 0.4
-MIN_VOTES_FOR_STANDING = 3
+MIN_VOTES_FOR_STANDING = 4
+MIN_COMMUNITY_VOTES = 2
 
 @dataclass(frozen=True, slots=True)
 class SessionFacts:
@@ -85,9 +89,17 @@ def build_report(
     group: Grouper,
     generated_at: datetime,
     version: int | None = None,
+    min_group: int = DEFAULT_MIN_GROUP,
+    timezone: str = "UTC",
 ) -> SessionReport:
-    visible = [c for c in contributions if not c.hidden]
-    support = _support_by_contribution(reactions)
+    """The report the stored facts support; the same facts always give the same report.
+
+    Each kind is grouped with ALL its contributions, hidden ones included, and hidden ones are
+    dropped afterwards: hiding a point then changes only the theme that held it.
+    """
+    mask = CommunityMask.for_session(facts.participation, anonymous=facts.anonymous, min_group=min_group)
+    support = _support_by_contribution(reactions, mask)
+    renames = {e.key: e.value for e in edits if e.kind == "rename"}
     sections: list[Section] = []
     for key in SECTION_ORDER:
         # Hidden contributions go to the grouper too (it leaves them out after clustering), so
@@ -95,14 +107,18 @@ def build_report(
         items = [c for c in contributions if SECTION_OF_KIND.get(c.kind) == key]
         if all(c.hidden for c in items):
             continue
-        themes = _themes(items, support, group, edits, facts.anonymous)
-        themes.sort(key=_ranking(key))
+        groups = regroup(group([GroupItem(c.id, c.text, c.hidden) for c in items]), items, edits)
+        themes = [t for g in groups if (t := _theme(g, items, support, renames, facts.anonymous, mask)) is not None]
+        themes.sort(key=theme_rank)
         sections.append(Section(key, SECTION_TITLES[key], themes))
     overrides = {e.key: e.value for e in edits if e.kind == "section"}
+    writer = ProseWriter(proper_nouns(c.text for c in contributions if not c.hidden))
     for section in sections:
         section.text_override = overrides.get(section.key)
+        writer.section(section)
     summary_override = next((e.value for e in edits if e.kind == "summary"), None)
-    report = SessionReport(
+    summary_prose = writer.summary(sections) if sections else [(Sentence(NO_INPUT),)]
+    return SessionReport(
         event_title=facts.event_title,
         event_dates=facts.event_dates,
         event_place=facts.event_place,
@@ -110,10 +126,10 @@ def build_report(
         institutional_lead=facts.institutional_lead,
         moderator=facts.moderator,
         thematic_focus=facts.thematic_focus,
-        summary="",
-        participation=dict(facts.participation),
+        summary=plain(summary_prose),
+        participation=mask.participation(),
         participants=facts.participants,
-        contributions=len(visible),
+        contributions=sum(1 for c in contributions if not c.hidden),
         sections=sections,
         people=list(facts.people),
         disclaimer=facts.disclaimer,
@@ -121,108 +137,94 @@ def build_report(
         generated_at=generated_at,
         version=version,
         summary_override=summary_override,
+        summary_prose=summary_prose,
+        timezone=timezone,
     )
-    report.summary = summarise(report)
-    return report
 
 
-def summarise(report: SessionReport) -> str:
-    """A factual opening paragraph: what was raised most, and where communities converge or
-    diverge. Who took part is shown by the renderers next to it, so it is not repeated here."""
-    if report.is_empty:
-        return "No input has been received for this session yet."
-    sentences = []
-    for section in report.sections:
-        top = section.themes[:3]
-        if not top:
-            continue
-        named = "; ".join(f"{t.label.lower()} ({t.count})" for t in top)
-        sentences.append(f"{section.title} most often raised: {named}.")
-    consensus = [t.label.lower() for s in report.sections for t in s.themes if t.support.standing == "consensus"][:3]
-    divisive = [t.label.lower() for s in report.sections for t in s.themes if t.support.standing == "divisive"][:3]
-    if consensus:
-        sentences.append(f"Agreed across policy communities: {'; '.join(consensus)}.")
-    if divisive:
-        sentences.append(f"Views diverged between communities on: {'; '.join(divisive)}.")
-    return " ".join(sentences)
+def theme_rank(theme: Theme) -> tuple[int, int, str, str, int]:
+    """Largest first, then best supported; ties by label and wording, never by arrival."""
+    return (-theme.count, -theme.support.score, theme.label.casefold(), theme.representative.text.casefold(), theme.representative.contribution_id)
 
 
-def _support_by_contribution(reactions: Sequence[ReactionFact]) -> dict[int, Counter[tuple[str | None, str]]]:
-    tallies: dict[int, Counter[tuple[str | None, str]]] = defaultdict(Counter)
+Tally = Counter[tuple[str, str]]
+
+
+def _support_by_contribution(reactions: Sequence[ReactionFact], mask: CommunityMask) -> dict[int, Tally]:
+    tallies: dict[int, Tally] = defaultdict(Counter)
     for reaction in reactions:
-        tallies[reaction.contribution_id][(reaction.community, reaction.value)] += 1
+        tallies[reaction.contribution_id][(mask.name(reaction.community), reaction.value)] += 1
     return tallies
 
 
-def _support(tallies: Sequence[Counter[tuple[str | None, str]]]) -> Support:
-    total: Counter[tuple[str | None, str]] = Counter()
+def _support(tallies: Sequence[Tally], mask: CommunityMask) -> Support:
+    """Totals, and per community only where the session's anonymity allows a breakdown."""
+    total: Tally = Counter()
     for tally in tallies:
         total.update(tally)
     per_community: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for (community, value), count in total.items():
-        slot = {"agree": 0, "disagree": 1, "pass": 2}[value]
-        per_community[community or "other"][slot] += count
-    by_community = tuple(
-        CommunitySupport(name, agree, disagree, passed) for name, (agree, disagree, passed) in sorted(per_community.items())
-    )
+        per_community[community][{"agree": 0, "disagree": 1, "pass": 2}[value]] += count
+    by_community = tuple(CommunitySupport(name, a, d, p) for name, (a, d, p) in sorted(per_community.items()))
     agree = sum(c.agree for c in by_community)
     disagree = sum(c.disagree for c in by_community)
     passed = sum(c.passed for c in by_community)
-    return Support(agree, disagree, passed, by_community, _standing(by_community))
+    if not mask.breakdown_ok(c.agree + c.disagree + c.passed for c in by_community):
+        return Support(agree, disagree, passed, (), "untested")
+    return Support(agree, disagree, passed, by_community, standing_of(by_community))
 
 
-def _standing(by_community: tuple[CommunitySupport, ...]) -> Standing:
-    voted = [c for c in by_community if c.voted]
-    if sum(c.voted for c in voted) < MIN_VOTES_FOR_STANDING:
+def standing_of(by_community: Sequence[CommunitySupport]) -> Standing:
+    """Consensus or division on ONE statement, judged only where there are enough votes:
+    communities with at least MIN_COMMUNITY_VOTES votes count; consensus needs two or more of
+    them all at least 60 % agree; divisive needs one at least 60 % and another at most 40 %."""
+    voted = [c for c in by_community if c.voted >= MIN_COMMUNITY_VOTES]
+    if sum(c.voted for c in voted) < MIN_VOTES_FOR_STANDING or len(voted) < 2:
         return "untested"
-    shares = [c.agreement for c in voted if c.agreement is not None]
-    if len(voted) >= 2 and all(s >= AGREE_SHARE for s in shares):
+    shares = [c.agree / c.voted for c in voted]
+    if all(s >= AGREE_SHARE for s in shares):
         return "consensus"
     if any(s >= AGREE_SHARE for s in shares) and any(s <= DISAGREE_SHARE for s in shares):
         return "divisive"
     return "mixed"
 
 
-def _themes(
+def _theme(
+    theme_group: ThemeGroup,
     items: list[ContributionFact],
-    support: dict[int, Counter[tuple[str | None, str]]],
-    group: Grouper,
-    edits: Sequence[EditFact],
+    support: dict[int, Tally],
+    renames: dict[str, str],
     anonymous: bool,
-) -> list[Theme]:
-    groups = regroup(group([GroupItem(c.id, c.text, c.hidden) for c in items]), items, edits)
-    renames = {e.key: e.value for e in edits if e.kind == "rename"}
-    themes = []
-    for theme_group in groups:
-        merged_away = {i for dups in theme_group.duplicates.values() for i in dups}
-        statements = [
-            _statement(items[i], support, theme_group.duplicates.get(i, []), items, anonymous)
-            for i in theme_group.items
-            if i not in merged_away
-        ]
-        representative = statements[0]
-        statements.sort(key=lambda s: (s is not representative, -s.support.score, -s.duplicates))
-        ids = [items[i].id for i in theme_group.items]
-        label = next((renames[str(cid)] for cid in ids if str(cid) in renames), theme_group.label)
-        tallies = [support[cid] for cid in ids if cid in support]
-        themes.append(Theme(label, representative, statements, _support(tallies)))
-    return themes
+    mask: CommunityMask,
+) -> Theme | None:
+    """One theme without its hidden contributions; None when all of them are hidden."""
+    merged_away = {i for dups in theme_group.duplicates.values() for i in dups}
+    statements: list[Statement] = []
+    for i in theme_group.items:
+        if i in merged_away:
+            continue
+        merged = [m for m in theme_group.duplicates.get(i, []) if not items[m].hidden]
+        if items[i].hidden:
+            if not merged:
+                continue
+            i, merged = merged[0], merged[1:]  # a visible near-duplicate speaks for it
+        statements.append(_statement(items[i], [items[m] for m in merged], support, anonymous, mask))
+    if not statements:
+        return None
+    representative = statements[0]
+    ids = [items[i].id for i in theme_group.items if not items[i].hidden]
+    label = next((renames[str(cid)] for cid in ids if str(cid) in renames), theme_group.label)
+    tallies = [support[cid] for cid in ids if cid in support]
+    return Theme(label, representative, statements, _support(tallies, mask))
 
 
 def _statement(
     item: ContributionFact,
-    support: dict[int, Counter[tuple[str | None, str]]],
-    merged: list[int],
-    items: list[ContributionFact],
+    merged: list[ContributionFact],
+    support: dict[int, Tally],
     anonymous: bool,
+    mask: CommunityMask,
 ) -> Statement:
-    tallies = [support[item.id]] + [support[items[i].id] for i in merged if items[i].id in support]
+    tallies = [support[c.id] for c in (item, *merged) if c.id in support]
     author = None if anonymous else (f"{item.author} ({item.organisation})" if item.organisation else item.author) or None
-    return Statement(item.id, item.text, author, item.community, _support(tallies), len(merged))
-
-
-def _ranking(key: SectionKey) -> Callable[[Theme], tuple[int, int, int]]:
-    """Challenges: most raised first; recommendations and takeaways: most supported first."""
-    if key == "challenges":
-        return lambda t: (-t.count, -t.support.score, t.representative.contribution_id)
-    return lambda t: (-t.support.score, -t.count, t.representative.contribution_id)
+    return Statement(item.id, item.text, author, mask.tag(item.community), _support(tallies, mask), len(merged), tuple(c.id for c in merged))

@@ -8,12 +8,31 @@ for an anonymous session leaves every ``author`` as ``None`` and renderers never
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 SectionKey = Literal["challenges", "recommendations", "takeaways", "questions"]
 Standing = Literal["consensus", "divisive", "mixed", "untested"]
+Citations = Literal["inline", "footnotes", "none"]
+"""How a format shows the contribution numbers behind each sentence: ``[#12, #15]`` after the
+sentence (the rapporteur's editing view), numbered footnotes, or not at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of report prose with the contribution numbers it rests on.
+
+    Prose is never free text: every generated sentence says which contributions it reports,
+    so a rapporteur can check it against the annex and a reader can trace it.
+    """
+
+    text: str
+    cites: tuple[int, ...] = ()
+
+
+Paragraph = tuple[Sentence, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +80,7 @@ class Statement:
     community: str | None = None
     support: Support = field(default_factory=Support)
     duplicates: int = 0  # near-identical contributions merged into this one
+    merged_ids: tuple[int, ...] = ()  # their numbers, so prose can cite them too
 
 
 @dataclass(slots=True)
@@ -71,6 +91,17 @@ class Theme:
     representative: Statement
     statements: list[Statement]
     support: Support = field(default_factory=Support)
+    prose: list[Sentence] = field(default_factory=list)  # the theme's paragraph in its section
+    written_by: str | None = None  # the writing model that wrote ``prose`` and the label, if any
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the theme's content (numbers and texts), so text a model wrote for it can
+        be reused by the next version as long as nothing in the theme changed."""
+        digest = hashlib.sha256()
+        for s in sorted(self.statements, key=lambda s: s.contribution_id):
+            digest.update(f"{s.contribution_id}\x1f{s.text}\x1e".encode())
+        return digest.hexdigest()[:16]
 
     @property
     def count(self) -> int:
@@ -86,6 +117,24 @@ class Section:
     title: str
     themes: list[Theme] = field(default_factory=list)
     text_override: str | None = None
+    intro: list[Sentence] = field(default_factory=list)  # opens the section's prose
+    closing: list[Sentence] = field(default_factory=list)  # the smaller themes, named briefly
+
+    @property
+    def paragraphs(self) -> list[Paragraph]:
+        """The section as prose: the intro joins the first theme's paragraph, then one
+        paragraph per theme that has prose, then the closing sentence."""
+        result: list[Paragraph] = []
+        lead = list(self.intro)
+        for theme in self.themes:
+            if theme.prose:
+                result.append(tuple(lead + theme.prose))
+                lead = []
+        if lead:
+            result.append(tuple(lead))
+        if self.closing:
+            result.append(tuple(self.closing))
+        return result
 
 
 @dataclass(slots=True)
@@ -99,8 +148,8 @@ class SessionReport:
     institutional_lead: str
     moderator: str
     thematic_focus: str
-    summary: str
-    participation: dict[str, int]  # participants per policy community
+    summary: str  # the generated summary as plain text (no numbers), for previews and search
+    participation: dict[str, int]  # participants per policy community; empty when not shown
     participants: int
     contributions: int
     sections: list[Section]
@@ -112,6 +161,10 @@ class SessionReport:
     summary_override: str | None = None
     # Who else runs the session, as labelled header lines: ("Chair", "…"), ("Speakers", "…").
     people: list[tuple[str, str]] = field(default_factory=list)
+    summary_prose: list[Paragraph] = field(default_factory=list)
+    timezone: str = "UTC"  # the event's: every time the report shows is in it
+    writer: str | None = None  # the writing model used for some prose, None when all offline
+    writer_note: str | None = None  # why the model was not used (timeout, error), for the rapporteur
 
     @property
     def is_empty(self) -> bool:

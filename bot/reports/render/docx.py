@@ -142,12 +142,19 @@ class _Writer:
             self.text(item.agreement, italic=True, color=MUTED, size=9)
         for st in item.statements:
             bullet = self.paragraph("List Bullet")
+            _add_run(bullet, st.number_prefix, color=MUTED)
             _add_run(bullet, f"“{st.text}”")
             if st.attribution:
                 _add_run(bullet, f" — {st.attribution}", color=MUTED)
             if st.stats_suffix:
                 _add_run(bullet, st.stats_suffix, color=MUTED, size=9)
             _mark_direction(bullet, st.text)
+            if st.mark:
+                mark = self.paragraph()
+                mark.paragraph_format.left_indent = Inches(0.25)
+                _add_run(mark, st.standing_label or "", bold=True, color=STANDING_COLORS[st.standing or ""], size=9)
+                if st.agreement:
+                    _add_run(mark, f". {st.agreement}", italic=True, color=MUTED, size=9)
         if item.more_text:
             self.text(item.more_text, "List Bullet", italic=True, color=MUTED)
 

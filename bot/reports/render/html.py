@@ -51,7 +51,7 @@ section.theme { border-left: 3px solid var(--line); padding: .1rem 0 .1rem .9rem
 .agreement { font-size: .88rem; color: var(--muted); margin: .15rem 0; }
 ul.statements { margin: .3rem 0; padding-inline-start: 1.2rem; }
 ul.statements li { margin: .2rem 0; }
-.who, .votes { color: var(--muted); font-size: .9rem; }
+.who, .votes, .num { color: var(--muted); font-size: .9rem; }
 li.more { list-style: none; font-style: italic; color: var(--muted); }
 figure.chart { margin: 1.2rem 0; text-align: center; break-inside: avoid; }
 figure.chart img { max-width: 100%; height: auto; }
@@ -82,7 +82,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <p class="agreement">{{ b.agreement }}</p>{% endif %}
 <ul class="statements">
 {%- for s in b.statements %}
-<li dir="auto"><q dir="auto">{{ s.text }}</q>{% if s.attribution %} <span class="who" dir="auto">— {{ s.attribution }}</span>{% endif %}{% if s.stats %} <span class="votes" dir="ltr">({{ s.stats }})</span>{% endif %}</li>
+<li dir="auto">{% if s.number is not none %}<span class="num" dir="ltr">#{{ s.number }}</span> {% endif %}<q dir="auto">{{ s.text }}</q>{% if s.attribution %} <span class="who" dir="auto">— {{ s.attribution }}</span>{% endif %}{% if s.stats %} <span class="votes" dir="ltr">({{ s.stats }})</span>{% endif %}
+{%- if s.standing_label %}<br><span class="badge {{ s.standing }}">{{ s.standing_label }}</span>{% if s.agreement %} <span class="agreement">{{ s.agreement }}</span>{% endif %}{% endif %}</li>
 {%- endfor %}
 {%- if b.more_text %}
 <li class="more">{{ b.more_text }}</li>{% endif %}

@@ -10,11 +10,15 @@ blocks of the session report instead of copying them.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.reports.model import (
+    Citations,
     CommunitySupport,
+    Paragraph,
     Section,
     SessionReport,
     Standing,
@@ -37,6 +41,11 @@ STANDING_LABELS: dict[str, str] = {
 }
 VOTED_SECTIONS = frozenset({"recommendations", "takeaways"})
 """Sections whose themes people vote on, so agreement per community is worth showing."""
+ANNEX_TITLE = "Annex: Contributions by theme"
+ANNEX_NOTE = "The contributions behind each paragraph, grouped by theme; numbers (#12) match those cited in the text."
+NOTES_TITLE = "Notes"
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+CITATION_CHOICES: tuple[Citations, ...] = ("footnotes", "inline", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +56,18 @@ class Limits:
     themes_per_section: int = 12
     main_themes: int = 5
     statement_chars: int | None = None  # clip long statements (chat); None shows them whole
+    citations: Citations = "footnotes"  # how each sentence shows the contributions behind it
 
 
 CHAT_LIMITS = Limits(
-    statements_per_theme=3, themes_per_section=8, main_themes=5, statement_chars=280
+    statements_per_theme=3, themes_per_section=5, main_themes=5, statement_chars=280, citations="inline"
 )
 DOCUMENT_LIMITS = Limits(statements_per_theme=5, themes_per_section=15, main_themes=5)
+
+
+def with_citations(limits: Limits, citations: Citations | None) -> Limits:
+    """The same limits with another citation style (the rapporteur's /export choice)."""
+    return limits if citations is None else replace(limits, citations=citations)
 
 
 # --- blocks -------------------------------------------------------------------------------
@@ -107,17 +122,37 @@ def ltr_island(text: str, rtl_context: bool) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StatementLine:
-    """One shown statement with who said it (when allowed) and its reactions."""
+    """One shown statement: its number, who said it (when allowed), its reactions, and a
+    consensus/divisive mark with the per-community counts that justify it."""
 
     text: str
     attribution: str | None
     stats: str
     rtl: bool = False
+    number: int | None = None
+    standing: str | None = None  # a key of STANDING_LABELS
+    agreement: str | None = None
 
     @property
     def stats_suffix(self) -> str:
         """`` (+5/−0)`` ready to append to the statement's line; empty when there is nothing to say."""
         return " " + ltr_island(f"({self.stats})", self.rtl) if self.stats else ""
+
+    @property
+    def number_prefix(self) -> str:
+        """``#12 `` before the statement, the number prose cites."""
+        return f"#{self.number} " if self.number is not None else ""
+
+    @property
+    def standing_label(self) -> str | None:
+        return STANDING_LABELS.get(self.standing) if self.standing else None
+
+    @property
+    def mark(self) -> str | None:
+        """``Consensus across communities — Agreement by community: …`` on its own line."""
+        if not self.standing_label:
+            return None
+        return f"{self.standing_label}. {self.agreement}" if self.agreement else self.standing_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,13 +268,61 @@ def participation_text(report: SessionReport) -> str:
     return text
 
 
+def local_time(moment: datetime, timezone: str) -> datetime:
+    """A stored time in the event's time zone (unknown zones fall back to the stored offset)."""
+    try:
+        return moment.astimezone(ZoneInfo(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return moment
+
+
 def status_text(report: SessionReport) -> str:
-    """Draft or approved, which version, and when, so nobody circulates a stale draft."""
+    """Draft or approved, which version, and when (event's time zone), so nobody circulates a
+    stale draft."""
     state = "Approved report" if report.approved else "Draft report"
     version = f" v{report.version}" if report.version is not None else ""
-    when = report.generated_at.strftime("%Y-%m-%d %H:%M")
-    zone = report.generated_at.strftime("%Z")
+    moment = local_time(report.generated_at, report.timezone)
+    when = moment.strftime("%Y-%m-%d %H:%M")
+    zone = moment.strftime("%Z")
     return f"{state}{version} · generated {when}{' ' + zone if zone else ''}"
+
+
+@dataclass(slots=True)
+class Citer:
+    """Turns prose into paragraphs with the contribution numbers in the chosen style, and
+    collects the footnotes that a document prints at its end."""
+
+    style: Citations
+    notes: list[str] = field(default_factory=list)
+
+    def paragraph(self, paragraph: Paragraph) -> Para:
+        parts = []
+        for sentence in paragraph:
+            numbers = ", ".join(f"#{n}" for n in sentence.cites)
+            if not numbers or self.style == "none":
+                parts.append(sentence.text)
+            elif self.style == "inline":
+                text = sentence.text
+                cut = len(text) - 1 if text.endswith(".") else len(text)
+                parts.append(f"{text[:cut]} [{numbers}]{text[cut:]}")
+            else:
+                self.notes.append(numbers)
+                parts.append(f"{sentence.text}{str(len(self.notes)).translate(SUPERSCRIPT)}")
+        return Para(" ".join(parts))
+
+    def paragraphs(self, paragraphs: Iterable[Paragraph]) -> list[Block]:
+        return [self.paragraph(p) for p in paragraphs if p]
+
+    def text(self, paragraphs: Iterable[Paragraph]) -> str:
+        """Prose as plain text, paragraphs separated by blank lines (the /edit view)."""
+        return "\n\n".join(self.paragraph(p).text for p in paragraphs if p)
+
+    def footnotes(self) -> list[Block]:
+        """``Notes`` with one line per footnote: ``³ Contributions #12, #15``."""
+        if not self.notes:
+            return []
+        lines = [f"{str(i).translate(SUPERSCRIPT)} Contributions {numbers}" for i, numbers in enumerate(self.notes, start=1)]
+        return [Heading(NOTES_TITLE, 2), Para("\n".join(lines), "small")]
 
 
 def paragraphs(text: str, style: str = "body") -> list[Para]:
@@ -252,10 +335,9 @@ def paragraphs(text: str, style: str = "body") -> list[Para]:
 
 
 def rank_themes(section: Section) -> list[Theme]:
-    """Recommendations rank by net support (what the room backs); others by how often raised."""
-    if section.key in VOTED_SECTIONS:
-        return sorted(section.themes, key=lambda t: (-t.support.score, -t.count, t.label))
-    return sorted(section.themes, key=lambda t: (-t.count, -t.support.score, t.label))
+    """Themes in the builder's order (largest, then best supported, then by label), which is
+    also the order of the prose and the summary."""
+    return list(section.themes)
 
 
 def pick_statements(theme: Theme, limit: int) -> list[Statement]:
@@ -301,6 +383,9 @@ def theme_item(
             attribution(s, anonymous),
             statement_stats(s),
             is_rtl(s.text),
+            s.contribution_id,
+            marked_standing(s.support.standing),
+            agreement_text(s.support) if marked_standing(s.support.standing) else None,
         )
         for s in picked
     )
@@ -308,20 +393,13 @@ def theme_item(
         rank=rank,
         label=theme.label,
         stats=theme_stats(theme),
-        standing=marked_standing(theme.support.standing) if voted else None,
-        agreement=agreement_text(theme.support) if voted else None,
+        standing=None,
+        agreement=None,
         statements=lines,
         more=hidden_count(theme, len(picked)) if section is None else 0,
         section=section,
         rtl=is_rtl(theme.label),
     )
-
-
-def main_themes(sections: Sequence[Section], limit: int) -> list[tuple[Section, Theme]]:
-    """The most raised themes across sections that still show generated themes."""
-    pool = [(s, t) for s in sections if s.text_override is None for t in s.themes]
-    pool.sort(key=lambda st: (-st[1].count, -st[1].support.score, st[1].label))
-    return pool[:limit]
 
 
 # --- block builders -----------------------------------------------------------------------
@@ -339,12 +417,21 @@ def fields(pairs: Iterable[tuple[str, str]]) -> list[Block]:
 
 
 def section_blocks(
-    section: Section, limits: Limits, *, anonymous: bool, level: int = 2
+    section: Section, limits: Limits, *, anonymous: bool, level: int = 2, citer: Citer | None = None
 ) -> list[Block]:
-    """A section: the rapporteur's text if given, else its ranked themes and "+N more"."""
+    """A section as prose: the rapporteur's text if given, else the generated paragraphs."""
+    citer = citer or Citer(limits.citations)
     blocks: list[Block] = [Heading(section.title, level)]
     if section.text_override is not None:
         return blocks + paragraphs(section.text_override)
+    if not section.themes:
+        return blocks + [Para(NO_THEMES_NOTE, "note")]
+    return blocks + citer.paragraphs(section.paragraphs)
+
+
+def annex_section_blocks(section: Section, limits: Limits, *, anonymous: bool, level: int = 3) -> list[Block]:
+    """A section's ranked themes with their numbered statements and "+N more"."""
+    blocks: list[Block] = [Heading(section.title, level)]
     if not section.themes:
         return blocks + [Para(NO_THEMES_NOTE, "note")]
     ranked = rank_themes(section)
@@ -366,26 +453,31 @@ def section_blocks(
     return blocks
 
 
-def summary_blocks(report: SessionReport, limits: Limits) -> list[Block]:
-    """Participation, then the rapporteur's summary or the generated one with main themes."""
-    blocks: list[Block] = [Heading("Summary", 2), Para(participation_text(report))]
-    if report.summary_override is not None:
-        return blocks + paragraphs(report.summary_override)
-    blocks += paragraphs(report.summary)
-    mains = main_themes(report.sections, limits.main_themes)
-    if mains:
-        blocks.append(Heading("Main themes", 3))
-        blocks += [
-            theme_item(
-                t, None, limits=limits, anonymous=report.anonymous, voted=False, section=s.title
-            )
-            for s, t in mains
-        ]
+def annex_blocks(report: SessionReport, limits: Limits) -> list[Block]:
+    """"Contributions by theme": what the prose rests on, names only in named sessions."""
+    sections = [s for s in report.sections if s.themes]
+    if not sections:
+        return []
+    blocks: list[Block] = [Heading(ANNEX_TITLE, 2), Para(ANNEX_NOTE, "note")]
+    for section in sections:
+        blocks += annex_section_blocks(section, limits, anonymous=report.anonymous)
     return blocks
 
 
+def summary_blocks(report: SessionReport, limits: Limits, citer: Citer | None = None) -> list[Block]:
+    """Participation, then the rapporteur's summary or the generated one."""
+    citer = citer or Citer(limits.citations)
+    blocks: list[Block] = [Heading("Summary", 2), Para(participation_text(report))]
+    if report.summary_override is not None:
+        return blocks + paragraphs(report.summary_override)
+    if report.summary_prose:
+        return blocks + citer.paragraphs(report.summary_prose)
+    return blocks + paragraphs(report.summary)
+
+
 def session_blocks(report: SessionReport, limits: Limits = DOCUMENT_LIMITS) -> list[Block]:
-    """The whole session report in reading order, mirroring the forum's printed reports."""
+    """The whole session report in reading order, mirroring the forum's printed reports:
+    header, focus, summary, chart, each section as prose, the annex, notes, disclaimer."""
     blocks = event_header(report.event_title, report.event_dates, report.event_place)
     blocks += [Heading(report.session_title, 1), Meta(status_text(report))]
     blocks += fields(
@@ -395,12 +487,15 @@ def session_blocks(report: SessionReport, limits: Limits = DOCUMENT_LIMITS) -> l
         return blocks + [Para(NO_INPUT_NOTICE, "note")]
     if report.thematic_focus.strip():
         blocks += [Heading("Thematic focus", 2), *paragraphs(report.thematic_focus)]
-    blocks += summary_blocks(report, limits)
+    citer = Citer(limits.citations)
+    blocks += summary_blocks(report, limits, citer)
     blocks.append(ChartSlot())
     for section in report.sections:
         if section.key == "questions" and not section.themes and section.text_override is None:
             continue  # "questions if any"
-        blocks += section_blocks(section, limits, anonymous=report.anonymous)
+        blocks += section_blocks(section, limits, anonymous=report.anonymous, citer=citer)
+    blocks += annex_blocks(report, limits)
+    blocks += citer.footnotes()
     return blocks + paragraphs(report.disclaimer, "small")
 
 

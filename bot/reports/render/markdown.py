@@ -67,7 +67,10 @@ def _theme_md(item: ThemeItem) -> str:
     bullets = []
     for st in item.statements:
         who = f" — {escape_inline(st.attribution)}" if st.attribution else ""
-        bullets.append(f"- “{escape_inline(st.text)}”{who}{escape_inline(st.stats_suffix)}")
+        number = escape_inline(st.number_prefix)
+        bullets.append(f"- {number}“{escape_inline(st.text)}”{who}{escape_inline(st.stats_suffix)}")
+        if st.mark:
+            bullets.append(f"  _{escape_inline(st.mark)}_")
     if item.more_text:
         bullets.append(f"- _{item.more_text}_")
     return head + "\n\n" + "\n".join(bullets)

@@ -282,13 +282,22 @@ class _Writer:
         for st in item.statements:
             who = f" — {st.attribution}" if st.attribution else ""
             self.text(
-                f"“{st.text}”{who}{st.stats_suffix}",
+                f"{st.number_prefix}“{st.text}”{who}{st.stats_suffix}",
                 size=9.5,
                 indent=INDENT_MM,
                 space_after=0.8,
                 direction_of=st.text,
                 bullet=True,
             )
+            if st.mark:
+                self.text(
+                    st.mark,
+                    size=8.5,
+                    style="I",
+                    color=STANDING_RGB[st.standing or ""],
+                    indent=INDENT_MM + BULLET_MM,
+                    space_after=0.8,
+                )
         if item.more_text:
             self.text(item.more_text, size=8.5, style="I", color=MUTED, indent=INDENT_MM)
         self.pdf.ln(2)
