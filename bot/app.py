@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, LinkPreviewOptions
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
@@ -21,33 +20,10 @@ from bot.container import Services, build_services
 from bot.dispatch.runner import RUNNER_KEY, Runner
 from bot.dispatch.sending import BroadcastRateLimiter
 from bot.update_processor import PerUserUpdateProcessor
+from handlers import menus
 
 log = logging.getLogger(__name__)
 WEB_KEY = "web_server"
-
-PARTICIPANT_COMMANDS = [
-    BotCommand("join", "Join a session with its code"),
-    BotCommand("myinput", "Review, edit or delete your answers"),
-    BotCommand("sessions", "Switch between your sessions"),
-    BotCommand("skip", "Skip the current question"),
-    BotCommand("profile", "Your name, organisation and community"),
-    BotCommand("cancel", "Stop what you are doing"),
-    BotCommand("help", "How this works"),
-]
-ORGANISER_COMMANDS = PARTICIPANT_COMMANDS + [
-    BotCommand("manage", "Your events and sessions"),
-    BotCommand("newevent", "Create an event"),
-    BotCommand("newsession", "Add a session"),
-    BotCommand("agenda", "Create an event from a YAML agenda"),
-    BotCommand("link", "Join link and QR code"),
-    BotCommand("grant", "Give someone a role"),
-    BotCommand("remind", "Schedule a reminder or a nudge"),
-    BotCommand("schedule", "What is scheduled; change or cancel"),
-    BotCommand("papers", "Send background papers before a session"),
-    BotCommand("deliver", "Schedule the report's delivery"),
-    BotCommand("move", "Move a session (its reminders follow)"),
-    BotCommand("screen", "Room screen link for the projector"),
-]
 
 
 def build_application(
@@ -93,12 +69,7 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     runner = Runner(application, services)
     application.bot_data[RUNNER_KEY] = runner
     await runner.start()  # re-registers scheduled items, resumes broadcasts, reports missed ones
-    try:
-        await application.bot.set_my_commands(PARTICIPANT_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-        for organiser_id in services.settings.organiser_ids:
-            await application.bot.set_my_commands(ORGANISER_COMMANDS, scope=BotCommandScopeChat(organiser_id))
-    except TelegramError as exc:  # an organiser who never started the bot has no chat yet
-        log.warning("Could not set every command menu: %s", exc)
+    await menus.publish_all(application)  # per role and per chat (handlers/menus.py)
     if services.settings.web_enabled:
         await _start_web(application, services)
 

@@ -18,8 +18,8 @@ async def help_command(update: Update, context: Context) -> None:
     if context.args and context.args[0].lower() == "agenda":
         await context.bot.send_message(chat_id, t.HELP_AGENDA)
         return
-    organiser = await services(context).organising.is_organiser(user_ref(update.effective_user))
-    await context.bot.send_message(chat_id, t.HELP_PARTICIPANT + (t.HELP_ORGANISER if organiser else ""))
+    roles = await services(context).organising.roles(user_ref(update.effective_user))
+    await context.bot.send_message(chat_id, t.help_for(roles))
 
 
 async def unknown_command(update: Update, context: Context) -> None:

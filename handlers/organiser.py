@@ -9,10 +9,10 @@ from telegram import Update
 
 from bot.agenda import AgendaError
 from bot.services.access import NotAllowed
-from bot.services.organising import StatusChanged
+from bot.services.organising import RoleGranted, StatusChanged
 from bot.services.outcomes import Notice
 from bot.services.views import SessionView, UserRef
-from handlers import scheduling
+from handlers import menus, scheduling
 from handlers import texts as t
 from handlers.common import Context, respond, send, services, stale, user_ref
 from handlers.keyboards import manage_keyboard, parse_callback
@@ -82,6 +82,9 @@ async def manage(update: Update, context: Context) -> None:
         overview = await services(context).organising.overview(user)
     except NotAllowed as refusal:
         await context.bot.send_message(chat_id, t.notice("not_allowed", {"needed": refusal.needed}))
+        return
+    if not overview.events:
+        await context.bot.send_message(chat_id, t.notice("no_events", {}))
         return
     for event in overview.events:
         lines = [f"<b>{t.esc(event.title)}</b>"]
@@ -185,7 +188,16 @@ async def _role_command(update: Update, context: Context, *, revoke: bool) -> No
     organising = services(context).organising
     user = user_ref(update.effective_user)
     action = organising.revoke if revoke else organising.grant
-    await respond(update, context, lambda: action(user, args[0], args[1], args[2]))
+    outcome: list[object] = []
+
+    async def run() -> object:
+        outcome.append(await action(user, args[0], args[1], args[2]))
+        return outcome[0]
+
+    await respond(update, context, run)
+    if outcome and isinstance(outcome[0], RoleGranted):  # their menu shows the role's commands at once
+        grantee = outcome[0].telegram_id
+        await menus.publish(context.bot, grantee, await organising.roles(UserRef(grantee)))
 
 
 async def button(update: Update, context: Context) -> None:

@@ -8,6 +8,7 @@ from telegram import Update
 
 from bot.services.participation import Participation
 from bot.services.views import MessageRef, UserRef
+from handlers import menus
 from handlers.common import Context, respond, services, stale, user_ref
 from handlers.keyboards import Callback, parse_callback
 
@@ -15,7 +16,12 @@ from handlers.keyboards import Callback, parse_callback
 async def start(update: Update, context: Context) -> None:
     """/start, or a deep link t.me/<bot>?start=<code> from the room's screen."""
     payload = context.args[0] if context.args else None
-    await respond(update, context, lambda: services(context).participation.start(user_ref(update.effective_user), payload))
+    user = user_ref(update.effective_user)
+    await respond(update, context, lambda: services(context).participation.start(user, payload))
+    if payload is None:  # an agenda may have named them rapporteur by @username: their menu shows it
+        roles = await services(context).organising.roles(user)
+        if roles:
+            await menus.publish(context.bot, user.telegram_id, roles)
 
 
 async def join(update: Update, context: Context) -> None:

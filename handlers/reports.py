@@ -285,7 +285,9 @@ async def export(update: Update, context: Context) -> None:
 async def _export(context: Context, chat_id: int, user: UserRef, ref: str | int, fmt: str, number: int | None = None) -> None:
     reporting = services(context).reporting
     if fmt == "chart":
-        result = await reporting.latest(user, ref)
+        result = await (reporting.version(user, ref, number) if number else reporting.latest(user, ref))
+        if result is None:
+            raise LookupError(number)
         chart = render_chart(result.report)
         if chart is None:
             await context.bot.send_message(chat_id, "Nothing to chart yet.")

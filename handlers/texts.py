@@ -188,6 +188,25 @@ HELP_ORGANISER = """
 /link CODE — the join link and a QR code for the room's screen
 /grant CODE rapporteur|moderator|organiser @user — give someone a role (/revoke to take it back)"""
 
+HELP_MODERATOR = """
+
+<b>Moderators</b>
+/manage — the sessions you moderate, with live counts and open/close and link buttons
+/open CODE, /close CODE — open or close your session
+/link CODE — the join link and a QR code for the room's screen"""
+
+HELP_RAPPORTEUR = """
+
+<b>Rapporteurs</b>
+/draft [CODE] — a fresh draft of the session report (chat, chart, DOCX and PDF)
+/edit [CODE] — view and replace the report section by section
+/hide 12, /unhide 12 — leave contribution #12 out of the report, or put it back
+/rename 12 New label, /merge 12 15 — rename a theme, join two themes
+/regenerate [CODE] — rebuild from the input, keeping your edits
+/approve [CODE] — make the newest version the final report
+/versions [CODE], /export CODE pdf 3 — every version; one file of one version
+/eventreport CODE — one document for the whole event"""
+
 HELP_AGENDA = """<b>Agenda format</b> (YAML)
 <pre>event:
   title: Diplomacy, development and integrated planning
@@ -266,4 +285,22 @@ NOTICES["sched_when_unclear"] = (
     "⚠️ I couldn't tell when to send it from “{phrase}”. Put a <code>|</code> between the time and the message, "
     "e.g. <code>/remind K7QX2M 15 min before start | Coffee is served</code>. Times: 15 min before start, at close, "
     "1 day before, 2026-02-11 08:30, tomorrow 18:00, every day at 08:00."
+)
+
+
+def help_for(roles: frozenset[str]) -> str:
+    """/help shows the commands of every role the person holds, and only those."""
+    text = HELP_PARTICIPANT
+    if "organiser" in roles:
+        text += HELP_ORGANISER
+    elif "moderator" in roles:
+        text += HELP_MODERATOR
+    if "organiser" in roles or "rapporteur" in roles:
+        text += HELP_RAPPORTEUR
+    return text
+
+
+NOTICES["closed_not_saved"] = (
+    "⏹ <b>{title}</b> is closed, so this point was <b>not saved</b>. Thank you for taking part! "
+    "/myinput shows what you sent before it closed."
 )

@@ -9,17 +9,17 @@ from sqlalchemy import func, select
 
 from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from bot.offline import OfflineBot
-from storage.models import ChatState, Contribution, Participant, Role, RoleName
+from storage.models import ChatState, Contribution, Event, Participant, Role, RoleName
 from tests.agenda_samples import EXPERT_MEETING
 from tests.conftest import ORGANISER
 
 TRICKY = "Use <b>not</b> bold & *stars* _under_ 🕊️ — السلام עברית"
 
 
-async def _setup_session(api: FakeBotAPI) -> tuple[FakeUser, str]:
+async def _setup_session(api: FakeBotAPI, agenda: str = EXPERT_MEETING) -> tuple[FakeUser, str]:
     """The organiser sends the agenda as a file and opens the first session."""
     organiser = api.user(ORGANISER, "Olivia", username="olivia")
-    created = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", EXPERT_MEETING.encode(), "application/x-yaml"))
+    created = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", agenda.encode(), "application/x-yaml"))
     codes = re.findall(r"<code>([A-Z0-9]{6})</code>", created[0].text)
     assert len(codes) == 3, created[0].text
     opened = await organiser.reply_after(lambda: organiser.send(f"/open {codes[0]}"))
@@ -151,7 +151,6 @@ async def test_bad_agenda_names_the_line_and_creates_nothing(api: FakeBotAPI, bo
     reply = await organiser.reply_after(lambda: organiser.send("/agenda\n" + broken))
     assert 'sessions #1 "Good practice during crisis" › prompts #2 › kind' in reply[0].plain_text and "(line 20)" in reply[0].plain_text
     assert "Nothing was created" in reply[0].plain_text
-    from storage.models import Event
 
     assert await _count(bot, Event) == 0
 
@@ -198,3 +197,148 @@ async def test_group_chat_points_to_private_chat(api: FakeBotAPI, bot: OfflineBo
     member = api.user(2400, "Gus")
     reply = await group.reply_after(lambda: group.send(member, "/start"))
     assert "https://t.me/workshop_test_bot" in reply[0].text
+
+
+# ----- first-run and daily-use behaviours (issue 10) -----------------------------------------
+
+
+def _menu(api: FakeBotAPI, telegram_id: int) -> list[str]:
+    return [c["command"] for c in api.my_commands({"type": "chat", "chat_id": telegram_id})]
+
+
+async def test_organiser_without_event_is_shown_how_to_start(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser = api.user(ORGANISER, "Olivia")
+    reply = await organiser.reply_after(lambda: organiser.send("/manage"))
+    assert "You don't organise any event yet" in reply[0].plain_text and "/newevent" in reply[0].plain_text
+    assert "newevent" in _menu(api, ORGANISER) and "draft" in _menu(api, ORGANISER)
+    assert [c["command"] for c in api.my_commands({"type": "all_private_chats"})][0] == "join"
+
+
+async def test_point_after_close_is_refused_not_dropped(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser, code = await _setup_session(api)
+    user = api.user(2500, "Zoe")
+    await _onboard(user, code, "Zoe", "Diplomacy")
+    saved = await user.reply_after(lambda: user.send("Share analysis early"))
+    await user.reply_after(lambda: user.press(saved[0], text="Next ▶"))
+    await user.reply_after(lambda: user.press(user.last(), text="Next ▶"))
+    done = await user.reply_after(lambda: user.press(user.last(), text="Done ✓"))
+    assert "You sent 1 point" in done[0].plain_text
+    await organiser.reply_after(lambda: organiser.send(f"/close {code}"))
+    late = await user.reply_after(lambda: user.send("One more thought after the end"))
+    assert "is closed, so this point was not saved" in late[0].plain_text
+    assert await _count(bot, Contribution) == 1
+
+
+async def test_help_and_menus_follow_roles(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser, code = await _setup_session(api)
+    ravi = api.user(2600, "Ravi", username="ravi_r")
+    help_text = (await ravi.reply_after(lambda: ravi.send("/help")))[0].plain_text
+    assert "/myinput" in help_text and "/draft" not in help_text and "/open" not in help_text
+    assert _menu(api, 2600) == []
+
+    await organiser.reply_after(lambda: organiser.send(f"/grant {code} rapporteur @ravi_r"))
+    await api.wait_for(lambda: "draft" in _menu(api, 2600), what="the rapporteur's menu")
+    assert "newevent" not in _menu(api, 2600) and "open" not in _menu(api, 2600)
+    help_text = (await ravi.reply_after(lambda: ravi.send("/help")))[0].plain_text
+    assert "Rapporteurs" in help_text and "/draft" in help_text and "/newevent" not in help_text
+
+    await organiser.reply_after(lambda: organiser.send(f"/grant {code} moderator @ravi_r"))
+    await api.wait_for(lambda: "open" in _menu(api, 2600), what="the moderator's menu")
+    help_text = (await ravi.reply_after(lambda: ravi.send("/help")))[0].plain_text
+    assert "Moderators" in help_text and "/close CODE" in help_text
+
+    await organiser.reply_after(lambda: organiser.send(f"/revoke {code} rapporteur @ravi_r"))
+    await organiser.reply_after(lambda: organiser.send(f"/revoke {code} moderator @ravi_r"))
+    await api.wait_for(lambda: _menu(api, 2600) == [], what="the menu removed with the last role")
+    help_text = (await ravi.reply_after(lambda: ravi.send("/help")))[0].plain_text
+    assert "Rapporteurs" not in help_text and "Moderators" not in help_text
+
+
+async def test_granted_organiser_creates_events_and_moderator_sees_only_own_sessions(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser = api.user(ORGANISER, "Olivia")
+    created = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", EXPERT_MEETING.encode()))
+    codes = re.findall(r"<code>([A-Z0-9]{6})</code>", created[0].text)
+    ana, max_ = api.user(2700, "Ana", username="ana_org"), api.user(2701, "Max", username="max_mod")
+    for person in (ana, max_):
+        await person.reply_after(lambda p=person: p.send("/start"))
+    await organiser.reply_after(lambda: organiser.send(f"/grant {codes[0]} organiser @ana_org"))
+    await organiser.reply_after(lambda: organiser.send(f"/grant {codes[1]} moderator @max_mod"))
+
+    # README: organisers are ORGANISER_IDS and anyone granted the organiser role.
+    wizard = await ana.reply_after(lambda: ana.send("/newevent"))
+    assert "New event" in wizard[0].plain_text
+    await ana.reply_after(lambda: ana.send("/cancel"))
+    other = EXPERT_MEETING.replace("title: Thematic meeting", "key: ana-workshop\n  title: Ana's workshop on", 1)
+    mine = await ana.reply_after(lambda: ana.send("/agenda\n" + other))
+    assert "Event <b>Ana's workshop on" in mine[0].text and "created" in mine[0].text
+    assert await _count(bot, Event) == 2
+
+    # A moderator of one session sees that session only: no other codes or counts.
+    panels = await max_.reply_after(lambda: max_.send("/manage"), count=2)
+    shown = " ".join(m.plain_text for m in panels)
+    assert codes[1] in shown and codes[0] not in shown and codes[2] not in shown
+
+
+async def test_corrected_agenda_updates_the_same_event(api: FakeBotAPI, bot: OfflineBot) -> None:
+    future = EXPERT_MEETING.replace("2008-", "2031-")  # reminders need a session still to come
+    organiser, code = await _setup_session(api, future)
+    user = api.user(2800, "Ines")
+    await _onboard(user, code, "Ines", "Development")
+    await user.reply_after(lambda: user.send("Agencies plan separately"))
+    scheduled = await organiser.reply_after(lambda: organiser.send(f"/remind {code} 15 min before start | Coffee first"))
+    assert "scheduled" in scheduled[0].plain_text
+
+    corrected = future.replace('start: "09:30"', 'start: "10:00"', 1).replace("Funding modalities", "Funding modalities for early recovery")
+    corrected = corrected.replace("track: Room C", "track: Room C\n    key: funding-modalities\n    chair: Jane Doe, Norad\n    rapporteurs: '@ravi_r'")
+    reply = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", corrected.encode()))
+    text = reply[0].plain_text
+    assert "updated: same join codes" in text and "@ravi_r" in text
+    assert code in reply[0].text and await _count(bot, Event) == 1
+    async with bot.services.db.session() as db:
+        from storage.models import ScheduledItem, Session
+
+        first = await db.scalar(select(Session).where(Session.join_code == code))
+        item = await db.scalar(select(ScheduledItem))
+    assert first is not None and first.starts_at is not None and first.starts_at.strftime("%H:%M") == "09:00"  # 10:00 Oslo
+    assert item is not None and item.next_fire_at is not None and item.next_fire_at.strftime("%H:%M") == "08:45"  # the reminder followed
+    assert await _count(bot, Contribution) == 1
+
+    # Ravi, named by @username, becomes the session's rapporteur when he first writes.
+    ravi = api.user(2801, "Ravi", username="ravi_r")
+    await ravi.reply_after(lambda: ravi.send("/start"))
+    await api.wait_for(lambda: "draft" in _menu(api, 2801), what="the named rapporteur's menu")
+    assert await _count(bot, Role, Role.role == RoleName.RAPPORTEUR) == 1
+
+    # A session with input that the file no longer has is refused, never deleted.
+    without_first = corrected.replace(corrected[corrected.index("  - title: Good practice") : corrected.index("  - title: Planning")], "")
+    refused = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", without_first.encode()))
+    assert 'The session "Good practice during crisis"' in refused[0].plain_text and "1 contribution(s)" in refused[0].plain_text
+    assert "Nothing was created" in refused[0].plain_text
+    # One without input goes, and says so.
+    without_last = corrected[: corrected.index("  - title: Funding")]
+    removed = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", without_last.encode()))
+    assert "Removed (no input): Funding modalities for early recovery" in removed[0].plain_text
+    from storage.models import Session as SessionRow
+
+    assert await _count(bot, SessionRow) == 2 and await _count(bot, Contribution) == 1
+
+
+async def test_chart_export_honours_version_and_event_report_skips_empty_sessions(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser, code = await _setup_session(api)
+    user = api.user(2900, "Olu")
+    await _onboard(user, code, "Olu", "Security / defence")
+    saved = await user.reply_after(lambda: user.send("Security and development plans diverge"))
+    await user.reply_after(lambda: user.press(saved[0], text="Next ▶"))
+    await user.reply_after(lambda: user.send("Plan security and development together"))
+    before = len(organiser.inbox)
+    organiser.send(f"/draft {code}")
+    await api.wait_for(lambda: any("Version 1" in m.text for m in organiser.inbox[before:]), what="the draft")
+    chart = await organiser.reply_after(lambda: organiser.send(f"/export {code} chart 1"))
+    assert chart[0].photo and chart[0].photo.startswith(b"\x89PNG")
+    missing = await organiser.reply_after(lambda: organiser.send(f"/export {code} chart 7"))
+    assert missing[0].photo is None and "7" in missing[0].plain_text
+    document = await organiser.reply_after(lambda: organiser.send(f"/eventreport {code} md"))
+    assert document[0].document is not None
+    content = document[0].document[1].decode()
+    assert "Good practice during crisis" in content
+    assert "Planning modalities" not in content and "Funding modalities" not in content  # no bare headings

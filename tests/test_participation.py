@@ -126,7 +126,7 @@ async def test_draft_waits_closed_refuses(services: Services) -> None:
     assert isinstance(opened, StatusChanged) and opened.waiting == (2020,)
     assert isinstance(await services.participation.start(user, None), ShowPrompt)
     await services.organising.set_status(ORG, session.join_code, SessionStatus.CLOSED)
-    assert await services.participation.text(user, "too late", MessageRef(2020, 5)) == Notice("session_closed", {"title": session.title})
+    assert await services.participation.text(user, "too late", MessageRef(2020, 5)) == Notice("closed_not_saved", {"title": session.title})
 
 
 async def test_roles_are_enforced(services: Services) -> None:

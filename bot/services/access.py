@@ -32,6 +32,17 @@ class Access:
     def is_configured_organiser(self, telegram_id: int) -> bool:
         return telegram_id in self._configured_organisers
 
+    @property
+    def configured_organisers(self) -> frozenset[int]:
+        return self._configured_organisers
+
+    async def role_kinds(self, db: AsyncSession, participant: Participant) -> frozenset[str]:
+        """"organiser", "moderator", "rapporteur": the roles held anywhere (what /help and menus show)."""
+        kinds = {RoleName(r).value for r in await db.scalars(select(Role.role).where(Role.participant_id == participant.id).distinct())}
+        if self.is_configured_organiser(participant.telegram_user_id):
+            kinds.add(RoleName.ORGANISER.value)
+        return frozenset(kinds)
+
     async def roles_of(self, db: AsyncSession, participant: Participant) -> list[Role]:
         return list(await db.scalars(select(Role).where(Role.participant_id == participant.id)))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -352,8 +352,10 @@ class Organising:
                 )
                 event_ids = sorted(set(event_ids) | set(moderated))
             if not event_ids:
+                if await self.access.is_organiser_anywhere(db, participant):
+                    return Overview((), {}, {})  # an organiser with no event yet: shown how to start
                 raise NotAllowed("organiser or moderator")
-            events = tuple([await self.event_view(db, event_id) for event_id in event_ids])
+            events = tuple([await self._visible(db, participant, await self.event_view(db, event_id)) for event_id in event_ids])
             session_ids = [s.id for e in events for s in e.sessions]
             members = dict(
                 (await db.execute(select(Progress.session_id, func.count()).where(Progress.session_id.in_(session_ids)).group_by(Progress.session_id))).all()
@@ -362,6 +364,30 @@ class Organising:
                 (await db.execute(select(Contribution.session_id, func.count()).where(Contribution.session_id.in_(session_ids)).group_by(Contribution.session_id))).all()
             )
             return Overview(events, members, answers)
+
+    async def _visible(self, db: AsyncSession, participant: Participant, event: EventView) -> EventView:
+        """Organisers see every session of their events; a moderator only the sessions they moderate."""
+        if await self.access.can_manage_event(db, participant, event.id):
+            return event
+        moderated = set(
+            await db.scalars(select(Role.session_id).where(Role.participant_id == participant.id, Role.role == RoleName.MODERATOR))
+        )
+        return replace(event, sessions=tuple(s for s in event.sessions if s.id in moderated))
+
+    async def roles(self, user: UserRef) -> frozenset[str]:
+        """The kinds of role the user holds anywhere, for /help and the command menu."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            return await self.access.role_kinds(db, participant)
+
+    async def people_with_roles(self) -> dict[int, frozenset[str]]:
+        """Every Telegram user holding a role (configured organisers included): their menus at start."""
+        async with self.db.session() as db:
+            rows = (await db.execute(select(Participant.telegram_user_id, Role.role).join(Role, Role.participant_id == Participant.id))).all()
+        found: dict[int, set[str]] = {telegram_id: {"organiser"} for telegram_id in self.access.configured_organisers}
+        for telegram_id, role in rows:
+            found.setdefault(telegram_id, set()).add(RoleName(role).value)
+        return {telegram_id: frozenset(kinds) for telegram_id, kinds in found.items()}
 
     # ----- roles --------------------------------------------------------------------------
 

@@ -131,7 +131,8 @@ class Participation:
             if state.active_session_id is not None:
                 session = await self.catalog.get(db, state.active_session_id)
                 if session is not None:
-                    return Notice("finished_hint", {"title": session.title})
+                    closed = session.status is SessionStatus.CLOSED  # a point sent after the end is not kept: say so
+                    return Notice("closed_not_saved" if closed else "finished_hint", {"title": session.title})
             return Notice("no_session")
 
     async def non_text(self, user: UserRef) -> Notice:
@@ -313,7 +314,7 @@ class Participation:
             set_flow(state, IDLE)
             return Notice("no_session")
         if session.status is not SessionStatus.OPEN:
-            return Waiting(session) if session.status is SessionStatus.DRAFT else Notice("session_closed", {"title": session.title})
+            return Waiting(session) if session.status is SessionStatus.DRAFT else Notice("closed_not_saved", {"title": session.title})
         progress = await db.get(Progress, (participant.id, session.id))
         if progress is None:
             return await self._enter(db, participant, state, session)

@@ -311,7 +311,8 @@ class Reporting:
                 )
                 report = report_from_dict(row.content) if row else (await self._new_version(db, session, participant.id)).report
                 keep = [s for s in report.sections if s.key in ("takeaways", "recommendations")]
-                parts.append(SessionSections(session.title, keep))
+                if any(s.themes or s.text_override for s in keep):  # no bare headings for sessions without input
+                    parts.append(SessionSections(session.title, keep))
             event_report = EventReport(event.title, _dates(event.starts_on, event.ends_on), event.place, parts, event.disclaimer, utcnow())
         content = await asyncio.to_thread(render, event_report, fmt)
         return report_filename(event_report, fmt), content
