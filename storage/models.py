@@ -418,6 +418,7 @@ class PendingRole(Base):
     role: Mapped[RoleName] = mapped_column(_str_enum(RoleName))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # ----- the room screen ----------------------------------------------------------------------
