@@ -16,6 +16,7 @@ import io
 import os
 import re
 import unicodedata
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from fpdf import FPDF
 from fpdf.fonts import TTFFont
 
 from bot.reports.model import SessionReport
+from bot.reports.render import fonts
 from bot.reports.render.layout import (
     DOCUMENT_LIMITS,
     Block,
@@ -73,7 +75,8 @@ def font_cmap(pdf: FPDF, style: str) -> Mapping[int, object]:
     """Code points a registered DejaVu face can draw."""
     font = pdf.fonts[f"{FAMILY.lower()}{style}"]
     assert isinstance(font, TTFFont)
-    return font.cmap
+    extra = getattr(pdf, "fallback_cmap", None)  # what the Noto fallbacks add (render/fonts.py)
+    return ChainMap(font.cmap, extra) if extra else font.cmap
 
 
 def printable(text: str, cmap: Mapping[int, object]) -> str:
@@ -362,6 +365,8 @@ def blocks_pdf(
 ) -> bytes:
     """Any block sequence (session or event) as PDF bytes."""
     pdf = _new_pdf(title, created)
+    cover = fonts.add_fallbacks(pdf, [title, *fonts.texts_of(blocks)], font_cmap(pdf, ""))
+    pdf.fallback_cmap = dict.fromkeys(cover)  # type: ignore[attr-defined]
     writer = _Writer(pdf, chart_png)
     for block in blocks:
         writer.block(block)
