@@ -157,3 +157,14 @@ def test_agenda_check_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert err.count("\n") == 1 and 'sessions #1 "Good practice during crisis" › start' in err and "use HH:MM" in err
     assert main(["agenda", "check", str(tmp_path / "missing.yaml")]) == EXIT_CONFIG
     assert "cannot read the agenda" in capsys.readouterr().err
+
+
+def test_readme_agenda_example_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Agenda file") :]
+    example = section[section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml\n") + 8)]
+    path = tmp_path / "readme.yaml"
+    path.write_text(example, encoding="utf-8")
+    assert main(["agenda", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "(key: crisis)" in out and "Event 'Thematic meeting" in out and "chair: State Secretary" in out
