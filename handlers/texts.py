@@ -182,7 +182,7 @@ HELP_ORGANISER = """
 <b>Organisers</b>
 /newevent — create an event step by step
 /newsession — add a session with its prompts
-/agenda — create an event and its sessions from a YAML agenda (or just send the .yaml file)
+/agenda — create an event and its sessions from a YAML agenda (or just send the .yaml file); send it again, corrected, to update them
 /manage — your events and sessions, with open/close and link buttons
 /open CODE, /close CODE — open or close a session
 /link CODE — the join link and a QR code for the room's screen
@@ -217,18 +217,22 @@ HELP_AGENDA = """<b>Agenda format</b> (YAML)
   disclaimer: The views expressed do not necessarily…
 sessions:
   - title: Good practice during crisis
+    key: crisis             # keeps the session when you rename it
     date: 2026-02-11
-    start: "09:30"
+    start: "09:30"          # or 9.30, 2pm, 9:30am
     end: "11:00"
     track: Plenary
     moderator: Jane Doe, MFA
+    chair: John Roe, Norad
+    speakers: [Ann Lee, Bo Ek]
+    rapporteurs: ["@ravi_rapporteur"]
     institutional_lead: OECD DAC
     thematic_focus: What are good-practice lessons…
     anonymity: named        # or anonymous
     prompts:
       - challenge: What blocks joint analysis?
       - recommendation: What should bilateral actors do?</pre>
-See README for every field."""
+Send the corrected file again to update the event: sessions keep their join codes and answers (matched by <code>key</code>, by default the title). Quote a value that contains ": ", e.g. <code>title: "Session 1: Opening"</code>. See README for every field."""
 
 
 def agenda_changes(changes: object) -> str:

@@ -274,7 +274,7 @@ class Organising:
         waiting = []
         for username in usernames:
             person = await db.scalar(select(Participant).where(func.lower(Participant.username) == username.lower()))
-            scope = {"session_id": session_id} if session_id is not None else {"event_id": event_id}
+            scope: dict[str, int | None] = {"session_id": session_id} if session_id is not None else {"event_id": event_id}
             if person is not None:
                 held = await db.scalar(select(Role.id).where(Role.participant_id == person.id, Role.role == RoleName.RAPPORTEUR, *_scope_filter(scope)))
                 if held is None:
