@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.reports.domain_packs import DOMAIN_PACKS
+
 MAX_AGENDA_BYTES = 256 * 1024
 PROMPT_KINDS = ("challenge", "recommendation", "takeaway", "question")
 PromptKindName = Literal["challenge", "recommendation", "takeaway", "question"]
@@ -180,6 +182,14 @@ class EventSpec(BaseModel):
     expected_participants: int | None = Field(default=None, ge=1, le=100000)
     background_papers: Names = Field(default_factory=list, max_length=50)
     contacts: Names = Field(default_factory=list, max_length=30)
+    domain_pack: str | None = None  # opt-in lexicon for theme grouping (README: Theme grouping)
+
+    @field_validator("domain_pack")
+    @classmethod
+    def _known_pack(cls, value: str | None) -> str | None:
+        if value is not None and value not in DOMAIN_PACKS:
+            raise ValueError(f"{value!r} is not a domain pack; known: {', '.join(sorted(DOMAIN_PACKS))}")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(func=_report)
     themes = commands.add_parser("themes", help="group a JSON list of contributions into themes")
     themes.add_argument("file", help='a JSON list such as [{"text": "...", "kind": "challenge"}, ...]')
+    themes.add_argument("--domain-pack", default=None, help="an opt-in domain pack, e.g. peace-security (README: Theme grouping)")
     themes.set_defaults(func=_themes)
     agenda = commands.add_parser("agenda", help="check or import an agenda file (YAML)")
     agenda_commands = agenda.add_subparsers(title="agenda commands", required=True, parser_class=_Parser)
@@ -204,7 +205,7 @@ def _themes(_settings: Settings, args: argparse.Namespace) -> int:
     from bot.reports.theme_cli import group_file
 
     try:
-        print(json.dumps(group_file(Path(args.file)), ensure_ascii=False, indent=2))
+        print(json.dumps(group_file(Path(args.file), domain_pack=args.domain_pack), ensure_ascii=False, indent=2))
     except (OSError, ValueError) as exc:
         print(f"workshop-bot: {exc}", file=sys.stderr)
         return 1

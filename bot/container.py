@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.services.access import Access
 from bot.services.catalog import SessionCatalog
 from bot.services.deliveries import Deliveries
+from bot.services.embeddings import Embeddings
 from bot.services.live import LiveNotifier
 from bot.services.organising import Organising
 from bot.services.participation import Participation
@@ -38,8 +39,10 @@ class Services:
     live: LiveNotifier
     screens: Screens
     report_shaping: ReportShaping
+    embeddings: Embeddings
 
     async def close(self) -> None:
+        await self.embeddings.close()
         await self.db.dispose()
 
 
@@ -64,7 +67,8 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     participation.on_answer = live.notify  # after commit: the room screen shows it at once
     screens = Screens(db, access, live)
     report_shaping = ReportShaping(db, access, reporting)
+    embeddings = Embeddings(db)  # embeds each contribution after it is stored
     return Services(
         settings, db, catalog, access, participation, organising, wizards, reporting, scheduling, schedule_flows, deliveries,
-        live, screens, report_shaping,
+        live, screens, report_shaping, embeddings,
     )

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -94,6 +95,8 @@ class Event(Base):
     # adds: hosts, chair, rapporteurs, objectives, expected size, background papers, contacts.
     key: Mapped[str | None] = mapped_column(String(64), unique=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Opt-in lexicon for theme grouping (bot/reports/domain_packs.py); None: domain-general.
+    domain_pack: Mapped[str | None] = mapped_column(String(40))
 
     sessions: Mapped[list[Session]] = relationship(
         back_populates="event", order_by="Session.position", cascade="all, delete-orphan"
@@ -230,6 +233,10 @@ class Contribution(Base):
     tg_message_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sentence-model vector of `text` (float16 bytes) and the model's id; NULL until the
+    # embedding worker (bot/services/embeddings.py) has run, and again after an edit.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    embedding_model: Mapped[str | None] = mapped_column(String(64))
 
     prompt: Mapped[Prompt] = relationship()
     participant: Mapped[Participant] = relationship()

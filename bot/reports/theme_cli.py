@@ -6,14 +6,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bot.reports.domain_packs import DOMAIN_PACKS
 from bot.reports.themes import group_texts
 
 KINDS = ("challenge", "recommendation", "takeaway", "question")
 
 
-def group_file(path: Path) -> dict[str, Any]:
+
+def group_file(path: Path, *, domain_pack: str | None = None) -> dict[str, Any]:
     """Group each kind's contributions separately (a challenge and a recommendation are never
     one theme); indices refer to the input list, and every index appears in exactly one theme."""
+    if domain_pack is not None and domain_pack not in DOMAIN_PACKS:
+        raise ValueError(f"unknown domain pack {domain_pack!r}; known: {', '.join(sorted(DOMAIN_PACKS))}")
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -34,7 +38,7 @@ def group_file(path: Path) -> dict[str, Any]:
         by_kind.setdefault(str(kind or "other"), []).append(index)
     themes = []
     for kind, indices in by_kind.items():
-        for group in group_texts([texts[i] for i in indices]):
+        for group in group_texts([texts[i] for i in indices], domain_pack=domain_pack):
             themes.append({"label": group.label, "kind": kind, "items": [indices[i] for i in group.items]})
     themes.sort(key=lambda t: (-len(t["items"]), min(t["items"])))
     return {"themes": themes}

@@ -22,6 +22,7 @@ from bot.reports.serialize import report_from_dict, report_to_dict
 from bot.reports.themes import make_grouper
 from bot.services.access import Access, NotAllowed, require
 from bot.services.catalog import session_people
+from bot.services.embeddings import session_vectors
 from bot.services.outcomes import Notice
 from bot.services.state import IDLE, load_actor, set_flow
 from bot.services.views import UserRef
@@ -90,9 +91,11 @@ class Reporting:
     async def _new_version(self, db: AsyncSession, session: Session, author_id: int | None) -> Draft:
         facts, contributions, reactions, edits = await self._facts(db, session)
         number = int(await db.scalar(select(func.coalesce(func.max(ReportVersion.number), 0)).where(ReportVersion.session_id == session.id)) or 0) + 1
-        # Grouping is CPU work (embeddings); run it off the event loop so other users are served.
+        # Vectors were stored with each contribution; grouping is CPU work, run off the event loop.
+        event = await db.get(Event, session.event_id)
+        group = make_grouper(await session_vectors(db, session.id), domain_pack=event.domain_pack if event else None)
         report = await asyncio.to_thread(
-            build_report, facts, contributions, reactions, edits, group=make_grouper(), generated_at=utcnow(), version=number
+            build_report, facts, contributions, reactions, edits, group=group, generated_at=utcnow(), version=number
         )
         db.add(
             ReportVersion(
