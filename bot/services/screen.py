@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.reports.themes import embedder_for, group_texts
+from bot.reports.themes import Grouper, GroupItem, make_grouper
 from bot.services.access import Access, require
+from bot.services.embeddings import session_vectors
 from bot.services.live import LiveNotifier
 from bot.services.state import load_actor
 from bot.services.views import UserRef
@@ -260,16 +261,17 @@ class Screens:
                 return cache.themes
             rows = (
                 await db.execute(
-                    select(Prompt.kind, Contribution.text)
+                    select(Prompt.kind, Contribution.id, Contribution.text)
                     .join(Prompt, Prompt.id == Contribution.prompt_id)
                     .where(Contribution.session_id == session_id, Contribution.hidden.is_(False))
                     .order_by(Contribution.id)
                 )
             ).all()
-            by_kind: dict[str, list[str]] = {}
-            for kind, text in rows:
-                by_kind.setdefault(kind.value, []).append(text)
-            themes = await asyncio.to_thread(_group_all, by_kind)
+            by_kind: dict[str, list[GroupItem]] = {}
+            for kind, contribution_id, text in rows:
+                by_kind.setdefault(kind.value, []).append(GroupItem(contribution_id, text))
+            group = make_grouper(await session_vectors(db, session_id))  # stored when each answer came in
+            themes = await asyncio.to_thread(_group_all, by_kind, group)
             cache.key, cache.at, cache.themes = (key[0], key[1]), time.monotonic(), themes
             return themes
 
@@ -327,10 +329,10 @@ async def _find_session(db: AsyncSession, ref: str | int) -> Session | None:
     return await db.scalar(select(Session).where(func.upper(Session.join_code) == str(ref).strip().upper()))
 
 
-def _group_all(by_kind: dict[str, list[str]]) -> list[ThemeCount]:
+def _group_all(by_kind: dict[str, list[GroupItem]], grouper: Grouper) -> list[ThemeCount]:
     themes: list[ThemeCount] = []
-    for texts in by_kind.values():
-        for group in group_texts(texts, embedder=embedder_for(len(texts))):
+    for items in by_kind.values():
+        for group in grouper(items):
             themes.append(ThemeCount(group.label, len(group.items)))
     themes.sort(key=lambda t: -t.count)
     return themes[:THEMES]
