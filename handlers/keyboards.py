@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 
 from bot.services.views import ContributionView, MembershipView, Page, SessionView
+from handlers.schedule_texts import RESEND_BUTTON, RESEND_NO, RESEND_YES
 from handlers.texts import COMMUNITY_LABEL
 from storage.models import Community, SessionStatus
 
@@ -135,3 +136,12 @@ def schedule_item_keyboard(item_id: int, *, missed: bool = False) -> Markup:
 
 def papers_done_keyboard() -> Markup:
     return Markup([[Button("✓ Done", callback_data="sc:done")]])
+
+
+def resend_keyboard(delivery_id: int, count: int) -> Markup:
+    """Under a delivery summary: resend to the unconfirmed recipients (asks first)."""
+    return Markup([[Button(RESEND_BUTTON.format(count=count), callback_data=f"sr:{delivery_id}")]])
+
+
+def resend_confirm_keyboard(delivery_id: int) -> Markup:
+    return Markup([[Button(RESEND_YES, callback_data=f"sy:{delivery_id}"), Button(RESEND_NO, callback_data="sr:no")]])

@@ -11,7 +11,7 @@ from handlers.texts import esc
 from storage.models import Audience, RecipientStatus, ScheduleKind
 
 if TYPE_CHECKING:
-    from bot.services.deliveries import DeliveryReport, FirePlan, Missed
+    from bot.services.deliveries import DeliveryReport, FirePlan, Missed, Problem, ResendAsked, ResendStarted
     from bot.services.schedule_items import ItemView, Target
     from bot.services.scheduling import SessionMoved
 
@@ -169,25 +169,76 @@ def chat_unreachable(ref: str, reason: str) -> str:
     )
 
 
-def delivery_summary(report: DeliveryReport) -> str:
+PAGE_LIMIT = 4000  # below Telegram's 4,096 per message, with room for a page's heading
+NOT_REACHED = {
+    RecipientStatus.BLOCKED: "blocked the bot or never started it",
+    RecipientStatus.UNCONFIRMED: "interrupted by a restart; it may not have arrived and was not repeated",
+}
+RESEND_BUTTON = "🔁 Resend to unconfirmed ({count})"
+RESEND_YES = "✅ Yes, resend"
+RESEND_NO = "✖ No"
+
+
+def delivery_summary_pages(report: DeliveryReport) -> list[str]:
+    """The organiser's summary: counts, then EVERY recipient not reached, in as many messages as it takes."""
     counts = report.counts
     head = f"📬 <b>Delivery summary</b> — {_what(report.kind, report.audience, report.options or {})}\n{target_line(report.target)}, due {local(report.occurrence, report.target.timezone)}"
     if not report.total:
-        return f"{head}\n\n📭 Nobody to send it to: no one matched when it was due."
+        return [f"{head}\n\n📭 Nobody to send it to: no one matched when it was due."]
     figures = [f"✅ Sent: {counts.get('sent', 0)}", f"🚫 Blocked: {counts.get('blocked', 0)}", f"⚠️ Failed: {counts.get('failed', 0)}"]
-    if counts.get("unconfirmed"):
-        figures.append(f"❔ Unconfirmed: {counts['unconfirmed']}")
-    lines = [head, "", " · ".join(figures) + f" (of {report.total})"]
+    if report.unconfirmed:
+        figures.append(f"❔ Unconfirmed: {report.unconfirmed}")
+    lines = [" · ".join(figures) + f" (of {report.total})"]
     if report.problems:
         lines.append("\nNot reached:")
-        for problem in report.problems:
-            why = {
-                RecipientStatus.BLOCKED: "blocked the bot or never started it",
-                RecipientStatus.UNCONFIRMED: "interrupted; it may not have arrived and was not repeated",
-            }.get(problem.status, "failed")
-            detail = f" ({esc(problem.detail[:120])})" if problem.detail and problem.status is RecipientStatus.FAILED else ""
-            lines.append(f"• {esc(problem.name)} — {why}{detail}")
-    return "\n".join(lines)
+        lines += [_problem_line(problem) for problem in report.problems]
+    if report.unconfirmed:
+        lines.append(
+            f"\n❔ {report.unconfirmed} may or may not have got it: the bot stopped while sending to them, and Telegram "
+            "cannot say whether it arrived. 🔁 sends them what is unconfirmed again; some may then get it twice."
+        )
+    pages = _pages(lines)
+    if len(pages) == 1:
+        return [f"{head}\n\n{pages[0]}"]
+    return [f"{head} ({n}/{len(pages)})\n\n{page}" for n, page in enumerate(pages, start=1)]
+
+
+def _problem_line(problem: Problem) -> str:
+    why = NOT_REACHED.get(problem.status, "failed")
+    detail = f" ({esc(problem.detail[:120])})" if problem.detail and problem.status is RecipientStatus.FAILED else ""
+    missing = f" — missing: {esc(', '.join(problem.missing))}" if problem.missing else ""
+    return f"• {esc(problem.name)} — {why}{detail}{missing}"
+
+
+def _pages(lines: list[str]) -> list[str]:
+    """Lines joined into pages under PAGE_LIMIT (UTF-16 units of the HTML, which is never shorter than the text)."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        length = len(line.encode("utf-16-le")) // 2 + 1
+        if pages[-1] and size + length > PAGE_LIMIT:
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += length
+    return ["\n".join(page).strip("\n") for page in pages]
+
+
+def resend_question(asked: ResendAsked) -> str:
+    people = "1 recipient" if asked.recipients == 1 else f"{asked.recipients} recipients"
+    return (
+        f"🔁 Resend to the <b>{people}</b> whose delivery is unconfirmed ({esc(asked.target.title)})?\n"
+        "Only the parts that may not have arrived go out again, but whoever did get them will get them twice. "
+        "You'll get a new delivery summary."
+    )
+
+
+def resend_started(started: ResendStarted) -> str:
+    people = "1 recipient" if started.recipients == 1 else f"{started.recipients} recipients"
+    return f"🔁 Resending to {people} ({esc(started.target.title)}). A new delivery summary follows."
+
+
+RESEND_DECLINED = "Nothing was resent."
 
 
 def missed_notice(missed: Missed) -> str:

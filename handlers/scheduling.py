@@ -1,7 +1,9 @@
 """Organisers: /remind, /papers, /deliver, /schedule and /move, and their buttons.
 
 Parsing stays here (commands and their words); rules, times and roles are the services'.
-Buttons: sc:<choice> (a wizard step), se:<id> change time, sx:<id> cancel, sn:<id> send now.
+Buttons: sc:<choice> (a wizard step), se:<id> change time, sx:<id> cancel, sn:<id> send now;
+under a delivery summary, sr:<delivery id> asks to resend to the unconfirmed and sy:<delivery id>
+confirms it (sr:no declines).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from telegram import Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.services.deliveries import ResendAsked, ResendStarted
 from bot.services.outcomes import Notice
 from bot.services.schedule_flows import AskAudience, AskFiles, AskTarget, AskWhen, DocumentRef, PaperAdded
 from bot.services.scheduling import ItemCancelled, ItemScheduled, ScheduleList, SessionMoved
@@ -23,7 +26,7 @@ from handlers.keyboards import parse_callback
 from handlers.render import Reply, render
 from storage.models import Audience, ItemStatus
 
-SCHEDULE_BUTTONS = r"^(sc|se|sx|sn)(:|$)"
+SCHEDULE_BUTTONS = r"^(sc|se|sx|sn|sr|sy)(:|$)"
 AUDIENCE_WORDS = {
     "everyone": Audience.EVERYONE,
     "all": Audience.EVERYONE,
@@ -142,6 +145,12 @@ async def button(update: Update, context: Context) -> None:
         await _show(update, context, lambda: scheduling.cancel(user, number), edit=True)
     elif callback and callback.verb == "sn" and number is not None:
         await _show(update, context, lambda: scheduling.send_now(user, number), edit=True)
+    elif callback and callback.verb == "sr" and callback.arg == "no":
+        await _show(update, context, _declined, edit=True)
+    elif callback and callback.verb == "sr" and number is not None:
+        await _show(update, context, lambda: services(context).deliveries.ask_resend(user, number))
+    elif callback and callback.verb == "sy" and number is not None:
+        await _show(update, context, lambda: services(context).deliveries.resend(user, number), edit=True)
     else:
         await respond(update, context, stale)
 
@@ -171,7 +180,21 @@ def replies(outcome: object) -> list[Reply]:
             return [Reply(st.session_moved(outcome))]
         case ItemCancelled(item=item):
             return [Reply(st.cancelled(item))]
+        case ResendAsked(delivery_id=delivery_id):
+            return [Reply(st.resend_question(outcome), kb.resend_confirm_keyboard(delivery_id))]
+        case ResendStarted():
+            return [Reply(st.resend_started(outcome))]
+        case Declined():
+            return [Reply(st.RESEND_DECLINED)]
     return render(outcome)
+
+
+class Declined:
+    """The organiser said no to a resend."""
+
+
+async def _declined() -> Declined:
+    return Declined()
 
 
 async def _show(update: Update, context: Context, action: Callable[[], Awaitable[Any]], *, edit: bool = False) -> None:

@@ -396,6 +396,8 @@ class Delivery(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The summary is claimed (set atomically while NULL) before it is sent, so it goes out once.
+    summary_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DeliveryRecipient(Base):
@@ -454,3 +456,33 @@ class ScreenHide(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     hidden_by: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PartState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed: its request is leaving or in flight; after a crash, unconfirmed
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+
+
+class DeliveryPart(Base):
+    """One message (text, document or file) of one delivery to one recipient.
+
+    Claimed with ``UPDATE … SET state='sending' WHERE state='pending'`` right before its request
+    leaves, so no two senders can send the same part, and a crash leaves in doubt only the parts
+    whose requests were really in flight. Created when the recipient is first served.
+    """
+
+    __tablename__ = "delivery_parts"
+    __table_args__ = (Index("ix_delivery_parts_state", "delivery_id", "state"),)
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[PartState] = mapped_column(_str_enum(PartState), default=PartState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # the run that claimed it last
+    detail: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

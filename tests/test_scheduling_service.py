@@ -302,7 +302,7 @@ async def test_database_ledger_resumes_after_a_crash_without_duplicates(services
     ledger = SqlDeliveryLedger(services.db)
     sent: list[int] = []
 
-    async def crashing(chat_id: int) -> None:
+    async def crashing(chat_id: int, part: int) -> None:
         if len(sent) == 5:
             raise Crash  # dies with the 6th recipient's send in flight
         if chat_id == 2003:
@@ -313,7 +313,7 @@ async def test_database_ledger_resumes_after_a_crash_without_duplicates(services
         await deliver(delivery_id, ledger, crashing, _NoPacer(), concurrency=1)
     assert len(sent) == 5
 
-    async def working(chat_id: int) -> None:
+    async def working(chat_id: int, part: int) -> None:
         sent.append(chat_id)
 
     summary = await deliver(delivery_id, ledger, working, _NoPacer(), concurrency=3)

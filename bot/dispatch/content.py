@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bot.services.deliveries import FirePlan
+from bot.services.deliveries import FirePlan, content_parts
 from handlers import schedule_texts as st
 
 TEXT_LIMIT = 4096  # Telegram's limit for one message, in UTF-16 code units
@@ -52,7 +52,7 @@ def report_content(plan: FirePlan, package: ReportPackage) -> tuple[dict[str, An
 
 def parts(content: dict[str, Any]) -> int:
     """Messages one recipient gets."""
-    return len(content.get("messages", [])) + len(content.get("documents", [])) + len(content.get("uploads", []))
+    return len(content_parts(content))
 
 
 def _utf16(text: str) -> int:

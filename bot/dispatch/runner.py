@@ -4,7 +4,8 @@ The table is the source of truth; the JobQueue (APScheduler, in memory) only hol
 active item, named ``item-<id>``, registered on start and re-registered whenever a use case commits
 a change (Scheduling listeners). So nothing is lost on restart, and no job store is shared.
 
-On start: summaries still owed are sent, interrupted broadcasts resume, and every due item is
+On start: summaries still owed are sent (also one a crash cut off between its claim and Telegram's
+answer), interrupted broadcasts resume, and every due item is
 triaged (bot.scheduling.missed): missed by less than its kind's grace window, it fires once now;
 missed by more, the organiser is told instead (a "starts in 15 minutes" reminder two hours late
 does more harm than good, a report two hours late is still wanted — hence per kind). A sweep every
@@ -12,12 +13,17 @@ minute catches anything the JobQueue dropped (APScheduler skips a job late beyon
 misfire_grace_time, which we set to the same window) and resumes broadcasts that died.
 
 Firing renders the content, opens the Delivery (one per occurrence) and runs the broadcast as the
-runner's own task: deliver() with the database ledger, one FloodPacer for every broadcast of the
-bot, and a sender mapping Telegram's errors. When it ends, the organiser gets the summary.
+runner's own task: deliver() with the database ledger, one FloodPacer and one in-flight window
+(IN_FLIGHT requests) for every broadcast of the bot, and a sender mapping Telegram's errors. The
+sweep never starts a delivery this runner is already running (one task per delivery), and every
+part is claimed in the database before it is sent, so not even two processes can send it twice.
+When a broadcast ends, the organiser's summary is claimed the same way and sent once, paged, with
+a "Resend to unconfirmed" button when some parts may not have arrived; a resend reopens the
+delivery (bot.services.deliveries) and runs it here again at once.
 
 Stopping is graceful: no new send starts, sends in flight finish and are recorded (bounded by
-DRAIN_SECONDS), then the broadcasts are cancelled. Their remaining recipients are still pending
-in the table, so the next start resumes them: no one twice, no one skipped.
+DRAIN_SECONDS), then the broadcasts are cancelled. Their remaining parts are still pending in the
+table, so the next start resumes them: no one twice, no one skipped.
 """
 
 from __future__ import annotations
@@ -35,8 +41,8 @@ from telegram.ext import Application, CallbackContext
 from bot.dispatch.content import message_content, parts, report_content
 from bot.dispatch.ledger import SqlDeliveryLedger
 from bot.dispatch.sending import ChatSender
-from bot.dispatch.slots import SendSlots, SendTimePacing
-from bot.scheduling.delivery import DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, Outcome, deliver
+from bot.dispatch.slots import RequestSpacing
+from bot.scheduling.delivery import DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_WINDOW, Outcome, deliver
 from bot.scheduling.missed import Disposition, classify
 from bot.scheduling.pacing import FloodPacer, TelegramLimits
 from handlers import keyboards as kb
@@ -55,7 +61,8 @@ GRACE: dict[ScheduleKind, timedelta] = {
 DEFAULT_LIMITS = TelegramLimits()  # Telegram's; tests may replace it to go faster
 SWEEP_SECONDS = 60.0
 DRAIN_SECONDS = 10.0
-MAX_CONCURRENCY = 48  # below the bot's HTTP connection pool (64)
+MAX_CONCURRENCY = 48  # chats served at once; most wait for a pacer slot, not a connection
+IN_FLIGHT = DEFAULT_WINDOW  # requests claimed and unanswered at once, all broadcasts together
 RUNNER_KEY = "scheduling_runner"
 
 
@@ -75,7 +82,8 @@ class Runner:
         self.bot = application.bot
         limits = limits or DEFAULT_LIMITS
         self.pacer = FloodPacer(limits)  # one for every broadcast: the limits are bot-wide
-        self._slots = SendSlots(self.pacer, limits)
+        self._spacing = RequestSpacing(limits)
+        self.window = asyncio.Semaphore(IN_FLIGHT)  # what a crash can leave in doubt
         self.grace = dict(grace)
         self.backoff = backoff
         self.sweep_seconds = sweep_seconds
@@ -85,7 +93,6 @@ class Runner:
         self._background: set[asyncio.Task[None]] = set()
         self._files: dict[int, dict[str, bytes]] = {}
         self._firing: set[int] = set()
-        self._summarising: set[int] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = False
 
@@ -102,6 +109,8 @@ class Runner:
         """Re-register everything from the table; resume and triage what the downtime left."""
         self._loop = asyncio.get_running_loop()
         self.services.scheduling.add_listener(self._on_change)
+        self.deliveries.add_reopen_listener(self._on_reopen)
+        await self.deliveries.release_summary_claims()
         await self._catch_up()
         await self.check_due(register=True)
         self._jobs.run_repeating(self._sweep, interval=self.sweep_seconds, first=self.sweep_seconds, name="schedule-sweep")
@@ -113,6 +122,7 @@ class Runner:
         self._stopped = True
         self._guard.stopping = True
         self.services.scheduling.remove_listener(self._on_change)
+        self.deliveries.remove_reopen_listener(self._on_reopen)
         await self._guard.drained(DRAIN_SECONDS)
         tasks = [*self._broadcasts.values(), *self._background]
         for task in tasks:
@@ -177,6 +187,18 @@ class Runner:
                 self._register(item_id, kind, at)
             else:  # e.g. "send now": due at once
                 await self.fire(item_id, at)
+
+    def _on_reopen(self, delivery_id: int) -> None:
+        """A delivery was reopened to resend to its unconfirmed recipients (after commit)."""
+        if self._loop is not None and not self._stopped:
+            self._loop.call_soon(self._spawn_background, self._resume(delivery_id))
+
+    async def _resume(self, delivery_id: int) -> None:
+        """Run it again, once its previous run (which may still be sending the summary) is over."""
+        running = self._broadcasts.get(delivery_id)
+        if running is not None:
+            await asyncio.gather(running, return_exceptions=True)
+        self._start_broadcast(delivery_id)
 
     async def _on_job(self, context: CallbackContext) -> None:  # type: ignore[type-arg]
         item_id, at = context.job.data  # type: ignore[union-attr,misc]
@@ -260,16 +282,20 @@ class Runner:
             if files is None:
                 files = await self._files_for_resume(content)
             sender = ChatSender(
-                self.bot,
-                content,
-                self._slots,
-                files=files,
-                remember_file=partial(self.deliveries.remember_file, delivery_id),
-                release=partial(self._ledger.release, delivery_id),
+                self.bot, content, self._spacing, files=files, remember_file=partial(self.deliveries.remember_file, delivery_id)
             )
-            concurrency = min(MAX_CONCURRENCY, DEFAULT_CONCURRENCY * max(1, parts(content)))
-            pacing = SendTimePacing(self.pacer)
-            await deliver(delivery_id, self._ledger, sender, pacing, concurrency=concurrency, backoff=self.backoff)
+            count = max(1, parts(content))
+            concurrency = min(MAX_CONCURRENCY, DEFAULT_CONCURRENCY * count)
+            await deliver(
+                delivery_id,
+                self._ledger,
+                sender,
+                self.pacer,
+                parts=count,
+                concurrency=concurrency,
+                window=self.window,
+                backoff=self.backoff,
+            )
             await self._summarise(delivery_id)
         except asyncio.CancelledError:
             raise
@@ -285,22 +311,22 @@ class Runner:
         return {name: data for name, data in package.files} if package is not None else {}
 
     async def _summarise(self, delivery_id: int) -> None:
-        """Close the delivery and send its summary, once (the sweep may find it finished too)."""
-        if delivery_id in self._summarising:
+        """Close the delivery and send its summary once: whoever claims it first sends it."""
+        report = await self.deliveries.finish(delivery_id)
+        if not await self.deliveries.claim_summary(delivery_id):
             return
-        self._summarising.add(delivery_id)
-        try:
-            report = await self.deliveries.finish(delivery_id)
-            if report.summary_sent:
-                return
-            if report.creator_chat is not None:
+        if report.creator_chat is not None:
+            pages = st.delivery_summary_pages(report)
+            for number, page in enumerate(pages, start=1):
+                markup = kb.resend_keyboard(delivery_id, report.unconfirmed) if number == len(pages) and report.unconfirmed else None
                 try:
-                    await self.bot.send_message(report.creator_chat, st.delivery_summary(report))
+                    await self.pacer.acquire(report.creator_chat)  # a page a second: one chat's limit
+                    await self._spacing.wait(report.creator_chat)
+                    await self.bot.send_message(report.creator_chat, page, reply_markup=markup)
                 except TelegramError:
                     log.warning("could not send the summary of delivery %s", delivery_id, exc_info=True)
-            await self.deliveries.summary_sent(delivery_id)
-        finally:
-            self._summarising.discard(delivery_id)
+                    break
+        await self.deliveries.summary_sent(delivery_id)
 
     def _spawn_background(self, coroutine: Any) -> None:
         if self._stopped:
@@ -312,19 +338,19 @@ class Runner:
 
 
 class _Guard:
-    """Which sends are in flight, so that stopping can wait for them instead of cutting them."""
+    """Which parts are in flight, so that stopping can wait for them instead of cutting them."""
 
     def __init__(self) -> None:
         self.stopping = False
-        self._flying: set[tuple[int, int]] = set()
+        self._flying: set[tuple[int, int, int]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def enter(self, key: tuple[int, int]) -> None:
+    def enter(self, key: tuple[int, int, int]) -> None:
         self._flying.add(key)
         self._idle.clear()
 
-    def leave(self, key: tuple[int, int]) -> None:
+    def leave(self, key: tuple[int, int, int]) -> None:
         self._flying.discard(key)
         if not self._flying:
             self._idle.set()
@@ -338,42 +364,53 @@ class _Guard:
 
 
 class _GuardedLedger:
-    """The database ledger, plus: once stopping, no new send may start (the worker waits to be
-    cancelled before anything is written, so its recipient stays pending, not in doubt)."""
+    """The database ledger, plus: once stopping, no part may be claimed (the worker waits to be
+    cancelled before anything is written, so its part stays pending, not in doubt)."""
 
     def __init__(self, inner: SqlDeliveryLedger, guard: _Guard) -> None:
         self.inner = inner
         self.guard = guard
 
+    async def settle_interrupted(self, delivery_id: int, *, resend: bool) -> int:
+        return await self.inner.settle_interrupted(delivery_id, resend=resend)
+
     async def pending(self, delivery_id: int) -> list[int]:
         return await self.inner.pending(delivery_id)
-
-    async def in_doubt(self, delivery_id: int) -> list[int]:
-        return await self.inner.in_doubt(delivery_id)
 
     async def finished_count(self, delivery_id: int) -> int:
         return await self.inner.finished_count(delivery_id)
 
-    async def mark_started(self, delivery_id: int, chat_id: int) -> None:
-        key = (delivery_id, chat_id)
+    async def open_parts(self, delivery_id: int, chat_id: int, parts: int) -> list[int]:
+        return await self.inner.open_parts(delivery_id, chat_id, parts)
+
+    async def claim(self, delivery_id: int, chat_id: int, part: int) -> bool:
+        key = (delivery_id, chat_id, part)
         if self.guard.stopping:
-            self.guard.leave(key)  # a retry after a failed attempt: that attempt stays in doubt
             await asyncio.Event().wait()  # parked until the runner cancels the broadcast
         self.guard.enter(key)
         try:
-            await self.inner.mark_started(delivery_id, chat_id)
+            claimed = await self.inner.claim(delivery_id, chat_id, part)
         except BaseException:
             self.guard.leave(key)
             raise
+        if not claimed:
+            self.guard.leave(key)
+        return claimed
 
-    async def mark(self, delivery_id: int, chat_id: int, outcome: Outcome, detail: str | None) -> None:
+    async def release(self, delivery_id: int, chat_id: int, part: int) -> None:
         try:
-            await self.inner.mark(delivery_id, chat_id, outcome, detail)
+            await self.inner.release(delivery_id, chat_id, part)
         finally:
-            self.guard.leave((delivery_id, chat_id))
+            self.guard.leave((delivery_id, chat_id, part))
 
-    async def release(self, delivery_id: int, chat_id: int) -> None:
+    async def mark(self, delivery_id: int, chat_id: int, part: int, outcome: Outcome, detail: str | None) -> None:
         try:
-            await self.inner.release(delivery_id, chat_id)
+            await self.inner.mark(delivery_id, chat_id, part, outcome, detail)
         finally:
-            self.guard.leave((delivery_id, chat_id))
+            self.guard.leave((delivery_id, chat_id, part))
+
+    async def skip_rest(self, delivery_id: int, chat_id: int, outcome: Outcome, detail: str | None) -> None:
+        await self.inner.skip_rest(delivery_id, chat_id, outcome, detail)
+
+    async def finish(self, delivery_id: int, chat_id: int) -> Outcome | None:
+        return await self.inner.finish(delivery_id, chat_id)

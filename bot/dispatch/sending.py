@@ -6,10 +6,10 @@ before the request left -> TransientError (backed off and retried). A *read* tim
 got the request and did not answer in time: the message may well have arrived, and Telegram has no
 idempotency key to ask, so it is not repeated but recorded as unconfirmed (the organiser sees who).
 
-Content goes out in order: texts, then documents by file_id, then files uploaded from bytes — each
-uploaded once, by the first recipient, after which everyone gets it by the returned file_id (fast,
-and what Telegram recommends). Every message waits for its own pacer slot, so a three-part report
-respects the one-message-per-second-per-chat limit too.
+Content goes out part by part (deliver() claims each): texts, then documents by file_id, then files
+uploaded from bytes — each uploaded once, by the first recipient, after which everyone gets it by
+the returned file_id (fast, and what Telegram recommends). Every part has its own pacer slot, so a
+three-part report respects the one-message-per-second-per-chat limit too.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from telegram.ext import AIORateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.aiohttp_request import NOT_SENT_ERRORS
-from bot.dispatch.ledger import UNCONFIRMED_PREFIX
-from bot.scheduling.delivery import Blocked, PermanentError, RateLimited, SendError, TransientError
+from bot.scheduling.delivery import Blocked, PermanentError, RateLimited, SendError, TransientError, Unconfirmed
+from bot.services.deliveries import content_parts
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 SEND_ONCE = -1
 # The request never left: our aiohttp client's connect errors, or httpx's for a bot built with HTTPXRequest.
 _NOT_SENT_CAUSES = (*NOT_SENT_ERRORS, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+UNCONFIRMED_DETAIL = "Telegram did not answer in time, so it was not repeated"
 
 
 class BroadcastRateLimiter(AIORateLimiter):
@@ -83,7 +84,7 @@ def send_error(exc: TelegramError) -> SendError:
     if isinstance(exc, TimedOut):
         if surely_not_sent(exc):
             return TransientError(exc.message)
-        return PermanentError(UNCONFIRMED_PREFIX + "Telegram did not answer in time, so it was not repeated")
+        return Unconfirmed(UNCONFIRMED_DETAIL)
     if isinstance(exc, NetworkError):
         return TransientError(exc.message)
     return PermanentError(exc.message)
@@ -94,58 +95,49 @@ def surely_not_sent(exc: TelegramError) -> bool:
     return isinstance(exc, RetryAfter) or isinstance(exc.__cause__, _NOT_SENT_CAUSES)
 
 
-class Slots(Protocol):
-    """When the next request to a chat may leave (bot.dispatch.slots.SendSlots)."""
+class Spacing(Protocol):
+    """Keeps requests apart at the moment they leave (bot.dispatch.slots.RequestSpacing)."""
 
-    async def acquire(self, chat_id: int) -> None: ...
+    async def wait(self, chat_id: int) -> None: ...
 
 
 class ChatSender:
-    """The deliver() Sender for one delivery: its content, to one chat per call."""
+    """The deliver() Sender for one delivery: one part of its content, to one chat per call."""
 
     def __init__(
         self,
         bot: Bot,
         content: Mapping[str, Any],
-        slots: Slots,
+        spacing: Spacing,
         *,
         files: Mapping[str, bytes],
         remember_file: Callable[[str, str], Awaitable[None]],
-        release: Callable[[int], Awaitable[None]],
     ) -> None:
         self.bot = bot
-        self.slots = slots
-        self.parts: list[tuple[str, str]] = [("text", text) for text in content.get("messages", [])]
-        self.parts += [("document", d["file_id"]) for d in content.get("documents", [])]
-        self.parts += [("upload", u["name"]) for u in content.get("uploads", [])]
+        self.spacing = spacing
+        self.parts = content_parts(content)
         self._files = files
         self._file_ids = {u["name"]: u["file_id"] for u in content.get("uploads", []) if u.get("file_id")}
         self._uploading: dict[str, asyncio.Lock] = {}
         self._remember_file = remember_file
-        self._release = release
-        self._progress: dict[int, int] = {}  # chat -> parts already sent in this run
         limiter = getattr(bot, "rate_limiter", None)
         self._once = {"rate_limit_args": SEND_ONCE} if isinstance(limiter, BroadcastRateLimiter) else {}
         if limiter is not None and not self._once:
             log.warning("the bot's rate limiter retries 429s itself; broadcasts will see fewer of them")
 
-    async def __call__(self, chat_id: int) -> None:
-        start = self._progress.get(chat_id, 0)
-        for index in range(start, len(self.parts)):
-            await self.slots.acquire(chat_id)  # right before the request: see bot.dispatch.slots
-            try:
-                await self._send(chat_id, *self.parts[index])
-            except TelegramError as exc:
-                if index == 0 and surely_not_sent(exc):
-                    await self._release(chat_id)
-                raise send_error(exc) from exc
-            self._progress[chat_id] = index + 1
-        self._progress.pop(chat_id, None)
+    async def __call__(self, chat_id: int, part: int) -> None:
+        kind, value = self.parts[part]
+        try:
+            await self._send(chat_id, kind, value)
+        except TelegramError as exc:
+            raise send_error(exc) from exc
 
     async def _send(self, chat_id: int, kind: str, value: str) -> None:
         if kind == "text":
+            await self.spacing.wait(chat_id)
             await self.bot.send_message(chat_id, value, **self._once)
         elif kind == "document":
+            await self.spacing.wait(chat_id)
             await self.bot.send_document(chat_id, value, **self._once)
         else:
             await self._send_upload(chat_id, value)
@@ -159,11 +151,13 @@ class ChatSender:
                     data = self._files.get(name)
                     if data is None:
                         raise PermanentError(f"the file {name} is no longer available")
+                    await self.spacing.wait(chat_id)
                     message = await self.bot.send_document(chat_id, data, filename=name, **self._once)
                     if message.document is not None:
                         self._file_ids[name] = message.document.file_id
                         await self._keep(name, message.document.file_id)
                     return
+        await self.spacing.wait(chat_id)
         await self.bot.send_document(chat_id, file_id, **self._once)
 
     async def _keep(self, name: str, file_id: str) -> None:
@@ -171,3 +165,4 @@ class ChatSender:
             await self._remember_file(name, file_id)
         except Exception:  # the send succeeded; a resumed run would only upload once more
             log.warning("could not store the file_id of %s", name, exc_info=True)
+

@@ -1,20 +1,18 @@
-"""When a broadcast request may leave: the FloodPacer's slot, taken at the last moment and kept.
+"""Keeps broadcast requests a full gap apart at the moment they leave.
 
-Two adapters around bot.scheduling.pacing.FloodPacer, both measured on the benchmark's fake
-Telegram, which refuses the 31st message in any one-second window as strictly as the limit reads:
+deliver() takes the FloodPacer's slot, *then* claims the part in the database, then hands it to the
+sender. Commits take from under a millisecond to tens of them, so requests released at evenly
+spaced slots would reach Telegram unevenly; and a task wakes late when the process pauses (a
+garbage collection took 130 ms on the benchmark machine), after which every send whose slot
+passed meanwhile would leave at once — measured on the benchmark's fake Telegram, which refuses
+the 31st message in any one-second window as strictly as the limit reads, that burst put 31
+requests within one second.
 
-* :class:`SendTimePacing` is the pacer deliver() sees. deliver() takes a slot and *then* writes
-  "started" to the database; commits take from under a millisecond to tens of them, so requests
-  released at evenly spaced slots reached Telegram unevenly. The slot is therefore taken by the
-  sender, after the write (:class:`SendSlots`); deliver()'s `penalise` (a 429) is passed on.
-  A recipient thus counts as started while it waits for its slot — nothing changes after a
-  graceful stop, and after a crash it stays within the at most `concurrency` recipients in doubt
-  that deliver() documents.
-* :class:`SendSlots` takes the pacer's slot and keeps actual requests a full gap apart, overall and
-  per chat. A task wakes late when the process pauses (a garbage collection took 130 ms on the
-  benchmark machine); without this, every send whose slot passed meanwhile left at once and the
-  burst put 31 requests within one second. Kept apart, no one-second window ever holds more than
-  the limit, whatever happened before; after a pause the backlog leaves at the limit's pace.
+:class:`RequestSpacing` is awaited by the sender right before each request: it keeps requests a
+full gap apart, overall and per chat, whatever happened before. After a pause the backlog leaves
+at the limit's pace. It only ever delays, so the pacer's promise holds, and the delay is short
+(the claim's commit, or a pause): the time a part spends claimed stays small, which is what
+bounds what a crash leaves in doubt.
 """
 
 from __future__ import annotations
@@ -23,36 +21,20 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from bot.scheduling.delivery import Pacer
 from bot.scheduling.pacing import TelegramLimits
 
 
-class SendTimePacing:
-    """The Pacer handed to deliver(): no slot here (the sender takes it), flood waits passed on."""
-
-    def __init__(self, pacer: Pacer) -> None:
-        self.pacer = pacer
-
-    async def acquire(self, chat_id: int) -> None:
-        return None
-
-    def penalise(self, seconds: float) -> None:
-        self.pacer.penalise(seconds)
-
-
-class SendSlots:
-    """``await acquire(chat_id)`` right before each request: the pacer's slot, then the spacing."""
+class RequestSpacing:
+    """``await wait(chat_id)`` right before each request."""
 
     def __init__(
         self,
-        pacer: Pacer,
         limits: TelegramLimits,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         stretch = 1 + limits.margin
-        self.pacer = pacer
         self._gap = stretch / limits.per_second
         self._private_gap = stretch * limits.private_chat_interval
         self._group_gap = stretch * 60 / limits.group_per_minute
@@ -61,8 +43,7 @@ class SendSlots:
         self._last = -float("inf")
         self._last_in_chat: dict[int, float] = {}
 
-    async def acquire(self, chat_id: int) -> None:
-        await self.pacer.acquire(chat_id)
+    async def wait(self, chat_id: int) -> None:
         now = self._clock()
         chat_gap = self._group_gap if chat_id < 0 else self._private_gap
         at = max(now, self._last + self._gap, self._last_in_chat.get(chat_id, -float("inf")) + chat_gap)

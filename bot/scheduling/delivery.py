@@ -1,26 +1,28 @@
-"""Send one item (a reminder, a document, a report) to many chats: paced, retried, resumable.
+"""Send one item (a reminder, papers, a report in several parts) to many chats: paced, retried,
+resumable after a crash, and never twice to the same recipient.
 
-Independent of Telegram and of the database: the caller supplies a :class:`Sender` that raises
-the :class:`SendError` subclasses below (mapped from ``telegram.error``), a :class:`DeliveryLedger`
-that persists one record per recipient, and a pacer (:class:`~bot.scheduling.pacing.FloodPacer`).
+Independent of Telegram and of the database: the caller supplies a :class:`Sender` that sends one
+*part* (a text, a document, a file) to one chat and raises the :class:`SendError` subclasses below
+(mapped from ``telegram.error``), a :class:`DeliveryLedger` that persists one record per recipient
+and part, and a pacer (:class:`~bot.scheduling.pacing.FloodPacer`).
 
-Crash safety. Each recipient's record goes ``pending -> started -> finished`` (finished = one of
-:class:`Outcome`). ``mark_started`` is written right before every send call and the outcome right
-after it, so after a crash or restart:
+Crash safety. Each part's record goes ``pending -> sending -> finished``. A part is *claimed*
+(``pending -> sending``, atomically: only one sender anywhere can win it) only once the pacer has
+granted its slot, right before its request leaves, and its outcome is written right after the
+answer. Claims are also bounded by the ``window``: at most that many parts are ``sending`` at any
+moment, whatever the number of workers waiting for slots. So after a crash:
 
-* finished recipients are never sent again, and never-started ones are sent: a crash *between*
-  recipients loses no one and duplicates nothing;
-* a recipient left *started* was inside the window between the call and its record: the message
-  may or may not have reached Telegram, and Telegram's sendMessage/sendDocument have no
-  idempotency key to ask. Re-sending risks a duplicate, skipping risks a loss; one side must give.
-  By default such recipients are **not** re-sent: they are marked ``UNCONFIRMED`` and counted in the
-  summary, so the organiser sees exactly who may have missed it and can resend on purpose. At most
-  ``concurrency`` recipients can be in that state per crash. Pass ``resend_unconfirmed=True`` for
-  items where a duplicate is cheaper than a loss (at-least-once).
+* finished parts are never sent again and pending ones are sent: a recipient who got the text
+  but not the files gets the files on resume, and nobody is skipped;
+* a part left ``sending`` had its request in flight: it may or may not have reached Telegram,
+  which has no idempotency key to ask. It is **not** re-sent but marked ``UNCONFIRMED``, and the
+  organiser's summary lists the recipient, who can be sent it again on purpose (a duplicate is
+  only acceptable to the one who asks for it). At most ``window`` parts (so recipients) per
+  crash end up there. ``resend_unconfirmed=True`` re-sends them instead (at-least-once).
 
-A recipient also stays *started* while it waits out a flood wait or a backoff after a failed
-attempt; a crash then is treated the same way (conservatively: a timed-out attempt may well have
-been delivered).
+A 429 or an error that surely stopped the request before Telegram (no connection) puts the part
+back to ``pending`` before it is retried, so waiting out a flood wait or a backoff leaves nothing
+in doubt. A recipient's outcome is rolled up from its parts once none is open.
 """
 
 from __future__ import annotations
@@ -28,28 +30,31 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BACKOFF: tuple[float, ...] = (1, 2, 5, 10, 30)
-# Enough sends in flight to keep 30/s going at ~0.5 s per call, and for a few slow recipients not
-# to hold up the rest; keep it below the HTTP client's connection pool size.
+# Chats served at once. Most of them wait for a pacer slot (a chat's next part is a second away),
+# so this is what keeps 30 messages/s going when every recipient gets several parts.
 DEFAULT_CONCURRENCY = 16
-IN_DOUBT_DETAIL = (
-    "interrupted during the send by a crash or restart; it may or may not have arrived"
-)
+# Requests in flight at once (claimed and not yet answered): the bound on what a crash leaves in
+# doubt. At 30/s it sustains the full rate while a claim, the request and its record take up to
+# 10/30 s together; they take a few ms to ~0.25 s in practice (see bench/README.md).
+DEFAULT_WINDOW = 10
+IN_DOUBT_DETAIL = "interrupted during the send by a crash or restart; it may or may not have arrived"
 
 
 class Outcome(Enum):
-    """How a recipient's delivery finished. Values name the :class:`DeliverySummary` counters."""
+    """How a part, or a recipient, finished. Values name the :class:`DeliverySummary` counters."""
 
     SENT = "sent"
     BLOCKED = "blocked"  # 403: the user blocked the bot, never started it, or the bot was removed
     FAILED = "failed"
-    UNCONFIRMED = "unconfirmed"  # interrupted mid-send by a crash; not re-sent (see module docs)
+    UNCONFIRMED = "unconfirmed"  # its request may have arrived; not repeated (see module docs)
 
 
 class SendError(Exception):
@@ -73,17 +78,21 @@ class Blocked(SendError):
 
 
 class TransientError(SendError):
-    """Network trouble or a timeout: worth trying again later."""
+    """Network trouble before the request reached Telegram: worth trying again later."""
 
 
 class PermanentError(SendError):
     """A request Telegram will never accept (bad request, chat not found, file too big)."""
 
 
-class Sender(Protocol):
-    """Sends the item to one chat; raises a :class:`SendError` subclass if it did not go through."""
+class Unconfirmed(SendError):
+    """Telegram got the request but never answered (read timeout): it may have arrived."""
 
-    async def __call__(self, chat_id: int) -> None: ...
+
+class Sender(Protocol):
+    """Sends part ``part`` of the item to one chat; raises a :class:`SendError` if it did not go."""
+
+    async def __call__(self, chat_id: int, part: int) -> None: ...
 
 
 class Pacer(Protocol):
@@ -95,28 +104,42 @@ class Pacer(Protocol):
 
 
 class DeliveryLedger(Protocol):
-    """Per-recipient records of one delivery, persisted (each call durable before it returns)."""
+    """Records of one delivery per recipient and part; each call is durable before it returns."""
 
-    async def pending(self, delivery_id: int) -> list[int]:
-        """Chat ids not yet finished (never started, or started), in a stable order."""
+    async def settle_interrupted(self, delivery_id: int, *, resend: bool) -> int:
+        """Parts a dead run left ``sending``: to unconfirmed (or back to pending); how many."""
         ...
 
-    async def in_doubt(self, delivery_id: int) -> list[int]:
-        """Chat ids marked started and not finished: their last send may or may not have arrived."""
+    async def pending(self, delivery_id: int) -> list[int]:
+        """Chat ids whose outcome is not written yet, in a stable order."""
         ...
 
     async def finished_count(self, delivery_id: int) -> int:
         """How many recipients already have an outcome."""
         ...
 
-    async def mark_started(self, delivery_id: int, chat_id: int) -> None:
-        """Record that a send to this chat is about to be attempted."""
+    async def open_parts(self, delivery_id: int, chat_id: int, parts: int) -> list[int]:
+        """The chat's pending parts in order (its records are created on first call)."""
         ...
 
-    async def mark(
-        self, delivery_id: int, chat_id: int, outcome: Outcome, detail: str | None
-    ) -> None:
-        """Record the final outcome for this chat."""
+    async def claim(self, delivery_id: int, chat_id: int, part: int) -> bool:
+        """``pending -> sending`` if still pending; False when another sender has it or it is done."""
+        ...
+
+    async def release(self, delivery_id: int, chat_id: int, part: int) -> None:
+        """``sending -> pending``: the request surely did not reach Telegram."""
+        ...
+
+    async def mark(self, delivery_id: int, chat_id: int, part: int, outcome: Outcome, detail: str | None) -> None:
+        """``sending -> outcome``."""
+        ...
+
+    async def skip_rest(self, delivery_id: int, chat_id: int, outcome: Outcome, detail: str | None) -> None:
+        """Every still pending part of the chat -> outcome (a recipient who blocked the bot)."""
+        ...
+
+    async def finish(self, delivery_id: int, chat_id: int) -> Outcome | None:
+        """Write the recipient's outcome from its parts; None while a part is still open."""
         ...
 
 
@@ -133,27 +156,6 @@ class DeliverySummary:
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
 
-    def text(self) -> str:
-        """A short report for the organiser."""
-        lines = [f"Sent to {_people(self.sent)}."]
-        if self.blocked:
-            lines.append(
-                f"{_people(self.blocked)} could not be reached: "
-                "they blocked the bot or never started it."
-            )
-        if self.failed:
-            lines.append(f"{_people(self.failed)} failed after retries.")
-        if self.unconfirmed:
-            lines.append(
-                f"Sending to {_people(self.unconfirmed)} was interrupted when the bot stopped; "
-                "to avoid duplicates it was not repeated, so it may not have arrived."
-            )
-        if self.skipped_already_done:
-            lines.append(
-                f"{_people(self.skipped_already_done)} had already been handled before a restart."
-            )
-        return " ".join(lines)
-
 
 async def deliver(
     delivery_id: int,
@@ -161,27 +163,38 @@ async def deliver(
     send: Sender,
     pacer: Pacer,
     *,
+    parts: int = 1,
     max_attempts: int = 5,
     backoff: Sequence[float] = DEFAULT_BACKOFF,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     concurrency: int = DEFAULT_CONCURRENCY,
+    window: AbstractAsyncContextManager[object] | None = None,
     resend_unconfirmed: bool = False,
 ) -> DeliverySummary:
-    """Send the item to every recipient the ledger still lists; safe to call again after a crash.
+    """Send every part to every recipient the ledger still lists; safe to call again after a crash.
 
     Up to ``concurrency`` chats are served at once, at the pacer's rate, so a slow recipient does
-    not stall the rest; each chat is served by one task at a time, so its messages stay in order.
-    Flood waits pause everything and retry the same recipient without using up an attempt;
-    transient errors are retried after ``backoff[i]`` seconds, ``max_attempts`` times in all.
-    Whatever stops the run (a crash, a ledger failure, cancellation) propagates as itself.
+    not stall the rest; each chat is served by one task at a time, so its parts stay in order.
+    ``window`` (an ``asyncio.Semaphore`` shared by every broadcast of the process; a new one of
+    :data:`DEFAULT_WINDOW` if not given) bounds the requests in flight. Flood waits pause everything
+    and retry the same part without using up an attempt; transient errors are retried after
+    ``backoff[i]`` seconds, ``max_attempts`` times in all. Whatever stops the run (a crash, a ledger
+    failure, cancellation) propagates as itself.
     """
-    if max_attempts < 1 or concurrency < 1 or not backoff:
-        raise ValueError("max_attempts and concurrency must be at least 1, and backoff not empty")
-    run = _Run(delivery_id, ledger, send, pacer, max_attempts, tuple(backoff), sleep)
+    if max_attempts < 1 or concurrency < 1 or parts < 1 or not backoff:
+        raise ValueError("parts, max_attempts and concurrency must be at least 1, and backoff not empty")
+    run = _Run(delivery_id, ledger, send, pacer, parts, max_attempts, tuple(backoff), sleep)
+    if window is not None:
+        run.window = window
+    interrupted = await ledger.settle_interrupted(delivery_id, resend=resend_unconfirmed)
+    if interrupted:
+        action = "re-sending" if resend_unconfirmed else "not re-sending"
+        logger.warning("delivery %s: %d parts were in flight when it stopped; %s them", delivery_id, interrupted, action)
     run.summary.skipped_already_done = await ledger.finished_count(delivery_id)
-    recipients = await run.take_recipients(resend_unconfirmed)
+    recipients = list(dict.fromkeys(await ledger.pending(delivery_id)))
     queue = iter(recipients)
-    await _run_concurrently(lambda: run.work(queue), min(concurrency, len(recipients)))
+    if recipients:
+        await _run_concurrently(lambda: run.work(queue), min(concurrency, len(recipients)))
     logger.info("delivery %s finished: %s", delivery_id, run.summary)
     return run.summary
 
@@ -194,70 +207,82 @@ class _Run:
     ledger: DeliveryLedger
     send: Sender
     pacer: Pacer
+    parts: int
     max_attempts: int
     backoff: tuple[float, ...]
     sleep: Callable[[float], Awaitable[None]]
-
-    def __post_init__(self) -> None:
-        self.summary = DeliverySummary()
-
-    async def take_recipients(self, resend_unconfirmed: bool) -> list[int]:
-        """The chats to send to now; recipients in doubt are settled here unless re-sent."""
-        pending = list(dict.fromkeys(await self.ledger.pending(self.delivery_id)))
-        doubtful = set(await self.ledger.in_doubt(self.delivery_id)) & set(pending)
-        if doubtful and resend_unconfirmed:
-            logger.warning(
-                "delivery %s: re-sending to %d recipients in doubt", self.delivery_id, len(doubtful)
-            )
-            return pending
-        for chat_id in (chat_id for chat_id in pending if chat_id in doubtful):
-            await self._finish(chat_id, Outcome.UNCONFIRMED, IN_DOUBT_DETAIL)
-        if doubtful:
-            logger.warning(
-                "delivery %s: %d recipients in doubt, not re-sent", self.delivery_id, len(doubtful)
-            )
-        return [chat_id for chat_id in pending if chat_id not in doubtful]
+    summary: DeliverySummary = field(default_factory=DeliverySummary)
+    window: AbstractAsyncContextManager[object] = field(default_factory=lambda: asyncio.Semaphore(DEFAULT_WINDOW))
 
     async def work(self, queue: Iterator[int]) -> None:
         """Serve recipients one after another from the shared queue until it is empty."""
         for chat_id in queue:
-            outcome, detail = await self._send_until_done(chat_id)
-            await self._finish(chat_id, outcome, detail)
+            await self._serve(chat_id)
 
-    async def _send_until_done(self, chat_id: int) -> tuple[Outcome, str | None]:
+    async def _serve(self, chat_id: int) -> None:
+        for part in await self.ledger.open_parts(self.delivery_id, chat_id, self.parts):
+            finished = await self._send_part(chat_id, part)
+            if finished is not None and finished[0] is Outcome.BLOCKED:
+                await self.ledger.skip_rest(self.delivery_id, chat_id, Outcome.BLOCKED, finished[1])
+                break
+        outcome = await self.ledger.finish(self.delivery_id, chat_id)
+        if outcome is not None:
+            self.summary.count(outcome)
+
+    async def _send_part(self, chat_id: int, part: int) -> tuple[Outcome, str | None] | None:
+        """Send until it went or finally did not; None if another sender holds the part."""
         failures = 0
         while True:
-            await self.pacer.acquire(chat_id)
-            await self.ledger.mark_started(self.delivery_id, chat_id)
-            try:
-                await self.send(chat_id)
-            except RateLimited as error:
-                self.pacer.penalise(error.retry_after)  # the next acquire waits it out
-            except TransientError as error:
-                failures += 1
-                if failures >= self.max_attempts:
-                    return Outcome.FAILED, f"gave up after {failures} attempts: {error.reason}"
-                await self.sleep(self.backoff[min(failures, len(self.backoff)) - 1])
-            except Blocked as error:
-                return Outcome.BLOCKED, error.reason
-            except PermanentError as error:
-                return Outcome.FAILED, error.reason
-            except Exception as error:  # a bug for one recipient must not stop the broadcast
-                logger.exception(
-                    "delivery %s: unexpected error sending to %s", self.delivery_id, chat_id
-                )
-                return Outcome.FAILED, f"unexpected error: {error!r}"
-            else:
-                return Outcome.SENT, None
+            await self.pacer.acquire(chat_id)  # the slot first: nothing is claimed while waiting
+            async with self.window:
+                if not await self.ledger.claim(self.delivery_id, chat_id, part):
+                    return None
+                try:
+                    return await self._attempt(chat_id, part)
+                except RateLimited as error:
+                    await self.ledger.release(self.delivery_id, chat_id, part)
+                    self.pacer.penalise(error.retry_after)  # the next acquire waits it out
+                    continue
+                except TransientError as error:
+                    failures += 1
+                    if failures >= self.max_attempts:
+                        return await self._mark(chat_id, part, Outcome.FAILED, f"gave up after {failures} attempts: {error.reason}")
+                    await self.ledger.release(self.delivery_id, chat_id, part)
+            await self.sleep(self.backoff[min(failures, len(self.backoff)) - 1])
 
-    async def _finish(self, chat_id: int, outcome: Outcome, detail: str | None) -> None:
-        await self.ledger.mark(self.delivery_id, chat_id, outcome, detail)
-        self.summary.count(outcome)
+    async def _attempt(self, chat_id: int, part: int) -> tuple[Outcome, str | None]:
+        """One request for a claimed part and its recorded outcome; raises what is worth retrying."""
+        try:
+            await self.send(chat_id, part)
+        except (RateLimited, TransientError):
+            raise
+        except Blocked as error:
+            return await self._mark(chat_id, part, Outcome.BLOCKED, error.reason)
+        except Unconfirmed as error:
+            return await self._mark(chat_id, part, Outcome.UNCONFIRMED, error.reason)
+        except PermanentError as error:
+            return await self._mark(chat_id, part, Outcome.FAILED, error.reason)
+        except Exception as error:  # a bug for one recipient must not stop the broadcast
+            logger.exception("delivery %s: unexpected error sending part %s to %s", self.delivery_id, part, chat_id)
+            return await self._mark(chat_id, part, Outcome.FAILED, f"unexpected error: {error!r}")
+        return await self._mark(chat_id, part, Outcome.SENT, None)
+
+    async def _mark(self, chat_id: int, part: int, outcome: Outcome, detail: str | None) -> tuple[Outcome, str | None]:
+        await self.ledger.mark(self.delivery_id, chat_id, part, outcome, detail)
+        return outcome, detail
 
 
-async def _run_concurrently(
-    work: Callable[[], Coroutine[object, object, None]], count: int
-) -> None:
+def roll_up(states: Sequence[Outcome | None]) -> Outcome | None:
+    """A recipient's outcome from its parts' (None = still open): the worst one, once all are done."""
+    if not states or any(state is None for state in states):
+        return None
+    for outcome in (Outcome.BLOCKED, Outcome.FAILED, Outcome.UNCONFIRMED):
+        if outcome in states:
+            return outcome
+    return Outcome.SENT
+
+
+async def _run_concurrently(work: Callable[[], Coroutine[object, object, None]], count: int) -> None:
     """Run ``count`` copies of ``work``; the first failure cancels the others and is re-raised."""
     try:
         async with asyncio.TaskGroup() as group:
@@ -267,7 +292,3 @@ async def _run_concurrently(
         if len(failure.exceptions) == 1:
             raise failure.exceptions[0] from None
         raise
-
-
-def _people(count: int) -> str:
-    return f"{count} recipient" if count == 1 else f"{count} recipients"

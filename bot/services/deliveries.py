@@ -10,26 +10,34 @@ exists and is resumed. No Telegram types here: the runner renders and sends.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling.timing import When
+from bot.services.access import require
+from bot.services.outcomes import Notice
 from bot.services.recipients import recipients
 from bot.services.schedule_items import ItemView, Target, documents_of, item_view, load_target, next_fire
 from bot.services.scheduling import Scheduling
+from bot.services.state import load_actor
+from bot.services.views import UserRef
 from storage.db import Database
 from storage.models import (
+    Anonymity,
     Audience,
     Delivery,
+    DeliveryPart,
     DeliveryRecipient,
     ItemStatus,
     Participant,
+    PartState,
     RecipientStatus,
     ScheduledItem,
     ScheduleKind,
@@ -37,7 +45,9 @@ from storage.models import (
 )
 from storage.types import utcnow
 
-PROBLEMS_LISTED = 15
+# Parts that did not (surely) arrive, named in the organiser's summary.
+_NOT_ARRIVED = (PartState.UNCONFIRMED, PartState.FAILED, PartState.BLOCKED, PartState.PENDING, PartState.SENDING)
+ReopenListener = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +91,13 @@ class Missed:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A recipient who did not get the item, for the organiser's summary."""
+    """A recipient who did not get the item (or not all of it), for the organiser's summary."""
 
     name: str
     chat_id: int
     status: RecipientStatus
     detail: str
+    missing: tuple[str, ...] = ()  # the parts that did not surely arrive, when only some did
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +117,59 @@ class DeliveryReport:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def unconfirmed(self) -> int:
+        return self.counts.get(RecipientStatus.UNCONFIRMED.value, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ResendAsked:
+    """The organiser pressed "Resend to unconfirmed": they confirm, knowing some may get it twice."""
+
+    delivery_id: int
+    recipients: int
+    target: Target
+
+
+@dataclass(frozen=True, slots=True)
+class ResendStarted:
+    delivery_id: int
+    recipients: int
+    target: Target
+
+
+def content_parts(content: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A delivery's parts in the order they are sent: texts, documents by file_id, files to upload.
+
+    A part's index is its number in the delivery_parts table, so this order never changes."""
+    found: list[tuple[str, str]] = [("text", text) for text in content.get("messages", [])]
+    found += [("document", d["file_id"]) for d in content.get("documents", [])]
+    found += [("upload", u["name"]) for u in content.get("uploads", [])]
+    return found
+
+
+def part_labels(content: Mapping[str, Any]) -> list[str]:
+    """How the summary names each part: "text" (numbered when there are several), else the file name."""
+    texts = len(content.get("messages", []))
+    labels = ["text" if texts == 1 else f"text {n}/{texts}" for n in range(1, texts + 1)]
+    labels += [str(d.get("name") or "document") for d in content.get("documents", [])]
+    labels += [str(u.get("name") or "file") for u in content.get("uploads", [])]
+    return labels
+
 
 class Deliveries:
     def __init__(self, db: Database, scheduling: Scheduling) -> None:
         self.db = db
         self.scheduling = scheduling
+        self._reopen_listeners: list[ReopenListener] = []
+
+    def add_reopen_listener(self, listener: ReopenListener) -> None:
+        """Told (after commit) of every delivery reopened to resend, so that it runs at once."""
+        self._reopen_listeners.append(listener)
+
+    def remove_reopen_listener(self, listener: ReopenListener) -> None:
+        if listener in self._reopen_listeners:
+            self._reopen_listeners.remove(listener)
 
     # ----- what is due ----------------------------------------------------------------------
 
@@ -231,13 +290,38 @@ class Deliveries:
             return list(await db.scalars(select(Delivery.id).where(Delivery.finished_at.is_(None)).order_by(Delivery.id)))
 
     async def unsummarised(self) -> list[int]:
-        """Finished deliveries whose summary the organiser has not been sent yet."""
+        """Finished deliveries whose summary nobody has claimed yet."""
         async with self.db.session() as db:
             return list(
                 await db.scalars(
-                    select(Delivery.id).where(Delivery.finished_at.is_not(None), Delivery.summary_sent_at.is_(None)).order_by(Delivery.id)
+                    select(Delivery.id).where(Delivery.finished_at.is_not(None), Delivery.summary_claimed_at.is_(None)).order_by(Delivery.id)
                 )
             )
+
+    async def release_summary_claims(self) -> list[int]:
+        """On start only: summaries claimed by a run that died before they were sent are owed again.
+
+        A duplicate summary (the crash came after Telegram got it) is better than none: it is the
+        organiser's only view of who did not get the delivery."""
+        async with self.db.session() as db:
+            rows = await db.scalars(
+                update(Delivery)
+                .where(Delivery.summary_claimed_at.is_not(None), Delivery.summary_sent_at.is_(None), Delivery.finished_at.is_not(None))
+                .values(summary_claimed_at=None)
+                .returning(Delivery.id)
+            )
+            return list(rows)
+
+    async def claim_summary(self, delivery_id: int) -> bool:
+        """Take the right to send this delivery's summary: True for exactly one caller, anywhere."""
+        async with self.db.session() as db:
+            won = await db.scalar(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, Delivery.finished_at.is_not(None), Delivery.summary_claimed_at.is_(None))
+                .values(summary_claimed_at=utcnow())
+                .returning(Delivery.id)
+            )
+            return won is not None
 
     async def content(self, delivery_id: int) -> dict[str, Any]:
         async with self.db.session() as db:
@@ -257,7 +341,10 @@ class Deliveries:
             delivery.content = content
 
     async def finish(self, delivery_id: int) -> DeliveryReport:
-        """Close the delivery and count its outcomes over every run (a resumed one included)."""
+        """Close the delivery and count its outcomes over every run (a resumed one included).
+
+        Every recipient who did not get it all is listed (the summary pages them); names stay out
+        of a nudge to the non-responders of an anonymous session, which would say who is silent."""
         async with self.db.session() as db:
             delivery = await db.get(Delivery, delivery_id)
             assert delivery is not None
@@ -285,7 +372,7 @@ class Deliveries:
                 target,
                 delivery.occurrence_at,
                 counts,
-                await self._problems(db, delivery_id),
+                await self._problems(db, delivery, named=not await _hides_names(db, item)),
                 await _telegram_id(db, item.created_by),
                 delivery.summary_sent_at is not None,
                 dict(item.options),
@@ -297,21 +384,114 @@ class Deliveries:
             if delivery is not None:
                 delivery.summary_sent_at = utcnow()
 
-    async def _problems(self, db: AsyncSession, delivery_id: int) -> tuple[Problem, ...]:
+    # ----- resending to the unconfirmed ---------------------------------------------------------
+
+    async def ask_resend(self, user: UserRef, delivery_id: int) -> ResendAsked | Notice:
+        """What "Resend to unconfirmed" would do, for the organiser to confirm."""
+        async with self.db.session() as db:
+            found = await self._managed_delivery(db, user, delivery_id)
+            if found is None:
+                return Notice("stale")
+            delivery, target = found
+            count = await self._unconfirmed_count(db, delivery_id)
+            return ResendAsked(delivery_id, count, target) if count else Notice("stale")
+
+    async def resend(self, user: UserRef, delivery_id: int) -> ResendStarted | Notice:
+        """Reopen the delivery for its unconfirmed parts only; the broadcast engine sends them.
+
+        Claimed like a send: the delivery moves from finished to open in one UPDATE, so a second
+        press (or a second process) finds it open and does nothing. Its new summary follows."""
+        async with self.db.session() as db:
+            found = await self._managed_delivery(db, user, delivery_id)
+            if found is None:
+                return Notice("stale")
+            _delivery, target = found
+            count = await self._unconfirmed_count(db, delivery_id)
+            reopened = await db.scalar(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, Delivery.finished_at.is_not(None))
+                .values(finished_at=None, summary_claimed_at=None, summary_sent_at=None)
+                .returning(Delivery.id)
+            )
+            if reopened is None or not count:
+                await db.rollback()
+                return Notice("stale")
+            await db.execute(
+                update(DeliveryPart)
+                .where(DeliveryPart.delivery_id == delivery_id, DeliveryPart.state == PartState.UNCONFIRMED)
+                .values(state=PartState.PENDING, detail=None, updated_at=utcnow())
+            )
+            await db.execute(
+                update(DeliveryRecipient)
+                .where(DeliveryRecipient.delivery_id == delivery_id, DeliveryRecipient.status == RecipientStatus.UNCONFIRMED)
+                .values(status=RecipientStatus.PENDING, detail=None, updated_at=utcnow())
+            )
+            self._after_commit(db, delivery_id)
+            return ResendStarted(delivery_id, count, target)
+
+    async def _managed_delivery(self, db: AsyncSession, user: UserRef, delivery_id: int) -> tuple[Delivery, Target] | None:
+        """A finished delivery the user organises; None when it is gone or not finished."""
+        participant, _ = await load_actor(db, user)
+        delivery = await db.get(Delivery, delivery_id)
+        item = await db.get(ScheduledItem, delivery.scheduled_item_id) if delivery is not None else None
+        if delivery is None or item is None:
+            return None
+        require(await self.scheduling.access.can_manage_event(db, participant, item.event_id), "organiser of this event")
+        target = await load_target(db, item.event_id, item.session_id)
+        if delivery.finished_at is None or target is None:
+            return None
+        return delivery, target
+
+    @staticmethod
+    async def _unconfirmed_count(db: AsyncSession, delivery_id: int) -> int:
+        count = await db.scalar(
+            select(func.count())
+            .select_from(DeliveryRecipient)
+            .where(DeliveryRecipient.delivery_id == delivery_id, DeliveryRecipient.status == RecipientStatus.UNCONFIRMED)
+        )
+        return int(count or 0)
+
+    def _after_commit(self, db: AsyncSession, delivery_id: int) -> None:
+        listeners = self._reopen_listeners
+
+        def notify(_session: object) -> None:
+            for listener in list(listeners):
+                listener(delivery_id)
+
+        sa_event.listen(db.sync_session, "after_commit", notify, once=True)
+
+    async def _problems(self, db: AsyncSession, delivery: Delivery, *, named: bool) -> tuple[Problem, ...]:
+        """Every recipient without an all-sent outcome, with the parts that did not surely arrive."""
         rows = await db.execute(
             select(DeliveryRecipient, Participant.display_name, Participant.username)
             .outerjoin(Participant, Participant.id == DeliveryRecipient.participant_id)
             .where(
-                DeliveryRecipient.delivery_id == delivery_id,
+                DeliveryRecipient.delivery_id == delivery.id,
                 DeliveryRecipient.status.in_((RecipientStatus.BLOCKED, RecipientStatus.FAILED, RecipientStatus.UNCONFIRMED)),
             )
             .order_by(DeliveryRecipient.position)
-            .limit(PROBLEMS_LISTED)
         )
+        labels = part_labels(delivery.content)
+        missing: dict[int, list[str]] = {}
+        sent: dict[int, int] = {}
+        for chat_id, part, state in await db.execute(
+            select(DeliveryPart.chat_id, DeliveryPart.part, DeliveryPart.state)
+            .where(DeliveryPart.delivery_id == delivery.id, DeliveryPart.state.in_((*_NOT_ARRIVED, PartState.SENT)))
+            .order_by(DeliveryPart.chat_id, DeliveryPart.part)
+        ):
+            if state is PartState.SENT:
+                sent[chat_id] = sent.get(chat_id, 0) + 1
+            elif part < len(labels):
+                missing.setdefault(chat_id, []).append(labels[part])
         problems = []
-        for recipient, display_name, username in rows:
-            name = display_name or (f"@{username}" if username else "") or f"chat {recipient.chat_id}"
-            problems.append(Problem(name, recipient.chat_id, recipient.status, recipient.detail or ""))
+        for number, (recipient, display_name, username) in enumerate(rows, start=1):
+            if named or recipient.participant_id is None:
+                name = display_name or (f"@{username}" if username else "") or f"chat {recipient.chat_id}"
+            else:
+                name = f"#{number}"
+            only_some = sent.get(recipient.chat_id, 0) > 0
+            gaps = tuple(missing.get(recipient.chat_id, ())) if only_some else ()
+            problems.append(Problem(name, recipient.chat_id, recipient.status, recipient.detail or "", gaps))
         return tuple(problems)
 
     async def _digest(self, db: AsyncSession, target: Target, day_of: datetime | None) -> tuple[SessionLine, ...]:
@@ -327,6 +507,15 @@ class Deliveries:
             for s in sessions
             if s.starts_at is not None and s.starts_at.astimezone(target.zone).date() == day
         )
+
+
+async def _hides_names(db: AsyncSession, item: ScheduledItem) -> bool:
+    """A nudge to the non-responders of an anonymous session: its recipient list says who is silent."""
+    if item.audience is not Audience.NON_RESPONDERS:
+        return False
+    scope = Session.id == item.session_id if item.session_id is not None else Session.event_id == item.event_id
+    anonymous = await db.scalar(select(func.count()).select_from(Session).where(scope, Session.anonymity == Anonymity.ANONYMOUS))
+    return bool(anonymous)
 
 
 async def _telegram_id(db: AsyncSession, participant_id: int | None) -> int | None:
