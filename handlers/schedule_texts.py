@@ -169,7 +169,7 @@ def chat_unreachable(ref: str, reason: str) -> str:
     )
 
 
-PAGE_LIMIT = 4000  # below Telegram's 4,096 per message, with room for a page's heading
+PAGE_LIMIT = 4096  # Telegram's limit per message, in UTF-16 code units
 NOT_REACHED = {
     RecipientStatus.BLOCKED: "blocked the bot or never started it",
     RecipientStatus.UNCONFIRMED: "interrupted by a restart; it may not have arrived and was not repeated",
@@ -197,7 +197,7 @@ def delivery_summary_pages(report: DeliveryReport) -> list[str]:
             f"\n❔ {report.unconfirmed} may or may not have got it: the bot stopped while sending to them, and Telegram "
             "cannot say whether it arrived. 🔁 sends them what is unconfirmed again; some may then get it twice."
         )
-    pages = _pages(lines)
+    pages = _pages(lines, PAGE_LIMIT - _utf16(head) - 16)  # room for the heading and "(12/12)"
     if len(pages) == 1:
         return [f"{head}\n\n{pages[0]}"]
     return [f"{head} ({n}/{len(pages)})\n\n{page}" for n, page in enumerate(pages, start=1)]
@@ -210,18 +210,22 @@ def _problem_line(problem: Problem) -> str:
     return f"• {esc(problem.name)} — {why}{detail}{missing}"
 
 
-def _pages(lines: list[str]) -> list[str]:
-    """Lines joined into pages under PAGE_LIMIT (UTF-16 units of the HTML, which is never shorter than the text)."""
+def _pages(lines: list[str], limit: int) -> list[str]:
+    """Lines joined into pages of at most `limit` UTF-16 units of HTML (never shorter than the text shown)."""
     pages: list[list[str]] = [[]]
     size = 0
     for line in lines:
-        length = len(line.encode("utf-16-le")) // 2 + 1
-        if pages[-1] and size + length > PAGE_LIMIT:
+        length = _utf16(line) + 1
+        if pages[-1] and size + length > limit:
             pages.append([])
             size = 0
         pages[-1].append(line)
         size += length
     return ["\n".join(page).strip("\n") for page in pages]
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def resend_question(asked: ResendAsked) -> str:

@@ -184,8 +184,6 @@ def replies(outcome: object) -> list[Reply]:
             return [Reply(st.resend_question(outcome), kb.resend_confirm_keyboard(delivery_id))]
         case ResendStarted():
             return [Reply(st.resend_started(outcome))]
-        case Declined():
-            return [Reply(st.RESEND_DECLINED)]
     return render(outcome)
 
 
@@ -212,6 +210,9 @@ async def _show(update: Update, context: Context, action: Callable[[], Awaitable
             try:
                 if isinstance(outcome, ItemCancelled):
                     await query.edit_message_text(st.cancelled(outcome.item))
+                    return None
+                if isinstance(outcome, Declined):
+                    await query.edit_message_text(st.RESEND_DECLINED)
                     return None
                 await query.edit_message_reply_markup(None)
             except BadRequest:  # too old to edit, or already without buttons: say it anew

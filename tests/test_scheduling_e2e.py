@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 import bot.dispatch.runner as runner_module
 import bot.services.scheduling as scheduling_module
@@ -21,7 +21,8 @@ from bot.fake_bot_api import FakeBotAPI, FakeUser, FloodLimits, UploadedFile
 from bot.offline import OfflineBot
 from bot.scheduling.pacing import TelegramLimits
 from bot.services.views import UserRef
-from storage.models import Delivery, Participant, ScheduledItem
+from storage.db import Database
+from storage.models import Delivery, DeliveryPart, DeliveryRecipient, Participant, PartState, RecipientStatus, ScheduledItem, Session
 from tests.conftest import ORGANISER
 from tests.schedule_samples import MEETING, seed_people
 
@@ -308,3 +309,72 @@ async def test_papers_move_cancel_and_refusals(clock: Clock, quick_chats: None, 
     assert "/deliver CODE" in usage[0].plain_text
     unreachable = await organiser.reply_after(lambda: organiser.send(f"/deliver {code} at close to -1009999999999"))
     assert "I can't reach the chat" in unreachable[0].plain_text
+
+
+async def test_summary_lists_every_unconfirmed_recipient_on_pages_and_resends_on_confirmation(
+    clock: Clock, api: FakeBotAPI, bot: OfflineBot
+) -> None:
+    """80 parts left in flight by a crash: the summary names all 80 over several pages under
+    Telegram's limit, and only the organiser's confirmed "Resend to unconfirmed" sends them again."""
+    organiser, code, _second = await _meeting(api)
+    people = [(4000 + n, f"Participant with a rather long name number {n:03d}") for n in range(100)]
+    async with bot.services.db.session() as db:
+        session_id = await db.scalar(select(Session.id).where(Session.join_code == code))
+    await seed_people(bot.services, session_id, people)  # type: ignore[arg-type]
+    users = [api.user(telegram_id, name) for telegram_id, name in people]
+    await organiser.reply_after(lambda: organiser.send(f"/remind {code} 15 min before start | Lunch moves to 13:00"))
+    await _restart_just_before(bot, clock, START - timedelta(minutes=15))
+    received = lambda: sum(_count(api, u.id, "Lunch moves") for u in users)  # noqa: E731
+    await api.wait_for(lambda: received() >= 3, timeout=8, what="the broadcast under way")
+    await bot.stop()
+    # What a crash leaves: these requests were claimed ("sending") and nobody knows if they arrived.
+    database = Database(bot.settings.database_url)
+    async with database.session() as db:
+        delivery_id = await db.scalar(select(Delivery.id))
+        waiting = list(
+            await db.scalars(
+                select(DeliveryRecipient.chat_id)
+                .where(DeliveryRecipient.delivery_id == delivery_id, DeliveryRecipient.status == RecipientStatus.PENDING)
+                .order_by(DeliveryRecipient.position.desc())  # the last ones: surely not served yet
+                .limit(80)
+            )
+        )
+        assert len(waiting) == 80
+        await db.execute(delete(DeliveryPart).where(DeliveryPart.delivery_id == delivery_id, DeliveryPart.chat_id.in_(waiting)))
+        await db.execute(
+            insert(DeliveryPart),
+            [{"delivery_id": delivery_id, "chat_id": chat, "part": 0, "state": PartState.SENDING, "attempts": 1, "updated_at": clock.now()} for chat in waiting],
+        )
+    await database.dispose()
+    await bot.start()
+    await api.wait_for(lambda: received() == 20 and len(_summaries(api)) >= 3, timeout=10, what="the others and a paged summary")
+    pages = [m for m in api.messages_to(ORGANISER) if "Delivery summary" in m.plain_text]
+    assert len(pages) == 3 and all(len(p.plain_text) <= 4096 for p in pages)
+    listed = [line for page in pages for line in page.plain_text.splitlines() if line.startswith("• ")]
+    names = {name for telegram_id, name in people if telegram_id in waiting}
+    assert sorted(line.split(" — ")[0][2:] for line in listed) == sorted(names)  # every one, once
+    assert "❔ Unconfirmed: 80" in pages[0].plain_text and "✅ Sent: 20" in pages[0].plain_text
+    assert [p.buttons() for p in pages[:-1]] == [[], []]
+    assert pages[-1].buttons() == [("🔁 Resend to unconfirmed (80)", f"sr:{delivery_id}", None)]
+    assert all(_count(api, chat, "Lunch moves") == 0 for chat in waiting)
+
+    # A participant forging the button is refused; the organiser is asked, says no, then yes.
+    lars = users[0]
+    lars.press_data(pages[-1].message_id, f"sy:{delivery_id}")
+    await api.wait_for(lambda: bool(lars.callback_answers), what="the refusal")
+    asked = await organiser.reply_after(lambda: organiser.press(pages[-1], text="🔁 Resend to unconfirmed (80)"))
+    assert "80 recipients" in asked[0].plain_text and "twice" in asked[0].plain_text
+    declined = await organiser.reply_after(lambda: organiser.press(asked[0], text="✖ No"))
+    assert declined[0].edited and declined[0].plain_text == "Nothing was resent." and not declined[0].buttons()
+    assert all(_count(api, chat, "Lunch moves") == 0 for chat in waiting)
+    asked = await organiser.reply_after(lambda: organiser.press(pages[-1], text="🔁 Resend to unconfirmed (80)"))
+    started = await organiser.reply_after(lambda: organiser.press(asked[0], text="✅ Yes, resend"), count=2)
+    assert started[0].edited and not started[0].buttons()  # cannot be pressed twice
+    assert "Resending to 80 recipients" in started[1].plain_text
+    await api.wait_for(lambda: received() == 100 and len(_summaries(api)) == 4, timeout=10, what="the resend and its summary")
+    assert all(_count(api, u.id, "Lunch moves") == 1 for u in users)
+    assert "Sent: 100 · 🚫 Blocked: 0 · ⚠️ Failed: 0 (of 100)" in _summaries(api)[-1]
+    organiser.press_data(asked[0].message_id, f"sy:{delivery_id}")  # a replayed confirmation: stale, nothing sent
+    await api.wait_for(lambda: "out of date" in organiser.callback_answers[-1], what="the replay refused")
+    assert all(_count(api, u.id, "Lunch moves") == 1 for u in users) and len(_summaries(api)) == 4
+    assert not bot.errors

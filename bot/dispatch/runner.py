@@ -93,6 +93,7 @@ class Runner:
         self._background: set[asyncio.Task[None]] = set()
         self._files: dict[int, dict[str, bytes]] = {}
         self._firing: set[int] = set()
+        self._summaries: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = False
 
@@ -124,6 +125,8 @@ class Runner:
         self.services.scheduling.remove_listener(self._on_change)
         self.deliveries.remove_reopen_listener(self._on_reopen)
         await self._guard.drained(DRAIN_SECONDS)
+        if self._summaries:
+            await asyncio.wait(self._summaries, timeout=DRAIN_SECONDS)
         tasks = [*self._broadcasts.values(), *self._background]
         for task in tasks:
             task.cancel()
@@ -311,10 +314,19 @@ class Runner:
         return {name: data for name, data in package.files} if package is not None else {}
 
     async def _summarise(self, delivery_id: int) -> None:
-        """Close the delivery and send its summary once: whoever claims it first sends it."""
+        """Close the delivery and send its summary once: whoever claims it first sends it.
+
+        Once claimed, sending is shielded from the broadcast's cancellation and stopping waits for
+        it: a summary cut off by a graceful stop would be owed, and sent again, at the next start."""
         report = await self.deliveries.finish(delivery_id)
         if not await self.deliveries.claim_summary(delivery_id):
             return
+        task = asyncio.get_running_loop().create_task(self._send_summary(delivery_id, report))
+        self._summaries.add(task)
+        task.add_done_callback(self._summaries.discard)
+        await asyncio.shield(task)
+
+    async def _send_summary(self, delivery_id: int, report: Any) -> None:
         if report.creator_chat is not None:
             pages = st.delivery_summary_pages(report)
             for number, page in enumerate(pages, start=1):
