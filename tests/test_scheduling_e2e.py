@@ -88,11 +88,11 @@ def _summaries(api: FakeBotAPI) -> list[str]:
     return [m.plain_text for m in api.messages_to(ORGANISER) if "Delivery summary" in m.plain_text]
 
 
-async def _due_at(api: FakeBotAPI, clock: Clock, due: datetime, predicate: object, what: str) -> None:
-    """Wait for `predicate`, and check it came true on time: not before `due`, at most 2 s after."""
+async def _due_at(api: FakeBotAPI, clock: Clock, due: datetime, predicate: object, what: str, *, slack: float = 2.0) -> None:
+    """Wait for `predicate`, and check it came true on time: not before `due`, at most `slack` s after."""
     await api.wait_for(predicate, timeout=8, what=what)  # type: ignore[arg-type]
     late = clock.now() - due
-    assert timedelta(0) <= late < timedelta(seconds=2), f"{what} arrived {late.total_seconds():+.2f} s from its time"
+    assert timedelta(0) <= late < timedelta(seconds=slack), f"{what} arrived {late.total_seconds():+.2f} s from its time"
 
 
 async def _restart_just_before(bot: OfflineBot, clock: Clock, due: datetime) -> None:
@@ -149,7 +149,8 @@ async def test_reminder_nudge_and_report_across_restarts(clock: Clock, quick_cha
     await _restart_just_before(bot, clock, due)
     files = lambda chat: [m.document[0].rsplit(".", 1)[1] for m in api.messages_to(chat) if m.document]  # noqa: E731
     everywhere = lambda: all(sorted(files(chat)) == ["docx", "pdf"] for chat in (amira.id, lars.id, CHANNEL))  # noqa: E731
-    await _due_at(api, clock, due, lambda: any("Session report" in m.plain_text for m in api.messages_to(CHANNEL)), "the report")
+    # The report's PDF and DOCX are rendered when it is due: about a second on a loaded CI machine.
+    await _due_at(api, clock, due, lambda: any("Session report" in m.plain_text for m in api.messages_to(CHANNEL)), "the report", slack=4.0)
     await api.wait_for(everywhere, what="the report's files everywhere")
     await api.wait_for(lambda: len(_summaries(api)) == 3, what="the report's summary")
     assert "Sent: 3 · 🚫 Blocked: 0 · ⚠️ Failed: 0 (of 3)" in _summaries(api)[2]
