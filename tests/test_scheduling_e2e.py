@@ -149,8 +149,8 @@ async def test_reminder_nudge_and_report_across_restarts(clock: Clock, quick_cha
     await _restart_just_before(bot, clock, due)
     files = lambda chat: [m.document[0].rsplit(".", 1)[1] for m in api.messages_to(chat) if m.document]  # noqa: E731
     everywhere = lambda: all(sorted(files(chat)) == ["docx", "pdf"] for chat in (amira.id, lars.id, CHANNEL))  # noqa: E731
-    # The report's PDF and DOCX are rendered when it is due: about a second on a loaded CI machine.
-    await _due_at(api, clock, due, lambda: any("Session report" in m.plain_text for m in api.messages_to(CHANNEL)), "the report", slack=4.0)
+    # The report and its PDF and DOCX are rendered when it is due: 1 s alone, up to 4 s on a loaded machine.
+    await _due_at(api, clock, due, lambda: any("Session report" in m.plain_text for m in api.messages_to(CHANNEL)), "the report", slack=8.0)
     await api.wait_for(everywhere, what="the report's files everywhere")
     await api.wait_for(lambda: len(_summaries(api)) == 3, what="the report's summary")
     assert "Sent: 3 · 🚫 Blocked: 0 · ⚠️ Failed: 0 (of 3)" in _summaries(api)[2]
