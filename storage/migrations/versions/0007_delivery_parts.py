@@ -1,7 +1,7 @@
 """delivery parts: one record per message of a delivery to a recipient, and the summary claim
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02
 
 Recipients left "started" by the old engine were in doubt as a whole (their parts were not
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
