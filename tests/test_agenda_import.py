@@ -77,11 +77,18 @@ async def test_reimport_keeps_sessions_and_refuses_to_drop_answers(services: Ser
     with pytest.raises(AgendaError, match="prompt 1 .* has 1 answer"):
         await services.organising.import_agenda(ORG, dropped.replace("    prompts:\n  - key: early", "    prompts: []\n  - key: early", 1))
     start = renamed.index("  - key: during-crisis")
+    without_first = renamed[:start] + renamed[renamed.index("  - key: early-post") :]
     with pytest.raises(AgendaError, match='"Good practice during crisis" .* holds 1 contribution'):
-        await services.organising.import_agenda(ORG, renamed[:start] + renamed[renamed.index("  - key: early-post") :])
-    async with services.db.session() as db:
+        await services.organising.import_agenda(ORG, without_first.replace("place: Oslo, Norway", "place: Bergen, Norway"))
+    async with services.db.session() as db:  # a refused agenda changes nothing, not even the event's place
         assert await db.scalar(select(func.count()).select_from(Session)) == 7
-        assert await db.scalar(select(func.count()).select_from(Event)) == 1
+        assert await db.scalar(select(Event.place)) == "Oslo, Norway"
+    # The same through /agenda and a pasted text, where the import runs inside the chat's transaction.
+    await services.wizards.begin_agenda(ORG)
+    refused = await services.participation.text(ORG, without_first.replace("place: Oslo, Norway", "place: Bergen, Norway"), MessageRef(ORGANISER, 50))
+    assert refused.key == "agenda_error" and "holds 1 contribution" in refused.params["error"]
+    async with services.db.session() as db:
+        assert await db.scalar(select(Event.place)) == "Oslo, Norway"
 
 
 async def test_operator_import_and_plan(services: Services) -> None:

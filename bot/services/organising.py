@@ -172,29 +172,36 @@ class Organising:
 
     async def _apply(self, db: AsyncSession, spec: AgendaSpec, participant: Participant | None, *, trusted: bool = False) -> EventCreated:
         """Create the event, or update the one with the same key: sessions are matched by key,
-        so join codes, contributions and schedules stay with them."""
+        so join codes, contributions and schedules stay with them. Everything that could refuse
+        the agenda is checked before anything changes, so a refusal leaves no partial update even
+        inside a caller's transaction."""
         event = await self._event_for(db, spec, participant, trusted=trusted)
+        existing: list[Session] = []
+        if event is not None:
+            existing = list(await db.scalars(select(Session).where(Session.event_id == event.id).options(selectinload(Session.prompts))))
+        matched, unkeyed = _match(existing, spec)
+        wanted = {item.stable_key for item in spec.sessions}
+        leaving = [s for s in existing if s.key and s.key not in wanted]
+        await self._check_nothing_lost(db, leaving, matched, spec)
+
         new_event = event is None
         zone_name = spec.event.timezone or (event.timezone if event is not None else self.default_timezone)
         fields: dict[str, Any] = spec.event.model_dump(include={"title", "starts_on", "ends_on", "place", "description", "disclaimer"})
         fields.update(timezone=zone_name, key=spec.event.stable_key, details=spec.event.details())
         if event is None:
             event = await self.create_event(db, participant, trusted=True, **fields)
-            existing: list[Session] = []
         else:
             for name, value in fields.items():
                 setattr(event, name, value)
-            existing = list(await db.scalars(select(Session).where(Session.event_id == event.id).options(selectinload(Session.prompts))))
-        by_key = {s.key: s for s in existing if s.key}
-        unkeyed = {s.title: s for s in existing if not s.key}  # made in chat, or before keys existed
+        for session in leaving:
+            await db.delete(session)
+            self.catalog.invalidate(session.id)
+        await db.flush()
         zone = ZoneInfo(zone_name)
-        created, updated, kept, waiting = [], [], [], []
-        wanted = {item.stable_key for item in spec.sessions}
-        removed = await self._remove_missing(db, [s for s in existing if s.key and s.key not in wanted])
-        for position, item in enumerate(spec.sessions):
+        created, updated, waiting = [], [], []
+        for position, (item, session) in enumerate(zip(spec.sessions, matched, strict=True)):
             start, end = session_bounds(item, spec.event)
             values = _session_fields(item, _aware(start, zone), _aware(end, zone))
-            session = by_key.get(item.stable_key) or unkeyed.pop(item.title, None)
             if session is None:
                 session = await self.create_session(db, participant, event.id, [(p.kind, p.text) for p in item.prompts], trusted=True, **values)
                 created.append(item.title)
@@ -202,7 +209,7 @@ class Organising:
                 moved = (session.starts_at, session.ends_at) != (values["starts_at"], values["ends_at"])
                 for name, value in values.items():
                     setattr(session, name, value)
-                await self._update_prompts(db, session, item)
+                _update_prompts(session, item)
                 await db.flush()
                 if moved and self.session_moved is not None:
                     await self.session_moved(db, session)
@@ -210,12 +217,13 @@ class Organising:
             session.position = position
             waiting += await self._assign_rapporteurs(db, event.id, session.id, item.rapporteurs, participant)
         waiting += await self._assign_rapporteurs(db, event.id, None, spec.event.rapporteurs, participant)
-        kept = [s.title for s in unkeyed.values()]
-        for offset, session in enumerate(unkeyed.values()):
+        for offset, session in enumerate(unkeyed):
             session.position = len(spec.sessions) + offset
         await db.flush()
         self.catalog.invalidate()
-        changes = AgendaChanges(new_event, tuple(created), tuple(updated), tuple(removed), tuple(kept), tuple(dict.fromkeys(waiting)))
+        changes = AgendaChanges(
+            new_event, tuple(created), tuple(updated), tuple(s.title for s in leaving), tuple(s.title for s in unkeyed), tuple(dict.fromkeys(waiting))
+        )
         return EventCreated(await self.event_view(db, event.id), changes)
 
     async def _event_for(self, db: AsyncSession, spec: AgendaSpec, participant: Participant | None, *, trusted: bool) -> Event | None:
@@ -234,9 +242,10 @@ class Organising:
                     return candidate
         return event
 
-    async def _remove_missing(self, db: AsyncSession, sessions: list[Session]) -> list[str]:
-        """Sessions the corrected file no longer has: deleted only when nothing was said in them."""
-        for session in sessions:
+    async def _check_nothing_lost(self, db: AsyncSession, leaving: list[Session], matched: list[Session | None], spec: AgendaSpec) -> None:
+        """Refuse (AgendaError) an agenda that would delete input: a session the corrected file
+        no longer has, or a prompt dropped from the end, in which someone has written."""
+        for session in leaving:
             said = await db.scalar(select(func.count()).select_from(Contribution).where(Contribution.session_id == session.id))
             reports = await db.scalar(select(func.count()).select_from(ReportVersion).where(ReportVersion.session_id == session.id))
             if said or reports:
@@ -244,28 +253,14 @@ class Organising:
                     f'The session "{session.title}" (key: {session.key}) is not in the agenda any more, but it holds {said} contribution(s) '
                     f"and {reports} report version(s), so it is not deleted. Put it back in the agenda with `key: {session.key}`; close it with /close {session.join_code} if it is over."
                 )
-        for session in sessions:
-            await db.delete(session)
-            self.catalog.invalidate(session.id)
-        return [s.title for s in sessions]
-
-    async def _update_prompts(self, db: AsyncSession, session: Session, item: SessionSpec) -> None:
-        """Prompts are matched by position: texts and kinds are corrected in place (answers stay
-        with them); a prompt dropped from the end goes only if nobody answered it."""
-        rows = list(session.prompts)
-        for position, prompt in enumerate(item.prompts):
-            if position < len(rows):
-                rows[position].kind, rows[position].text = PromptKind(prompt.kind), prompt.text
-            else:
-                session.prompts.append(Prompt(position=position, kind=PromptKind(prompt.kind), text=prompt.text))
-        for row in rows[len(item.prompts) :]:
-            said = await db.scalar(select(func.count()).select_from(Contribution).where(Contribution.prompt_id == row.id))
-            if said:
-                raise AgendaError(
-                    f'The session "{session.title}": prompt {row.position + 1} ("{row.text[:60]}") has {said} answer(s), so it cannot be removed. '
-                    "Keep it in the agenda (you may reword it)."
-                )
-            session.prompts.remove(row)
+        for item, session in zip(spec.sessions, matched, strict=True):
+            for row in session.prompts[len(item.prompts) :] if session is not None else ():
+                said = await db.scalar(select(func.count()).select_from(Contribution).where(Contribution.prompt_id == row.id))
+                if said:
+                    raise AgendaError(
+                        f'The session "{session.title}": prompt {row.position + 1} ("{row.text[:60]}") has {said} answer(s), so it cannot be removed. '
+                        "Keep it in the agenda (you may reword it)."
+                    )
 
     async def _assign_rapporteurs(
         self, db: AsyncSession, event_id: int, session_id: int | None, usernames: list[str], granter: Participant | None
@@ -489,6 +484,28 @@ class Organising:
 def _granted(role: RoleName, grantee: Participant, session: Session) -> RoleGranted:
     name = grantee.display_name or (f"@{grantee.username}" if grantee.username else str(grantee.telegram_user_id))
     return RoleGranted(role, name, grantee.telegram_user_id, "the event" if role is RoleName.ORGANISER else session.title)
+
+
+def _match(existing: list[Session], spec: AgendaSpec) -> tuple[list[Session | None], list[Session]]:
+    """For each session of the file, the stored one it updates (same key; else, for sessions
+    made in chat or before keys existed, the same title), and the unkeyed ones left as they are."""
+    by_key = {s.key: s for s in existing if s.key}
+    unkeyed = {s.title: s for s in existing if not s.key}
+    matched = [by_key.get(item.stable_key) or unkeyed.pop(item.title, None) for item in spec.sessions]
+    return matched, list(unkeyed.values())
+
+
+def _update_prompts(session: Session, item: SessionSpec) -> None:
+    """Prompts are matched by position: texts and kinds are corrected in place (answers stay with
+    them); prompts beyond the file's are dropped (`_check_nothing_lost` made sure nobody answered them)."""
+    rows = list(session.prompts)
+    for position, prompt in enumerate(item.prompts):
+        if position < len(rows):
+            rows[position].kind, rows[position].text = PromptKind(prompt.kind), prompt.text
+        else:
+            session.prompts.append(Prompt(position=position, kind=PromptKind(prompt.kind), text=prompt.text))
+    for row in rows[len(item.prompts) :]:
+        session.prompts.remove(row)
 
 
 def _session_fields(item: SessionSpec, starts_at: datetime | None, ends_at: datetime | None) -> dict[str, Any]:
