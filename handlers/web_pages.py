@@ -34,6 +34,7 @@ def with_editor(context: Context, markup: Markup, session_id: int) -> Markup:
 
 async def screen(update: Update, context: Context) -> None:
     """/screen CODE [revoke|recent]: a read-only room-screen link, revoking links, or moderation."""
+    assert update.effective_chat is not None and update.effective_user is not None
     chat_id = update.effective_chat.id
     args = context.args or []
     mode = args[1].lower() if len(args) == 2 else ""
@@ -89,6 +90,7 @@ async def _recent_list(context: Context, user: UserRef, ref: str | int) -> tuple
 async def button(update: Update, context: Context) -> None:
     """sl:SESSION lists the newest statements; sh:SESSION:(id*10 + show) hides or shows one."""
     query = update.callback_query
+    assert query is not None and update.effective_chat is not None and update.effective_user is not None
     callback = parse_callback(query.data)
     user = user_ref(update.effective_user)
     session_id = callback.int_arg() if callback else None

@@ -5,6 +5,7 @@ PDF reflects it; forged and expired initData are refused. Screenshots go to docs
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -33,7 +34,8 @@ from web.telegram_auth import sign
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install -y chromium; .ci/run does it)")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+# README's screenshots: `WORKSHOP_SCREENSHOTS=docs python -m pytest tests/test_web_browser.py` refreshes them.
+SCREENSHOTS = os.environ.get("WORKSHOP_SCREENSHOTS")
 
 
 def _free_port() -> int:
@@ -75,12 +77,19 @@ async def _page(browser: Any, **options: Any) -> Any:
     return page
 
 
+async def _screenshot(page: Any, name: str, tmp_path: Path) -> None:
+    folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(folder / name))
+    assert (folder / name).stat().st_size > 10_000
+
+
 def _init_data(api: FakeBotAPI, telegram_id: int, first_name: str, *, age: int = 0, token: str | None = None) -> str:
     fields = {"auth_date": str(int(time.time()) - age), "query_id": "AAE-test", "user": json.dumps({"id": telegram_id, "first_name": first_name})}
     return sign(fields, token or api.token)
 
 
-async def test_screen_updates_live_when_a_participant_answers(api: FakeBotAPI, web_bot: OfflineBot, browser: Any) -> None:
+async def test_screen_updates_live_when_a_participant_answers(api: FakeBotAPI, web_bot: OfflineBot, browser: Any, tmp_path: Path) -> None:
     services = web_bot.services
     organiser = UserRef(ORGANISER, "Olivia")
     from bot.demo_script import AGENDA
@@ -118,20 +127,24 @@ async def test_screen_updates_live_when_a_participant_answers(api: FakeBotAPI, w
         await amira.reply_after(lambda text=text: amira.send(text))
         await page.locator("#recent-list").get_by_text(text).wait_for(timeout=2000)
         assert await page.locator("#contributions").inner_text() == str(n + 2)
-    DOCS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(DOCS / "screen.png"))
+    # The emerging themes follow, grouped in the background: every statement in one of them.
+    deadline = time.monotonic() + 20
+    while sum(int(n) for n in await page.locator(".themes li strong").all_inner_texts()) != 3:
+        assert time.monotonic() < deadline, "the screen's themes never covered the three statements"
+        await asyncio.sleep(0.2)
+    await _screenshot(page, "screen.png", tmp_path)
 
     hidden = await olivia.reply_after(lambda: olivia.send(f"/screen {session.join_code} recent"))
     await olivia.reply_after(lambda: olivia.press(hidden[0], text=next(b[0] for b in hidden[0].buttons() if "Donors" in b[0])))
     await page.locator("#recent-list").get_by_text("Donors compete").wait_for(state="detached", timeout=3000)
 
     await olivia.reply_after(lambda: olivia.send(f"/screen {session.join_code} revoke"))
-    await page.get_by_role("alert").wait_for(timeout=4000)
+    await page.get_by_role("alert").wait_for(timeout=9000)  # a revoked link is noticed within 3 s
     assert "revoked" in await page.get_by_role("alert").inner_text()
     await page.close()
 
 
-async def test_rapporteur_edits_moves_approves_and_the_pdf_reflects_it(api: FakeBotAPI, web_bot: OfflineBot, browser: Any) -> None:
+async def test_rapporteur_edits_moves_approves_and_the_pdf_reflects_it(api: FakeBotAPI, web_bot: OfflineBot, browser: Any, tmp_path: Path) -> None:
     session_id, code = await _seed(web_bot)
     rapporteur = api.user(1001, "Ravi", username="ravi_r")
     organiser = api.user(ORGANISER, "Olivia")
@@ -166,9 +179,10 @@ async def test_rapporteur_edits_moves_approves_and_the_pdf_reflects_it(api: Fake
     await expect(status).to_have_text(re.compile(r"^Statement moved"))
     theme_now = page.locator(f"#c{moved_id}").locator("xpath=ancestor::section[contains(@class,'theme')]")
     assert await theme_now.locator("h3.label").inner_text() == target_label
-    await page.screenshot(path=str(DOCS / "editor.png"))
+    await page.locator("#h-challenges").scroll_into_view_if_needed()
+    await _screenshot(page, "editor.png", tmp_path)
 
-    await page.get_by_role("button", name="Approve as final").click()
+    await page.get_by_role("button", name="Approve", exact=True).click()
     await expect(status).to_have_text(re.compile(r"approved as the final report"))
     href = await page.get_by_role("link", name="PDF").get_attribute("href")
     response = await page.request.get(f"{web_bot.settings.public_url}{href}")

@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -23,6 +24,9 @@ from tests.conftest import ORGANISER
 from web.app import create_app
 from web.security import RateLimiter
 from web.telegram_auth import InitDataRefused, sign, validate
+
+if TYPE_CHECKING:
+    from bot.fake_bot_api import FakeBotAPI
 
 TOKEN = "123456:TEST-TOKEN-0123456789abcdefghij"
 PUBLIC = "https://workshop.example.org"
@@ -223,3 +227,38 @@ async def test_rate_limits(client: httpx.AsyncClient, seeded: tuple[Services, in
     assert (await client.get(f"/app/api/{session_id}/draft", headers=auth(2001))).status_code == 429
     pages = [(await client.get("/screen/x")).status_code for _ in range(3)]
     assert pages[-1] == 429
+
+
+async def test_screen_command_refusals_in_chat(api: "FakeBotAPI", database_url: str) -> None:
+    """/screen: off without PUBLIC_URL and WEB_PORT; with them, only organisers and moderators
+    get a link, and /draft's editor button appears only with them."""
+    import socket
+
+    from bot.offline import OfflineBot
+    from web import texts
+
+    async with OfflineBot(api, database_url, organiser_ids=[ORGANISER]) as plain:
+        olivia = api.user(ORGANISER, "Olivia")
+        organiser = UserRef(ORGANISER, "Olivia")
+        session = (await plain.services.organising.import_agenda(organiser, AGENDA)).event.sessions[0]
+        off = await olivia.reply_after(lambda: olivia.send(f"/screen {session.join_code}"))
+        assert off[0].plain_text == texts.CHAT_SCREEN_DISABLED
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    async with OfflineBot(api, database_url, organiser_ids=[ORGANISER], public_url=f"http://127.0.0.1:{port}", web_port=port) as web_bot:
+        amira = api.user(3000, "Amira")
+        await amira.reply_after(lambda: amira.send("/start"))
+        refused = await amira.reply_after(lambda: amira.send(f"/screen {session.join_code}"))
+        assert "organiser or moderator" in refused[0].plain_text and "/screen/" not in refused[0].plain_text
+        usage = await olivia.reply_after(lambda: olivia.send("/screen"))
+        assert "Usage" in usage[0].plain_text
+        unknown = await olivia.reply_after(lambda: olivia.send("/screen NOPE99"))
+        assert "NOPE99" in unknown[0].plain_text
+        link = await olivia.reply_after(lambda: olivia.send(f"/screen {session.join_code}"))
+        assert f"http://127.0.0.1:{port}/screen/" in link[0].plain_text
+        async with httpx.AsyncClient() as http:
+            token_url = next(w for w in link[0].plain_text.split() if "/screen/" in w)
+            assert (await http.get(token_url)).status_code == 200
+            assert (await http.get(f"http://127.0.0.1:{port}/healthz")).text == "ok"
+        assert web_bot.errors == []

@@ -131,7 +131,10 @@ class WebServer:
     async def stop(self) -> None:
         if self._task is None:
             return
-        self.app.state.web.closing.set()  # live screens end their streams
+        context = self.app.state.web
+        context.closing.set()  # live screens end their streams at once
+        context.services.live.notify_all()
+        context.services.screens.close()
         self.server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await self._task

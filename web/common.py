@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -48,6 +49,7 @@ class WebContext:
     api_limit: RateLimiter = field(default_factory=lambda: RateLimiter(per_minute=120, burst=30))
     refusal_limit: RateLimiter = field(default_factory=lambda: RateLimiter(per_minute=20, burst=10))
     streams: dict[int, int] = field(default_factory=dict)
+    pictures: dict[int, Any] = field(default_factory=dict)  # screen_pages._Picture per session
 
     def __post_init__(self) -> None:
         self.csrf = Csrf(self.bot_token)

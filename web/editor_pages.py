@@ -206,7 +206,7 @@ async def export(request: Request) -> Response:
                 return refusal("unknown")
             name, content, mime = f"chart-v{draft.version}.png", png, MIME_TYPES["png"]
         else:
-            name, content = await context.services.reporting.export(user, session_id, fmt)  # type: ignore[arg-type]
+            name, content = await context.services.reporting.export(user, session_id, fmt)
             mime = MIME_TYPES[fmt]
     except NotAllowed:
         return refusal("role")

@@ -22,7 +22,8 @@ from bot.services.screen import ScreenSnapshot
 from web.common import TEMPLATES, WebContext, client_key, refusal, web
 
 POLL_SECONDS = 1.5  # the fallback: changes the notifier cannot see show within this
-MIN_INTERVAL = 0.25  # a burst of answers becomes one update
+MIN_INTERVAL = 1.0  # a burst of answers becomes one update; the database is read at most this often
+TOKEN_CHECK_SECONDS = 3.0  # a revoked link stops its screens within this
 REFRESH_SECONDS = 10.0  # re-render anyway, so themes regrouped meanwhile appear
 KEEPALIVE_SECONDS = 15.0
 MAX_STREAMS_PER_SESSION = 20
@@ -75,34 +76,64 @@ async def screen_stream(request: Request) -> Response:
     )
 
 
+class _Picture:
+    """The live part of one session's screen, rendered once and shared by all its streams."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.fingerprint: object = None
+        self.html = ""
+        self.seen = 0  # the notifier's version when the database was last read
+        self.checked_at = self.rendered_at = -REFRESH_SECONDS
+
+
+async def _current_html(context: WebContext, session_id: int) -> tuple[str, int] | None:
+    """Re-render only when the fingerprint changed (or every REFRESH_SECONDS, for themes), and
+    look at the database at most once per MIN_INTERVAL whatever the number of screens."""
+    picture: _Picture = context.pictures.setdefault(session_id, _Picture())
+    async with picture.lock:
+        now = time.monotonic()
+        if now - picture.checked_at < MIN_INTERVAL:
+            return picture.html, picture.seen
+        picture.checked_at, picture.seen = now, context.services.live.version(session_id)
+        fingerprint = await context.services.screens.fingerprint(session_id)
+        if fingerprint != picture.fingerprint or now - picture.rendered_at > REFRESH_SECONDS:
+            snapshot = await context.services.screens.snapshot(session_id)
+            if snapshot is None:
+                return None
+            picture.html, picture.fingerprint, picture.rendered_at = _live_html(snapshot), fingerprint, now
+        return picture.html, picture.seen
+
+
 async def _events(context: WebContext, token: str, session_id: int) -> AsyncIterator[str]:
     screens = context.services.screens
     context.streams[session_id] = context.streams.get(session_id, 0) + 1
     try:
         yield "retry: 2000\n\n"
-        last_print: object = None
         last_html = ""
-        rendered_at = sent_at = 0.0
+        sent_at = checked_at = rendered_at = time.monotonic()
+        live = context.services.live
         while not context.closing.is_set():
-            if await screens.session_of_token(token) != session_id:
-                yield "event: revoked\ndata: revoked\n\n"
-                return
-            fingerprint = await screens.fingerprint(session_id)
-            now = time.monotonic()
-            if fingerprint != last_print or now - rendered_at > REFRESH_SECONDS:
-                snapshot = await screens.snapshot(session_id)
-                if snapshot is None:
+            if time.monotonic() - checked_at > TOKEN_CHECK_SECONDS:
+                checked_at = time.monotonic()
+                if await screens.session_of_token(token) != session_id:
+                    yield "event: revoked\ndata: revoked\n\n"
                     return
-                html = _live_html(snapshot)
-                last_print, rendered_at = fingerprint, now
-                if html != last_html:
-                    last_html, sent_at = html, now
-                    yield _sse("update", html)
-            if now - sent_at > KEEPALIVE_SECONDS:
+            current = await _current_html(context, session_id)
+            if current is None:
+                return
+            html, seen = current
+            now = rendered_at = time.monotonic()
+            if html != last_html:
+                last_html, sent_at = html, now
+                yield _sse("update", html)
+            elif now - sent_at > KEEPALIVE_SECONDS:
                 sent_at = now
                 yield ": keepalive\n\n"
-            await context.services.live.wait(session_id, POLL_SECONDS)
-            await asyncio.sleep(MIN_INTERVAL)
+            await live.wait(session_id, POLL_SECONDS, seen)
+            pause = MIN_INTERVAL - (time.monotonic() - rendered_at)
+            if pause > 0:
+                await asyncio.sleep(pause)  # a burst of answers becomes one update per MIN_INTERVAL
     finally:
         context.streams[session_id] -= 1
 

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import multiprocessing
+import os
 import secrets
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.reports.themes import Grouper, GroupItem, make_grouper
+from bot.reports.themes import GroupItem, ThemeGroup, make_grouper
 from bot.services.access import Access, require
 from bot.services.embeddings import session_vectors
 from bot.services.live import LiveNotifier
@@ -40,9 +46,10 @@ from storage.models import (
 )
 from storage.types import utcnow
 
+log = logging.getLogger(__name__)
 RECENT = 8  # statements on the screen at once: readable from the back of a room
 THEMES = 6
-THEME_REFRESH_SECONDS = 8.0  # grouping is CPU work; a screen's themes may lag this much
+THEME_REFRESH_SECONDS = 15.0  # grouping is CPU work; a screen's themes may lag this much
 MODERATION_LIST = 15
 
 
@@ -120,9 +127,11 @@ class ModeratedStatement:
 @dataclass
 class _ThemeCache:
     key: tuple[int, int] = (-1, -1)
-    at: float = 0.0
+    at: float = -THEME_REFRESH_SECONDS
     themes: list[ThemeCount] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    task: asyncio.Task[None] | None = None  # kept so the running regroup is not garbage-collected
+    generation: int = 0
 
 
 class Screens:
@@ -131,6 +140,7 @@ class Screens:
         self.access = access
         self.notifier = notifier
         self._themes: dict[int, _ThemeCache] = {}
+        self._pool: ProcessPoolExecutor | None = None
 
     # ----- links --------------------------------------------------------------------------
 
@@ -179,7 +189,9 @@ class Screens:
             select(Session.status).where(Session.id == session_id).scalar_subquery(),
         )
         async with self.db.session() as db:
-            return tuple((await db.execute(query)).one())
+            row = tuple((await db.execute(query)).one())
+        themes = self._themes.get(session_id)
+        return (*row, themes.generation if themes else 0)  # regrouped themes change the screen too
 
     async def snapshot(self, session_id: int) -> ScreenSnapshot | None:
         async with self.db.session() as db:
@@ -245,35 +257,62 @@ class Screens:
         return [CommunityBar(name, t["agree"], t["disagree"], t["pass"]) for name, t in sorted(tallies.items())]
 
     async def _emerging_themes(self, db: AsyncSession, session_id: int) -> list[ThemeCount]:
-        """Themes across the session's visible statements, regrouped at most every few seconds
-        and in a worker thread, so 500 people answering never wait for the screen."""
+        """The themes last grouped for this session, at once; regrouping (CPU work: embeddings
+        and clustering) runs in the background at most every
+        THEME_REFRESH_SECONDS, and wakes the live screens when it is done. So neither an
+        answer nor a screen update ever waits for it."""
         cache = self._themes.setdefault(session_id, _ThemeCache())
-        async with cache.lock:
-            key = tuple(
-                int(v or 0)
-                for v in (
-                    await db.execute(
-                        select(func.count(), func.coalesce(func.max(Contribution.id), 0)).where(Contribution.session_id == session_id, Contribution.hidden.is_(False))
-                    )
-                ).one()
+        row = (
+            await db.execute(
+                select(func.count(), func.coalesce(func.max(Contribution.id), 0)).where(Contribution.session_id == session_id, Contribution.hidden.is_(False))
             )
-            if key == cache.key or (time.monotonic() - cache.at < THEME_REFRESH_SECONDS and cache.key[0] >= 0):
-                return cache.themes
-            rows = (
-                await db.execute(
-                    select(Prompt.kind, Contribution.id, Contribution.text)
-                    .join(Prompt, Prompt.id == Contribution.prompt_id)
-                    .where(Contribution.session_id == session_id, Contribution.hidden.is_(False))
-                    .order_by(Contribution.id)
-                )
-            ).all()
+        ).one()
+        key = (int(row[0]), int(row[1]))
+        # A few statements group in milliseconds, so early themes come quickly; hundreds are
+        # regrouped less often.
+        due = time.monotonic() - cache.at >= min(THEME_REFRESH_SECONDS, 2.0 + key[0] / 50)
+        if key != cache.key and due and not cache.lock.locked() and key[0] > 0:
+            cache.task = asyncio.create_task(self._regroup(session_id, cache, key))
+        return cache.themes
+
+    async def _regroup(self, session_id: int, cache: _ThemeCache, key: tuple[int, int]) -> None:
+        async with cache.lock:
+            cache.at = time.monotonic()
+            async with self.db.session() as db:
+                rows = (
+                    await db.execute(
+                        select(Prompt.kind, Contribution.id, Contribution.text)
+                        .join(Prompt, Prompt.id == Contribution.prompt_id)
+                        .where(Contribution.session_id == session_id, Contribution.hidden.is_(False))
+                        .order_by(Contribution.id)
+                    )
+                ).all()
+                vectors = await session_vectors(db, session_id)  # stored when each answer came in
             by_kind: dict[str, list[GroupItem]] = {}
             for kind, contribution_id, text in rows:
                 by_kind.setdefault(kind.value, []).append(GroupItem(contribution_id, text))
-            group = make_grouper(await session_vectors(db, session_id))  # stored when each answer came in
-            themes = await asyncio.to_thread(_group_all, by_kind, group)
-            cache.key, cache.at, cache.themes = (key[0], key[1]), time.monotonic(), themes
-            return themes
+            try:
+                cache.themes = await asyncio.get_running_loop().run_in_executor(self._grouping_pool(), _group_all, by_kind, vectors)
+            except BrokenProcessPool:
+                log.warning("The screen's theme grouping process died; it restarts at the next refresh")
+                self._pool = None
+                return
+            cache.key, cache.at = key, time.monotonic()
+            cache.generation += 1
+        self.notifier.notify(session_id)
+
+    def _grouping_pool(self) -> ProcessPoolExecutor:
+        """One worker process, started on first use: grouping holds the GIL for long stretches,
+        and in a thread it would stall the event loop that answers participants (measured in
+        bench/README.md); in its own process it uses the machine's other core."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     # ----- moderation ---------------------------------------------------------------------
 
@@ -329,9 +368,17 @@ async def _find_session(db: AsyncSession, ref: str | int) -> Session | None:
     return await db.scalar(select(Session).where(func.upper(Session.join_code) == str(ref).strip().upper()))
 
 
-def _group_all(by_kind: dict[str, list[GroupItem]], grouper: Grouper) -> list[ThemeCount]:
+def _lower_priority() -> None:
+    """The grouping process yields the CPU to the bot whenever both want it."""
+    os.nice(10)
+
+
+def _group_all(by_kind: dict[str, list[GroupItem]], vectors: dict[int, Any]) -> list[ThemeCount]:
+    """In the grouping process: the same grouper as the report, on the stored vectors."""
+    grouper = make_grouper(vectors)
     themes: list[ThemeCount] = []
     for items in by_kind.values():
+        group: ThemeGroup
         for group in grouper(items):
             themes.append(ThemeCount(group.label, len(group.items)))
     themes.sort(key=lambda t: -t.count)
