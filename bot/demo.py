@@ -49,12 +49,13 @@ def fresh_demo_database(folder: Path) -> tuple[str, str | None]:
     """The demo's own SQLite file in `folder`, emptied: each run starts from nothing, so a run
     never depends on what an earlier one left behind. Returns the URL and what was reset."""
     path = folder / DEMO_DATABASE_FILE
+    here = Path.cwd().resolve()
+    shown = path.relative_to(here) if path.is_relative_to(here) else path
     removed = None
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if leftover.exists():
             leftover.unlink()
-            removed = str(path)
-    shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+            removed = str(shown)
     return f"sqlite+aiosqlite:///{shown}", removed
 
 
