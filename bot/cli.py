@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DATABASE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader stopped listening (`workshop-bot report … --out - | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except Exception as exc:  # a bug of ours: one line for the operator, the traceback on request
         if settings is not None and settings.log_level == "DEBUG":
             logging.getLogger("bot.cli").exception("unexpected error")
