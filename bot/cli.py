@@ -234,14 +234,14 @@ def _agenda_check(settings: Settings, args: argparse.Namespace) -> int:
     from bot.agenda_summary import describe_plan
 
     source = _read_agenda(args.file)
+    plan = None
     try:
         spec = parse_agenda(source)
+        if settings.sqlite_path is None or settings.sqlite_path.exists():
+            plan = asyncio.run(_plan(settings, source))  # what importing would refuse, too
     except AgendaError as exc:
         print(f"workshop-bot: {args.file}: {exc}", file=sys.stderr)
         return 1
-    plan = None
-    if settings.sqlite_path is None or settings.sqlite_path.exists():
-        plan = asyncio.run(_plan(settings, source))
     print(describe_plan(spec, plan))
     return 0
 

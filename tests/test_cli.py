@@ -151,6 +151,12 @@ def test_agenda_check_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert second.startswith("Updated the event") and "3 session(s) updated" in second
     assert re.findall(r"^  ([A-Z0-9]{6})  ", second, re.MULTILINE) == codes  # same sessions, same join codes
 
+    # Leaving out a session is fine while nobody wrote in it: the check says it would go.
+    start, end = EXPERT_MEETING.index("  - title: Planning"), EXPERT_MEETING.index("  - title: Funding")
+    agenda.write_text(EXPERT_MEETING[:start] + EXPERT_MEETING[end:], encoding="utf-8")
+    assert main(["agenda", "check", str(agenda)]) == 0
+    assert "1 session(s) removed: Planning modalities" in capsys.readouterr().out
+
     agenda.write_text(EXPERT_MEETING.replace('start: "09:30"', 'start: "9h3O"'), encoding="utf-8")
     assert main(["agenda", "import", str(agenda)]) == 1
     err = capsys.readouterr().err
