@@ -68,10 +68,14 @@ async def agenda_file(update: Update, context: Context) -> None:
 
 
 async def _import(context: Context, user: UserRef, source: str | bytes) -> object:
+    organising = services(context).organising
     try:
-        return await services(context).organising.import_agenda(user, source)
+        result = await organising.import_agenda(user, source)
     except AgendaError as exc:
         return Notice("agenda_error", {"error": str(exc)})
+    for telegram_id in result.changes.granted if result.changes else ():  # rapporteurs the bot already knew
+        await menus.publish(context.bot, telegram_id, await organising.roles(UserRef(telegram_id)))
+    return result
 
 
 async def manage(update: Update, context: Context) -> None:

@@ -98,7 +98,7 @@ async def test_operator_import_and_plan(services: Services) -> None:
         assert await db.scalar(select(func.count()).select_from(Event)) == 0  # a plan changes nothing
     done = await services.organising.import_agenda_as_operator(CONCEPT_NOTE, organiser_telegram_id=4242)
     assert done.changes is not None and done.changes.new_event
-    assert await services.organising.plan_agenda(CONCEPT_NOTE) == type(plan)(False, (), tuple(s.title for s in done.event.sessions), (), (), ("@crisis_rapporteur", "@oecd_rapporteur"))
+    assert await services.organising.plan_agenda(CONCEPT_NOTE) == type(plan)(False, (), tuple(s.title for s in done.event.sessions), (), (), ("@crisis_rapporteur", "@oecd_rapporteur"), ())
     # The named organiser runs the event from Telegram.
     overview = await services.organising.overview(UserRef(4242))
     assert [e.title for e in overview.events] == [done.event.title]

@@ -253,6 +253,11 @@ async def test_help_and_menus_follow_roles(api: FakeBotAPI, bot: OfflineBot) -> 
     help_text = (await ravi.reply_after(lambda: ravi.send("/help")))[0].plain_text
     assert "Rapporteurs" not in help_text and "Moderators" not in help_text
 
+    # Named in a corrected agenda, someone the bot knows is a rapporteur at once, menu included.
+    named = EXPERT_MEETING.replace("    track: Plenary\n", "    track: Plenary\n    rapporteurs: ['@ravi_r']\n", 1)
+    await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", named.encode()))
+    await api.wait_for(lambda: "draft" in _menu(api, 2600), what="the menu of a rapporteur named in the agenda")
+
 
 async def test_granted_organiser_creates_events_and_moderator_sees_only_own_sessions(api: FakeBotAPI, bot: OfflineBot) -> None:
     organiser = api.user(ORGANISER, "Olivia")

@@ -53,6 +53,7 @@ class AgendaChanges:
     removed: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()  # sessions added in chat (no key): not the file's to remove
     waiting: tuple[str, ...] = ()  # @usernames to be made rapporteurs when they first write
+    granted: tuple[int, ...] = ()  # Telegram ids made rapporteurs now (their command menus change)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,7 @@ class Organising:
             self.catalog.invalidate(session.id)
         await db.flush()
         zone = ZoneInfo(zone_name)
-        created, updated, waiting = [], [], []
+        created, updated, waiting, granted = [], [], [], []
         for position, (item, session) in enumerate(zip(spec.sessions, matched, strict=True)):
             start, end = session_bounds(item, spec.event)
             values = _session_fields(item, _aware(start, zone), _aware(end, zone))
@@ -215,14 +216,20 @@ class Organising:
                     await self.session_moved(db, session)
                 updated.append(item.title)
             session.position = position
-            waiting += await self._assign_rapporteurs(db, event.id, session.id, item.rapporteurs, participant)
-        waiting += await self._assign_rapporteurs(db, event.id, None, spec.event.rapporteurs, participant)
+            waiting += await self._assign_rapporteurs(db, event.id, session.id, item.rapporteurs, participant, granted)
+        waiting += await self._assign_rapporteurs(db, event.id, None, spec.event.rapporteurs, participant, granted)
         for offset, session in enumerate(unkeyed):
             session.position = len(spec.sessions) + offset
         await db.flush()
         self.catalog.invalidate()
         changes = AgendaChanges(
-            new_event, tuple(created), tuple(updated), tuple(s.title for s in leaving), tuple(s.title for s in unkeyed), tuple(dict.fromkeys(waiting))
+            new_event,
+            tuple(created),
+            tuple(updated),
+            tuple(s.title for s in leaving),
+            tuple(s.title for s in unkeyed),
+            tuple(dict.fromkeys(waiting)),
+            tuple(dict.fromkeys(granted)),
         )
         return EventCreated(await self.event_view(db, event.id), changes)
 
@@ -263,7 +270,7 @@ class Organising:
                     )
 
     async def _assign_rapporteurs(
-        self, db: AsyncSession, event_id: int, session_id: int | None, usernames: list[str], granter: Participant | None
+        self, db: AsyncSession, event_id: int, session_id: int | None, usernames: list[str], granter: Participant | None, granted: list[int]
     ) -> list[str]:
         """Rapporteurs named in the agenda: granted now if the bot knows them, else when they first write."""
         waiting = []
@@ -274,6 +281,7 @@ class Organising:
                 held = await db.scalar(select(Role.id).where(Role.participant_id == person.id, Role.role == RoleName.RAPPORTEUR, *_scope_filter(scope)))
                 if held is None:
                     db.add(Role(participant_id=person.id, role=RoleName.RAPPORTEUR, granted_by=granter.id if granter else None, **scope))
+                    granted.append(person.telegram_user_id)
                 continue
             pending = await db.scalar(
                 select(PendingRole.id).where(
