@@ -26,6 +26,7 @@ heaviest words are joined with "and". A theme with no content word at all is "Ot
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -52,18 +53,25 @@ _CLAUSE_RE = re.compile(r"[.,;:!?()\[\]\"“”«»/|]+|\s[-–—]+\s")
 _TOKEN_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
+@functools.lru_cache(maxsize=65536)
 def is_content_word(word: str) -> bool:
     """A word that can carry meaning in a label (not a stopword, not a bare number)."""
     return len(word) >= 2 and not word.isdigit() and word not in STOPWORDS and word not in _FOREIGN_STOPWORDS
 
 
-def content_stems(text: str) -> set[str]:
+def content_stems(text: str) -> frozenset[str]:
     """Stems of a text's content words: what "occurs in the theme" means for a label."""
-    return {stem(w) for w in _tokens(text) if is_content_word(w)}
+    return _content_stems(text)
 
 
-def _tokens(text: str) -> list[str]:
-    return [normalise(t) for t in _TOKEN_RE.findall(text)]
+@functools.lru_cache(maxsize=65536)
+def _content_stems(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in map(_normalise_token, _TOKEN_RE.findall(text)) if is_content_word(w))
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalise_token(token: str) -> str:
+    return normalise(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +85,7 @@ def _clauses(text: str) -> list[_Clause]:
     for part in _CLAUSE_RE.split(text):
         shown = tuple(unicodedata.normalize("NFC", t) for t in _TOKEN_RE.findall(part))
         if shown:
-            out.append(_Clause(tuple(normalise(t) for t in shown), shown))
+            out.append(_Clause(tuple(_normalise_token(t) for t in shown), shown))
     return out
 
 
@@ -144,7 +152,7 @@ def _surface(statements: Sequence[str], wanted: str) -> str:
     forms: Counter[str] = Counter()
     for text in statements:
         for token in _TOKEN_RE.findall(text):
-            if is_content_word(normalise(token)) and stem(normalise(token)) == wanted:
+            if is_content_word(_normalise_token(token)) and stem(_normalise_token(token)) == wanted:
                 forms[unicodedata.normalize("NFC", token)] += 1
     return min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
