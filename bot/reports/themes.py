@@ -11,7 +11,8 @@ Pipeline
    ignored) are merged first, in O(n); only distinct texts are clustered, weighted by how
    many times they were sent.
 2. **Vectors.** Domain-general by default: the sentence model's embedding of each
-   statement (:mod:`bot.reports.embedding`, all-MiniLM-L6-v2 int8; stored with the
+   statement (:mod:`bot.reports.embedding`, all-MiniLM-L6-v2 int8, averaged over content
+   words; stored with the
    contribution when it was sent, so a draft only reads them), *centred*: the section's
    mean vector, shrunk towards zero for small sections (:data:`CENTRING_PRIOR`), is
    subtracted before normalising. The model's vectors all share one large common
@@ -77,7 +78,7 @@ LABEL_SAMPLE = 200
 
 #: Average-linkage stopping similarity of the default method (centred sentence vectors),
 #: tuned on tests/data/themes_eval.json; tests/data/themes_eval_general.json is held out.
-SENTENCE_THRESHOLD = 0.10
+SENTENCE_THRESHOLD = 0.08
 #: The section mean is subtracted with weight n / (n + CENTRING_PRIOR): a handful of
 #: statements keeps most of its common direction (two paraphrases must stay close).
 CENTRING_PRIOR = 20
