@@ -21,6 +21,7 @@ COMMUNITY_LABEL: Final = {
 # ----- room screen ---------------------------------------------------------------------------
 SCREEN_PAGE_TITLE: Final = "Room screen"
 SCREEN_JOIN_HEADING: Final = "Join and share your view"
+SCREEN_CODE_LABEL: Final = "Join code"
 SCREEN_JOIN_HOW: Final = "Scan the code with your phone, or send this code to the bot:"
 SCREEN_QR_ALT: Final = "QR code that opens the session in Telegram"
 SCREEN_JOINED: Final = "joined"
@@ -65,6 +66,7 @@ EDITOR_VERSION: Final = "Version {version}"
 EDITOR_APPROVED: Final = "approved"
 EDITOR_DRAFT: Final = "draft"
 EDITOR_SUMMARY: Final = "Summary"
+EDITOR_FIELDS: Final = {"lead": "Institutional lead", "moderator": "Moderator", "focus": "Thematic focus"}
 EDITOR_EDITED: Final = "edited"
 EDITOR_EDIT: Final = "Edit"
 EDITOR_EDIT_LABEL: Final = "Rename"
@@ -108,7 +110,6 @@ EDITOR_DONE: Final = {
 EDITOR_WORKING: Final = "Saving…"
 EDITOR_FAILED: Final = "That did not work: {reason}"
 EDITOR_STATEMENT_ACTIONS: Final = "Actions for statement #{id}"
-EDITOR_PRINT_PREVIEW: Final = "Print preview"
 
 MODERATE_TITLE: Final = "Moderate the room screen"
 MODERATE_ON_SCREEN: Final = "On screen"
