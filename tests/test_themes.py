@@ -487,3 +487,10 @@ def test_large_input_stays_fast_with_stored_vectors():
     assert_partition(groups, len(texts))
     assert elapsed < 10, f"{elapsed:.1f}s for 10,000"
     assert adjusted_rand_index(truth, predicted_labels(groups, len(texts))) > 0.5
+
+
+def test_the_model_is_not_loaded_until_used():
+    """An idle bot stays small: importing the application loads no model runtime."""
+    code = "import sys, bot.app, bot.container; print('onnxruntime' in sys.modules or 'tokenizers' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "False"

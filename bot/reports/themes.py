@@ -74,7 +74,7 @@ DUPLICATE_SIMILARITY = 0.85
 #: k-means micro-cluster instead of across the whole theme.
 NEAR_DUPLICATE_BLOCK = 2000
 #: Statements per theme (the nearest its centre) that the label is computed from.
-LABEL_SAMPLE = 200
+LABEL_SAMPLE = 60
 
 #: Average-linkage stopping similarity of the default method (centred sentence vectors),
 #: tuned on tests/data/themes_eval.json; tests/data/themes_eval_general.json is held out.
