@@ -1140,6 +1140,10 @@ class FakeUser(_Conversation):
         """A callback query with arbitrary (forged or stale) data on any message id."""
         return self._api._press(self, self.chat_id, message_id, data)
 
+    def press_inline(self, data: str) -> int:
+        """A press on a button of an inline-mode message: the callback query has no message."""
+        return self._api._press(self, None, 0, data)
+
     def _receive(self, content: JsonDict) -> int:
         return self._api._receive(self, self.chat_json, content)
 
@@ -1329,6 +1333,15 @@ class FakeBotAPI:
         """Deliver an earlier update again, same id, as Telegram does after a bot crashed."""
         self._queue.redeliver(update_id)
         self._notify()
+
+    @property
+    def last_update_id(self) -> int:
+        """The id of the newest update queued (0 before the first)."""
+        return next(reversed(self._queue._log), 0)
+
+    def unanswered_callback_queries(self) -> int:
+        """Callback queries sent to the bot that it has not answered yet."""
+        return len(self._open_queries)
 
     def pending_updates(self) -> int:
         """Updates not yet confirmed by a getUpdates offset (delivered or not)."""
@@ -1850,23 +1863,20 @@ class FakeBotAPI:
         self._queue.push({"edited_message": dict(message)})
         self._notify()
 
-    def _press(self, user: FakeUser, chat_id: int, message_id: int, data: str) -> int:
-        message = self._messages.get((chat_id, message_id))
-        # A message the bot can no longer see arrives as an InaccessibleMessage (date 0).
-        shown = (
-            dict(message)
-            if message is not None
-            else {"chat": self._chat(chat_id).chat_json, "message_id": message_id, "date": 0}
-        )
+    def _press(self, user: FakeUser, chat_id: int | None, message_id: int, data: str) -> int:
         query_id = str(next(self._query_ids))
         self._open_queries[query_id] = user
-        query = {
-            "id": query_id,
-            "from": user.user_json,
-            "message": shown,
-            "chat_instance": f"ci{chat_id}",
-            "data": data,
-        }
+        query: JsonDict = {"id": query_id, "from": user.user_json, "chat_instance": f"ci{chat_id}", "data": data}
+        if chat_id is None:  # inline mode: the message is not the bot's, only its id is sent
+            query["inline_message_id"] = f"im{query_id}"
+        else:
+            message = self._messages.get((chat_id, message_id))
+            # A message the bot can no longer see arrives as an InaccessibleMessage (date 0).
+            query["message"] = (
+                dict(message)
+                if message is not None
+                else {"chat": self._chat(chat_id).chat_json, "message_id": message_id, "date": 0}
+            )
         update_id = self._queue.push({"callback_query": query})
         self._notify()
         return update_id

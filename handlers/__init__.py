@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import general, organiser, participant, reports, scheduling, web_pages
+from handlers import common, general, organiser, participant, reports, scheduling, web_pages
 
 PRIVATE = filters.ChatType.PRIVATE
 PARTICIPANT_BUTTONS = r"^(nx|dn|ag|mi|ed|dl|dy|cc|sw|cs|nm|cm|pf)(:|$)"
@@ -69,4 +69,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(organiser.button),  # anything else: answered as out of date
         ]
     )
+    application.add_handler(CallbackQueryHandler(common.ignore_without_message), group=-1)
+    application.add_handler(CallbackQueryHandler(common.answer_if_unanswered), group=1)
     application.add_error_handler(general.on_error)

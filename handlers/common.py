@@ -8,8 +8,9 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import CallbackQuery, Update, User
-from telegram.ext import ContextTypes
+from telegram import Message, Update, User
+from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.container import Services
 from bot.reports.render.chat import split_for_telegram
@@ -57,23 +58,55 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
     except NotAllowed as refusal:
         outcome = Notice("not_allowed", {"needed": refusal.needed})
         if query is not None:
-            await _answer(query, t.notice("not_allowed", {"needed": refusal.needed}), alert=True)
+            await answer(update, context, t.notice("not_allowed", {"needed": refusal.needed}), alert=True)
             return
     if outcome is None:
-        if query is not None:
-            await _answer(query)
+        await answer(update, context)
         return
     if query is not None:
         if isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
-            await _answer(query, _plain(t.notice(outcome.key, outcome.params)))
+            await answer(update, context, t.notice(outcome.key, outcome.params))
             return
-        await _answer(query)
+        await answer(update, context)
     if chat_id is not None:
         await send(context, chat_id, outcome)
 
 
-async def _answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
-    await query.answer(text[:200] if text else None, show_alert=alert)
+# ----- button presses: each answered exactly once --------------------------------------------
+# Telegram takes one answer per callback query; a second is refused ("query is too old"), so a
+# refusal sent after an early empty answer never showed. Handlers answer through `answer`, which
+# keeps the first answer only; whatever is still unanswered when the update's handlers are done
+# gets an empty answer (group 1), and a press whose message is gone is answered before any
+# handler sees it (group -1).
+
+_ANSWERED = "_query_answered"
+
+
+async def answer(update: Update, context: Context, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer the button press behind `update`, if it has not been answered yet; HTML in `text`
+    is shown as plain text (toasts and alerts take no markup)."""
+    query = update.callback_query
+    if query is None or context.__dict__.get(_ANSWERED):
+        return
+    context.__dict__[_ANSWERED] = True
+    try:
+        await query.answer(_plain(text)[:200] if text else None, show_alert=alert)
+    except BadRequest as exc:  # a query delivered again after a restart was answered the first time
+        log.info("Could not answer a button press: %s", exc.message)
+
+
+async def ignore_without_message(update: Update, context: Context) -> None:
+    """A press from an inline-mode message or one too old for Telegram to include has no chat to
+    answer in: say it is out of date and stop there."""
+    query = update.callback_query
+    if query is not None and (not isinstance(query.message, Message) or query.data is None):
+        await answer(update, context, t.notice("stale", {}))
+        raise ApplicationHandlerStop
+
+
+async def answer_if_unanswered(update: Update, context: Context) -> None:
+    """After the handlers ran (or failed): stop the button's spinner if nobody answered."""
+    await answer(update, context)
 
 
 def _plain(html_text: str) -> str:

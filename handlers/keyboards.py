@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 
+from bot.services.ids import parse_number
 from bot.services.views import ContributionView, MembershipView, Page, SessionView
 from handlers.schedule_texts import RESEND_BUTTON, RESEND_NO, RESEND_YES
 from handlers.texts import COMMUNITY_LABEL
 from storage.models import Community, SessionStatus
 
-_CALLBACK = re.compile(r"^([a-z]{2})(?::([A-Za-z0-9_/+-]{1,40}))?(?::(-?\d{1,12}))?$")
+_CALLBACK = re.compile(r"^([a-z]{2})(?::([A-Za-z0-9_/+-]{1,40}))?(?::([0-9]{1,12}))?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,8 @@ class Callback:
     number: int | None = None
 
     def int_arg(self) -> int | None:
-        return int(self.arg) if self.arg is not None and self.arg.lstrip("-").isdigit() else None
+        """The first argument as a number that can reach the database (0 … 2**31 - 1), else None."""
+        return parse_number(self.arg)
 
 
 def parse_callback(data: str | None) -> Callback | None:
@@ -36,7 +38,10 @@ def parse_callback(data: str | None) -> Callback | None:
     if match is None:
         return None
     verb, arg, number = match.groups()
-    return Callback(verb, arg, int(number) if number is not None else None)
+    checked = parse_number(number)
+    if number is not None and checked is None:
+        return None  # a number no button of ours carries: forged
+    return Callback(verb, arg, checked)
 
 
 def prompt_keyboard(session: SessionView, position: int) -> Markup:

@@ -14,7 +14,7 @@ from bot.services.outcomes import Notice
 from bot.services.views import SessionView, UserRef
 from handlers import menus, scheduling
 from handlers import texts as t
-from handlers.common import Context, respond, send, services, stale, user_ref
+from handlers.common import Context, answer, respond, send, services, stale, user_ref
 from handlers.keyboards import manage_keyboard, parse_callback
 from storage.models import SessionStatus
 
@@ -158,11 +158,15 @@ async def _send_link(update: Update, context: Context, ref: str | int) -> None:
     try:
         found = await services(context).organising.session_for_manager(user_ref(update.effective_user), ref)
     except NotAllowed as refusal:
-        await context.bot.send_message(chat_id, t.notice("not_allowed", {"needed": refusal.needed}))
+        if update.callback_query is not None:
+            await answer(update, context, t.notice("not_allowed", {"needed": refusal.needed}), alert=True)
+        else:
+            await context.bot.send_message(chat_id, t.notice("not_allowed", {"needed": refusal.needed}))
         return
     if isinstance(found, Notice):
         await send(context, chat_id, found)
         return
+    await answer(update, context)
     url = f"https://t.me/{context.bot.username}?start={found.join_code}"
     png = io.BytesIO()
     segno.make(url, error="m").save(png, kind="png", scale=12, border=2)
@@ -215,7 +219,6 @@ async def button(update: Update, context: Context) -> None:
         status = SessionStatus.OPEN if callback.verb == "op" else SessionStatus.CLOSED
         await _set_status(update, context, session_id, status)
     elif callback and callback.verb == "lk" and session_id is not None:
-        await update.callback_query.answer()
         await _send_link(update, context, session_id)
     else:
         await respond(update, context, stale)

@@ -10,6 +10,7 @@ from typing import Any
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.reports.model import Section, SessionReport
 from bot.reports.render import FORMATS
@@ -17,10 +18,11 @@ from bot.reports.render.chart import render_chart
 from bot.reports.render.chat import render_chat_messages, split_for_telegram
 from bot.reports.render.layout import Citer
 from bot.services.access import NotAllowed
+from bot.services.ids import parse_id
 from bot.services.reporting import Draft
 from bot.services.views import UserRef
 from handlers import texts as t
-from handlers.common import Context, services, user_ref
+from handlers.common import Context, answer, services, user_ref
 from handlers.keyboards import parse_callback
 from handlers.web_pages import with_editor
 from storage.models import ReactionValue
@@ -37,11 +39,14 @@ async def _guard(update: Update, context: Context, action: Callable[[], Awaitabl
         await action()
     except NotAllowed as refusal:
         if update.callback_query:
-            await update.callback_query.answer(t.notice("not_allowed", {"needed": refusal.needed}), show_alert=True)
+            await answer(update, context, t.notice("not_allowed", {"needed": refusal.needed}), alert=True)
         else:
             await context.bot.send_message(chat_id, t.notice("not_allowed", {"needed": refusal.needed}))
     except LookupError as missing:
-        await context.bot.send_message(chat_id, t.notice("unknown_session", {"ref": str(missing.args[0] if missing.args else "")[:32]}))
+        if update.callback_query:
+            await answer(update, context, t.notice("stale", {}))
+        else:
+            await context.bot.send_message(chat_id, t.notice("unknown_session", {"ref": str(missing.args[0] if missing.args else "")[:32]}))
 
 
 async def _which_session(update: Update, context: Context, verb: str) -> str | None:
@@ -172,12 +177,12 @@ async def unhide(update: Update, context: Context) -> None:
 
 async def _contribution_command(update: Update, context: Context, *, hidden: bool) -> None:
     ids = [a.lstrip("#") for a in context.args or []]
-    if len(ids) != 1 or not ids[0].isdigit():
+    if len(ids) != 1 or parse_id(ids[0]) is None:
         await context.bot.send_message(update.effective_chat.id, f"Usage: <code>/{'hide' if hidden else 'unhide'} 12</code> with a contribution number from /edit.")
         return
 
     async def run() -> None:
-        result = await services(context).reporting.set_hidden(user_ref(update.effective_user), int(ids[0]), hidden)
+        result = await services(context).reporting.set_hidden(user_ref(update.effective_user), parse_id(ids[0]) or 0, hidden)
         state = "hidden from" if hidden else "back in"
         await context.bot.send_message(update.effective_chat.id, f"#{ids[0]} is {state} the report (version {result.version}).")
 
@@ -186,7 +191,7 @@ async def _contribution_command(update: Update, context: Context, *, hidden: boo
 
 async def rename(update: Update, context: Context) -> None:
     args = context.args or []
-    if len(args) < 2 or not args[0].lstrip("#").isdigit():
+    if len(args) < 2 or parse_id(args[0].lstrip("#")) is None:
         await context.bot.send_message(update.effective_chat.id, "Usage: <code>/rename 12 New theme label</code> — 12 is any contribution in the theme.")
         return
     label = " ".join(args[1:])[:80]
@@ -195,7 +200,7 @@ async def rename(update: Update, context: Context) -> None:
 
 async def merge(update: Update, context: Context) -> None:
     args = [a.lstrip("#") for a in context.args or []]
-    if len(args) != 2 or not all(a.isdigit() for a in args):
+    if len(args) != 2 or not all(parse_id(a) is not None for a in args):
         await context.bot.send_message(update.effective_chat.id, "Usage: <code>/merge 12 15</code> — the theme of #12 joins the theme of #15.")
         return
     await _edit_by_contribution(update, context, "merge", args[0], args[1], f"Theme of #{args[0]} merged into the theme of #{args[1]}")
@@ -204,7 +209,7 @@ async def merge(update: Update, context: Context) -> None:
 async def _edit_by_contribution(update: Update, context: Context, kind: str, key: str, value: str, done: str) -> None:
     async def run() -> None:
         reporting = services(context).reporting
-        session_id = await reporting.session_of_contribution(int(key))
+        session_id = await reporting.session_of_contribution(parse_id(key) or 0)
         if session_id is None:
             raise LookupError(f"#{key}")
         result = await reporting.edit(user_ref(update.effective_user), session_id, kind, key, value)
@@ -275,10 +280,10 @@ async def versions(update: Update, context: Context) -> None:
 async def export(update: Update, context: Context) -> None:
     """/export CODE md|html|docx|pdf|csv|chart [version]."""
     args = context.args or []
-    if len(args) < 2 or args[1].lower() not in EXPORTS or (len(args) > 2 and not args[2].lstrip("v").isdigit()):
+    number = parse_id(args[2].lstrip("v")) if len(args) > 2 else None
+    if len(args) < 2 or args[1].lower() not in EXPORTS or (len(args) > 2 and number is None):
         await context.bot.send_message(update.effective_chat.id, f"Usage: <code>/export CODE {'|'.join(EXPORTS)} [version]</code>")
         return
-    number = int(args[2].lstrip("v")) if len(args) > 2 else None
     await _guard(update, context, lambda: _export(context, update.effective_chat.id, user_ref(update.effective_user), args[0], args[1].lower(), number))
 
 
@@ -343,9 +348,13 @@ async def _show_point(update: Update, context: Context, session_id: int, index: 
         nav = [Button("◀", callback_data=f"rn:{session_id}:{max(index - 1, 0)}"), Button("▶", callback_data=f"rn:{session_id}:{index + 1}")]
         markup = Markup([react_row, nav])
     if edit and update.callback_query and update.callback_query.message:
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
-    else:
-        await context.bot.send_message(chat_id, text, reply_markup=markup)
+        try:
+            await update.callback_query.edit_message_text(text, reply_markup=markup)
+            return
+        except BadRequest as exc:  # pressed twice: the same point again is no change to show
+            if "not modified" in exc.message.lower():
+                return
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
 # ----- buttons -----------------------------------------------------------------------------
@@ -360,9 +369,12 @@ async def button(update: Update, context: Context) -> None:
     reporting = services(context).reporting
 
     async def run() -> None:
+        # The press is answered once: with the refusal when there is one, so access is checked
+        # before the (slow) work, and only then answered.
         assert callback is not None and number is not None
         if callback.verb == "rp":
-            await query.answer()
+            await reporting.authorise(user, number)
+            await answer(update, context)
             if callback.arg == "approve":
                 await _approve(context, chat_id, user, number)
             elif callback.arg == "edit":
@@ -373,31 +385,35 @@ async def button(update: Update, context: Context) -> None:
             else:
                 await _send_draft(context, chat_id, user, await reporting.draft(user, number))
         elif callback.verb == "rs":
-            await query.answer()
+            await reporting.authorise(user, number)
+            await answer(update, context)
             await _show_section(update, context, number, callback.arg or "")
         elif callback.verb == "re":
             await reporting.begin_section_edit(user, number, callback.arg or "")
-            await query.answer()
+            await answer(update, context)
             await context.bot.send_message(chat_id, "Send the new text for this section (reply to the section, or just send it). /cancel keeps it as it is.")
         elif callback.verb == "rr":
             result = await reporting.restore(user, number, "summary" if callback.arg == "summary" else "section", "" if callback.arg == "summary" else callback.arg or "")
-            await query.answer("Restored")
+            await answer(update, context, "Restored")
             await context.bot.send_message(chat_id, f"The generated text is back (version {result.version}).")
         elif callback.verb == "rx" and callback.arg in EXPORTS:
-            await query.answer()
+            await reporting.authorise(user, number)
+            await answer(update, context)
             await _export(context, chat_id, user, number, callback.arg)
         elif callback.verb == "rv":
-            session_id = await reporting.react(user, int(callback.arg or 0), REACTIONS.get(number % 10, ReactionValue.PASS))
+            contribution_id = callback.int_arg()
+            session_id = await reporting.react(user, contribution_id, REACTIONS.get(number % 10, ReactionValue.PASS)) if contribution_id else None
             if session_id is None:
-                await query.answer(t.notice("stale", {}))
+                await answer(update, context, t.notice("stale", {}))
                 return
-            await query.answer("Noted")
+            await answer(update, context, "Noted")
             await _show_point(update, context, session_id, number // 10 + 1, edit=True)
-        elif callback.verb == "rn":
-            await query.answer()
-            await _show_point(update, context, int(callback.arg or 0), number, edit=True)
+        elif callback.verb == "rn" and callback.int_arg() is not None:
+            await _show_point(update, context, callback.int_arg() or 0, number, edit=True)
+        else:
+            await answer(update, context, t.notice("stale", {}))
 
     if callback is None or number is None or callback.verb not in ("rp", "rs", "re", "rr", "rx", "rv", "rn"):
-        await query.answer(t.notice("stale", {}))
+        await answer(update, context, t.notice("stale", {}))
         return
     await _guard(update, context, run)

@@ -18,6 +18,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.types import storable_parameters
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -36,6 +38,14 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _storable_parameters(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
+) -> tuple[str, Any]:
+    # The storage boundary for text: whatever a statement binds (a column value, a lookup, a
+    # raw query), NUL and lone surrogates become U+FFFD instead of an error on PostgreSQL.
+    return statement, storable_parameters(parameters)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine with the per-backend settings this application relies on."""
     parsed = make_url(url)
@@ -45,10 +55,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    return create_async_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "before_cursor_execute", _storable_parameters, retval=True)
+    return engine
 
 
 def alembic_config(url: str) -> Config:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,3 +37,32 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# ----- text the databases cannot hold ------------------------------------------------------
+
+REPLACEMENT = "\ufffd"
+# PostgreSQL refuses NUL in text ("invalid byte sequence for encoding UTF8: 0x00"), and neither
+# driver can encode a lone surrogate as UTF-8; JSON values arrive here already serialised.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` with NUL and lone surrogates replaced by U+FFFD; everything else kept as sent."""
+    return _UNSTORABLE.sub(REPLACEMENT, text) if _UNSTORABLE.search(text) else text
+
+
+def storable_parameters(parameters: Any) -> Any:
+    """The DBAPI parameters of one statement (a tuple, a dict, or a list of them for
+    executemany) with every string made storable; returned unchanged when nothing needs it."""
+    if isinstance(parameters, str):
+        return storable(parameters)
+    if isinstance(parameters, dict):
+        cleaned = {key: storable_parameters(value) for key, value in parameters.items()}
+        return parameters if all(cleaned[k] is v for k, v in parameters.items()) else cleaned
+    if isinstance(parameters, (list, tuple)):
+        items = [storable_parameters(value) for value in parameters]
+        if all(new is old for new, old in zip(items, parameters, strict=True)):
+            return parameters
+        return type(parameters)(items)
+    return parameters

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from bot.agenda import AgendaError, AgendaSpec, SessionSpec, parse_agenda, session_bounds
 from bot.services.access import Access, NotAllowed, require
 from bot.services.catalog import SessionCatalog, session_view
+from bot.services.ids import parse_id, parse_telegram_id
 from bot.services.outcomes import Notice
 from bot.services.state import load_actor
 from bot.services.views import EventView, SessionView, UserRef
@@ -445,11 +446,12 @@ class Organising:
     # ----- helpers ------------------------------------------------------------------------
 
     async def _find_session(self, db: AsyncSession, ref: str | int) -> Session | None:
+        session_id = parse_id(ref)
         if isinstance(ref, int):
-            return await db.get(Session, ref)
+            return await db.get(Session, session_id) if session_id is not None else None
         value = ref.strip()
-        if value.isdigit():
-            found = await db.get(Session, int(value))
+        if session_id is not None:
+            found = await db.get(Session, session_id)
             if found is not None:
                 return found
         return await db.scalar(select(Session).where(func.upper(Session.join_code) == value.upper()))
@@ -457,7 +459,10 @@ class Organising:
     async def _find_person(self, db: AsyncSession, who: str) -> Participant | None:
         value = who.strip()
         if value.lstrip("-").isdigit():
-            return await db.scalar(select(Participant).where(Participant.telegram_user_id == int(value)))
+            telegram_id = parse_telegram_id(value)
+            if telegram_id is None:
+                return None
+            return await db.scalar(select(Participant).where(Participant.telegram_user_id == telegram_id))
         username = value.removeprefix("@")
         return await db.scalar(select(Participant).where(func.lower(Participant.username) == username.lower()))
 

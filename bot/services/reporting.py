@@ -23,6 +23,7 @@ from bot.reports.themes import make_grouper
 from bot.services.access import Access, NotAllowed, require
 from bot.services.catalog import session_people
 from bot.services.embeddings import session_vectors
+from bot.services.ids import parse_id
 from bot.services.outcomes import Notice
 from bot.services.state import IDLE, load_actor, set_flow
 from bot.services.views import UserRef
@@ -108,6 +109,13 @@ class Reporting:
             )
         )
         return Draft(session.id, report, number, False)
+
+    async def authorise(self, user: UserRef, session_ref: str | int) -> None:
+        """Raise NotAllowed (or LookupError) unless the user may work on this session's report:
+        lets a button press be answered with the refusal before any slow work starts."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            await self._authorised(db, participant, session_ref)
 
     async def latest(self, user: UserRef, session_ref: str | int) -> Draft:
         """The newest kept version, drafting one if none exists yet."""
@@ -381,10 +389,13 @@ class Reporting:
         return session
 
     async def _find(self, db: AsyncSession, ref: str | int) -> Session | None:
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            found = await db.get(Session, int(ref))
+        session_id = parse_id(ref)
+        if session_id is not None:
+            found = await db.get(Session, session_id)
             if found is not None:
                 return found
+        if isinstance(ref, int):
+            return None
         return await db.scalar(select(Session).where(func.upper(Session.join_code) == str(ref).strip().upper()))
 
     async def _version(self, db: AsyncSession, session_id: int, number: int | None) -> ReportVersion | None:
@@ -393,7 +404,8 @@ class Reporting:
         return await db.scalar(query)
 
     async def _own_contribution(self, db: AsyncSession, session_id: int, key: str) -> None:
-        row = await db.get(Contribution, int(key)) if key.isdigit() else None
+        contribution_id = parse_id(key)
+        row = await db.get(Contribution, contribution_id) if contribution_id is not None else None
         if row is None or row.session_id != session_id:
             raise LookupError(key)
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling.timing import When, describe, resolve
+from bot.services.ids import parse_id
 from storage.models import Audience, Document, Event, ItemStatus, ScheduledItem, ScheduleKind, Session
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -100,9 +101,9 @@ async def load_target(db: AsyncSession, event_id: int, session_id: int | None) -
 
 async def target_from_key(db: AsyncSession, key: str) -> Target | None:
     """A target from button data (s12 / e3); None for anything malformed or unknown."""
-    if len(key) < 2 or key[0] not in "se" or not key[1:].isdigit():
+    number = parse_id(key[1:]) if len(key) >= 2 and key[0] in "se" else None
+    if number is None:
         return None
-    number = int(key[1:])
     if key[0] == "e":
         return await load_target(db, number, None)
     session = await db.get(Session, number)

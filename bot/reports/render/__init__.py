@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from bot.reports.model import SessionReport
+from bot.reports.render.safe_text import safe_copy
 
 if TYPE_CHECKING:
     from bot.reports.render.event import EventReport
@@ -41,6 +42,7 @@ def render_many(report: SessionReport | EventReport, formats: Sequence[Format]) 
     for fmt in formats:
         if fmt not in FORMATS:
             raise ValueError(f"unknown report format {fmt!r}; expected one of {FORMATS}")
+    report = safe_copy(report)  # characters XML and PDF cannot hold become U+FFFD
     if not isinstance(report, SessionReport):
         return [_render_event(report, fmt) for fmt in formats]
     chart: bytes | None = None
