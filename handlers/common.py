@@ -8,7 +8,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Message, Update, User
+from telegram import Update, User
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -99,7 +99,7 @@ async def ignore_without_message(update: Update, context: Context) -> None:
     """A press from an inline-mode message or one too old for Telegram to include has no chat to
     answer in: say it is out of date and stop there."""
     query = update.callback_query
-    if query is not None and (not isinstance(query.message, Message) or query.data is None):
+    if query is not None and (query.message is None or not query.message.is_accessible or query.data is None):
         await answer(update, context, t.notice("stale", {}))
         raise ApplicationHandlerStop
 
