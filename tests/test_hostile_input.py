@@ -15,6 +15,7 @@ from storage.models import Contribution, Participant, Session, SessionStatus
 from tests.conftest import ORGANISER
 from tests.test_e2e import _onboard, _setup_session
 
+
 async def _until(api: FakeBotAPI, chat_id: int, text: str, timeout: float = 30) -> None:
     """Wait for the bot's next message to that chat containing `text` (drafts send several)."""
     before = len(api.messages_to(chat_id))
