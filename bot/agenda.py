@@ -183,6 +183,7 @@ class EventSpec(BaseModel):
     background_papers: Names = Field(default_factory=list, max_length=50)
     contacts: Names = Field(default_factory=list, max_length=30)
     domain_pack: str | None = None  # opt-in lexicon for theme grouping (README: Theme grouping)
+    retention_days: int = Field(default=180, ge=1, le=3650)  # participants' personal data erased this long after the end
 
     @field_validator("domain_pack")
     @classmethod

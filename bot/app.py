@@ -21,6 +21,7 @@ from bot.dispatch.runner import RUNNER_KEY, Runner
 from bot.dispatch.sending import BroadcastRateLimiter
 from bot.update_processor import PerUserUpdateProcessor
 from handlers import menus
+from handlers.privacy import schedule_retention
 
 log = logging.getLogger(__name__)
 WEB_KEY = "web_server"
@@ -69,6 +70,7 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     runner = Runner(application, services)
     application.bot_data[RUNNER_KEY] = runner
     await runner.start()  # re-registers scheduled items, resumes broadcasts, reports missed ones
+    schedule_retention(application)  # hourly: personal data of events past their retention period
     await menus.publish_all(application)  # per role and per chat (handlers/menus.py)
     if services.settings.web_enabled:
         await _start_web(application, services)

@@ -13,6 +13,7 @@ from bot.services.embeddings import Embeddings
 from bot.services.live import LiveNotifier
 from bot.services.organising import Organising
 from bot.services.participation import Participation
+from bot.services.privacy import Privacy
 from bot.services.report_shaping import ReportShaping
 from bot.services.reporting import SECTION_EDIT, Reporting
 from bot.services.schedule_flows import FLOWS as SCHEDULE_FLOWS
@@ -40,6 +41,7 @@ class Services:
     screens: Screens
     report_shaping: ReportShaping
     embeddings: Embeddings
+    privacy: Privacy
 
     async def close(self) -> None:
         await self.embeddings.close()
@@ -71,4 +73,5 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     return Services(
         settings, db, catalog, access, participation, organising, wizards, reporting, scheduling, schedule_flows, deliveries,
         live, screens, report_shaping, embeddings,
+        privacy=Privacy(db, reporting, settings.organiser_ids),
     )

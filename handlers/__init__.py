@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import common, general, organiser, participant, reports, scheduling, web_pages
+from handlers import common, general, organiser, participant, privacy, reports, scheduling, web_pages
 
 PRIVATE = filters.ChatType.PRIVATE
 PARTICIPANT_BUTTONS = r"^(nx|dn|ag|mi|ed|dl|dy|cc|sw|cs|nm|cm|pf)(:|$)"
@@ -51,6 +51,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("schedule", scheduling.schedule),
         ("move", scheduling.move),
         ("screen", web_pages.screen),
+        ("mydata", privacy.my_data),
+        ("forget", privacy.forget),
     ]
     application.add_handlers(
         [
@@ -66,6 +68,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(reports.button, pattern=REPORT_BUTTONS),
             CallbackQueryHandler(scheduling.button, pattern=scheduling.SCHEDULE_BUTTONS),
             CallbackQueryHandler(web_pages.button, pattern=web_pages.SCREEN_BUTTONS),
+            CallbackQueryHandler(privacy.button, pattern=privacy.BUTTONS),
             CallbackQueryHandler(organiser.button),  # anything else: answered as out of date
         ]
     )

@@ -24,6 +24,8 @@ PARTICIPANT_COMMANDS = [
     BotCommand("skip", "Skip the current question"),
     BotCommand("react", "Agree or disagree with others' points"),
     BotCommand("profile", "Your name, organisation and community"),
+    BotCommand("mydata", "Everything stored about you"),
+    BotCommand("forget", "Erase your personal data"),
     BotCommand("cancel", "Stop what you are doing"),
     BotCommand("help", "How this works"),
 ]

@@ -124,9 +124,12 @@ def waiting(session: SessionView) -> str:
 
 CONSENT = (
     "Before we start: I store your <b>name</b>, <b>organisation</b> and <b>policy community</b> (to show how "
-    "different communities see each point) and the <b>answers</b> you send. Rapporteurs use them to write the "
-    "session report. In anonymous sessions your name is never shown with your answers. You can review, edit "
-    "or delete your answers at any time with /myinput.\n\nDo you agree?"
+    "different communities see each point), your Telegram id, and the <b>answers</b> and reactions you send. "
+    "Rapporteurs use them to write the session report. In anonymous sessions your name is never shown with your "
+    "answers. You can review, edit or delete your answers at any time with /myinput; /mydata sends you everything "
+    "I store about you, and /forget erases your name, organisation and Telegram identity (keeping your answers "
+    "anonymously, or deleting them too, as you choose). The organisers set how long your personal data is kept: "
+    "by default it is erased automatically 180 days after the event ends.\n\nDo you agree?"
 )
 ONBOARDING_ASK = {
     "name": "What name should appear with your input? Type it, or use your Telegram name.",
@@ -174,6 +177,7 @@ Join a session with the room's link or QR code, or <code>/join CODE</code>. I as
 /sessions — switch between sessions you joined
 /skip — skip the current question
 /profile — change your name, organisation or community
+/mydata — everything I store about you; /forget — erase it
 /cancel — stop what you are doing
 /help — this message"""
 

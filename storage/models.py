@@ -95,8 +95,13 @@ class Event(Base):
     # adds: hosts, chair, rapporteurs, objectives, expected size, background papers, contacts.
     key: Mapped[str | None] = mapped_column(String(64), unique=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+<<<<<<< HEAD
     # Opt-in lexicon for theme grouping (bot/reports/domain_packs.py); None: domain-general.
     domain_pack: Mapped[str | None] = mapped_column(String(40))
+=======
+    # Days after the event's end when its participants' personal data is erased (bot.services.privacy).
+    retention_days: Mapped[int] = mapped_column(Integer, default=180, server_default="180")
+>>>>>>> 71047ed (Privacy: /mydata (summary and JSON), /forget keeping or deleting answers with reports regenerated and earlier versions scrubbed, per-event retention period (agenda retention_days) swept hourly with a note to the organiser; consent text says so)
 
     sessions: Mapped[list[Session]] = relationship(
         back_populates="event", order_by="Session.position", cascade="all, delete-orphan"
@@ -151,12 +156,17 @@ class Prompt(Base):
 
 
 class Participant(Base):
-    """A Telegram user known to the bot; consent_at is set once onboarding is done."""
+    """A Telegram user known to the bot; consent_at is set once onboarding is done.
+
+    Erased (/forget, or the event's retention period): name, organisation, username and Telegram
+    id are cleared and erased_at is set; the row stays only to hold the contributions the person
+    chose to leave, anonymously.
+    """
 
     __tablename__ = "participants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     username: Mapped[str | None] = mapped_column(String(64), index=True)
     display_name: Mapped[str] = mapped_column(String(120), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="")
@@ -165,6 +175,7 @@ class Participant(Base):
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Role(Base):
@@ -229,8 +240,9 @@ class Contribution(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
-    tg_chat_id: Mapped[int] = mapped_column(BigInteger)
-    tg_message_id: Mapped[int] = mapped_column(BigInteger)
+    # The Telegram message the answer came from; cleared when its author is erased (privacy).
+    tg_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    tg_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Sentence-model vector of `text` (float16 bytes) and the model's id; NULL until the

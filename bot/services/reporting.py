@@ -203,6 +203,15 @@ class Reporting:
             await db.flush()
             return await self._new_version(db, session, participant.id)
 
+    async def regenerate_in(self, db: AsyncSession, session_id: int) -> Draft | None:
+        """A new version from what is stored now, inside the caller's transaction, with the
+        rapporteurs' edits kept (privacy erasures: the next version no longer has the person)."""
+        session = await db.get(Session, session_id)
+        if session is None:
+            return None
+        await db.flush()
+        return await self._new_version(db, session, None)
+
     async def set_hidden(self, user: UserRef, contribution_id: int, hidden: bool) -> Draft:
         """Hide a contribution from the report (it stays in the CSV, marked hidden)."""
         async with self.db.session() as db:

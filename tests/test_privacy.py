@@ -1,0 +1,190 @@
+"""Privacy end to end, on both backends: /mydata sends everything stored about a person, /forget
+erases them (keeping or deleting their answers) with their reports regenerated without them, and
+an event's retention period erases its participants automatically and tells the organiser.
+After an erasure the database holds no trace of the name, the organisation or the Telegram id."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select, text
+
+from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
+from bot.offline import OfflineBot
+from handlers.privacy import run_retention
+from storage.models import Base, Contribution, Reaction, ReportVersion
+from storage.types import utcnow
+from tests.agenda_samples import EXPERT_MEETING
+from tests.conftest import ORGANISER
+
+AMIRA, LARS = 2001, 2002
+FUTURE_AGENDA = EXPERT_MEETING.replace("2008-02-", "2099-02-")
+
+
+async def _setup(api: FakeBotAPI, agenda: str = EXPERT_MEETING) -> tuple[FakeUser, str]:
+    organiser = api.user(ORGANISER, "Olivia", username="olivia")
+    created = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", agenda.encode(), "application/x-yaml"))
+    code = re.findall(r"<code>([A-Z0-9]{6})</code>", created[0].text)[0]
+    await organiser.reply_after(lambda: organiser.send(f"/open {code}"))
+    return organiser, code
+
+
+async def _join(user: FakeUser, code: str, name: str, organisation: str, community: str) -> None:
+    replies = await user.reply_after(lambda: user.send(f"/start {code}"), count=2)
+    await user.reply_after(lambda: user.press(replies[1], text="✅ I agree"))
+    await user.reply_after(lambda: user.send(name))
+    await user.reply_after(lambda: user.send(organisation))
+    await user.reply_after(lambda: user.press(user.last(), text=community), count=2)
+
+
+async def _room(api: FakeBotAPI, agenda: str = EXPERT_MEETING) -> tuple[FakeUser, str, FakeUser, FakeUser]:
+    """Amira and Lars answer in a named session; each reacts to the other's point."""
+    organiser, code = await _setup(api, agenda)
+    amira, lars = api.user(AMIRA, "Amira", username="amira_h"), api.user(LARS, "Lars")
+    await _join(amira, code, "Amira Haddad", "Norad Institute", "Development")
+    await _join(lars, code, "Lars Berg", "Foreign Ministry", "Diplomacy")
+    await amira.reply_after(lambda: amira.send("Donors still work in silos"))
+    await amira.reply_after(lambda: amira.send("Joint analysis is rare"))
+    await lars.reply_after(lambda: lars.send("Embassies lack development staff"))
+    for user in (amira, lars):
+        shown = await user.reply_after(lambda u=user: u.send("/react"))
+        await user.reply_after(lambda s=shown[0], u=user: u.press(s, text="👍 Agree"))
+    return organiser, code, amira, lars
+
+
+async def _draft(api: FakeBotAPI, organiser: FakeUser, code: str) -> None:
+    before = len(api.messages_to(ORGANISER))
+    organiser.send(f"/draft {code}")
+    await api.wait_for(lambda: any("(draft)" in m.text for m in api.messages_to(ORGANISER)[before:]), 30, what="the draft")
+
+
+async def _database_text(bot: OfflineBot) -> str:
+    """Every value of every table, as text: what a dump of the database would show."""
+    parts = []
+    async with bot.services.db.session() as db:
+        for table in Base.metadata.sorted_tables:
+            for row in (await db.execute(text(f"SELECT * FROM {table.name}"))).all():  # noqa: S608 - our own table names
+                parts.extend(str(value) for value in row)
+    return "\n".join(parts)
+
+
+async def _forget(user: FakeUser, choice: str) -> SentMessage:
+    asked = await user.reply_after(lambda: user.send("/forget"))
+    assert "I will erase your name, organisation and Telegram identity" in asked[0].plain_text
+    done = await user.reply_after(lambda: user.press(asked[0], text=choice), timeout=30)
+    return done[0]
+
+
+async def test_mydata_sends_everything_stored(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser, code, amira, _lars = await _room(api)
+    await organiser.reply_after(lambda: organiser.send(f"/grant {code} rapporteur @amira_h"))
+    replies = await amira.reply_after(lambda: amira.send("/mydata"), count=2)
+    summary, document = replies
+    assert "Name: Amira Haddad" in summary.plain_text and "Organisation: Norad Institute" in summary.plain_text
+    assert f"Telegram: id {AMIRA}, @amira_h" in summary.plain_text
+    assert "answers: 2" in summary.plain_text and "reactions to others' points: 1" in summary.plain_text
+    # 180 days after the event: set up after its 2008 dates, it counts from when it was set up
+    assert f"Erased automatically after {(utcnow() + timedelta(days=180)):%Y-%m-%d}" in summary.plain_text
+    assert document.document is not None and document.document[0] == "my-data.json"
+    data = json.loads(document.document[1])
+    assert data["profile"] == {**data["profile"], "telegram_user_id": AMIRA, "username": "amira_h", "name": "Amira Haddad", "organisation": "Norad Institute", "community": "development"}
+    assert [c["text"] for c in data["contributions"]] == ["Donors still work in silos", "Joint analysis is rare"]
+    assert [r["reaction"] for r in data["reactions"]] == ["agree"]
+    assert {r["role"] for r in data["roles"]} == {"participant", "rapporteur"}
+    assert data["sessions_joined"][0]["code"] == code and data["chat_state"]["flow"] in ("answering", "idle")
+
+
+async def test_forget_keeping_answers_leaves_no_trace_of_the_person(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser, code, amira, lars = await _room(api)
+    await _draft(api, organiser, code)
+    async with bot.services.db.session() as db:
+        first = await db.scalar(select(ReportVersion.markdown).where(ReportVersion.number == 1))
+    assert first is not None and "Amira Haddad" in first  # a named session: the draft names her
+
+    done = await _forget(amira, "Erase me, keep my answers anonymously")
+    assert "your name, organisation and Telegram identity are erased" in done.plain_text
+    assert "Your 2 answer(s) stay, anonymously. 1 report(s) were regenerated" in done.plain_text
+
+    dump = await _database_text(bot)
+    for trace in ("Amira Haddad", "Norad Institute", "amira_h", str(AMIRA)):
+        assert trace not in dump, trace
+    assert "Lars Berg" in dump and str(LARS) in dump  # nobody else is touched
+    async with bot.services.db.session() as db:
+        kept = list(await db.scalars(select(Contribution.text).order_by(Contribution.id)))
+        versions = list(await db.scalars(select(ReportVersion).order_by(ReportVersion.number)))
+        reactions = int(await db.scalar(select(func.count()).select_from(Reaction)) or 0)
+    assert kept == ["Donors still work in silos", "Joint analysis is rare", "Embassies lack development staff"]
+    assert [v.number for v in versions] == [1, 2] and versions[1].created_by is None
+    assert "Donors still work in silos" in versions[1].markdown and "Amira" not in versions[1].markdown
+    assert reactions == 2  # her vote stays, anonymously
+
+    # Writing again makes a new person: nothing links them to the erased one.
+    again = await amira.reply_after(lambda: amira.send("/mydata"), count=2)
+    assert "Name: —" in again[0].plain_text and "answers: 0" in again[0].plain_text
+
+
+async def test_forget_everything_deletes_answers_and_votes(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser, code, amira, lars = await _room(api)
+    await _draft(api, organiser, code)
+    done = await _forget(amira, "Erase me and all my answers")
+    assert "Your 2 answer(s) were deleted. 1 report(s) were regenerated" in done.plain_text
+    dump = await _database_text(bot)
+    for trace in ("Amira Haddad", "Norad Institute", "amira_h", str(AMIRA), "Donors still work in silos"):
+        assert trace not in dump, trace
+    async with bot.services.db.session() as db:
+        texts = list(await db.scalars(select(Contribution.text)))
+        reactions = int(await db.scalar(select(func.count()).select_from(Reaction)) or 0)
+        newest = await db.scalar(select(ReportVersion).order_by(ReportVersion.number.desc()).limit(1))
+    assert texts == ["Embassies lack development staff"]
+    assert reactions == 0  # hers is gone, and Lars's vote on her point went with the point
+    assert newest is not None and newest.number == 2 and newest.contributions == 1
+
+    # Cancelling erases nothing.
+    asked = await lars.reply_after(lambda: lars.send("/forget"))
+    cancelled = await lars.reply_after(lambda: lars.press(asked[0], text="Cancel"))
+    assert "Nothing was erased" in cancelled[0].plain_text
+    assert "Lars Berg" in await _database_text(bot)
+
+
+async def test_retention_erases_participants_and_tells_the_organiser(api: FakeBotAPI, bot: OfflineBot) -> None:
+    # Half a year on, an event from 2008 (set up today, default 180 days) is past its retention
+    # period; the same agenda in 2099 is not, and someone who also joined it keeps their data.
+    organiser, code, amira, lars = await _room(api)
+    future = EXPERT_MEETING.replace("2008-02-", "2099-02-").replace("title: Thematic meeting", "title: Future meeting")
+    created = await organiser.reply_after(lambda: organiser.send_document("future.yaml", future.encode(), "application/x-yaml"))
+    future_code = re.findall(r"<code>([A-Z0-9]{6})</code>", created[0].text)[0]
+    await organiser.reply_after(lambda: organiser.send(f"/open {future_code}"))
+    await lars.reply_after(lambda: lars.send(f"/join {future_code}"), count=2)
+    await _draft(api, organiser, code)
+
+    later = utcnow() + timedelta(days=181)
+    assert await run_retention(bot.application) == 0  # not yet
+    told = await organiser.reply_after(lambda: run_retention(bot.application, later), timeout=30)
+    assert "its retention period (180 days after the event) has ended" in told[0].plain_text
+    assert "identities of 1 participant(s)" in told[0].plain_text and "1 session report(s) got a new version" in told[0].plain_text
+    dump = await _database_text(bot)
+    for trace in ("Amira Haddad", "Norad Institute", "amira_h", str(AMIRA)):
+        assert trace not in dump, trace
+    assert "Lars Berg" in dump  # still in an event that has not ended
+
+    # Idempotent: the next sweep finds nobody and says nothing.
+    sent = len(api.messages_to(ORGANISER))
+    assert await run_retention(bot.application, later) == 0
+    assert len(api.messages_to(ORGANISER)) == sent
+
+    # Once the future event is over too, Lars goes as well.
+    assert await run_retention(bot.application, utcnow() + timedelta(days=365 * 80)) == 1
+    assert "Lars Berg" not in await _database_text(bot)
+
+
+async def test_agenda_sets_the_retention_period(api: FakeBotAPI, bot: OfflineBot) -> None:
+    agenda = FUTURE_AGENDA.replace("  timezone: Europe/Oslo\n", "  timezone: Europe/Oslo\n  retention_days: 30\n", 1)
+    organiser, code = await _setup(api, agenda)
+    user = api.user(AMIRA, "Amira")
+    await _join(user, code, "Amira Haddad", "Norad Institute", "Development")
+    summary = await user.reply_after(lambda: user.send("/mydata"), count=2)
+    assert "Erased automatically after 2099-03-14" in summary[0].plain_text  # 30 days after the end of 12 Feb in Oslo (23:00 UTC)
+    refused = await organiser.reply_after(lambda: organiser.send("/agenda\n" + agenda.replace("retention_days: 30", "retention_days: 0")))
+    assert "retention_days" in refused[0].plain_text and "Nothing was created" in refused[0].plain_text
