@@ -69,10 +69,11 @@ COMMANDS = [
     "start", "join", "myinput", "sessions", "skip", "cancel", "profile", "help", "newevent", "newsession",
     "agenda", "manage", "open", "close", "link", "grant", "revoke", "hide", "unhide", "rename", "merge",
     "regenerate", "versions", "export", "react", "remind", "papers", "deliver", "schedule", "move", "frobnicate",
+    "mydata", "forget",
 ]  # fmt: skip
 HEAVY_COMMANDS = ["draft", "approve", "eventreport", "export"]
-VERBS = ["nx", "dn", "ag", "mi", "ed", "dl", "dy", "cc", "sw", "cs", "nm", "cm", "pf", "wz", "op", "cl", "lk", "rp", "rs", "re", "rr", "rx", "rv", "rn", "sc", "se", "sx", "sn", "zz", "md"]
-ARGS = ["", "yes", "no", "md", "pdf", "csv", "chart", "draft", "approve", "edit", "versions", "summary", "challenges", "name", "community", "development", "s1", "e1", "done", "<x>", "../../etc", "Ⅻ"]
+VERBS = ["nx", "dn", "ag", "mi", "ed", "dl", "dy", "cc", "sw", "cs", "nm", "cm", "pf", "wz", "op", "cl", "lk", "rp", "rs", "re", "rr", "rx", "rv", "rn", "sc", "se", "sx", "sn", "fg", "zz", "md"]
+ARGS = ["", "yes", "no", "keep", "all", "md", "pdf", "csv", "chart", "draft", "approve", "edit", "versions", "summary", "challenges", "name", "community", "development", "s1", "e1", "done", "<x>", "../../etc", "Ⅻ"]
 
 
 @dataclass
@@ -259,7 +260,8 @@ async def test_fuzz_thousands_of_hostile_updates(api: FakeBotAPI, bot: OfflineBo
 
     await _check_database(bot, api, ledger)
     methods = {m: sum(1 for c in api.calls if c.method == m) for m in ("sendMessage", "editMessageText", "sendDocument", "answerCallbackQuery")}
-    print(f"{UPDATES} generated updates processed in {elapsed:.1f}s; {methods}")
+    forgotten = sum("✅ Done: your name" in m.plain_text for m in api.sent)
+    print(f"{UPDATES} generated updates processed in {elapsed:.1f}s; {methods}; {forgotten} people erased")
 
 
 async def _check_database(bot: OfflineBot, api: FakeBotAPI, ledger: Ledger) -> None:
@@ -283,6 +285,9 @@ async def _check_database(bot: OfflineBot, api: FakeBotAPI, ledger: Ledger) -> N
         assert prompt is not None and prompt.session_id == row.session_id, row.id
         person = people.get(row.participant_id)
         assert person is not None and person.telegram_user_id == row.tg_chat_id, row.id
+        if row.tg_chat_id is None:  # its author used /forget and kept it: anonymous now
+            assert person.erased_at is not None and not person.display_name and person.username is None
+            continue
         versions = ledger.texts.get((row.tg_chat_id, row.tg_message_id))
         assert versions is not None, f"contribution {row.id} has no message behind it"
         # its own message's text (or an edit of it), or a text the same person sent while
@@ -296,11 +301,12 @@ async def _check_database(bot: OfflineBot, api: FakeBotAPI, ledger: Ledger) -> N
     assert all(p.participant_id in people and p.session_id in sessions for p in progress)
     assert all(s.participant_id in people and (s.active_session_id is None or s.active_session_id in sessions) for s in states)
     assert all(r.participant_id in people and (r.session_id is None or r.session_id in sessions) for r in roles)
-    assert telegram_ids <= {ORGANISER, RAPPORTEUR, MODERATOR, *PARTICIPANTS}  # group ids never become people
+    assert telegram_ids - {None} <= {ORGANISER, RAPPORTEUR, MODERATOR, *PARTICIPANTS}  # group ids never become people
 
     # Counts match what was accepted: one "✓ Saved" per stored answer, less deletions; an update
     # delivered again is confirmed again without being stored twice.
     saved = sum(1 for m in api.sent if m.plain_text.startswith("✓ Saved (") and not m.edited)
     deleted = sum(1 for m in api.sent if m.plain_text.startswith("🗑 Deleted") and not m.edited)
+    deleted += sum(int(n) for m in api.sent for n in re.findall(r"Your (\d+) answer\(s\) were deleted", m.plain_text))
     assert saved - deleted - ledger.redelivered_texts <= count <= saved - deleted, (saved, deleted, ledger.redelivered_texts, count)
 
