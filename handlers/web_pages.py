@@ -10,7 +10,7 @@ from telegram import Update, WebAppInfo
 from bot.services.access import NotAllowed
 from bot.services.views import UserRef
 from handlers import texts as chat_texts
-from handlers.common import Context, services, user_ref
+from handlers.common import Context, answer, services, user_ref
 from handlers.keyboards import parse_callback
 from web import texts as t
 
@@ -95,20 +95,19 @@ async def button(update: Update, context: Context) -> None:
     user = user_ref(update.effective_user)
     session_id = callback.int_arg() if callback else None
     if callback is None or session_id is None or (callback.verb == "sh" and callback.number is None):
-        await query.answer(chat_texts.notice("stale", {}))
+        await answer(update, context, chat_texts.notice("stale", {}))
         return
     try:
         if callback.verb == "sl":
-            await query.answer()
-            await _recent(context, update.effective_chat.id, user, session_id)
+            await _recent(context, update.effective_chat.id, user, session_id)  # answered after: a refusal is the answer
             return
         assert callback.number is not None
         contribution_id, show = divmod(callback.number, 10)
         await services(context).screens.set_on_screen(user, contribution_id, bool(show))
-        await query.answer((t.CHAT_SCREEN_SHOWN_TOAST if show else t.CHAT_SCREEN_HIDDEN_TOAST).format(id=contribution_id))
+        await answer(update, context, (t.CHAT_SCREEN_SHOWN_TOAST if show else t.CHAT_SCREEN_HIDDEN_TOAST).format(id=contribution_id))
         text, markup = await _recent_list(context, user, session_id)
         await query.edit_message_text(text, reply_markup=markup)
     except NotAllowed as refusal:
-        await query.answer(chat_texts.notice("not_allowed", {"needed": refusal.needed})[:200], show_alert=True)
+        await answer(update, context, chat_texts.notice("not_allowed", {"needed": refusal.needed}), alert=True)
     except LookupError:
-        await query.answer(chat_texts.notice("stale", {}))
+        await answer(update, context, chat_texts.notice("stale", {}))

@@ -69,10 +69,10 @@ COMMANDS = [
     "start", "join", "myinput", "sessions", "skip", "cancel", "profile", "help", "newevent", "newsession",
     "agenda", "manage", "open", "close", "link", "grant", "revoke", "hide", "unhide", "rename", "merge",
     "regenerate", "versions", "export", "react", "remind", "papers", "deliver", "schedule", "move", "frobnicate",
-    "mydata", "forget",
+    "mydata", "forget", "screen",
 ]  # fmt: skip
 HEAVY_COMMANDS = ["draft", "approve", "eventreport", "export"]
-VERBS = ["nx", "dn", "ag", "mi", "ed", "dl", "dy", "cc", "sw", "cs", "nm", "cm", "pf", "wz", "op", "cl", "lk", "rp", "rs", "re", "rr", "rx", "rv", "rn", "sc", "se", "sx", "sn", "fg", "zz", "md"]
+VERBS = ["nx", "dn", "ag", "mi", "ed", "dl", "dy", "cc", "sw", "cs", "nm", "cm", "pf", "wz", "op", "cl", "lk", "rp", "rs", "re", "rr", "rx", "rv", "rn", "sc", "se", "sx", "sn", "fg", "sl", "sh", "zz", "md"]
 ARGS = ["", "yes", "no", "keep", "all", "md", "pdf", "csv", "chart", "draft", "approve", "edit", "versions", "summary", "challenges", "name", "community", "development", "s1", "e1", "done", "<x>", "../../etc", "Ⅻ"]
 
 
@@ -128,7 +128,7 @@ def _command(rng: random.Random, codes: list[str], heavy: bool) -> str:
         name = rng.choice(HEAVY_COMMANDS)
         return f"/{name} {rng.choice(codes[:2])} {rng.choice(['', 'docx', 'pdf', 'md', 'csv', 'chart', '1', '99999999999'])}".strip()
     name = rng.choice(COMMANDS)
-    args = [rng.choice([*codes, *NUMBERS, "@rae", "@nobody", "rapporteur", "moderator", "organiser", "latest", "event", "pdf", "docx", "md", "csv", "chart", "discard", "|", "15 min before start", "2099-01-01 09:00", "9999-99-99 25:61"]) for _ in range(rng.randint(0, 4))]
+    args = [rng.choice([*codes, *NUMBERS, "@rae", "@nobody", "rapporteur", "moderator", "organiser", "latest", "event", "pdf", "docx", "md", "csv", "chart", "discard", "|", "15 min before start", "2099-01-01 09:00", "9999-99-99 25:61", "99999999999 min before start", "9999-12-31 23:59", "0001-01-01 00:00", "every day at 08:00 until 31 Dec 9999", "tomorrow 25:99"]) for _ in range(rng.randint(0, 4))]
     text = " ".join([f"/{name}", *args]).strip()
     if name == "agenda" and rng.random() < 0.5:
         text += "\n" + rng.choice(["event: {title: x}\nsessions: []", "event: [1, 2", "- - -", "event:\n  title: \uffff\nsessions:\n  - title: S\n    prompts:\n      - challenge: \x00?"])
