@@ -95,13 +95,10 @@ class Event(Base):
     # adds: hosts, chair, rapporteurs, objectives, expected size, background papers, contacts.
     key: Mapped[str | None] = mapped_column(String(64), unique=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-<<<<<<< HEAD
     # Opt-in lexicon for theme grouping (bot/reports/domain_packs.py); None: domain-general.
     domain_pack: Mapped[str | None] = mapped_column(String(40))
-=======
     # Days after the event's end when its participants' personal data is erased (bot.services.privacy).
     retention_days: Mapped[int] = mapped_column(Integer, default=180, server_default="180")
->>>>>>> 71047ed (Privacy: /mydata (summary and JSON), /forget keeping or deleting answers with reports regenerated and earlier versions scrubbed, per-event retention period (agenda retention_days) swept hourly with a note to the organiser; consent text says so)
 
     sessions: Mapped[list[Session]] = relationship(
         back_populates="event", order_by="Session.position", cascade="all, delete-orphan"
