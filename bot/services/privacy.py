@@ -31,6 +31,7 @@ from storage.models import (
     ChatState,
     Contribution,
     Delivery,
+    DeliveryPart,
     DeliveryRecipient,
     Event,
     Participant,
@@ -285,6 +286,7 @@ class Privacy:
             names += _quotes(texts)
         telegram_id, username = participant.telegram_user_id, participant.username
         if telegram_id is not None:
+            await db.execute(delete(DeliveryPart).where(DeliveryPart.chat_id == telegram_id))
             await db.execute(delete(DeliveryRecipient).where(DeliveryRecipient.chat_id == telegram_id))
         if username:
             await db.execute(delete(PendingRole).where(func.lower(PendingRole.username) == username.lower()))
