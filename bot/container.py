@@ -45,6 +45,7 @@ class Services:
 
     async def close(self) -> None:
         await self.embeddings.close()
+        self.screens.close()  # the room screen's grouping process, if one was started
         await self.db.dispose()
 
 
