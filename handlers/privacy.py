@@ -27,16 +27,22 @@ RETENTION_JOB = "privacy-retention"
 
 async def my_data(update: Update, context: Context) -> None:
     """Everything stored about the sender: a readable summary and the complete JSON file."""
-    personal = await services(context).privacy.my_data(user_ref(update.effective_user))
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    personal = await services(context).privacy.my_data(user_ref(user))
     content = json.dumps(personal.data, ensure_ascii=False, indent=2).encode("utf-8", "replace")
-    chat_id = update.effective_chat.id
+    chat_id = chat.id
     await context.bot.send_message(chat_id, pt.my_data(personal))
     await context.bot.send_document(chat_id, io.BytesIO(content), filename="my-data.json", caption=pt.MY_DATA_CAPTION)
 
 
 async def forget(update: Update, context: Context) -> None:
     """What would be erased, and the choice (the buttons are the confirmation)."""
-    preview = await services(context).privacy.preview_forget(user_ref(update.effective_user))
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    preview = await services(context).privacy.preview_forget(user_ref(user))
     keyboard = Markup(
         [
             [Button(pt.FORGET_KEEP, callback_data="fg:keep")],
@@ -44,11 +50,14 @@ async def forget(update: Update, context: Context) -> None:
             [Button(pt.FORGET_CANCEL, callback_data="fg:no")],
         ]
     )
-    await context.bot.send_message(update.effective_chat.id, pt.forget_ask(preview), reply_markup=keyboard)
+    await context.bot.send_message(chat.id, pt.forget_ask(preview), reply_markup=keyboard)
 
 
 async def button(update: Update, context: Context) -> None:
-    callback = parse_callback(update.callback_query.data)
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    callback = parse_callback(query.data)
     choice = callback.arg if callback else None
     if choice not in ("keep", "all", "no"):
         await answer(update, context, t.notice("stale", {}))
@@ -57,17 +66,21 @@ async def button(update: Update, context: Context) -> None:
         await answer(update, context, pt.FORGET_CANCELLED)
         await _replace(update, context, pt.FORGET_CANCELLED)
         return
-    result = await services(context).privacy.forget(user_ref(update.effective_user), keep_contributions=choice == "keep")
+    result = await services(context).privacy.forget(user_ref(user), keep_contributions=choice == "keep")
     await answer(update, context)
     await _replace(update, context, pt.forgotten(result))
 
 
 async def _replace(update: Update, context: Context, text: str) -> None:
     """The question becomes the outcome, so its buttons cannot be pressed twice."""
+    query, chat = update.callback_query, update.effective_chat
     try:
-        await update.callback_query.edit_message_text(text)
+        if query is None:
+            raise BadRequest("no message to edit")
+        await query.edit_message_text(text)
     except BadRequest:  # too old to edit: say it anew
-        await context.bot.send_message(update.effective_chat.id, text)
+        if chat is not None:
+            await context.bot.send_message(chat.id, text)
 
 
 # ----- retention --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 REPLACEMENT = "\ufffd"
 # Outside XML 1.0's Char production (#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] |
@@ -34,7 +34,7 @@ def is_safe(text: str) -> bool:
 def safe_copy(value: T) -> T:
     """A copy of a report (dataclasses, lists, tuples, dicts, strings) with every string made
     safe; objects that are already safe are returned as they are, so the common case copies nothing."""
-    return _safe(value, {})  # type: ignore[no-any-return]
+    return cast(T, _safe(value, {}))
 
 
 def _safe(value: object, memo: dict[int, object]) -> object:
@@ -53,7 +53,8 @@ def _copy(value: object, memo: dict[int, object]) -> object:
         items = [_safe(item, memo) for item in value]
         if all(new is old for new, old in zip(items, value, strict=True)):
             return value
-        return type(value)(items) if not hasattr(value, "_fields") else type(value)(*items)
+        factory: Any = type(value)
+        return factory(*items) if hasattr(value, "_fields") else factory(items)
     if isinstance(value, dict):
         pairs = {_safe(key, memo): _safe(item, memo) for key, item in value.items()}
         if all(pairs.get(key) is item for key, item in value.items()):
