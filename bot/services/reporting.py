@@ -9,6 +9,7 @@ from datetime import date
 from typing import Literal
 
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.reports.builder import SECTION_TITLES, ContributionFact, EditFact, ReactionFact, SessionFacts, build_report
@@ -342,19 +343,22 @@ class Reporting:
     async def react(self, user: UserRef, contribution_id: int, value: ReactionValue) -> int | None:
         """Record or change the user's reaction and return the session id; None when not allowed
         (not a member of the session, a hidden point, or the user's own point)."""
-        async with self.db.session() as db:
-            participant, _ = await load_actor(db, user)
-            contribution = await db.get(Contribution, contribution_id)
-            if contribution is None or contribution.hidden or contribution.participant_id == participant.id:
-                return None
-            if await db.get(Progress, (participant.id, contribution.session_id)) is None:
-                return None
-            row = await db.scalar(select(Reaction).where(Reaction.contribution_id == contribution_id, Reaction.participant_id == participant.id))
-            if row is None:
-                db.add(Reaction(contribution_id=contribution_id, participant_id=participant.id, value=value))
-            else:
-                row.value = value
-            return contribution.session_id
+        try:
+            async with self.db.session() as db:
+                participant, _ = await load_actor(db, user)
+                contribution = await db.get(Contribution, contribution_id)
+                if contribution is None or contribution.hidden or contribution.participant_id == participant.id:
+                    return None
+                if await db.get(Progress, (participant.id, contribution.session_id)) is None:
+                    return None
+                row = await db.scalar(select(Reaction).where(Reaction.contribution_id == contribution_id, Reaction.participant_id == participant.id))
+                if row is None:
+                    db.add(Reaction(contribution_id=contribution_id, participant_id=participant.id, value=value))
+                else:
+                    row.value = value
+                return contribution.session_id
+        except IntegrityError:  # its author deleted the point (or was erased) meanwhile
+            return None
 
     async def reportable_sessions(self, user: UserRef) -> list[tuple[int, str, str]]:
         """(id, join code, title) of the sessions the user may draft reports for, newest first."""
