@@ -93,7 +93,8 @@ def group_sums(labels: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     if k <= 128:
         onehot = np.zeros((k, len(labels)), dtype=np.float32)
         onehot[labels, np.arange(len(labels))] = 1.0
-        return onehot @ values
+        sums: np.ndarray = onehot @ values
+        return sums
     order = np.argsort(labels, kind="stable")
     ordered = labels[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])

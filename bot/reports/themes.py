@@ -167,11 +167,11 @@ def _theme_vectors(
         model = _model_vectors(texts, stored)
     except ModelUnavailable as exc:  # a broken install: group on words rather than fail
         log.warning("Sentence model unavailable (%s); themes are grouped on shared words only.", exc)
-        lexical = LexicalEmbedder(concepts=concept_finder(domain_pack) if domain_pack in DOMAIN_PACKS else None)
-        return lexical.embed(texts), THRESHOLDS[lexical.name]
+        words_only = LexicalEmbedder(concepts=concept_finder(domain_pack) if domain_pack in DOMAIN_PACKS else None)
+        return words_only.embed(texts), THRESHOLDS[words_only.name]
     if domain_pack is not None and domain_pack in DOMAIN_PACKS:
-        lexical = LexicalEmbedder(concepts=concept_finder(domain_pack)).embed(texts)
-        return l2_rows(np.hstack([lexical, model * np.float32(PACK_MODEL_WEIGHT)])), PACK_THRESHOLD
+        concepts = LexicalEmbedder(concepts=concept_finder(domain_pack)).embed(texts)
+        return l2_rows(np.hstack([concepts, model * np.float32(PACK_MODEL_WEIGHT)])), PACK_THRESHOLD
     if domain_pack is not None:
         log.warning("Unknown domain pack %r ignored; known: %s", domain_pack, ", ".join(sorted(DOMAIN_PACKS)))
     share = len(texts) / (len(texts) + CENTRING_PRIOR)

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, event, inspect, or_, select, update
+from sqlalchemy import Table, bindparam, event, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as OrmSession
@@ -120,6 +120,7 @@ async def store_vectors(db: AsyncSession, rows: Sequence[tuple[int, str]], vecto
     if not rows:
         return
     table = Contribution.__table__
+    assert isinstance(table, Table)
     statement = (
         update(table)
         .where(table.c.id == bindparam("row_id"), table.c.text == bindparam("embedded_text"))
