@@ -184,6 +184,10 @@ class EventSpec(BaseModel):
     contacts: Names = Field(default_factory=list, max_length=30)
     domain_pack: str | None = None  # opt-in lexicon for theme grouping (README: Theme grouping)
     retention_days: int = Field(default=180, ge=1, le=3650)  # participants' personal data erased this long after the end
+    # Report privacy: in anonymous sessions communities under this size are reported as "other";
+    # whether anonymous sessions' statements may go to the writing model (LLM_BASE_URL).
+    min_group_size: int = Field(default=3, ge=1, le=100)
+    allow_writing_model: bool = False
 
     @field_validator("domain_pack")
     @classmethod

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     public_url: str | None = None
     web_port: int | None = Field(default=None, ge=1, le=65535)
     web_host: str = "127.0.0.1"
+    # The optional writing model for report prose (OpenAI-compatible); nothing is sent unless set.
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=30.0, gt=0, le=600)
 
     @field_validator("organiser_ids", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ from bot.services.organising import Organising
 from bot.services.participation import Participation
 from bot.services.privacy import Privacy
 from bot.services.report_shaping import ReportShaping
-from bot.services.reporting import SECTION_EDIT, Reporting
+from bot.services.reporting import SECTION_EDIT, Reporting, model_writer
 from bot.services.schedule_flows import FLOWS as SCHEDULE_FLOWS
 from bot.services.schedule_flows import PAPERS, ScheduleFlows
 from bot.services.scheduling import Scheduling
@@ -58,7 +58,7 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     wizards = Wizards(db, organising, access, catalog, settings.default_timezone)
     for flow in (NEW_EVENT, NEW_SESSION, AGENDA):
         participation.register_flow(flow, wizards)
-    reporting = Reporting(db, access)
+    reporting = Reporting(db, access, writer=model_writer(settings))
     participation.register_flow(SECTION_EDIT, reporting)
     scheduling = Scheduling(db, catalog, access)
     organising.session_moved = scheduling.follow_session

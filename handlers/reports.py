@@ -12,7 +12,7 @@ from telegram import InlineKeyboardMarkup as Markup
 from telegram import Update
 from telegram.error import BadRequest
 
-from bot.reports.model import Section, SessionReport
+from bot.reports.model import Citations, Section, SessionReport
 from bot.reports.render import FORMATS
 from bot.reports.render.chart import render_chart
 from bot.reports.render.chat import render_chat_messages, split_for_telegram
@@ -21,6 +21,7 @@ from bot.services.access import NotAllowed
 from bot.services.ids import parse_id
 from bot.services.reporting import Draft
 from bot.services.views import UserRef
+from handlers import report_texts as rt
 from handlers import texts as t
 from handlers.common import Context, answer, services, user_ref
 from handlers.keyboards import parse_callback
@@ -28,6 +29,7 @@ from handlers.web_pages import with_editor
 from storage.models import ReactionValue
 
 EXPORTS = (*FORMATS, "csv", "chart")
+CITATION_WORDS: dict[str, Citations] = {"footnotes": "footnotes", "inline": "inline", "none": "none", "plain": "none"}
 REACTIONS = {1: ReactionValue.AGREE, 2: ReactionValue.DISAGREE, 3: ReactionValue.PASS}
 REACTION_LABEL = {ReactionValue.AGREE: "👍 Agree", ReactionValue.DISAGREE: "👎 Disagree", ReactionValue.PASS: "🤷 Pass"}
 
@@ -88,9 +90,10 @@ async def _send_draft(context: Context, chat_id: int, user: UserRef, result: Dra
     if files and not report.is_empty:
         await _send_files(context, chat_id, user, result)
     state = "approved ✅" if result.approved else "draft"
+    note = rt.writer_note(report.writer_note, report.writer)
     await context.bot.send_message(
         chat_id,
-        f"Version {result.version} ({state}). /edit to change sections, /approve to make it final, /versions for history.",
+        (f"{t.esc(note)}\n\n" if note else "") + f"Version {result.version} ({state}). /edit to change sections, /approve to make it final, /versions for history.",
         reply_markup=with_editor(context, _report_keyboard(result.session_id), result.session_id),
     )
 
@@ -270,7 +273,7 @@ async def versions(update: Update, context: Context) -> None:
         lines = [f"<b>Versions of {t.esc(title)}</b>"]
         for v in items[-15:]:
             mark = " ✅ approved" if v.approved else ""
-            lines.append(f"v{v.number} · {v.created_at:%d %b %H:%M} UTC · {v.contributions} contributions{mark}")
+            lines.append(f"v{v.number} · {v.created_at:%d %b %H:%M %Z} · {v.contributions} contributions{mark}")
         lines.append("\nDownload one: <code>/export CODE pdf 3</code> (format, version).")
         await context.bot.send_message(update.effective_chat.id, "\n".join(lines))
 
@@ -278,16 +281,19 @@ async def versions(update: Update, context: Context) -> None:
 
 
 async def export(update: Update, context: Context) -> None:
-    """/export CODE md|html|docx|pdf|csv|chart [version]."""
-    args = context.args or []
+    """/export CODE md|html|docx|pdf|csv|chart [version] [footnotes|inline|none]."""
+    args = list(context.args or [])
+    citations = CITATION_WORDS.get(args[-1].lower()) if len(args) > 2 else None
+    if citations is not None:
+        args.pop()
     number = parse_id(args[2].lstrip("v")) if len(args) > 2 else None
-    if len(args) < 2 or args[1].lower() not in EXPORTS or (len(args) > 2 and number is None):
-        await context.bot.send_message(update.effective_chat.id, f"Usage: <code>/export CODE {'|'.join(EXPORTS)} [version]</code>")
+    if len(args) < 2 or len(args) > 3 or args[1].lower() not in EXPORTS or (len(args) > 2 and number is None):
+        await context.bot.send_message(update.effective_chat.id, rt.EXPORT_USAGE.format(formats="|".join(EXPORTS)))
         return
-    await _guard(update, context, lambda: _export(context, update.effective_chat.id, user_ref(update.effective_user), args[0], args[1].lower(), number))
+    await _guard(update, context, lambda: _export(context, update.effective_chat.id, user_ref(update.effective_user), args[0], args[1].lower(), number, citations))
 
 
-async def _export(context: Context, chat_id: int, user: UserRef, ref: str | int, fmt: str, number: int | None = None) -> None:
+async def _export(context: Context, chat_id: int, user: UserRef, ref: str | int, fmt: str, number: int | None = None, citations: Citations | None = None) -> None:
     reporting = services(context).reporting
     if fmt == "chart":
         result = await (reporting.version(user, ref, number) if number else reporting.latest(user, ref))
@@ -299,7 +305,7 @@ async def _export(context: Context, chat_id: int, user: UserRef, ref: str | int,
         else:
             await context.bot.send_photo(chat_id, chart)
         return
-    name, content = await reporting.export(user, ref, fmt, number)  # type: ignore[arg-type]
+    name, content = await reporting.export(user, ref, fmt, number, citations)  # type: ignore[arg-type]
     await context.bot.send_document(chat_id, io.BytesIO(content), filename=name)
 
 

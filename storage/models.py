@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime, utcnow
@@ -99,6 +100,10 @@ class Event(Base):
     domain_pack: Mapped[str | None] = mapped_column(String(40))
     # Days after the event's end when its participants' personal data is erased (bot.services.privacy).
     retention_days: Mapped[int] = mapped_column(Integer, default=180, server_default="180")
+    # Anonymity in small groups: communities smaller than this are reported as "other" (0009).
+    min_group_size: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # May an anonymous session's statements go to the writing model (LLM_BASE_URL)? (0009)
+    allow_writing_model: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     sessions: Mapped[list[Session]] = relationship(
         back_populates="event", order_by="Session.position", cascade="all, delete-orphan"

@@ -32,8 +32,8 @@ from bot.reports.model import (
     Theme,
 )
 from bot.reports.prose import ProseWriter, plain, proper_nouns
-from bot.reports.render import render, report_filename, slugify
-from bot.reports.render.chart import render_chart
+from bot.reports.render import render, render_many, report_filename, slugify
+from bot.reports.render.chart import render_chart, voted_themes
 from bot.reports.render.chat import render_chat_messages, split_for_telegram, utf16_len
 from bot.reports.render.csv_export import ContributionRow, render_csv
 from bot.reports.render.docx import render_docx
@@ -46,6 +46,7 @@ from bot.reports.render.event import (
     render_event_pdf,
 )
 from bot.reports.render.html import render_html
+from bot.reports.render.layout import DOCUMENT_LIMITS
 from bot.reports.render.markdown import escape_md, render_markdown
 from bot.reports.render.pdf import render_pdf
 
@@ -935,3 +936,183 @@ def test_huge_report_renders_every_format_fast():
     assert elapsed < 3.0, f"{elapsed:.2f}s"
     assert all(outputs) and messages
     assert "+61 more" in outputs[0] and "+35 more themes" in outputs[0]  # 5 statements, 15 themes
+
+
+# --- consistency: same input, same draft, byte for byte -----------------------------------
+
+HOSPITAL = [
+    ("challenge", "Handovers between shifts lose information about patients."),
+    ("challenge", "Night shift handovers are rushed and details get lost"),
+    ("challenge", "Nurses are interrupted constantly during medication rounds."),
+    ("challenge", "Interruptions during drug rounds cause dosing errors"),
+    ("challenge", "Staff shortages mean nobody has time for safety checks."),
+    ("challenge", "We are understaffed so checklists get skipped"),
+    ("recommendation", "Use a structured handover checklist such as SBAR."),
+    ("recommendation", "Introduce a standard handover template for every shift"),
+    ("recommendation", "Give nurses a do-not-disturb vest during medication rounds."),
+    ("recommendation", "Protect medication rounds from interruptions"),
+    ("takeaway", "Most incidents start with a communication failure."),
+    ("question", "Who owns the follow-up after an incident report?"),
+]
+HOSPITAL_COMMUNITIES = ("nursing", "medicine", "pharmacy")
+
+
+def hospital_facts(hidden: frozenset[int] = frozenset(), order: list[int] | None = None):  # type: ignore[no-untyped-def]
+    """A hospital team's patient-safety workshop, far from the forum's domain."""
+    from bot.reports.builder import ContributionFact, ReactionFact, SessionFacts
+
+    facts = SessionFacts(
+        "Patient safety day", "3 March 2026", "Uppsala", "Safer handovers and medication rounds", "Quality unit",
+        "Head nurse", "What makes handovers and medication rounds unsafe?", "Internal workshop.", False,
+        {"nursing": 6, "medicine": 4, "pharmacy": 3}, 13,
+    )
+    contributions = [
+        ContributionFact(i + 1, kind, text, f"Person {i}", "Ward 3", HOSPITAL_COMMUNITIES[i % 3], hidden=i + 1 in hidden)
+        for i, (kind, text) in enumerate(HOSPITAL)
+    ]
+    if order is not None:
+        contributions = [contributions[i] for i in order]
+    votes = [(7, "nursing", "agree"), (7, "nursing", "agree"), (7, "medicine", "agree"), (7, "medicine", "agree"),
+             (9, "nursing", "agree"), (9, "nursing", "agree"), (9, "pharmacy", "disagree"), (9, "pharmacy", "disagree")]
+    reactions = [ReactionFact(cid, value, community) for cid, community, value in votes]
+    return facts, contributions, reactions
+
+
+def build_hospital(**kwargs):  # type: ignore[no-untyped-def]
+    from bot.reports.builder import build_report
+    from bot.reports.themes import make_grouper
+
+    facts, contributions, reactions = hospital_facts(**kwargs)
+    return build_report(facts, contributions, reactions, [], group=make_grouper(), generated_at=WHEN, version=1, timezone="Europe/Stockholm")
+
+
+def all_artifact_digests() -> dict[str, str]:
+    """sha256 of every artifact of one draft: chat text, md, html, docx, pdf, chart, CSV."""
+    import hashlib
+
+    report = build_hospital()
+    files = dict(zip(("md", "html", "docx", "pdf"), render_many(report, ("md", "html", "docx", "pdf")), strict=True))
+    files["chat"] = "\n".join(render_chat_messages(report)).encode()
+    files["chart"] = render_chart(report) or b""
+    rows = [
+        ContributionRow(c.id, "s", c.kind, "p", c.text, None, None, c.community, WHEN, None, c.hidden, 0, 0, 0)
+        for c in hospital_facts()[1]
+    ]
+    files["csv"] = render_csv(rows)
+    return {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+
+
+def test_same_input_gives_identical_files_in_two_processes():
+    """Two fresh interpreters with different hash seeds build and render the same draft."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = "import json; from tests.test_render import all_artifact_digests; print(json.dumps(all_artifact_digests()))"
+    results = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120, check=True)
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert results[0] == results[1]
+    assert set(results[0]) == {"chat", "md", "html", "docx", "pdf", "chart", "csv"}
+    assert results[0] == all_artifact_digests()  # and this process agrees
+
+
+def test_hospital_draft_reads_as_a_report_with_numbers():
+    report = build_hospital()
+    text = "\n".join(check_message(m) for m in render_chat_messages(report))
+    assert "Draft report v1 · generated 2019-05-15 16:30 CEST" in text  # the event's time zone
+    assert "Person" not in text[: text.index("ANNEX")]  # no names in the body
+    assert re.search(r"It was (raised|highlighted) that|Another challenge presented was", text)
+    assert "[#" in text and "ANNEX: CONTRIBUTIONS BY THEME" in text
+    # each sentence of every section's prose cites known contributions
+    known = {s.contribution_id for sec in report.sections for t in sec.themes for s in t.statements}
+    for section in report.sections:
+        for paragraph in section.paragraphs:
+            assert all(sentence.cites and set(sentence.cites) <= known for sentence in paragraph)
+
+
+def test_ranking_is_by_size_then_support_then_label_never_arrival():
+    forward = build_hospital()
+    backward = build_hospital(order=list(range(len(HOSPITAL)))[::-1])
+    assert render_markdown(forward) == render_markdown(backward)
+    for section in forward.sections:
+        keys = [(-t.count, -t.support.score, t.label.casefold()) for t in section.themes]
+        assert keys == sorted(keys)
+
+
+def test_hiding_a_contribution_changes_only_its_theme():
+    before = build_hospital()
+    after = build_hospital(hidden=frozenset({12}))  # the lone question
+    assert [s.key for s in after.sections] == ["challenges", "takeaways", "recommendations"]
+    for old, new in zip(before.sections[:3], after.sections, strict=True):
+        assert [(t.label, [s.contribution_id for s in t.statements]) for t in old.themes] == [
+            (t.label, [s.contribution_id for s in t.statements]) for t in new.themes
+        ]
+    two = build_hospital(hidden=frozenset({2}))
+    untouched = lambda r: [(t.label, [s.contribution_id for s in t.statements]) for sec in r.sections for t in sec.themes if 1 not in [s.contribution_id for s in t.statements] and 2 not in [s.contribution_id for s in t.statements]]  # noqa: E731
+    assert untouched(before) == untouched(two)
+
+
+def test_consensus_and_division_are_judged_per_statement_with_counts():
+    report = build_hospital()
+    by_id = {s.contribution_id: s for sec in report.sections for t in sec.themes for s in t.statements}
+    assert by_id[7].support.standing == "consensus" and by_id[9].support.standing == "divisive"
+    assert by_id[8].support.standing == "untested"  # same theme as #7 perhaps, but judged alone
+    md = render_markdown(report)
+    assert "Consensus across communities. Agreement by community: medicine 100% (2/2) · nursing 100% (2/2)" in md
+    assert "Divisive. Agreement by community: nursing 100% (2/2) · pharmacy 0% (0/2)" in md
+    assert "Participants from the medicine and nursing communities agreed" in md
+
+
+def test_citation_styles_for_exports():
+    report = build_hospital()
+    footnotes = render_markdown(report)
+    inline = render_markdown(report, replace(DOCUMENT_LIMITS, citations="inline"))
+    plain_md = render(report, "md", "none").decode()
+    assert "¹" in footnotes and "## Notes" in footnotes and "Contributions \\#" in footnotes
+    assert "\\[\\#" in inline and "¹" not in inline and "## Notes" not in inline
+    assert "¹" not in plain_md and "\\[\\#" not in plain_md.split("Annex")[0] and "## Notes" not in plain_md
+
+
+def test_chart_keeps_takeaways_and_recommendations_apart():
+    report = forum_report()
+    report.sections.insert(1, Section("takeaways", "Key takeaways", report.sections[1].themes[:2]))
+    panels = voted_themes(report)
+    assert [title for title, _ in panels] == ["Key takeaways by support", "Recommendations by support"]
+    assert [t.label for t in panels[0][1]] == [t.label for t in report.sections[1].themes[:2]]
+    png = render_chart(report)
+    assert png is not None and struct.unpack(">II", png[16:24]) == (1000, 520)
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("Donors compete for visibility", "clause"),
+        ("Staff rotate too quickly to build trust", "clause"),
+        ("Most incidents start with a communication failure", "clause"),
+        ("Getting donors to work collectively is the big challenge", "clause"),
+        ("Pool funds across donors", "imperative"),
+        ("Agree on shared conflict analysis", "imperative"),
+        ("Lack of trust between agencies", "phrase"),
+        ("Security sector reform", "phrase"),
+        ("More funding for local NGOs", "phrase"),
+        ("Who convenes the actors?", "quote"),
+        ("Les bailleurs ne coordonnent pas leurs efforts", "quote"),
+    ],
+)
+def test_statement_forms(text, form):
+    from bot.reports.prose import form_of
+
+    assert form_of(text) == form
+
+
+def test_statements_are_cleaned_into_reported_speech():
+    from bot.reports.prose import Point
+
+    point = Point.of("  I think that we need our own funds to respond quickly!! ", frozenset())
+    assert (point.form, point.body) == ("clause", "participants need their own funds to respond quickly")
+    assert Point.of("Iraq needs reconciliation.", frozenset({"Iraq"})).body == "Iraq needs reconciliation"
+    assert Point.of("NGOs are consulted too late...", frozenset()).body == "NGOs are consulted too late"

@@ -143,3 +143,114 @@ async def test_empty_session_and_event_report(services: Services) -> None:
     name, content = await services.reporting.event_report(ORG, code, "md")
     text = content.decode()  # sessions without input are left out rather than shown as bare headings
     assert name.endswith(".md") and "Funding modalities" not in text and "No session has takeaways or recommendations yet" in text
+
+
+# --- anonymity in small groups (issue 13 point 4) ------------------------------------------
+
+SMALL_COMMUNITIES = ("development", "diplomacy", "security", "humanitarian")
+TAG_PATTERNS = [f"— {c}" for c in SMALL_COMMUNITIES] + [f"({c})" for c in SMALL_COMMUNITIES] + [f"{c} 1" for c in SMALL_COMMUNITIES] + [f"{c} 100" for c in SMALL_COMMUNITIES]
+
+
+def _no_small_community(text: str, where: str) -> None:
+    for pattern in TAG_PATTERNS:
+        assert pattern not in text, (where, pattern)
+
+
+async def test_singleton_communities_are_other_in_every_artifact(services: Services) -> None:
+    """Four participants, one per community, in an anonymous session (k = 3): no artifact may
+    name a community, since each would name a person; "other" (4 people) may be shown."""
+    anonymous = EXPERT_MEETING.replace("    track: Plenary\n", "    track: Plenary\n    anonymity: anonymous\n", 1)
+    session_id, code = await _session_with_input(services, anonymous)
+    points = await services.reporting.reactable(UserRef(3001), session_id)
+    for user_id in (3001, 3002, 3003, 3004):  # everyone votes on everything they may
+        for cid, *_ in await services.reporting.reactable(UserRef(user_id), session_id):
+            await services.reporting.react(UserRef(user_id), cid, ReactionValue.AGREE)
+    assert points
+    reporting = services.reporting
+    draft = await reporting.draft(ORG, code)
+    report = draft.report
+    assert report.participation == {"other": 4}
+    statements = [s for sec in report.sections for t in sec.themes for s in t.statements]
+    assert {s.community for s in statements} == {"other"} and all(s.author is None for s in statements)
+    for s in statements:
+        assert {c.community for c in s.support.by_community} <= {"other"}
+    from bot.reports.render.chart import render_chart
+    from bot.reports.render.chat import render_chat_messages
+
+    chat = "\n".join(render_chat_messages(report))
+    _no_small_community(chat, "chat")
+    for fmt in ("md", "html", "docx", "pdf"):
+        _name, content = await reporting.export(ORG, code, fmt)  # type: ignore[arg-type]
+        text = content.decode("utf-8", "replace") if fmt in ("md", "html") else _document_text(fmt, content)
+        _no_small_community(text, fmt)
+    _name, content = await reporting.export(ORG, code, "csv")
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    assert {r["community"] for r in rows} == {"other"} and not any(r["author"] or r["organisation"] for r in rows)
+    chart = render_chart(report)
+    other_only = report_with(report, participation={"other": 4})
+    assert chart == render_chart(other_only)  # the chart draws only "other"
+    for fmt in ("md", "html", "docx", "pdf"):
+        _name, content = await reporting.event_report(ORG, code, fmt)  # type: ignore[arg-type]
+        _no_small_community(_document_text(fmt, content), f"event report {fmt}")
+    await reporting.approve(ORG, code)
+    package = await reporting.package(session_id, source="approved")
+    assert package is not None
+    _no_small_community("\n".join(package.messages), "delivered report")
+    for name, content in package.files:
+        _no_small_community(_document_text(name.rsplit(".", 1)[1], content), f"delivered {name}")
+
+
+async def test_small_groups_hide_every_breakdown_when_other_is_small(services: Services) -> None:
+    """development 3, security 1: security folds into "other", which then has one member, so no
+    breakdown by community is shown at all (tags, agreement, participation)."""
+    anonymous = EXPERT_MEETING.replace("    track: Plenary\n", "    track: Plenary\n    anonymity: anonymous\n", 1)
+    global PEOPLE
+    saved = PEOPLE
+    PEOPLE = [(uid, name, "security" if uid == 3003 else "development", ch, rec) for uid, name, _c, ch, rec in saved]
+    try:
+        session_id, code = await _session_with_input(services, anonymous)
+    finally:
+        PEOPLE = saved
+    for user_id in (3001, 3002, 3003, 3004):
+        for cid, *_ in await services.reporting.reactable(UserRef(user_id), session_id):
+            await services.reporting.react(UserRef(user_id), cid, ReactionValue.AGREE)
+    report = (await services.reporting.draft(ORG, code)).report
+    assert report.participation == {} and report.participants == 4
+    statements = [s for sec in report.sections for t in sec.themes for s in t.statements]
+    assert all(s.community is None and s.support.by_community == () for s in statements)
+    assert any(s.support.agree for s in statements)  # totals stay
+    from bot.reports.render.chat import render_chat_messages
+
+    chat = "\n".join(render_chat_messages(report))
+    assert "By policy community" not in chat and "Agreement by community" not in chat
+    _name, content = await services.reporting.export(ORG, code, "csv")
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    assert {r["community"] for r in rows} == {""}
+
+
+def report_with(report, **changes):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(report, **changes)
+
+
+def _document_text(fmt: str, content: bytes) -> str:
+    if fmt == "docx":
+        from docx import Document
+
+        return "\n".join(p.text for p in Document(io.BytesIO(content)).paragraphs)
+    if fmt == "pdf":
+        from pypdf import PdfReader
+
+        return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(content)).pages)
+    return content.decode("utf-8", "replace")
+
+
+async def test_min_group_size_is_set_per_event_by_the_agenda(services: Services) -> None:
+    """k = 1 for this event: every community may be named, even a single member's."""
+    agenda = EXPERT_MEETING.replace("    track: Plenary\n", "    track: Plenary\n    anonymity: anonymous\n", 1)
+    agenda = agenda.replace("event:\n", "event:\n  min_group_size: 1\n  allow_writing_model: true\n", 1)
+    _session_id, code = await _session_with_input(services, agenda)
+    report = (await services.reporting.draft(ORG, code)).report
+    assert report.participation == {"development": 1, "diplomacy": 1, "humanitarian": 1, "security": 1}
+    assert {s.community for sec in report.sections for t in sec.themes for s in t.statements} == set(report.participation)

@@ -213,9 +213,9 @@ def _theme(
         return None
     representative = statements[0]
     ids = [items[i].id for i in theme_group.items if not items[i].hidden]
-    label = next((renames[str(cid)] for cid in ids if str(cid) in renames), theme_group.label)
+    renamed = next((renames[str(cid)] for cid in ids if str(cid) in renames), None)
     tallies = [support[cid] for cid in ids if cid in support]
-    return Theme(label, representative, statements, _support(tallies, mask))
+    return Theme(renamed or theme_group.label, representative, statements, _support(tallies, mask), renamed=renamed is not None)
 
 
 def _statement(

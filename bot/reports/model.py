@@ -93,6 +93,7 @@ class Theme:
     support: Support = field(default_factory=Support)
     prose: list[Sentence] = field(default_factory=list)  # the theme's paragraph in its section
     written_by: str | None = None  # the writing model that wrote ``prose`` and the label, if any
+    renamed: bool = False  # the label is the rapporteur's (/rename): no model replaces it
 
     @property
     def fingerprint(self) -> str:

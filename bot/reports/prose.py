@@ -55,10 +55,19 @@ SUBJECT_STARTS = frozenset(
     ["we", "they", "it", "there", "this", "that", "these", "those", "you", "he", "she", "everyone", "everybody", "nobody", "people", "i"]
 )
 IMPERATIVES = frozenset(
-    ["create", "establish", "set", "pool", "fund", "invest", "build", "ensure", "involve", "train", "hire", "share", "use", "make", "give", "provide", "develop", "strengthen", "improve", "reduce", "increase", "align", "coordinate", "support", "include", "engage", "focus", "prioritise", "prioritize", "adopt", "introduce", "expand", "simplify", "publish", "hold", "agree", "bring", "start", "stop", "keep", "allow", "avoid", "let", "put", "review", "reform", "consult", "listen", "plan", "map", "monitor", "measure", "track", "define", "clarify", "assign", "appoint", "designate", "require", "mandate", "harmonise", "harmonize", "integrate", "link", "connect", "open", "limit", "protect", "empower", "enable", "encourage", "promote", "recognise", "recognize", "reward", "pay", "finance", "allocate", "channel", "shift", "replace", "remove", "cut", "streamline", "standardise", "standardize", "check", "test", "pilot", "scale", "communicate", "inform", "explain", "translate", "document", "record", "collect", "analyse", "analyze", "learn", "evaluate", "assess", "adapt", "tailor", "respect", "trust", "offer", "treat", "meet", "talk", "ask", "visit", "study", "teach", "mentor", "recruit", "retain", "invite", "rotate", "reward", "merge", "join", "run", "organise", "organize", "design", "draft", "write", "rethink", "revise", "update", "extend", "shorten", "lengthen", "schedule", "fix", "address", "tackle", "combine", "localise", "localize", "decentralise", "decentralize", "centralise", "centralize", "label", "lower", "raise", "add", "apply", "bridge", "co-locate", "co-design", "deploy", "embed", "fast-track", "inspect", "institutionalise", "institutionalize", "launch", "negotiate", "work", "talk", "think", "go", "get", "take", "look", "move", "act", "reach", "find", "focus"]
+    ["create", "establish", "set", "pool", "fund", "invest", "build", "ensure", "involve", "train", "hire", "share", "use", "make", "give", "provide", "develop", "strengthen", "improve", "reduce", "increase", "align", "coordinate", "support", "include", "engage", "focus", "prioritise", "prioritize", "adopt", "introduce", "expand", "simplify", "publish", "hold", "agree", "bring", "start", "stop", "keep", "allow", "avoid", "let", "put", "review", "reform", "consult", "listen", "plan", "map", "monitor", "measure", "track", "define", "clarify", "assign", "appoint", "designate", "require", "mandate", "harmonise", "harmonize", "integrate", "link", "connect", "open", "limit", "protect", "empower", "enable", "encourage", "promote", "recognise", "recognize", "reward", "pay", "finance", "allocate", "channel", "shift", "replace", "remove", "cut", "streamline", "standardise", "standardize", "check", "test", "pilot", "scale", "communicate", "inform", "explain", "translate", "document", "record", "collect", "analyse", "analyze", "learn", "evaluate", "assess", "adapt", "tailor", "respect", "trust", "offer", "treat", "meet", "talk", "ask", "visit", "study", "teach", "mentor", "recruit", "retain", "invite", "rotate", "reward", "merge", "join", "run", "organise", "organize", "design", "draft", "write", "rethink", "revise", "update", "extend", "shorten", "lengthen", "schedule", "fix", "address", "tackle", "combine", "localise", "localize", "decentralise", "decentralize", "centralise", "centralize", "label", "lower", "raise", "add", "apply", "bridge", "co-locate", "co-design", "deploy", "embed", "fast-track", "inspect", "institutionalise", "institutionalize", "launch", "negotiate", "work", "talk", "think", "go", "get", "take", "look", "move", "act", "reach", "find", "lose", "end", "begin", "stay", "fall", "rise", "accept", "consider", "prepare",
+     "reinforce", "rebuild", "restore", "speak", "sequence", "resource", "hear", "value", "see"]
 )
-NOT_AFTER_IMPERATIVE = frozenset(["of", "is", "are", "was", "were", "and", "or", "for", "in", "on", "at", "by", "from", "'s"])
-DETERMINERS = frozenset(["the", "a", "an", "of", "to", "for", "in", "on", "with", "and", "or", "by", "from", "at", "each", "every", "this", "that", "their", "its", "our", "joint", "shared", "more", "less"])
+NOT_AFTER_IMPERATIVE = frozenset(["of", "is", "are", "was", "were", "'s"])
+DETERMINERS = frozenset(
+    ["the", "a", "an", "of", "to", "for", "in", "on", "with", "and", "or", "by", "from", "at", "each", "every", "this", "that", "their", "its", "our",
+     "joint", "shared", "more", "less", "better", "greater", "clear", "common", "local", "long", "short", "new", "own", "early", "no", "any", "some"]
+)
+FINITE_VERBS = frozenset(
+    ["force", "rotate", "undermine", "mean", "ignore", "fragment", "compete", "fail", "rely", "depend", "exist", "matter", "hinder", "arrive",
+     "remain", "follow", "differ", "affect", "cause", "feel", "see", "know", "want", "happen", "overlap", "duplicate", "prevent", "seem", "tend",
+     "owe", "stall", "collapse", "suffer"]
+)
 ADVERBS = frozenset(["still", "often", "never", "always", "rarely", "seldom", "sometimes", "usually", "also", "already", "just", "only"])
 NOT_GERUNDS = frozenset(["nothing", "something", "anything", "everything", "thing", "bring", "during", "morning", "evening", "string", "king", "sibling", "ceiling"])
 FOREIGN_MARKERS = frozenset(
@@ -118,9 +127,12 @@ def form_of(text: str) -> Form:
         return "clause"
     if first.endswith("ing") and first not in NOT_GERUNDS:
         return "phrase"
-    for before, word in zip(tokens[1:], tokens[2:], strict=False):
-        if before in ADVERBS or (word.endswith("s") and not word.endswith("ss") and word[:-1] in IMPERATIVES and before not in DETERMINERS):
+    for before, word in zip(tokens, tokens[1:], strict=False):
+        verbs = IMPERATIVES | FINITE_VERBS
+        if before in ADVERBS or (word.endswith("s") and not word.endswith("ss") and (word[:-1] in verbs or word[:-2] in verbs) and before not in DETERMINERS):
             return "clause"
+        if (word in FINITE_VERBS or (word in IMPERATIVES and before.endswith("s") and not before.endswith("ss"))) and before not in DETERMINERS:
+            return "clause"  # "incidents start", "staff rotate": a subject and its verb
     return "phrase"
 
 

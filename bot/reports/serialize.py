@@ -54,6 +54,7 @@ def _theme(data: dict[str, Any]) -> Theme:
         _support(data["support"]),
         [_sentence(s) for s in data.get("prose", ())],
         data.get("written_by"),
+        data.get("renamed", False),
     )
 
 

@@ -190,6 +190,7 @@ class Organising:
         zone_name = spec.event.timezone or (event.timezone if event is not None else self.default_timezone)
         fields: dict[str, Any] = spec.event.model_dump(include={"title", "starts_on", "ends_on", "place", "description", "disclaimer", "retention_days"})
         fields.update(timezone=zone_name, key=spec.event.stable_key, details=spec.event.details())
+        fields.update(min_group_size=spec.event.min_group_size, allow_writing_model=spec.event.allow_writing_model)  # report privacy
         if event is None:
             event = await self.create_event(db, participant, trusted=True, **fields)
         else:

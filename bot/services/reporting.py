@@ -6,21 +6,26 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Literal
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.reports.builder import SECTION_TITLES, ContributionFact, EditFact, ReactionFact, SessionFacts, build_report
-from bot.reports.model import SessionReport
+from bot.reports.model import Citations, SessionReport
+from bot.reports.privacy import OTHER, CommunityMask
 from bot.reports.render import Format, render, render_many, report_filename
 from bot.reports.render.chat import render_chat_messages
 from bot.reports.render.csv_export import ContributionRow, render_csv
 from bot.reports.render.event import EventReport, SessionSections
+from bot.reports.render.layout import local_time
 from bot.reports.render.markdown import render_markdown
 from bot.reports.serialize import report_from_dict, report_to_dict
 from bot.reports.themes import make_grouper
+from bot.reports.writer import ModelWriter, WriterConfig, reuse_written
 from bot.services.access import Access, NotAllowed, require
 from bot.services.catalog import session_people
 from bot.services.embeddings import session_vectors
@@ -76,29 +81,49 @@ class ReportPackage:
     files: list[tuple[str, bytes]]
 
 
+def model_writer(settings: Settings) -> ModelWriter | None:
+    """The writing model when both LLM_BASE_URL and LLM_MODEL are set, else None (offline)."""
+    if not settings.llm_base_url or not settings.llm_model:
+        return None
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    return ModelWriter(WriterConfig(settings.llm_base_url, settings.llm_model, settings.llm_timeout, key))
+
+
 class Reporting:
-    def __init__(self, db: Database, access: Access) -> None:
+    def __init__(self, db: Database, access: Access, writer: ModelWriter | None = None) -> None:
         self.db = db
         self.access = access
+        self.writer = writer
 
     # ----- drafting -----------------------------------------------------------------------
 
     async def draft(self, user: UserRef, session_ref: str | int) -> Draft:
-        """Build a fresh draft from what is stored now, and keep it as a new version."""
+        """Build a fresh draft from what is stored now, and keep it as a new version. Only here
+        and in a plain /regenerate is the writing model asked (nothing written yet in the
+        transaction, so a slow model holds no lock); edits reuse what it wrote before."""
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             session = await self._authorised(db, participant, session_ref)
-            return await self._new_version(db, session, participant.id)
+            return await self._new_version(db, session, participant.id, use_model=True)
 
-    async def _new_version(self, db: AsyncSession, session: Session, author_id: int | None) -> Draft:
+    async def _new_version(self, db: AsyncSession, session: Session, author_id: int | None, *, use_model: bool = False) -> Draft:
         facts, contributions, reactions, edits = await self._facts(db, session)
         number = int(await db.scalar(select(func.coalesce(func.max(ReportVersion.number), 0)).where(ReportVersion.session_id == session.id)) or 0) + 1
         # Vectors were stored with each contribution; grouping is CPU work, run off the event loop.
         event = await db.get(Event, session.event_id)
-        group = make_grouper(await session_vectors(db, session.id), domain_pack=event.domain_pack if event else None)
+        assert event is not None
+        group = make_grouper(await session_vectors(db, session.id), domain_pack=event.domain_pack)
         report = await asyncio.to_thread(
-            build_report, facts, contributions, reactions, edits, group=group, generated_at=utcnow(), version=number
+            partial(build_report, min_group=event.min_group_size, timezone=event.timezone),
+            facts, contributions, reactions, edits, group=group, generated_at=utcnow(), version=number,
         )
+        if self.writer is not None and not report.is_empty:
+            previous = await self._version(db, session.id, None)
+            reuse_written(report, report_from_dict(previous.content) if previous else None)
+            if use_model and session.is_anonymous and not event.allow_writing_model:
+                report.writer_note = "not_allowed"  # nothing from this session leaves the machine
+            elif use_model:
+                await self.writer.write(report)
         db.add(
             ReportVersion(
                 session_id=session.id,
@@ -140,7 +165,9 @@ class Reporting:
             participant, _ = await load_actor(db, user)
             session = await self._authorised(db, participant, session_ref)
             rows = await db.scalars(select(ReportVersion).where(ReportVersion.session_id == session.id).order_by(ReportVersion.number))
-            return session.title, [VersionInfo(r.number, r.created_at, r.contributions, r.approved_at is not None) for r in rows]
+            event = await db.get(Event, session.event_id)
+            zone = event.timezone if event else "UTC"
+            return session.title, [VersionInfo(r.number, local_time(r.created_at, zone), r.contributions, r.approved_at is not None) for r in rows]
 
     async def approve(self, user: UserRef, session_ref: str | int, number: int | None = None) -> Draft:
         """Mark a version (default: the newest) as the final report; earlier approvals are kept in history."""
@@ -202,7 +229,7 @@ class Reporting:
                 for row in hidden:
                     row.hidden = False
             await db.flush()
-            return await self._new_version(db, session, participant.id)
+            return await self._new_version(db, session, participant.id, use_model=not discard_edits)
 
     async def regenerate_in(self, db: AsyncSession, session_id: int) -> Draft | None:
         """A new version from what is stored now, inside the caller's transaction, with the
@@ -256,17 +283,22 @@ class Reporting:
 
     # ----- exports ------------------------------------------------------------------------
 
-    async def export(self, user: UserRef, session_ref: str | int, fmt: Format | Literal["csv"], number: int | None = None) -> tuple[str, bytes]:
-        """A file of the newest (or a given) version; CSV carries every contribution and reaction."""
+    async def export(
+        self, user: UserRef, session_ref: str | int, fmt: Format | Literal["csv"], number: int | None = None, citations: Citations | None = None
+    ) -> tuple[str, bytes]:
+        """A file of the newest (or a given) version; CSV carries every contribution and reaction.
+        ``citations``: footnotes (default), inline ``[#12]`` or none."""
         if fmt == "csv":
             return await self.csv(user, session_ref)
-        return (await self.export_many(user, session_ref, (fmt,), number))[0]
+        return (await self.export_many(user, session_ref, (fmt,), number, citations))[0]
 
-    async def export_many(self, user: UserRef, session_ref: str | int, formats: Sequence[Format], number: int | None = None) -> list[tuple[str, bytes]]:
+    async def export_many(
+        self, user: UserRef, session_ref: str | int, formats: Sequence[Format], number: int | None = None, citations: Citations | None = None
+    ) -> list[tuple[str, bytes]]:
         draft = await (self.version(user, session_ref, number) if number else self.latest(user, session_ref))
         if draft is None:
             raise LookupError(number)
-        return await _files(draft.report, formats)
+        return await _files(draft.report, formats, citations)
 
     async def csv(self, user: UserRef, session_ref: str | int) -> tuple[str, bytes]:
         async with self.db.session() as db:
@@ -334,7 +366,7 @@ class Reporting:
                 keep = [s for s in report.sections if s.key in ("takeaways", "recommendations")]
                 if any(s.themes or s.text_override for s in keep):  # no bare headings for sessions without input
                     parts.append(SessionSections(session.title, keep))
-            event_report = EventReport(event.title, _dates(event.starts_on, event.ends_on), event.place, parts, event.disclaimer, utcnow())
+            event_report = EventReport(event.title, _dates(event.starts_on, event.ends_on), event.place, parts, event.disclaimer, local_time(utcnow(), event.timezone))
         content = await asyncio.to_thread(render, event_report, fmt)
         return report_filename(event_report, fmt), content
 
@@ -425,17 +457,7 @@ class Reporting:
     async def _facts(self, db: AsyncSession, session: Session) -> tuple[SessionFacts, list[ContributionFact], list[ReactionFact], list[EditFact]]:
         event = await db.get(Event, session.event_id)
         assert event is not None
-        participation = dict(
-            (
-                await db.execute(
-                    select(func.coalesce(Participant.community, "other"), func.count())
-                    .join(Progress, Progress.participant_id == Participant.id)
-                    .where(Progress.session_id == session.id)
-                    .group_by(Participant.community)
-                )
-            ).all()
-        )
-        participation = {str(getattr(k, "value", k)): v for k, v in participation.items()}
+        participation = await _participation(db, session.id)
         facts = SessionFacts(
             event.title,
             _dates(event.starts_on, event.ends_on),
@@ -488,6 +510,10 @@ class Reporting:
             .order_by(Prompt.position, Contribution.id)
         )
         anonymous = session.is_anonymous
+        event = await db.get(Event, session.event_id)
+        assert event is not None
+        mask = CommunityMask.for_session(await _participation(db, session.id), anonymous=anonymous, min_group=event.min_group_size)
+        zone = event.timezone
         result = []
         for contribution, prompt, person in rows:
             tally = tallies.get(contribution.id, {})
@@ -500,9 +526,9 @@ class Reporting:
                     contribution.text,
                     None if anonymous else person.display_name,
                     None if anonymous else person.organisation,
-                    person.community.value if person.community else None,
-                    contribution.created_at,
-                    contribution.edited_at,
+                    mask.tag(person.community.value if person.community else None),
+                    local_time(contribution.created_at, zone),
+                    local_time(contribution.edited_at, zone) if contribution.edited_at else None,
                     contribution.hidden,
                     tally.get("agree", 0),
                     tally.get("disagree", 0),
@@ -512,11 +538,27 @@ class Reporting:
         return result
 
 
-async def _files(report: SessionReport, formats: Sequence[Format]) -> list[tuple[str, bytes]]:
+async def _files(report: SessionReport, formats: Sequence[Format], citations: Citations | None = None) -> list[tuple[str, bytes]]:
     """Rendering is CPU work; a worker thread keeps the bot answering meanwhile."""
-    contents = await asyncio.to_thread(render_many, report, formats)
+    contents = await asyncio.to_thread(render_many, report, formats, citations)
     return [(report_filename(report, fmt), content) for fmt, content in zip(formats, contents, strict=True)]
 
+
+
+async def _participation(db: AsyncSession, session_id: int) -> dict[str, int]:
+    """Members of a session per policy community ("other" for none), the basis of anonymity
+    in small groups."""
+    rows = await db.execute(
+        select(Participant.community, func.count())
+        .join(Progress, Progress.participant_id == Participant.id)
+        .where(Progress.session_id == session_id)
+        .group_by(Participant.community)
+    )
+    counts: dict[str, int] = {}
+    for community, count in rows:
+        name = str(getattr(community, "value", community)) if community else OTHER
+        counts[name] = counts.get(name, 0) + int(count)
+    return dict(sorted(counts.items()))
 
 
 def _draft(row: ReportVersion) -> Draft:

@@ -12,11 +12,12 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from bot.reports.model import SessionReport
+from bot.reports.model import Citations, SessionReport
 from bot.reports.render.safe_text import safe_copy
 
 if TYPE_CHECKING:
     from bot.reports.render.event import EventReport
+    from bot.reports.render.layout import Limits
 
 Format = Literal["md", "html", "docx", "pdf"]
 FORMATS: tuple[str, ...] = ("md", "html", "docx", "pdf")
@@ -32,55 +33,59 @@ _UNSAFE = re.compile(r"[^\w]+", re.UNICODE)
 SLUG_MAX = 60
 
 
-def render(report: SessionReport | EventReport, fmt: Format) -> bytes:
-    """The report as a file's bytes; HTML, DOCX and PDF of a session include the chart."""
-    return render_many(report, (fmt,))[0]
+def render(report: SessionReport | EventReport, fmt: Format, citations: Citations | None = None) -> bytes:
+    """The report as a file's bytes; HTML, DOCX and PDF of a session include the chart.
+    ``citations``: how sentences show their contribution numbers (default: footnotes)."""
+    return render_many(report, (fmt,), citations)[0]
 
 
-def render_many(report: SessionReport | EventReport, formats: Sequence[Format]) -> list[bytes]:
+def render_many(report: SessionReport | EventReport, formats: Sequence[Format], citations: Citations | None = None) -> list[bytes]:
     """Several formats of one report, drawing the chart (the slow part) only once."""
+    from bot.reports.render.layout import DOCUMENT_LIMITS, with_citations
+
     for fmt in formats:
         if fmt not in FORMATS:
             raise ValueError(f"unknown report format {fmt!r}; expected one of {FORMATS}")
     report = safe_copy(report)  # characters XML and PDF cannot hold become U+FFFD
+    limits = with_citations(DOCUMENT_LIMITS, citations)
     if not isinstance(report, SessionReport):
-        return [_render_event(report, fmt) for fmt in formats]
+        return [_render_event(report, fmt, limits) for fmt in formats]
     chart: bytes | None = None
     if any(fmt != "md" for fmt in formats):
         from bot.reports.render.chart import render_chart
 
         chart = render_chart(report)
-    return [_render_session(report, fmt, chart) for fmt in formats]
+    return [_render_session(report, fmt, chart, limits) for fmt in formats]
 
 
-def _render_session(report: SessionReport, fmt: Format, chart: bytes | None) -> bytes:
+def _render_session(report: SessionReport, fmt: Format, chart: bytes | None, limits: Limits) -> bytes:
     if fmt == "md":
         from bot.reports.render.markdown import render_markdown
 
-        return render_markdown(report).encode("utf-8")
+        return render_markdown(report, limits).encode("utf-8")
     if fmt == "html":
         from bot.reports.render.html import render_html
 
-        return render_html(report, chart).encode("utf-8")
+        return render_html(report, chart, limits).encode("utf-8")
     if fmt == "docx":
         from bot.reports.render.docx import render_docx
 
-        return render_docx(report, chart)
+        return render_docx(report, chart, limits)
     from bot.reports.render.pdf import render_pdf
 
-    return render_pdf(report, chart)
+    return render_pdf(report, chart, limits)
 
 
-def _render_event(report: EventReport, fmt: Format) -> bytes:
+def _render_event(report: EventReport, fmt: Format, limits: Limits) -> bytes:
     from bot.reports.render import event
 
     if fmt == "md":
-        return event.render_event_markdown(report).encode("utf-8")
+        return event.render_event_markdown(report, limits).encode("utf-8")
     if fmt == "html":
-        return event.render_event_html(report).encode("utf-8")
+        return event.render_event_html(report, limits).encode("utf-8")
     if fmt == "docx":
-        return event.render_event_docx(report)
-    return event.render_event_pdf(report)
+        return event.render_event_docx(report, limits)
+    return event.render_event_pdf(report, limits)
 
 
 def slugify(text: str, fallback: str = "report") -> str:

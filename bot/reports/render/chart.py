@@ -12,6 +12,7 @@ import io
 import textwrap
 import warnings
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -30,7 +31,9 @@ AGREE_COLOR, DISAGREE_COLOR, COMMUNITY_COLOR = "#2e7d32", "#c62828", "#1f4e79"
 PANEL_BOXES = {
     1: [(0.22, 0.09, 0.74, 0.8)],
     2: [(0.205, 0.09, 0.43, 0.8), (0.775, 0.09, 0.19, 0.8)],
+    3: [(0.15, 0.09, 0.22, 0.8), (0.53, 0.09, 0.22, 0.8), (0.865, 0.09, 0.115, 0.8)],
 }
+SUPPORT_TITLES = {"recommendations": "Recommendations by support", "takeaways": "Key takeaways by support"}
 
 
 def wrap_label(text: str, width: int = 26, lines: int = 2) -> str:
@@ -42,30 +45,31 @@ def wrap_label(text: str, width: int = 26, lines: int = 2) -> str:
     return "\n".join(wrapped)
 
 
-def voted_themes(report: SessionReport, top: int = TOP_THEMES) -> list[Theme]:
-    """The best supported recommendation/takeaway themes that anyone has voted on."""
-    themes = [
-        t
-        for s in report.sections
-        if s.key in VOTED_SECTIONS and s.text_override is None
-        for t in rank_themes(s)
-        if t.support.agree or t.support.disagree
-    ]
-    themes.sort(key=lambda t: (-t.support.score, -t.count, t.label))
-    return themes[:top]
+def voted_themes(report: SessionReport, top: int = TOP_THEMES) -> list[tuple[str, list[Theme]]]:
+    """Per voted section (recommendations, key takeaways: never mixed), its best supported
+    themes that anyone has voted on, with the panel's title."""
+    panels = []
+    for section in report.sections:
+        if section.key not in VOTED_SECTIONS or section.text_override is not None:
+            continue
+        themes = [t for t in rank_themes(section) if t.support.agree or t.support.disagree]
+        themes.sort(key=lambda t: (-t.support.score, -t.count, t.label.casefold(), t.representative.contribution_id))
+        if themes:
+            panels.append((SUPPORT_TITLES[section.key], themes[:top]))
+    return panels
 
 
-def _plot_support(ax: Axes, themes: Sequence[Theme]) -> None:
+def _plot_support(ax: Axes, title: str, themes: Sequence[Theme], label_width: int) -> None:
     """Diverging bars: agreement to the right, disagreement to the left, best on top."""
     y = range(len(themes))
     agree = [t.support.agree for t in themes]
     disagree = [-t.support.disagree for t in themes]
     ax.barh(y, agree, color=AGREE_COLOR, label="Agree")
     ax.barh(y, disagree, color=DISAGREE_COLOR, label="Disagree")
-    ax.set_yticks(list(y), [wrap_label(t.label) for t in themes], fontsize=8)
+    ax.set_yticks(list(y), [wrap_label(t.label, label_width) for t in themes], fontsize=8)
     _fixed_rows(ax, len(themes))
     ax.axvline(0, color="#333333", linewidth=0.8)
-    ax.set_title("Top recommendations by support", fontsize=10.5, loc="left", pad=14)
+    ax.set_title(title, fontsize=10.5, loc="left", pad=14)
     ax.legend(
         loc="lower right",
         bbox_to_anchor=(1.0, 1.0),
@@ -81,7 +85,7 @@ def _plot_support(ax: Axes, themes: Sequence[Theme]) -> None:
     _tidy_axes(ax)
 
 
-def _plot_participation(ax: Axes, participation: dict[str, int]) -> None:
+def _plot_participation(ax: Axes, participation: dict[str, int], title: str = "Participants by community") -> None:
     """Participants per policy community, largest first."""
     ranked = sorted(participation.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_THEMES]
     y = range(len(ranked))
@@ -93,7 +97,7 @@ def _plot_participation(ax: Axes, participation: dict[str, int]) -> None:
             str(n), (n, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
         )
     ax.set_xlim(0, max(n for _, n in ranked) * 1.18)
-    ax.set_title("Participants by community", fontsize=10.5, loc="left", pad=14)
+    ax.set_title(title, fontsize=10.5, loc="left", pad=14)
     _tidy_axes(ax)
 
 
@@ -112,17 +116,19 @@ def _tidy_axes(ax: Axes) -> None:
 
 def render_chart(report: SessionReport) -> bytes | None:
     """The chart as PNG bytes of a fixed size, or ``None`` when there is nothing to plot."""
-    themes = voted_themes(report)
+    supported = voted_themes(report)
     participation = {c: n for c, n in report.participation.items() if n > 0}
-    if not themes and not participation:
+    if not supported and not participation:
         return None
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     FigureCanvasAgg(fig)
     panels: list[Callable[[Axes], None]] = []
-    if themes:
-        panels.append(lambda ax: _plot_support(ax, themes))
+    label_width = 26 if len(supported) < 2 else 20
+    for title, themes in supported:
+        panels.append(partial(_plot_support, title=title, themes=themes, label_width=label_width))
     if participation:
-        panels.append(lambda ax: _plot_participation(ax, participation))
+        title = "Participants" if len(supported) > 1 else "Participants by community"
+        panels.append(lambda ax: _plot_participation(ax, participation, title))
     for plot, box in zip(panels, PANEL_BOXES[len(panels)], strict=True):
         plot(fig.add_axes(box))
     buffer = io.BytesIO()

@@ -9,6 +9,7 @@ to right with punctuation on the wrong side.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -203,7 +204,29 @@ def blocks_docx(
         writer.block(block)
     buffer = io.BytesIO()
     doc.save(buffer)
-    return buffer.getvalue()
+    return stable_zip(buffer.getvalue(), created)
+
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def stable_zip(data: bytes, created: datetime | None) -> bytes:
+    """The same package with every member stamped with the report's time instead of the clock's.
+
+    python-docx writes each part with the current time in its zip header, so two renderings of
+    one report differed by their timestamps; rewriting the headers makes the bytes depend on
+    the report alone (same input, same file).
+    """
+    stamp = ZIP_EPOCH if created is None else max(ZIP_EPOCH, created.utctimetuple()[:6])
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=stamp)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            target.writestr(member, source.read(info.filename))
+    return out.getvalue()
 
 
 def render_docx(

@@ -17,6 +17,7 @@ from bot.reports.render.html import blocks_html_document
 from bot.reports.render.layout import (
     DOCUMENT_LIMITS,
     Block,
+    Citer,
     Heading,
     Limits,
     Para,
@@ -53,13 +54,14 @@ class EventReport:
 def event_blocks(event: EventReport, limits: Limits = DOCUMENT_LIMITS) -> list[Block]:
     """Event header, then per session its title and sections, then the disclaimer."""
     blocks = event_header(event.event_title, event.event_dates, event.event_place)
+    citer = Citer(limits.citations)
     for title, sections in event.sessions:
         blocks.append(Heading(title, 1))
         for section in sections:
-            blocks += section_blocks(section, limits, anonymous=event.anonymous)
+            blocks += section_blocks(section, limits, anonymous=event.anonymous, citer=citer)
     if not event.sessions:
         blocks.append(Para(NO_SESSIONS_NOTICE, "note"))
-    return blocks + paragraphs(event.disclaimer, "small")
+    return blocks + citer.footnotes() + paragraphs(event.disclaimer, "small")
 
 
 def render_event_markdown(event: EventReport, limits: Limits = DOCUMENT_LIMITS) -> str:
