@@ -104,7 +104,9 @@ def build_report(
     for key in SECTION_ORDER:
         # Hidden contributions go to the grouper too (it leaves them out after clustering), so
         # hiding one changes only the theme that held it.
-        items = [c for c in contributions if SECTION_OF_KIND.get(c.kind) == key]
+        # In number order, whatever order the facts came in: the grouper breaks its ties by
+        # position, so a canonical order keeps the draft independent of how rows were loaded.
+        items = sorted((c for c in contributions if SECTION_OF_KIND.get(c.kind) == key), key=lambda c: c.id)
         if all(c.hidden for c in items):
             continue
         groups = regroup(group([GroupItem(c.id, c.text, c.hidden) for c in items]), items, edits)
