@@ -494,3 +494,11 @@ def test_the_model_is_not_loaded_until_used():
     code = "import sys, bot.app, bot.container; print('onnxruntime' in sys.modules or 'tokenizers' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "False"
+
+
+def test_fresh_vectors_group_like_stored_ones(sets):
+    """`workshop-bot themes FILE.json` (embeds now) and a draft (reads stored vectors) agree."""
+    rows, vectors = sets["general"]
+    indices = by_kind(rows)["challenge"]
+    texts = [rows[i]["text"] for i in indices]
+    assert as_plain(group_texts(texts)) == as_plain(group_texts(texts, vectors=[vectors[i] for i in indices]))

@@ -29,6 +29,7 @@ __all__ = [
     "MiniLMEmbedder",
     "ModelUnavailable",
     "MODEL_ID",
+    "STORED_DTYPE",
     "decode_vector",
     "encode_vector",
     "l2_rows",
@@ -189,11 +190,15 @@ def model_available() -> bool:
     return True
 
 
+#: How vectors are stored: little-endian float16 (half the size; cosines move by < 1e-3).
+STORED_DTYPE = np.dtype("<f2")
+
+
 def encode_vector(vector: np.ndarray) -> bytes:
-    """A unit vector as little-endian float16 bytes (half the size; cosines move by < 1e-3)."""
-    return np.asarray(vector, dtype="<f2").tobytes()
+    """A unit vector as the bytes stored with its contribution."""
+    return np.asarray(vector, dtype=STORED_DTYPE).tobytes()
 
 
 def decode_vector(blob: bytes) -> np.ndarray:
     """The float32 vector stored by :func:`encode_vector`."""
-    return np.frombuffer(blob, dtype="<f2").astype(np.float32)
+    return np.frombuffer(blob, dtype=STORED_DTYPE).astype(np.float32)

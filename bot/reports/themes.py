@@ -49,7 +49,7 @@ import numpy as np
 
 from bot.reports.clustering import MAX_DIRECT, cluster_usable, group_sums
 from bot.reports.domain_packs import DOMAIN_PACKS, concept_finder
-from bot.reports.embedding import Embedder, ModelUnavailable, l2_rows, sentence_model
+from bot.reports.embedding import STORED_DTYPE, Embedder, ModelUnavailable, l2_rows, sentence_model
 from bot.reports.labels import MAX_LABEL_WORDS, theme_labels
 from bot.reports.lexical import LexicalEmbedder, duplicate_key, words
 
@@ -184,7 +184,8 @@ def _model_vectors(texts: list[str], stored: list[np.ndarray | None] | None) -> 
     missing = [i for i in range(len(texts)) if stored is None or stored[i] is None]
     rows: list[np.ndarray | None] = list(stored) if stored is not None else [None] * len(texts)
     if missing:
-        fresh = sentence_model().embed([texts[i] for i in missing])
+        # Rounded as they would be stored, so a file grouped on the command line groups like a draft.
+        fresh = sentence_model().embed([texts[i] for i in missing]).astype(STORED_DTYPE).astype(np.float32)
         for row, i in enumerate(missing):
             rows[i] = fresh[row]
     return l2_rows(np.vstack([np.asarray(r, dtype=np.float32) for r in rows]))
