@@ -77,9 +77,13 @@ class FakeBot:
 class Spacing:
     def __init__(self) -> None:
         self.waited: list[int] = []
+        self.answers: list[int] = []
 
     async def wait(self, chat_id: int) -> None:
         self.waited.append(chat_id)
+
+    def answered(self, chat_id: int) -> None:
+        self.answers.append(chat_id)
 
 
 CONTENT = {"messages": ["<b>Report</b> part 1", "part 2"], "documents": [], "uploads": [{"name": "report.pdf", "file_id": None}]}
@@ -102,6 +106,7 @@ async def test_each_call_sends_one_part_and_errors_are_mapped() -> None:
     await sender(7, 2)
     assert [kind for _chat, kind, _value in bot.sent] == ["text", "text", "document"]  # each part once
     assert spacing.waited == [7, 7, 7, 7]  # spaced right before every request
+    assert spacing.answers == [7, 7, 7, 7]  # and told when each was answered, refused included
 
 
 async def test_files_are_uploaded_once_then_sent_by_file_id() -> None:
@@ -142,3 +147,18 @@ async def test_requests_stay_a_gap_apart_after_a_pause() -> None:
         await spacing.wait(chat)
         sent.append((chat, now[0]))
     assert [round(at - 10.0, 4) for _chat, at in sent] == [0.0, 0.0333, 0.0667, 1.0, 1.0333]
+
+
+async def test_a_chat_waits_a_full_gap_after_its_previous_answer() -> None:
+    """A request that stalled on its way (answered 0.3 s after it left) pushes the chat's next one back."""
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    spacing = RequestSpacing(TelegramLimits(margin=0.0), clock=lambda: now[0], sleep=sleep)
+    await spacing.wait(5)
+    now[0] += 0.3  # the answer came late
+    spacing.answered(5)
+    await spacing.wait(5)
+    assert now[0] == pytest.approx(1.3)

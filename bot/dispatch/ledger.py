@@ -142,20 +142,26 @@ class SqlDeliveryLedger:
             if outcome is None:
                 return None
             detail = next((d for state, d in parts if _OUTCOME.get(state) is outcome and d), None)
-            finished = await db.scalar(
-                update(DeliveryRecipient)
-                .where(
-                    DeliveryRecipient.delivery_id == delivery_id,
-                    DeliveryRecipient.chat_id == chat_id,
-                    DeliveryRecipient.status.in_(OPEN),
+            finished = (
+                await db.execute(
+                    update(DeliveryRecipient)
+                    .where(
+                        DeliveryRecipient.delivery_id == delivery_id,
+                        DeliveryRecipient.chat_id == chat_id,
+                        DeliveryRecipient.status.in_(OPEN),
+                    )
+                    .values(status=_RECIPIENT_STATUS[outcome], detail=detail, updated_at=utcnow())
+                    .returning(DeliveryRecipient.participant_id)
                 )
-                .values(status=_RECIPIENT_STATUS[outcome], detail=detail, updated_at=utcnow())
-                .returning(DeliveryRecipient.participant_id)
-            )
-            if outcome is Outcome.BLOCKED and finished is not None:
+            ).first()
+            if finished is None:  # another sender finished this recipient first
+                return None
+            if outcome is Outcome.BLOCKED and finished.participant_id is not None:
                 # Remembered so that later broadcasts skip them instead of failing again.
                 await db.execute(
-                    update(Participant).where(Participant.id == finished, Participant.blocked_at.is_(None)).values(blocked_at=utcnow())
+                    update(Participant)
+                    .where(Participant.id == finished.participant_id, Participant.blocked_at.is_(None))
+                    .values(blocked_at=utcnow())
                 )
             return outcome
 

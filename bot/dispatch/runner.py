@@ -338,6 +338,8 @@ class Runner:
                 except TelegramError:
                     log.warning("could not send the summary of delivery %s", delivery_id, exc_info=True)
                     break
+                finally:
+                    self._spacing.answered(report.creator_chat)
         await self.deliveries.summary_sent(delivery_id)
 
     def _spawn_background(self, coroutine: Any) -> None:

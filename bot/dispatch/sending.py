@@ -100,6 +100,8 @@ class Spacing(Protocol):
 
     async def wait(self, chat_id: int) -> None: ...
 
+    def answered(self, chat_id: int) -> None: ...
+
 
 class ChatSender:
     """The deliver() Sender for one delivery: one part of its content, to one chat per call."""
@@ -131,6 +133,8 @@ class ChatSender:
             await self._send(chat_id, kind, value)
         except TelegramError as exc:
             raise send_error(exc) from exc
+        finally:
+            self.spacing.answered(chat_id)
 
     async def _send(self, chat_id: int, kind: str, value: str) -> None:
         if kind == "text":

@@ -139,7 +139,7 @@ class DeliveryLedger(Protocol):
         ...
 
     async def finish(self, delivery_id: int, chat_id: int) -> Outcome | None:
-        """Write the recipient's outcome from its parts; None while a part is still open."""
+        """Write the recipient's outcome from its parts; None while a part is open or if another sender wrote it."""
         ...
 
 
