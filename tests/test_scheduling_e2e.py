@@ -313,7 +313,7 @@ async def test_papers_move_cancel_and_refusals(clock: Clock, quick_chats: None, 
 
 
 async def test_summary_lists_every_unconfirmed_recipient_on_pages_and_resends_on_confirmation(
-    clock: Clock, api: FakeBotAPI, bot: OfflineBot
+    clock: Clock, api: FakeBotAPI, bot: OfflineBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """80 parts left in flight by a crash: the summary names all 80 over several pages under
     Telegram's limit, and only the organiser's confirmed "Resend to unconfirmed" sends them again."""
@@ -347,7 +347,16 @@ async def test_summary_lists_every_unconfirmed_recipient_on_pages_and_resends_on
             [{"delivery_id": delivery_id, "chat_id": chat, "part": 0, "state": PartState.SENDING, "attempts": 1, "updated_at": clock.now()} for chat in waiting],
         )
     await database.dispose()
+    runs: list[int] = []
+    engine = runner_module.deliver
+
+    async def counted(delivery: int, *args: object, **kwargs: object) -> object:
+        runs.append(delivery)
+        return await engine(delivery, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner_module, "deliver", counted)
     await bot.start()
+    await bot.application.bot_data[runner_module.RUNNER_KEY]._catch_up()  # the sweep, while it resumes
     await api.wait_for(lambda: received() == 20 and len(_summaries(api)) >= 3, timeout=10, what="the others and a paged summary")
     pages = [m for m in api.messages_to(ORGANISER) if "Delivery summary" in m.plain_text]
     assert len(pages) == 3 and all(len(p.plain_text) <= 4096 for p in pages)
@@ -358,6 +367,7 @@ async def test_summary_lists_every_unconfirmed_recipient_on_pages_and_resends_on
     assert [p.buttons() for p in pages[:-1]] == [[], []]
     assert pages[-1].buttons() == [("🔁 Resend to unconfirmed (80)", f"sr:{delivery_id}", None)]
     assert all(_count(api, chat, "Lunch moves") == 0 for chat in waiting)
+    assert runs == [delivery_id]  # resumed once; the sweep left the running broadcast alone
 
     # A participant forging the button is refused; the organiser is asked, says no, then yes.
     lars = users[0]
