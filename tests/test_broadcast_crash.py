@@ -24,7 +24,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bench.bench_delivery import ORGANISER_ID, schedule, seed
@@ -187,5 +186,3 @@ async def test_a_broadcast_killed_twice_reaches_everyone_once_or_lists_them(data
                 assert parts[chat, part] is PartState.UNCONFIRMED and chat in unconfirmed
     print(f"seed {SEED}: kills after {kills} report messages; {len(unconfirmed)} unconfirmed of {RECIPIENTS}; {elapsed:.1f} s")
 
-
-pytestmark = pytest.mark.timeout(120) if hasattr(pytest.mark, "timeout") else []

@@ -126,7 +126,7 @@ async def test_reminder_nudge_and_report_across_restarts(clock: Clock, quick_cha
     # The report, 30 minutes after the end, to the participants and a channel, with its files.
     delivery = await organiser.reply_after(lambda: organiser.send(f"/deliver {code} 30 min after end to {CHANNEL}"))
     assert "Report delivery (approved report)" in delivery[0].plain_text and "11:30 CET" in delivery[0].plain_text
-    listing = await organiser.reply_after(lambda: organiser.send("/schedule"), count=4)
+    listing = await organiser.reply_after(lambda: organiser.send("/schedule"), count=4, timeout=15)  # 4 messages, 1 s apart, on a busy machine
     assert ["09:15 CET" in listing[1].plain_text, "09:40 CET" in listing[2].plain_text, "11:30 CET" in listing[3].plain_text] == [True] * 3
     api.fail_chat(nour.id)  # Nour blocks the bot
 

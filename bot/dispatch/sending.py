@@ -123,7 +123,7 @@ class ChatSender:
         self._uploading: dict[str, asyncio.Lock] = {}
         self._remember_file = remember_file
         limiter = getattr(bot, "rate_limiter", None)
-        self._once = {"rate_limit_args": SEND_ONCE} if isinstance(limiter, BroadcastRateLimiter) else {}
+        self._once: dict[str, Any] = {"rate_limit_args": SEND_ONCE} if isinstance(limiter, BroadcastRateLimiter) else {}
         if limiter is not None and not self._once:
             log.warning("the bot's rate limiter retries 429s itself; broadcasts will see fewer of them")
 
