@@ -188,3 +188,11 @@ async def test_agenda_sets_the_retention_period(api: FakeBotAPI, bot: OfflineBot
     assert "Erased automatically after 2099-03-14" in summary[0].plain_text  # 30 days after the end of 12 Feb in Oslo (23:00 UTC)
     refused = await organiser.reply_after(lambda: organiser.send("/agenda\n" + agenda.replace("retention_days: 30", "retention_days: 0")))
     assert "retention_days" in refused[0].plain_text and "Nothing was created" in refused[0].plain_text
+
+
+def test_raw_updates_are_matched_by_every_sender_and_chat_they_name() -> None:
+    from bot.services.privacy import _people_in
+
+    update = {"update_id": 9, "callback_query": {"from": {"id": AMIRA}, "message": {"chat": {"id": AMIRA}, "from": {"id": 123456}}}}
+    assert _people_in(update) == {AMIRA, 123456}
+    assert _people_in({"message": {"chat": {"id": -100}, "text": "id 2001"}}) == {-100}

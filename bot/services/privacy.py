@@ -28,6 +28,7 @@ from bot.services.state import load_actor
 from bot.services.views import UserRef
 from storage.db import Database
 from storage.models import (
+    Base,
     ChatState,
     Contribution,
     Delivery,
@@ -288,6 +289,7 @@ class Privacy:
         if telegram_id is not None:
             await db.execute(delete(DeliveryPart).where(DeliveryPart.chat_id == telegram_id))
             await db.execute(delete(DeliveryRecipient).where(DeliveryRecipient.chat_id == telegram_id))
+            await _drop_transport_records(db, telegram_id)
         if username:
             await db.execute(delete(PendingRole).where(func.lower(PendingRole.username) == username.lower()))
         await db.execute(delete(DeliveryRecipient).where(DeliveryRecipient.participant_id == participant.id))
@@ -324,6 +326,36 @@ class Privacy:
         for session_id in reported:
             await self.reporting.regenerate_in(db, session_id)
         return len(reported)
+
+
+async def _drop_transport_records(db: AsyncSession, telegram_id: int) -> None:
+    """Raw updates from the person and replies owed to them, where a durable update path keeps
+    them (tables `inbox_updates` and `outbox_messages`, when the schema has them). Only processed
+    updates go: the one being handled now is the update path's own business until it is done."""
+    tables = Base.metadata.tables
+    outbox = tables.get("outbox_messages")
+    if outbox is not None and "chat_id" in outbox.c:
+        await db.execute(delete(outbox).where(outbox.c.chat_id == telegram_id))
+    inbox = tables.get("inbox_updates")
+    if inbox is not None and {"update_id", "payload", "processed_at"} <= set(inbox.c.keys()):
+        rows = await db.execute(select(inbox.c.update_id, inbox.c.payload).where(inbox.c.processed_at.is_not(None)))
+        mine = [update_id for update_id, payload in rows if telegram_id in _people_in(payload)]
+        if mine:
+            await db.execute(delete(inbox).where(inbox.c.update_id.in_(mine)))
+
+
+def _people_in(payload: Any) -> set[int]:
+    """The ids of every sender and chat named in a raw Telegram update."""
+    found: set[int] = set()
+    if isinstance(payload, dict):
+        for key, value in payload.items():
+            if key in ("from", "chat", "user") and isinstance(value, dict) and isinstance(value.get("id"), int):
+                found.add(value["id"])
+            found |= _people_in(value)
+    elif isinstance(payload, list):
+        for item in payload:
+            found |= _people_in(item)
+    return found
 
 
 def _names(participant: Participant) -> list[tuple[str, str]]:
@@ -368,7 +400,8 @@ def _scrubbed(value: Any, names: list[tuple[str, str]]) -> Any:
 
 
 async def _scrub(db: AsyncSession, session_ids: set[int], names: list[tuple[str, str]]) -> None:
-    """Earlier report versions, rapporteurs' edits and frozen delivery texts of these sessions."""
+    """Earlier report versions and rapporteurs' edits of these sessions, and the frozen texts of
+    their events' deliveries."""
     if not names or not session_ids:
         return
     for version in await db.scalars(select(ReportVersion).where(ReportVersion.session_id.in_(session_ids))):
@@ -378,8 +411,9 @@ async def _scrub(db: AsyncSession, session_ids: set[int], names: list[tuple[str,
             version.markdown = render_markdown(report_from_dict(content))
     for edit in await db.scalars(select(ReportEdit).where(ReportEdit.session_id.in_(session_ids))):
         edit.value = _scrubbed(edit.value, names)
+    events = select(Session.event_id).where(Session.id.in_(session_ids))  # event-wide deliveries quote every session
     deliveries = await db.scalars(
-        select(Delivery).join(ScheduledItem, ScheduledItem.id == Delivery.scheduled_item_id).where(ScheduledItem.session_id.in_(session_ids))
+        select(Delivery).join(ScheduledItem, ScheduledItem.id == Delivery.scheduled_item_id).where(ScheduledItem.event_id.in_(events))
     )
     for delivery in deliveries:
         content = _scrubbed(delivery.content, names)
