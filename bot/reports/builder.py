@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.reports.model import CommunitySupport, Section, SectionKey, Sentence, SessionReport, Standing, Statement, Support, Theme
+from bot.reports.model import CommunitySupport, Paragraph, Section, SectionKey, Sentence, SessionReport, Standing, Statement, Support, Theme
 from bot.reports.privacy import DEFAULT_MIN_GROUP, CommunityMask
 from bot.reports.prose import NO_INPUT, ProseWriter, plain, proper_nouns
 from bot.reports.regroup import regroup
@@ -119,7 +119,7 @@ def build_report(
         section.text_override = overrides.get(section.key)
         writer.section(section)
     summary_override = next((e.value for e in edits if e.kind == "summary"), None)
-    summary_prose = writer.summary(sections) if sections else [(Sentence(NO_INPUT),)]
+    summary_prose: list[Paragraph] = writer.summary(sections) if sections else [(Sentence(NO_INPUT),)]
     return SessionReport(
         event_title=facts.event_title,
         event_dates=facts.event_dates,

@@ -30,6 +30,7 @@ from bot.reports.model import Paragraph, Section, Sentence, Statement, Theme
 from bot.reports.privacy import OTHER
 
 Form = Literal["clause", "imperative", "phrase", "quote"]
+FORMS: tuple[Form, ...] = ("clause", "phrase", "imperative", "quote")
 
 PROSE_THEMES = 6  # themes per section written as a paragraph; smaller ones are named at the end
 CLOSING_THEMES = 5  # smaller themes named in the closing sentence
@@ -254,9 +255,9 @@ FRAMES: dict[str, dict[str, dict[Form, tuple[str, ...]]]] = {
         },
     },
     "questions": {
-        "first": {form: ("The question asked most often was: “{q}”",) for form in ("clause", "phrase", "imperative", "quote")},
-        "next": {form: ("It was also asked: “{q}”", "A further open question was: “{q}”", "Participants also asked: “{q}”") for form in ("clause", "phrase", "imperative", "quote")},
-        "last": {form: ("Lastly, it was asked: “{q}”",) for form in ("clause", "phrase", "imperative", "quote")},
+        "first": {form: ("The question asked most often was: “{q}”",) for form in FORMS},
+        "next": {form: ("It was also asked: “{q}”", "A further open question was: “{q}”", "Participants also asked: “{q}”") for form in FORMS},
+        "last": {form: ("Lastly, it was asked: “{q}”",) for form in FORMS},
     },
 }
 SUPPORTING: dict[Form, tuple[str, ...]] = {
@@ -308,7 +309,7 @@ SUMMARY_LEADS: dict[str, dict[Form, str]] = {
         "imperative": "The most frequent recommendation was to {v}",
         "quote": "The most frequent recommendation read: “{q}”",
     },
-    "questions": {form: "The question asked most often was: “{q}”" for form in ("clause", "phrase", "imperative", "quote")},
+    "questions": {form: "The question asked most often was: “{q}”" for form in FORMS},
 }
 SUMMARY_ALSO: dict[Form, str] = {
     "clause": "It was also raised that {c}",
@@ -352,7 +353,8 @@ def community_names(names: Sequence[str]) -> str:
 
 
 def _sides(statement: Statement) -> tuple[list[str], list[str]]:
-    agreeing, disagreeing = [], []
+    agreeing: list[str] = []
+    disagreeing: list[str] = []
     for entry in statement.support.by_community:
         share = entry.agreement
         if share is None:

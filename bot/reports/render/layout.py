@@ -481,7 +481,7 @@ def session_blocks(report: SessionReport, limits: Limits = DOCUMENT_LIMITS) -> l
     blocks = event_header(report.event_title, report.event_dates, report.event_place)
     blocks += [Heading(report.session_title, 1), Meta(status_text(report))]
     blocks += fields(
-        [("Institutional lead", report.institutional_lead), ("Moderator", report.moderator), *map(tuple, report.people)]
+        [("Institutional lead", report.institutional_lead), ("Moderator", report.moderator), *((label, value) for label, value in report.people)]
     )
     if report.is_empty:
         return blocks + [Para(NO_INPUT_NOTICE, "note")]
