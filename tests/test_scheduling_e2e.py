@@ -9,7 +9,7 @@ Everything after that is real: APScheduler's timer, PTB's HTTP requests, the pac
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -205,19 +205,24 @@ async def test_restart_with_jobs_pending_fires_late_ones_and_reports_old_ones(cl
     assert len(_summaries(api)) == 2
 
 
-async def test_restart_in_the_middle_of_a_broadcast(clock: Clock, api: FakeBotAPI, bot: OfflineBot) -> None:
-    """Stopped after about a third of 60 sends: the rest go out after the restart, nobody twice."""
+async def _reminder_under_way(
+    api: FakeBotAPI, bot: OfflineBot, clock: Clock, people: list[tuple[int, str]], text: str
+) -> tuple[FakeUser, list[FakeUser], Callable[[], int]]:
+    """`people` in the first session and a reminder to them due now: the organiser, the people, how many got it."""
     organiser, code, _second = await _meeting(api)
-    people = [(3000 + n, f"Person {n}") for n in range(60)]
     async with bot.services.db.session() as db:
-        from storage.models import Session
-
         session_id = await db.scalar(select(Session.id).where(Session.join_code == code))
     await seed_people(bot.services, session_id, people)  # type: ignore[arg-type]
     users = [api.user(telegram_id, name) for telegram_id, name in people]
-    await organiser.reply_after(lambda: organiser.send(f"/remind {code} 15 min before start | Room change: B"))
+    await organiser.reply_after(lambda: organiser.send(f"/remind {code} 15 min before start | {text}"))
     await _restart_just_before(bot, clock, START - timedelta(minutes=15))
-    received = lambda: sum(_count(api, u.id, "Room change") for u in users)  # noqa: E731
+    return organiser, users, lambda: sum(_count(api, u.id, text) for u in users)
+
+
+async def test_restart_in_the_middle_of_a_broadcast(clock: Clock, api: FakeBotAPI, bot: OfflineBot) -> None:
+    """Stopped after about a third of 60 sends: the rest go out after the restart, nobody twice."""
+    people = [(3000 + n, f"Person {n}") for n in range(60)]
+    _organiser, users, received = await _reminder_under_way(api, bot, clock, people, "Room change: B")
     await api.wait_for(lambda: received() >= 20, timeout=8, what="a third of the broadcast")
     await bot.restart()
     async with bot.services.db.session() as db:
@@ -317,15 +322,8 @@ async def test_summary_lists_every_unconfirmed_recipient_on_pages_and_resends_on
 ) -> None:
     """80 parts left in flight by a crash: the summary names all 80 over several pages under
     Telegram's limit, and only the organiser's confirmed "Resend to unconfirmed" sends them again."""
-    organiser, code, _second = await _meeting(api)
     people = [(4000 + n, f"Participant with a rather long name number {n:03d}") for n in range(100)]
-    async with bot.services.db.session() as db:
-        session_id = await db.scalar(select(Session.id).where(Session.join_code == code))
-    await seed_people(bot.services, session_id, people)  # type: ignore[arg-type]
-    users = [api.user(telegram_id, name) for telegram_id, name in people]
-    await organiser.reply_after(lambda: organiser.send(f"/remind {code} 15 min before start | Lunch moves to 13:00"))
-    await _restart_just_before(bot, clock, START - timedelta(minutes=15))
-    received = lambda: sum(_count(api, u.id, "Lunch moves") for u in users)  # noqa: E731
+    organiser, users, received = await _reminder_under_way(api, bot, clock, people, "Lunch moves to 13:00")
     await api.wait_for(lambda: received() >= 3, timeout=8, what="the broadcast under way")
     await bot.stop()
     # What a crash leaves: these requests were claimed ("sending") and nobody knows if they arrived.

@@ -389,12 +389,8 @@ class Deliveries:
     async def ask_resend(self, user: UserRef, delivery_id: int) -> ResendAsked | Notice:
         """What "Resend to unconfirmed" would do, for the organiser to confirm."""
         async with self.db.session() as db:
-            found = await self._managed_delivery(db, user, delivery_id)
-            if found is None:
-                return Notice("stale")
-            delivery, target = found
-            count = await self._unconfirmed_count(db, delivery_id)
-            return ResendAsked(delivery_id, count, target) if count else Notice("stale")
+            found = await self._resendable(db, user, delivery_id)
+            return ResendAsked(delivery_id, found[1], found[0]) if found else Notice("stale")
 
     async def resend(self, user: UserRef, delivery_id: int) -> ResendStarted | Notice:
         """Reopen the delivery for its unconfirmed parts only; the broadcast engine sends them.
@@ -402,19 +398,14 @@ class Deliveries:
         Claimed like a send: the delivery moves from finished to open in one UPDATE, so a second
         press (or a second process) finds it open and does nothing. Its new summary follows."""
         async with self.db.session() as db:
-            found = await self._managed_delivery(db, user, delivery_id)
-            if found is None:
-                return Notice("stale")
-            _delivery, target = found
-            count = await self._unconfirmed_count(db, delivery_id)
-            reopened = await db.scalar(
+            found = await self._resendable(db, user, delivery_id)
+            reopened = found and await db.scalar(
                 update(Delivery)
                 .where(Delivery.id == delivery_id, Delivery.finished_at.is_not(None))
                 .values(finished_at=None, summary_claimed_at=None, summary_sent_at=None)
                 .returning(Delivery.id)
             )
-            if reopened is None or not count:
-                await db.rollback()
+            if not found or reopened is None:
                 return Notice("stale")
             await db.execute(
                 update(DeliveryPart)
@@ -427,10 +418,10 @@ class Deliveries:
                 .values(status=RecipientStatus.PENDING, detail=None, updated_at=utcnow())
             )
             self._after_commit(db, delivery_id)
-            return ResendStarted(delivery_id, count, target)
+            return ResendStarted(delivery_id, found[1], found[0])
 
-    async def _managed_delivery(self, db: AsyncSession, user: UserRef, delivery_id: int) -> tuple[Delivery, Target] | None:
-        """A finished delivery the user organises; None when it is gone or not finished."""
+    async def _resendable(self, db: AsyncSession, user: UserRef, delivery_id: int) -> tuple[Target, int] | None:
+        """A finished delivery the user organises, and how many are unconfirmed; None if none is."""
         participant, _ = await load_actor(db, user)
         delivery = await db.get(Delivery, delivery_id)
         item = await db.get(ScheduledItem, delivery.scheduled_item_id) if delivery is not None else None
@@ -440,7 +431,8 @@ class Deliveries:
         target = await load_target(db, item.event_id, item.session_id)
         if delivery.finished_at is None or target is None:
             return None
-        return delivery, target
+        count = await self._unconfirmed_count(db, delivery_id)
+        return (target, count) if count else None
 
     @staticmethod
     async def _unconfirmed_count(db: AsyncSession, delivery_id: int) -> int:
