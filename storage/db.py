@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.types import storable_parameters
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# PostgreSQL advisory lock keys of this application (one 64-bit key space per database).
+MIGRATION_LOCK_KEY = 0x776B_7368_6D69_6772  # "wkshmigr": held around the Alembic upgrade
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -101,11 +103,34 @@ class Database:
         except Exception as exc:  # the driver's own exception types vary by backend
             raise DatabaseUnavailable(f"cannot open the database {self.display_url}: {_first_line(exc)}") from exc
 
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
     async def upgrade(self, revision: str = "head") -> None:
-        """Apply Alembic migrations up to `revision` on this engine."""
+        """Apply Alembic migrations up to `revision` on this engine.
+
+        On PostgreSQL several processes may start at once (workers, scheduler candidates): the
+        first takes a transaction-scoped advisory lock and migrates; the others wait on the lock,
+        then find the schema at head and do nothing. The lock goes with the commit or rollback,
+        also when the process dies. SQLite needs nothing: its writer lock serialises the upgrade."""
         await self.check()
         async with self.engine.begin() as conn:
+            if self.is_postgresql:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             await conn.run_sync(_upgrade, alembic_config(self.url), revision)
+
+    async def current_revision(self) -> str | None:
+        """The schema's Alembic revision, or None before the first migration."""
+        from alembic.runtime.migration import MigrationContext
+
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+
+    def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(alembic_config(self.url)).get_current_head()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
