@@ -19,12 +19,15 @@ from bot.config import Settings
 from bot.container import Services, build_services
 from bot.dispatch.runner import RUNNER_KEY, Runner
 from bot.dispatch.sending import BroadcastRateLimiter
+from bot.leadership import ChangePublisher, Leadership
 from bot.update_processor import PerUserUpdateProcessor
 from handlers import menus
-from handlers.privacy import schedule_retention
+from handlers.privacy import RETENTION_JOB, schedule_retention
 
 log = logging.getLogger(__name__)
 WEB_KEY = "web_server"
+LEADERSHIP_KEY = "scheduler_leadership"
+CANDIDATE_KEY = "scheduler_candidate"
 
 
 def build_application(
@@ -34,8 +37,12 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
+    scheduler: bool = True,
 ) -> Application:  # type: ignore[type-arg]
-    """A ready-to-start Application whose bot talks to `settings.telegram_api_base_url`."""
+    """A ready-to-start Application whose bot talks to `settings.telegram_api_base_url`.
+
+    `scheduler`: this process is a candidate for running the scheduler (bot.leadership); a
+    webhook worker that is not only answers updates and tells the leader about changes."""
     services = services or build_services(settings)
     builder = (
         ApplicationBuilder()
@@ -58,6 +65,7 @@ def build_application(
         builder = builder.rate_limiter(BroadcastRateLimiter(overall_max_rate=0, max_retries=3))
     application = builder.build()
     application.bot_data["services"] = services
+    application.bot_data[CANDIDATE_KEY] = scheduler
     handlers.register(application)
     return application
 
@@ -66,14 +74,48 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     """Migrate the database and publish the command menus. `run_polling` calls this; code that
     starts the Application by hand (tests, demo) must call it too."""
     services: Services = application.bot_data["services"]
-    await services.db.upgrade()
-    runner = Runner(application, services)
-    application.bot_data[RUNNER_KEY] = runner
-    await runner.start()  # re-registers scheduled items, resumes broadcasts, reports missed ones
-    schedule_retention(application)  # hourly: personal data of events past their retention period
+    await services.db.upgrade()  # once per deployment: under an advisory lock on PostgreSQL
+    await start_scheduling(application, services)
     await menus.publish_all(application)  # per role and per chat (handlers/menus.py)
     if services.settings.web_enabled:
         await _start_web(application, services)
+
+
+async def start_scheduling(application: Application, services: Services) -> None:  # type: ignore[type-arg]
+    """Run the scheduler here if this process is elected (always, on SQLite); tell the leader
+    about changes committed here when another process leads."""
+    publisher = ChangePublisher(services.db, None)
+    services.scheduling.add_listener(publisher.items_changed)
+    services.deliveries.add_reopen_listener(publisher.reopened)
+    if not application.bot_data.get(CANDIDATE_KEY, True):
+        return
+
+    async def elected() -> None:
+        runner = Runner(application, services)
+        application.bot_data[RUNNER_KEY] = runner
+        await runner.start()  # re-registers scheduled items, resumes broadcasts, reports missed ones
+        schedule_retention(application)  # hourly: personal data of events past their retention period
+
+    async def deposed() -> None:
+        runner: Runner | None = application.bot_data.pop(RUNNER_KEY, None)
+        if application.job_queue is not None:
+            for job in application.job_queue.get_jobs_by_name(RETENTION_JOB):
+                job.schedule_removal()
+        if runner is not None:
+            await runner.stop()
+
+    def on_items(item_ids: frozenset[int]) -> None:
+        if (runner := application.bot_data.get(RUNNER_KEY)) is not None:
+            runner.notify_items(item_ids)
+
+    def on_reopen(delivery_id: int) -> None:
+        if (runner := application.bot_data.get(RUNNER_KEY)) is not None:
+            runner.notify_reopen(delivery_id)
+
+    leadership = Leadership(services.db, on_elected=elected, on_deposed=deposed, on_items=on_items, on_reopen=on_reopen)
+    publisher.leadership = leadership
+    application.bot_data[LEADERSHIP_KEY] = leadership
+    await leadership.start()
 
 
 async def _start_web(application: Application, services: Services) -> None:  # type: ignore[type-arg]
@@ -91,9 +133,9 @@ async def _start_web(application: Application, services: Services) -> None:  # t
 async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
     """After `Application.stop` (run_polling): finish the broadcast sends in flight while the bot
     can still send; what is left resumes at the next start."""
-    runner: Runner | None = application.bot_data.get(RUNNER_KEY)
-    if runner is not None:
-        await runner.stop()
+    leadership: Leadership | None = application.bot_data.pop(LEADERSHIP_KEY, None)
+    if leadership is not None:
+        await leadership.stop()  # stops the runner, then releases the lock for another candidate
     server = application.bot_data.pop(WEB_KEY, None)
     if server is not None:
         await server.stop()

@@ -64,6 +64,7 @@ DRAIN_SECONDS = 10.0
 MAX_CONCURRENCY = 48  # chats served at once; most wait for a pacer slot, not a connection
 IN_FLIGHT = DEFAULT_WINDOW  # requests claimed and unanswered at once, all broadcasts together
 RUNNER_KEY = "scheduling_runner"
+SWEEP_JOB = "schedule-sweep"
 
 
 class Runner:
@@ -114,7 +115,7 @@ class Runner:
         await self.deliveries.release_summary_claims()
         await self._catch_up()
         await self.check_due(register=True)
-        self._jobs.run_repeating(self._sweep, interval=self.sweep_seconds, first=self.sweep_seconds, name="schedule-sweep")
+        self._jobs.run_repeating(self._sweep, interval=self.sweep_seconds, first=self.sweep_seconds, name=SWEEP_JOB)
 
     async def stop(self) -> None:
         """Finish the sends in flight, then stop; unsent recipients stay pending for the next start."""
@@ -131,6 +132,18 @@ class Runner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # A process that steps down from leadership keeps running: its jobs must go too.
+        for job in self._jobs.jobs():
+            if job.name == SWEEP_JOB or (job.name or "").startswith("item-"):
+                job.schedule_removal()
+
+    def notify_items(self, item_ids: frozenset[int]) -> None:
+        """Another process committed changes to these items (bot.leadership: LISTEN/NOTIFY)."""
+        self._on_change(item_ids)
+
+    def notify_reopen(self, delivery_id: int) -> None:
+        """Another process reopened this delivery for a resend (bot.leadership)."""
+        self._on_reopen(delivery_id)
 
     async def wait_idle(self) -> None:
         """Until no broadcast or re-sync is running (for tests and the benchmark)."""
