@@ -133,13 +133,14 @@ class Leadership:
     async def _elected(self) -> None:
         self.is_leader = True
         self.changed.set()
-        log.info("This process now runs the scheduler")
+        if self.db.is_postgresql:  # alone on SQLite, leading is no news
+            log.info("This process now runs the scheduler")
         await self.on_elected()
 
     async def _deposed(self) -> None:
         self.is_leader = False
         self.changed.set()
-        log.warning("This process no longer runs the scheduler")
+        log.debug("This process no longer runs the scheduler")
         await self.on_deposed()
 
     async def _close(self) -> None:
