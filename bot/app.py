@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
+from bot import metrics
 from bot.aiohttp_request import AiohttpRequest
 from bot.config import Settings
 from bot.container import Services, build_services
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 WEB_KEY = "web_server"
 LEADERSHIP_KEY = "scheduler_leadership"
 CANDIDATE_KEY = "scheduler_candidate"
+WEBHOOK_KEY = "webhook_worker"  # set by bot.serve: its ASGI app already serves the web pages
 
 
 def build_application(
@@ -77,7 +79,7 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     await services.db.upgrade()  # once per deployment: under an advisory lock on PostgreSQL
     await start_scheduling(application, services)
     await menus.publish_all(application)  # per role and per chat (handlers/menus.py)
-    if services.settings.web_enabled:
+    if services.settings.web_enabled and not application.bot_data.get(WEBHOOK_KEY):
         await _start_web(application, services)
 
 
@@ -91,12 +93,14 @@ async def start_scheduling(application: Application, services: Services) -> None
         return
 
     async def elected() -> None:
+        metrics.LEADER.set(1)
         runner = Runner(application, services)
         application.bot_data[RUNNER_KEY] = runner
         await runner.start()  # re-registers scheduled items, resumes broadcasts, reports missed ones
         schedule_retention(application)  # hourly: personal data of events past their retention period
 
     async def deposed() -> None:
+        metrics.LEADER.set(0)
         runner: Runner | None = application.bot_data.pop(RUNNER_KEY, None)
         if application.job_queue is not None:
             for job in application.job_queue.get_jobs_by_name(RETENTION_JOB):

@@ -82,6 +82,23 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("start", help="run the bot if a token is set, else the offline demo (the default)").set_defaults(func=_start)
     with_database(commands.add_parser("run", help="run the bot with long polling (needs TELEGRAM_BOT_TOKEN)")).set_defaults(func=_run)
+    serve = with_database(commands.add_parser("serve", help="webhook mode: run the web app and the webhook endpoint (README: Deployment)"))
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, behind the reverse proxy)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1; PostgreSQL for more)")
+    serve.add_argument("--scheduler", action="store_true", help="workers are also scheduler candidates (one is elected)")
+    serve.set_defaults(func=_serve)
+    with_database(commands.add_parser("scheduler", help="a scheduler candidate: fires schedules and broadcasts when elected")).set_defaults(
+        func=_scheduler
+    )
+    webhook = commands.add_parser("webhook", help="tell Telegram where to send updates (setWebhook) or stop it")
+    webhook_commands = webhook.add_subparsers(title="webhook commands", required=True, parser_class=_Parser)
+    set_hook = webhook_commands.add_parser("set", help="PUBLIC_URL + WEBHOOK_PATH, with WEBHOOK_SECRET")
+    set_hook.add_argument("--max-connections", type=int, default=40, help="Telegram's parallel connections (1-100, default 40)")
+    set_hook.add_argument("--drop-pending", action="store_true", help="discard updates Telegram holds for the bot")
+    set_hook.set_defaults(func=_webhook, action="set")
+    webhook_commands.add_parser("delete", help="remove the webhook (polling works again)").set_defaults(func=_webhook, action="delete")
+    webhook_commands.add_parser("info", help="what Telegram has: URL, pending updates, last error").set_defaults(func=_webhook, action="info")
     demo = commands.add_parser("demo", help="an offline, scripted session against a built-in fake Telegram")
     demo.add_argument("--participants", type=int, default=20, help="simulated participants (default 20)")
     with_database(demo, "a fresh workshop-demo.db in this folder, emptied at every run").set_defaults(func=_demo)
@@ -131,6 +148,61 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     application = build_application(settings)
     print(f"workshop-bot: polling Telegram; data in {Database(settings.database_url).display_url}. Ctrl+C stops.")
     application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    settings.token()
+    settings.secret()  # fail before forking workers
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if args.workers > 1 and settings.sqlite_path is not None:
+        raise ConfigError("several workers need PostgreSQL (DATABASE_URL=postgresql+asyncpg://…); SQLite takes one process")
+    os.environ["DATABASE_URL"] = settings.database_url  # the workers read their settings again
+    asyncio.run(_prepare_database(settings.database_url))
+    print(f"workshop-bot: serving webhooks on {args.host}:{args.port} with {args.workers} worker(s); data in {Database(settings.database_url).display_url}.")
+    serve(args.host, args.port, args.workers, scheduler=args.scheduler)
+    return 0
+
+
+def _scheduler(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.serve import run_scheduler
+
+    settings.token()
+    print(f"workshop-bot: scheduler candidate on {Database(settings.database_url).display_url}; Ctrl+C stops.")
+    asyncio.run(run_scheduler(settings))
+    return 0
+
+
+def _webhook(settings: Settings, args: argparse.Namespace) -> int:
+    from telegram import Bot
+
+    token = settings.token()
+
+    async def call() -> str:
+        async with Bot(token, base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_api_file_url) as bot:
+            if args.action == "set":
+                if settings.public_url is None:
+                    raise ConfigError("PUBLIC_URL is not set: Telegram needs the https:// address the reverse proxy serves")
+                url = settings.public_url + settings.webhook_path
+                await bot.set_webhook(
+                    url, secret_token=settings.secret(), max_connections=args.max_connections, drop_pending_updates=args.drop_pending
+                )
+                return f"Telegram now sends updates to {url}."
+            if args.action == "delete":
+                await bot.delete_webhook()
+                return "Webhook removed: Telegram keeps updates for polling (workshop-bot run)."
+            info = await bot.get_webhook_info()
+            lines = [f"url: {info.url or '(none: polling)'}", f"pending updates: {info.pending_update_count}"]
+            if info.max_connections:
+                lines.append(f"max connections: {info.max_connections}")
+            if info.last_error_message:
+                lines.append(f"last error: {info.last_error_message} at {info.last_error_date}")
+            return "\n".join(lines)
+
+    print(asyncio.run(call()))
     return 0
 
 

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(default=30.0, gt=0, le=600)
+    # Webhook mode (`workshop-bot serve`; README: Deployment): Telegram sends this secret with
+    # every update, and posts to PUBLIC_URL + WEBHOOK_PATH.
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram/webhook"
 
     @field_validator("organiser_ids", mode="before")
     @classmethod
@@ -137,6 +141,29 @@ class Settings(BaseSettings):
             if not value.startswith(("http://", "https://")):
                 raise ValueError(f"PUBLIC_URL {value!r} must start with https:// (Telegram opens Mini Apps only over HTTPS)")
         return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("WEBHOOK_SECRET must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _webhook_path(cls, value: str) -> str:
+        if not re.fullmatch(r"/[A-Za-z0-9_/-]*", value):
+            raise ValueError(f"WEBHOOK_PATH {value!r} must be a path such as /telegram/webhook")
+        return value
+
+    def secret(self) -> str:
+        """The webhook secret; webhook mode refuses to start without it."""
+        if self.webhook_secret is None:
+            raise ConfigError(
+                "WEBHOOK_SECRET is not set: webhook mode needs it (for example the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+            )
+        return self.webhook_secret.get_secret_value()
 
     @property
     def web_enabled(self) -> bool:

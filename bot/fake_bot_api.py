@@ -1334,6 +1334,10 @@ class FakeBotAPI:
         self._queue.redeliver(update_id)
         self._notify()
 
+    def update_payload(self, update_id: int) -> JsonDict:
+        """An update as Telegram would POST it to a webhook (webhook tests post it themselves)."""
+        return json.loads(json.dumps(self._queue._log[update_id]))  # type: ignore[no-any-return]
+
     @property
     def last_update_id(self) -> int:
         """The id of the newest update queued (0 before the first)."""

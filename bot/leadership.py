@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 LEADER_LOCK_KEY = 0x776B_7368_6C65_6164  # "wkshlead"
 CHANNEL = "workshop_schedule"
+APPLICATION_NAME = "workshop-bot scheduler"  # + pid: pg_stat_activity shows who leads
 RETRY_SECONDS = 5.0  # a dead leader is replaced within this (plus connection set-up)
 CHECK_SECONDS = 5.0  # a leader that lost its connection steps down within this
 
@@ -114,7 +116,9 @@ class Leadership:
 
         try:
             if self._conn is None or self._conn.is_closed():
-                self._conn = await asyncpg.connect(asyncpg_dsn(self.db.url), timeout=10)
+                self._conn = await asyncpg.connect(
+                    asyncpg_dsn(self.db.url), timeout=10, server_settings={"application_name": f"{APPLICATION_NAME} {os.getpid()}"}
+                )
             if await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY):
                 await self._conn.add_listener(CHANNEL, self._notified)
                 await self._elected()

@@ -53,3 +53,6 @@ def _key(update: object) -> int | None:
         if update.effective_chat is not None:
             return update.effective_chat.id
     return None
+
+
+update_key = _key  # public: the webhook's cross-worker lock (web/webhook.py) keys on the same person

@@ -7,6 +7,7 @@ the application uses, so "upgrade on start" works inside a running event loop.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -128,9 +129,8 @@ class Database:
             return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
 
     def head_revision(self) -> str | None:
-        from alembic.script import ScriptDirectory
-
-        return ScriptDirectory.from_config(alembic_config(self.url)).get_current_head()
+        """The newest migration this code knows (read from the scripts once per process)."""
+        return _head_revision()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -139,6 +139,13 @@ class Database:
 def _upgrade(connection: Connection, config: Config, revision: str) -> None:
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+@functools.cache
+def _head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def _first_line(exc: BaseException) -> str:

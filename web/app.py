@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,11 +66,20 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(services: Services, settings: Settings, *, bot_username: str | None = None, bot_token: str | None = None) -> Starlette:
+def create_app(
+    services: Services,
+    settings: Settings,
+    *,
+    bot_username: str | None = None,
+    bot_token: str | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
     """The web application; `bot_username` builds the join link shown as a QR code, `bot_token`
-    (default: the configured one) checks Mini App sign-ins and keys the CSRF tokens."""
+    (default: the configured one) checks Mini App sign-ins and keys the CSRF tokens;
+    `extra_routes`: webhook mode's endpoint and /metrics (bot.serve)."""
     context = WebContext(services, settings, bot_token or settings.token(), bot_username)
     routes = [
+        *extra_routes,
         *screen_pages.routes(),
         *editor_pages.routes(),
         Route("/healthz", _health),
@@ -81,9 +90,19 @@ def create_app(services: Services, settings: Settings, *, bot_username: str | No
     return app
 
 
-async def _health(_request: Any) -> Any:
+async def _health(request: Any) -> Any:
+    """200 "ok" when the database answers and its schema is at this code's migration head;
+    503 with the reason otherwise (a load balancer takes the worker out of rotation)."""
     from starlette.responses import PlainTextResponse
 
+    db = request.app.state.web.services.db
+    try:
+        async with asyncio.timeout(5):
+            current = await db.current_revision()
+    except Exception:  # unreachable, or refusing us: the driver's exception types vary
+        return PlainTextResponse("database unreachable", status_code=503)
+    if current != db.head_revision():
+        return PlainTextResponse("database migrations not current", status_code=503)
     return PlainTextResponse("ok")
 
 

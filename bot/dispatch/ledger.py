@@ -16,6 +16,7 @@ import uuid
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot import metrics
 from bot.scheduling.delivery import IN_DOUBT_DETAIL, Outcome, roll_up
 from storage.db import Database
 from storage.models import DeliveryPart, DeliveryRecipient, Participant, PartState, RecipientStatus
@@ -120,6 +121,7 @@ class SqlDeliveryLedger:
                 .where(DeliveryPart.state == PartState.SENDING)
                 .values(state=_PART_STATE[outcome], detail=detail, updated_at=utcnow())
             )
+        metrics.DELIVERIES.labels(outcome.value).inc()
 
     async def skip_rest(self, delivery_id: int, chat_id: int, outcome: Outcome, detail: str | None) -> None:
         async with self.db.session() as db:
