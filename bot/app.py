@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.container import Services, build_services
 from bot.dispatch.runner import RUNNER_KEY, Runner
 from bot.dispatch.sending import BroadcastRateLimiter
+from bot.flood import FloodListener
 from bot.leadership import ChangePublisher, Leadership
 from bot.update_processor import PerUserUpdateProcessor
 from handlers import menus
@@ -28,6 +29,7 @@ from handlers.privacy import RETENTION_JOB, schedule_retention
 log = logging.getLogger(__name__)
 WEB_KEY = "web_server"
 LEADERSHIP_KEY = "scheduler_leadership"
+FLOOD_KEY = "flood_listener"
 CANDIDATE_KEY = "scheduler_candidate"
 WEBHOOK_KEY = "webhook_worker"  # set by bot.serve: its ASGI app already serves the web pages
 
@@ -86,6 +88,11 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
 async def start_scheduling(application: Application, services: Services) -> None:  # type: ignore[type-arg]
     """Run the scheduler here if this process is elected (always, on SQLite); tell the leader
     about changes committed here when another process leads."""
+    limiter = application.rate_limiter
+    if isinstance(limiter, BroadcastRateLimiter):  # a 429 anywhere pauses this process too
+        flood = FloodListener(services.db, limiter.gate)
+        await flood.start()
+        application.bot_data[FLOOD_KEY] = flood
     publisher = ChangePublisher(services.db, None)
     services.scheduling.add_listener(publisher.items_changed)
     services.deliveries.add_reopen_listener(publisher.reopened)
@@ -96,6 +103,8 @@ async def start_scheduling(application: Application, services: Services) -> None
         metrics.LEADER.set(1)
         runner = Runner(application, services)
         application.bot_data[RUNNER_KEY] = runner
+        if isinstance(limiter, BroadcastRateLimiter):
+            limiter.gate.followers.append(runner.pacer.penalise)
         await runner.start()  # re-registers scheduled items, resumes broadcasts, reports missed ones
         schedule_retention(application)  # hourly: personal data of events past their retention period
 
@@ -106,6 +115,8 @@ async def start_scheduling(application: Application, services: Services) -> None
             for job in application.job_queue.get_jobs_by_name(RETENTION_JOB):
                 job.schedule_removal()
         if runner is not None:
+            if isinstance(limiter, BroadcastRateLimiter) and runner.pacer.penalise in limiter.gate.followers:
+                limiter.gate.followers.remove(runner.pacer.penalise)
             await runner.stop()
 
     def on_items(item_ids: frozenset[int]) -> None:
@@ -140,6 +151,9 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
     leadership: Leadership | None = application.bot_data.pop(LEADERSHIP_KEY, None)
     if leadership is not None:
         await leadership.stop()  # stops the runner, then releases the lock for another candidate
+    flood: FloodListener | None = application.bot_data.pop(FLOOD_KEY, None)
+    if flood is not None:
+        await flood.stop()
     server = application.bot_data.pop(WEB_KEY, None)
     if server is not None:
         await server.stop()

@@ -29,6 +29,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot import metrics
 from bot.aiohttp_request import NOT_SENT_ERRORS
+from bot.flood import FloodGate
 from bot.scheduling.delivery import Blocked, PermanentError, RateLimited, SendError, TransientError, Unconfirmed
 from bot.services.deliveries import content_parts
 
@@ -50,7 +51,14 @@ class BroadcastRateLimiter(AIORateLimiter):
     error — while our FloodPacer never heard of it. With SEND_ONCE the request is made once, after
     any flood wait PTB is already sitting out for interactive replies, and a 429 surfaces as
     RetryAfter. Every other request is handled exactly as by AIORateLimiter.
+
+    Every request also waits at the process's FloodGate, closed by a 429 here or in any other
+    process of the deployment (bot.flood).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = FloodGate()
 
     async def process_request(
         self,
@@ -61,7 +69,7 @@ class BroadcastRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
-        callback = _counting_flood_waits(callback)
+        callback = _at_the_gate(callback, self.gate)
         if rate_limit_args != SEND_ONCE:
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         flood_wait = getattr(self, "_retry_after_event", None)
@@ -70,14 +78,18 @@ class BroadcastRateLimiter(AIORateLimiter):
         return await callback(*args, **kwargs)
 
 
-def _counting_flood_waits(callback: Callable[..., Any]) -> Callable[..., Any]:
-    """The request, with every 429 counted for /metrics (bot.metrics) on its way up."""
+def _at_the_gate(callback: Callable[..., Any], gate: FloodGate) -> Callable[..., Any]:
+    """The request, once the flood gate is open; a 429 closes it (here and in every other
+    process) and is counted for /metrics on its way up."""
 
     async def request(*args: Any, **kwargs: Any) -> Any:
+        await gate.wait()
         try:
             return await callback(*args, **kwargs)
-        except RetryAfter:
+        except RetryAfter as exc:
             metrics.FLOOD_WAITS.inc()
+            wait = exc.retry_after
+            gate.flooded(wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
             raise
 
     return request
