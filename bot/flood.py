@@ -17,6 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from storage.db import Database
 
@@ -52,14 +53,14 @@ class FloodListener:
     def __init__(self, db: Database, gate: FloodGate) -> None:
         self.db = db
         self.gate = gate
-        self._conn: object | None = None
+        self._conn: Any = None  # an asyncpg connection (asyncpg ships no type hints)
         self._tasks: set[asyncio.Task[None]] = set()
         self.origin = uuid.uuid4().hex  # its own notices are not news to it
 
     async def start(self) -> None:
         if not self.db.is_postgresql:
             return
-        import asyncpg
+        import asyncpg  # type: ignore[import-untyped]
 
         from bot.leadership import asyncpg_dsn
 
@@ -92,7 +93,7 @@ class FloodListener:
 
     async def _notify(self, payload: str) -> None:
         try:
-            await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)  # type: ignore[attr-defined]
+            await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
         except Exception:
             log.warning("could not tell other processes about a flood wait", exc_info=True)
 
@@ -103,4 +104,4 @@ class FloodListener:
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(), timeout=5)  # type: ignore[attr-defined]
+                await asyncio.wait_for(conn.close(), timeout=5)
