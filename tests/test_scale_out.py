@@ -38,6 +38,7 @@ from bot.leadership import APPLICATION_NAME, ChangePublisher
 from bot.services.views import UserRef
 from storage.models import Audience, Contribution, DeliveryRecipient, Participant, ScheduledItem, Session
 from storage.types import utcnow
+from tests.conftest import _reset_postgres
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"),
@@ -115,22 +116,10 @@ class Deployment:
                 process.kill()
 
 
-async def _reset(url: str) -> None:
-    from storage.db import Database
-
-    db = Database(url)
-    try:
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        await db.dispose()
-
-
 @pytest.fixture
 async def deployment(tmp_path: Path) -> AsyncIterator[tuple[FakeBotAPI, Deployment]]:
     url = os.environ["TEST_DATABASE_URL"]
-    await _reset(url)
+    await _reset_postgres(url)
     async with FakeBotAPI(bot_username="workshop_test_bot") as api:
         running = Deployment(api, url, tmp_path)
         try:
