@@ -88,7 +88,7 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
 async def start_scheduling(application: Application, services: Services) -> None:  # type: ignore[type-arg]
     """Run the scheduler here if this process is elected (always, on SQLite); tell the leader
     about changes committed here when another process leads."""
-    limiter = application.rate_limiter
+    limiter = application.bot.rate_limiter
     if isinstance(limiter, BroadcastRateLimiter):  # a 429 anywhere pauses this process too
         flood = FloodListener(services.db, limiter.gate)
         await flood.start()
