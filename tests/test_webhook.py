@@ -4,17 +4,22 @@ answered only after its reply was sent and its effects committed, a repeat appli
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 import httpx
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from bot.config import Settings
 from bot.container import build_services
 from bot.fake_bot_api import FakeBotAPI
 from bot.serve import start_application, stop_application
+from storage.db import Database
 from storage.models import Participant
-from tests.conftest import ORGANISER
+from tests.conftest import ORGANISER, _reset_postgres
 from web.app import create_app
-from web.webhook import SECRET_HEADER, metrics_route, webhook_route
+from web.webhook import SECRET_HEADER, USER_LOCK_SPACE, _int4, metrics_route, webhook_route
 
 SECRET = "s3cret-token_for-tests"
 PATH = "/telegram/webhook"
@@ -75,3 +80,40 @@ async def test_healthz_refuses_an_old_schema(api: FakeBotAPI, database_url: str)
         assert (health.status_code, health.text) == (503, "database migrations not current")
     finally:
         await services.close()
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL is not set: the cross-worker lock needs PostgreSQL")
+async def test_a_persons_update_waits_while_another_worker_holds_their_lock(api: FakeBotAPI) -> None:
+    """Another worker busy with this person's previous update (here: the test holding the same
+    advisory lock) keeps this one waiting; it is applied as soon as the lock is free."""
+    url = os.environ["TEST_DATABASE_URL"]
+    await _reset_postgres(url)
+    settings = Settings(
+        database_url=url,
+        telegram_bot_token=api.token,  # type: ignore[arg-type]
+        telegram_api_base_url=api.base_url,
+        telegram_api_file_url=api.base_file_url,
+    )
+    services = build_services(settings)
+    application = await start_application(services, settings, scheduler=False)
+    app = create_app(services, settings, extra_routes=[webhook_route(application, SECRET, services.db, PATH)])
+    other_worker = Database(url)
+    try:
+        user = api.user(4343, "Lena")
+        user.send("/start")
+        update = api.update_payload(api.last_update_id)
+        async with other_worker.engine.connect() as held, httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bot"
+        ) as http:
+            held = await held.execution_options(isolation_level="AUTOCOMMIT")
+            lock = {"space": USER_LOCK_SPACE, "key": _int4(user.id)}
+            await held.execute(text("SELECT pg_advisory_lock(:space, :key)"), lock)
+            posted = asyncio.create_task(http.post(PATH, json=update, headers={SECRET_HEADER: SECRET}))
+            await asyncio.sleep(1.0)
+            assert not posted.done() and api.messages_to(user.id) == []
+            await held.execute(text("SELECT pg_advisory_unlock(:space, :key)"), lock)
+            assert (await asyncio.wait_for(posted, 10)).status_code == 200
+            assert api.messages_to(user.id)
+    finally:
+        await stop_application(application)
+        await other_worker.dispose()
