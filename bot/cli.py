@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot.config import ConfigError, Settings, database_url, load_settings
-from bot.logging_setup import configure_logging
+from bot.logging_setup import configure_logging, redact
 from storage.db import Database, DatabaseUnavailable
 
 EXIT_CONFIG = 2
@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if getattr(args, "database", None):
             settings = settings.model_copy(update={"database_url": args.database})
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, _secret(settings))
         return int(args.func(settings, args) or 0)
     except ConfigError as exc:
         print(f"workshop-bot: {exc}", file=sys.stderr)
@@ -50,9 +50,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
     except Exception as exc:  # a bug of ours: one line for the operator, the traceback on request
+        from telegram.error import TelegramError
+
+        if isinstance(exc, TelegramError):  # a Telegram or network failure after the start-up check
+            print(f"workshop-bot: the Bot API failed: {redact(_first_line(exc.message), _secret(settings))}", file=sys.stderr)
+            return EXIT_NETWORK
         if settings is not None and settings.log_level == "DEBUG":
             logging.getLogger("bot.cli").exception("unexpected error")
-        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        first = redact(_first_line(str(exc)), _secret(settings))
         print(f"workshop-bot: unexpected error ({type(exc).__name__}: {first}); LOG_LEVEL=DEBUG shows the details.", file=sys.stderr)
         return 1
 
@@ -69,6 +74,16 @@ def _database_arg(value: str) -> str:
         return database_url(value, setting="--database")
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--database ")) from None
+
+
+def _secret(settings: Settings | None) -> str:
+    token = settings.telegram_bot_token if settings is not None else None
+    return token.get_secret_value().strip() if token is not None else ""
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:300] if lines else ""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -207,20 +222,42 @@ def _webhook(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _check_telegram(settings: Settings) -> tuple[int, str] | None:
-    """Ask the Bot API who we are before starting, so a bad token or an unreachable server is
-    one line instead of PTB's retry loop and traceback."""
+    """Ask the Bot API who we are before starting, so a bad token, an unreachable server or a
+    proxy's error page is one line (with the token masked) instead of PTB's retry loop and
+    traceback."""
     from telegram import Bot
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-    bot = Bot(settings.token(), base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_api_file_url)
+    token = settings.token()
+    host = redact(settings.telegram_api_base_url.split("/bot")[0], token)
+    bot = Bot(token, base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_api_file_url)
     try:
         async with bot:
             return None
     except InvalidToken:
         return EXIT_CONFIG, "Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped); get a fresh one from @BotFather."
+    except RetryAfter as exc:
+        return EXIT_NETWORK, f"the Bot API at {host} asks to wait {_seconds(exc)} s (429 Too Many Requests); start again after that."
+    except Forbidden:
+        return EXIT_NETWORK, f"the Bot API at {host} refused access (403 Forbidden); check TELEGRAM_API_BASE_URL and any proxy in front of it."
     except NetworkError as exc:
-        host = settings.telegram_api_base_url.split("/bot")[0]
-        return EXIT_NETWORK, f"cannot reach the Bot API at {host}: {exc.message}"
+        status, _sep, body = exc.message.partition(". Parsing the server response")
+        if body:  # an error page (a proxy's, often quoting the URL): its status says enough
+            return EXIT_NETWORK, f"the Bot API at {host} answered {status} with a page that is not the Bot API's; try again later or check TELEGRAM_API_BASE_URL."
+        return EXIT_NETWORK, f"cannot reach the Bot API at {host}: {redact(_first_line(exc.message), token)}"
+    except TelegramError as exc:  # "Invalid server response": a page that is not JSON
+        reason = redact(_first_line(exc.message), token)
+        return EXIT_NETWORK, f"the Bot API at {host} did not answer as a Bot API does ({reason}); check TELEGRAM_API_BASE_URL."
+
+
+def _seconds(exc: object) -> int:
+    import warnings
+    from datetime import timedelta
+
+    with warnings.catch_warnings():  # an int in PTB 22, a timedelta in PTB 23
+        warnings.simplefilter("ignore")
+        wait = exc.retry_after  # type: ignore[attr-defined]
+    return int(wait.total_seconds() if isinstance(wait, timedelta) else wait)
 
 
 async def _prepare_database(url: str) -> None:

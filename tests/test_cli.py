@@ -174,3 +174,83 @@ def test_readme_agenda_example_is_valid(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["agenda", "check", str(path)]) == 0
     out = capsys.readouterr().out
     assert "(key: crisis)" in out and "Event 'Thematic meeting" in out and "chair: State Secretary" in out
+
+
+# ----- the Bot API answering getMe with errors: one line, the token masked, no traceback -----
+
+
+class _StubBotApi:
+    """A tiny HTTP server on 127.0.0.1 that answers every request with one canned response
+    whose body quotes the request URL, as some proxies' error pages do."""
+
+    def __init__(self, status: int, body: str, content_type: str) -> None:
+        import http.server
+        import threading
+
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                payload = stub.body.replace("{url}", self.path).encode()
+                self.send_response(stub.status)
+                self.send_header("Content-Type", stub.content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                stub.paths.append(self.path)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: object) -> None:
+                """Quiet: the test reads the bot's output, not the server's."""
+
+        self.status, self.body, self.content_type = status, body, content_type
+        self.paths: list[str] = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+_HTML = "<html><body><h1>{status}</h1><p>The request to {url} failed.</p></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "expected"),
+    [
+        (503, _HTML.replace("{status}", "Service Unavailable"), "text/html", "answered Service Unavailable (503)"),
+        (403, _HTML.replace("{status}", "Forbidden"), "text/html", "refused access (403 Forbidden)"),
+        (429, '{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7 ({url})", "parameters": {"retry_after": 7}}', "application/json", "asks to wait 7 s"),
+        (200, "<html>Welcome to {url}</html>", "text/html", "did not answer as a Bot API does"),
+        (502, '{"ok": false, "error_code": 502, "description": "Bad Gateway for {url}"}', "application/json", "cannot reach the Bot API"),
+    ],
+)
+def test_bot_api_error_pages_on_get_me(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], status: int, body: str, content_type: str, expected: str
+) -> None:
+    with _StubBotApi(status, body, content_type) as base_url:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", base_url)
+        code = main(["run"])
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert code == EXIT_NETWORK, output
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output, output
+    assert "Traceback" not in output, output
+    said = [line for line in captured.err.splitlines() if line.startswith("workshop-bot: ")]
+    assert len(said) == 1 and expected in said[0], output
+    assert not [line for line in captured.err.splitlines() if " ERROR " in line or " CRITICAL " in line], output
+
+
+def test_redact_masks_tokens_plain_url_encoded_and_verbatim() -> None:
+    from bot.logging_setup import redact
+
+    url = f"http://proxy/bot{TOKEN}/getMe and http://proxy/bot{TOKEN.replace(':', '%3A')}/getMe"
+    assert TOKEN.split(":")[1] not in redact(url)
+    assert redact("odd-token-shape-xyz here", "odd-token-shape-xyz") == "<token> here"
