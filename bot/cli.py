@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -227,13 +228,16 @@ async def _check_telegram(settings: Settings) -> tuple[int, str] | None:
     traceback."""
     from telegram import Bot
     from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+    from telegram.warnings import PTBDeprecationWarning
 
     token = settings.token()
     host = redact(settings.telegram_api_base_url.split("/bot")[0], token)
     bot = Bot(token, base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_api_file_url)
     try:
-        async with bot:
-            return None
+        with warnings.catch_warnings():  # PTB warns about RetryAfter's type while building one
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            async with bot:
+                return None
     except InvalidToken:
         return EXIT_CONFIG, "Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped); get a fresh one from @BotFather."
     except RetryAfter as exc:
@@ -251,7 +255,6 @@ async def _check_telegram(settings: Settings) -> tuple[int, str] | None:
 
 
 def _seconds(exc: object) -> int:
-    import warnings
     from datetime import timedelta
 
     with warnings.catch_warnings():  # an int in PTB 22, a timedelta in PTB 23
