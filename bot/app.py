@@ -18,10 +18,12 @@ from bot import metrics
 from bot.aiohttp_request import AiohttpRequest
 from bot.config import Settings
 from bot.container import Services, build_services
+from bot.dispatch.group_replies import GROUP_REPLIES_KEY, GroupReplies
 from bot.dispatch.runner import RUNNER_KEY, Runner
 from bot.dispatch.sending import BroadcastRateLimiter
 from bot.flood import FloodListener
 from bot.leadership import ChangePublisher, Leadership
+from bot.polling import DurableUpdater
 from bot.update_processor import PerUserUpdateProcessor
 from handlers import menus
 from handlers.privacy import RETENTION_JOB, schedule_retention
@@ -54,7 +56,7 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(PerUserUpdateProcessor(256))
+        .concurrent_updates(PerUserUpdateProcessor(256, services.inbox))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
@@ -68,8 +70,11 @@ def build_application(
         # Broadcasts opt out of those retries: their FloodPacer must see each 429 once.
         builder = builder.rate_limiter(BroadcastRateLimiter(overall_max_rate=0, max_retries=3))
     application = builder.build()
+    # Updates are acknowledged to Telegram only once stored in the inbox (bot.polling).
+    application.updater = DurableUpdater(application.bot, application.update_queue, services.inbox)
     application.bot_data["services"] = services
     application.bot_data[CANDIDATE_KEY] = scheduler
+    application.bot_data[GROUP_REPLIES_KEY] = GroupReplies(application.bot)
     handlers.register(application)
     return application
 
@@ -80,6 +85,9 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     services: Services = application.bot_data["services"]
     await services.db.upgrade()  # once per deployment: under an advisory lock on PostgreSQL
     await start_scheduling(application, services)
+    owed = await handlers.send_all_owed(application.bot, services.outbox)  # before any new update
+    if owed:
+        log.info("sent %d reply(ies) owed from before the last stop", owed)
     await menus.publish_all(application)  # per role and per chat (handlers/menus.py)
     if services.settings.web_enabled and not application.bot_data.get(WEBHOOK_KEY):
         await _start_web(application, services)
@@ -157,6 +165,9 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
     server = application.bot_data.pop(WEB_KEY, None)
     if server is not None:
         await server.stop()
+    group_replies: GroupReplies | None = application.bot_data.get(GROUP_REPLIES_KEY)
+    if group_replies is not None:
+        await group_replies.stop()  # pending replies to groups are dropped, never waited for
 
 
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]

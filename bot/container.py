@@ -10,8 +10,10 @@ from bot.services.access import Access
 from bot.services.catalog import SessionCatalog
 from bot.services.deliveries import Deliveries
 from bot.services.embeddings import Embeddings
+from bot.services.inbox import Inbox
 from bot.services.live import LiveNotifier
 from bot.services.organising import Organising
+from bot.services.outbox import Outbox
 from bot.services.participation import Participation
 from bot.services.privacy import Privacy
 from bot.services.report_shaping import ReportShaping
@@ -42,10 +44,14 @@ class Services:
     report_shaping: ReportShaping
     embeddings: Embeddings
     privacy: Privacy
+    inbox: Inbox
+    outbox: Outbox
 
     async def close(self) -> None:
         await self.embeddings.close()
         self.screens.close()  # the room screen's grouping process, if one was started
+        await self.inbox.close()
+        await self.outbox.close()
         await self.db.dispose()
 
 
@@ -71,8 +77,9 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     screens = Screens(db, access, live)
     report_shaping = ReportShaping(db, access, reporting)
     embeddings = Embeddings(db)  # embeds each contribution after it is stored
+    inbox, outbox = Inbox(db), Outbox(db)
     return Services(
         settings, db, catalog, access, participation, organising, wizards, reporting, scheduling, schedule_flows, deliveries,
         live, screens, report_shaping, embeddings,
-        privacy=Privacy(db, reporting, settings.organiser_ids),
+        privacy=Privacy(db, reporting, settings.organiser_ids), inbox=inbox, outbox=outbox,
     )

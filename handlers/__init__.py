@@ -5,6 +5,9 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import common, general, organiser, participant, privacy, reports, scheduling, web_pages
+from handlers.common import send_all_owed
+
+__all__ = ["register", "send_all_owed"]
 
 PRIVATE = filters.ChatType.PRIVATE
 PARTICIPANT_BUTTONS = r"^(nx|dn|ag|mi|ed|dl|dy|cc|sw|cs|nm|cm|pf)(:|$)"

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from telegram import Update, User
-from telegram.error import BadRequest
+from telegram import Bot, InlineKeyboardMarkup, Update, User
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.container import Services
 from bot.reports.render.chat import split_for_telegram
 from bot.services.access import NotAllowed
+from bot.services.outbox import Outbox, Owed
+from bot.services.outbox import owed as owed_message
 from bot.services.outcomes import Notice
 from bot.services.views import UserRef
 from handlers import texts as t
 from handlers.render import Reply, render
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -41,35 +45,80 @@ async def send(context: Context, chat_id: int, outcome: object) -> None:
 
 
 async def send_reply(context: Context, chat_id: int, reply: Reply) -> None:
+    await _send_text(context.bot, chat_id, reply.text, reply.markup)
+
+
+async def _send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Send one reply; a text over Telegram's 4,096 characters goes as several messages, split
     on paragraph boundaries, with the keyboard on the last one."""
-    chunks = split_for_telegram(reply.text) if len(reply.text) > MESSAGE_LIMIT else [reply.text]
+    chunks = split_for_telegram(text) if len(text) > MESSAGE_LIMIT else [text]
     for chunk in chunks[:-1]:
-        await context.bot.send_message(chat_id, chunk)
-    await context.bot.send_message(chat_id, chunks[-1], reply_markup=reply.markup)
+        await bot.send_message(chat_id, chunk)
+    await bot.send_message(chat_id, chunks[-1], reply_markup=markup)
 
 
 async def respond(update: Update, context: Context, action: Callable[[], Awaitable[Any]]) -> None:
-    """Run a use case and show its outcome; a refusal becomes a polite message, not an error."""
+    """Run a use case and show its outcome; a refusal becomes a polite message, not an error.
+
+    The use case, the replies it owes (the outbox) and the update's "processed" mark commit in
+    one transaction; the replies are sent after the commit (`send_owed`). A crash in between
+    loses nothing: unsent replies go out at the next start. The action may also return a list
+    of ready `Reply`s (scheduling's own messages).
+    """
     chat_id = update.effective_chat.id if update.effective_chat else None
     query = update.callback_query
+    found = services(context)
+    toast: str | None = None
+    owed: list[OutboxMessage] = []
     try:
-        outcome = await action()
+        async with found.db.unit_of_work() as db:
+            outcome = await action()
+            if query is not None and isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
+                toast = t.notice(outcome.key, outcome.params)
+            elif outcome is not None and chat_id is not None:
+                replies = outcome if isinstance(outcome, list) else render(outcome)
+                owed = found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in replies])
     except NotAllowed as refusal:
-        outcome = Notice("not_allowed", {"needed": refusal.needed})
+        refused = Notice("not_allowed", {"needed": refusal.needed})
         if query is not None:
-            await answer(update, context, t.notice("not_allowed", {"needed": refusal.needed}), alert=True)
+            await answer(update, context, t.notice(refused.key, refused.params), alert=True)
             return
-    if outcome is None:
-        await answer(update, context)
-        return
-    if query is not None:
-        if isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
-            await answer(update, context, t.notice(outcome.key, outcome.params))
+        if chat_id is None:
             return
-        await answer(update, context)
-    if chat_id is not None:
-        await send(context, chat_id, outcome)
+        async with found.db.unit_of_work() as db:
+            owed = found.outbox.add(db, chat_id, [(r.text, None) for r in render(refused)])
+    await answer(update, context, toast)
+    await send_owed(context.bot, found.outbox, [owed_message(row) for row in owed])
+
+
+async def send_owed(bot: Bot, outbox: Outbox, messages: Sequence[Owed]) -> None:
+    """Send owed replies in order and strike each one off once Telegram took it. A refusal that
+    will not change (blocked, bad request) strikes it off too; a network failure leaves it, and
+    the rest of that chat's replies, for the next start."""
+    for message in messages:
+        markup = InlineKeyboardMarkup.de_json(message.markup, bot) if message.markup else None
+        try:
+            await _send_text(bot, message.chat_id, message.text, markup)
+        except (Forbidden, BadRequest):
+            outbox.sent(message.id)
+            raise
+        outbox.sent(message.id)
+
+
+async def send_all_owed(bot: Bot, outbox: Outbox) -> int:
+    """At start: every reply still owed, each chat's in order, chats side by side."""
+    by_chat: dict[int, list[Owed]] = {}
+    for message in await outbox.owed():
+        by_chat.setdefault(message.chat_id, []).append(message)
+
+    async def one_chat(messages: list[Owed]) -> None:
+        try:
+            await send_owed(bot, outbox, messages)
+        except TelegramError as exc:
+            log.warning("could not send an owed reply: %s", exc)
+
+    await asyncio.gather(*(one_chat(messages) for messages in by_chat.values()))
+    return sum(len(messages) for messages in by_chat.values())
 
 
 # ----- button presses: each answered exactly once --------------------------------------------

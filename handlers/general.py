@@ -7,6 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
+from bot.dispatch.group_replies import GROUP_REPLIES_KEY, GroupReplies
 from handlers import texts as t
 from handlers.common import Context, services, user_ref
 
@@ -29,7 +30,8 @@ async def unknown_command(update: Update, context: Context) -> None:
 async def in_group(update: Update, context: Context) -> None:
     """Answers, profiles and roles are personal: in a group, point people to the private chat."""
     link = f"https://t.me/{context.bot.username}"
-    await context.bot.send_message(update.effective_chat.id, t.notice("group_only_private", {"link": link}))
+    group_replies: GroupReplies = context.application.bot_data[GROUP_REPLIES_KEY]
+    group_replies.post(update.effective_chat.id, t.notice("group_only_private", {"link": link}))  # paced apart
 
 
 async def on_error(update: object, context: Context) -> None:

@@ -21,7 +21,7 @@ from bot.services.schedule_flows import AskAudience, AskFiles, AskTarget, AskWhe
 from bot.services.scheduling import ItemCancelled, ItemScheduled, ScheduleList, SessionMoved
 from handlers import keyboards as kb
 from handlers import schedule_texts as st
-from handlers.common import Context, respond, send_reply, services, stale, user_ref
+from handlers.common import Context, respond, services, stale, user_ref
 from handlers.keyboards import parse_callback
 from handlers.render import Reply, render
 from storage.models import Audience, ItemStatus
@@ -201,7 +201,6 @@ async def _show(update: Update, context: Context, action: Callable[[], Awaitable
     With `edit`, a button's own message is updated in place (cancelled, or its buttons removed
     once used) so that it cannot be pressed twice.
     """
-    chat_id = update.effective_chat.id
     query = update.callback_query
 
     async def run() -> object:
@@ -219,9 +218,7 @@ async def _show(update: Update, context: Context, action: Callable[[], Awaitable
                 pass
         if isinstance(outcome, Notice) or outcome is None:
             return outcome
-        for reply in replies(outcome):
-            await send_reply(context, chat_id, reply)
-        return None
+        return replies(outcome)  # sent by respond, after the commit, through the outbox
 
     await respond(update, context, run)
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.types import storable_parameters
+from storage.unit_of_work import ambient, ambient_session, pending_claim
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # PostgreSQL advisory lock keys of this application (one 64-bit key space per database).
@@ -92,9 +93,40 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: committed when the block ends normally, rolled back otherwise."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        """A unit of work: committed when the block ends normally, rolled back otherwise.
+
+        Inside `unit_of_work()` of the same task it joins that transaction instead. The update
+        the task is handling (storage.unit_of_work.claim_update) is marked processed in the
+        first transaction that commits.
+        """
+        joined = ambient_session()
+        if joined is not None:
+            yield joined
+            return
+        claim = pending_claim()
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+                if claim is not None:
+                    await claim.record(session)
+            if claim is not None:
+                claim.recorded = True
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for everything this task does in the block: use cases called inside
+        join it, and the caller adds what must commit with them (the replies owed)."""
+        claim = pending_claim()
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                with ambient(session) as committed:
+                    yield session
+                if claim is not None:
+                    await claim.record(session)
+            if claim is not None:
+                claim.recorded = True
+        for callback in committed:
+            callback()
 
     async def check(self) -> None:
         """Fail fast, with a clear message, when the database is unreachable."""

@@ -500,3 +500,33 @@ class DeliveryPart(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))  # the run that claimed it last
     detail: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class InboxUpdate(Base):
+    """A Telegram update as received, committed before Telegram is told it arrived.
+
+    Idempotent by Telegram's `update_id`: a batch delivered again after a crash is stored once.
+    `processed_at` is set in the transaction of the update's effects (or right after an update
+    that has none); processed rows are pruned once Telegram can no longer deliver them again.
+    """
+
+    __tablename__ = "inbox_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A reply the bot owes a chat, committed with the step it confirms and deleted once sent,
+    so that a crash between the commit and the send cannot leave someone on an unseen question."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_chat", "chat_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +17,15 @@ TOKEN = "123456789:AAHfakeTOKENfakeTOKENfakeTOKEN12345"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level  # main() points logging at this test's stderr
     monkeypatch.chdir(tmp_path)  # no .env from the developer's checkout
     for name in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_BASE_URL", "ORGANISER_IDS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    yield
+    root.handlers[:], root.level = handlers, level
 
 
 def test_run_without_token(capsys: pytest.CaptureFixture[str]) -> None:

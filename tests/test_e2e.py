@@ -139,8 +139,15 @@ async def test_redelivered_update_is_stored_once(api: FakeBotAPI, bot: OfflineBo
     update_ids: list[int] = []
     first = await user.reply_after(lambda: update_ids.append(api.inject_update({"message": message})))
     assert "Saved (1 for this question)" in first[0].plain_text
-    # After a crash Telegram delivers the same update (same update_id) again: stored once.
-    again = await user.reply_after(lambda: api.redeliver(update_ids[0]))
+    # Telegram delivers the same update (same update_id) again: the inbox has it, so it is
+    # neither stored nor handled a second time.
+    sent_before = len(api.messages_to(2200))
+    api.redeliver(update_ids[0])
+    await api.wait_for(lambda: api.pending_updates() == 0 and api.calls[-1].method == "getUpdates", what="the redelivery to be fetched")
+    await api.wait_for(lambda: sum(c.method == "getUpdates" for c in api.calls[-3:]) == 3, what="two more polls")
+    assert len(api.messages_to(2200)) == sent_before
+    # The same message under a new update id (a replayed or forged update): stored once anyway.
+    again = await user.reply_after(lambda: api.inject_update({"message": message}))
     assert "Saved (1 for this question)" in again[0].plain_text
     assert await _count(bot, Contribution) == 1
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, case, delete, func, select
@@ -33,6 +34,7 @@ from bot.services.views import ContributionView, MembershipView, MessageRef, Pag
 from storage.db import Database
 from storage.models import ChatState, Community, Contribution, Participant, Progress, Prompt, Role, RoleName, SessionStatus
 from storage.types import utcnow
+from storage.unit_of_work import after_commit
 
 ONBOARDING = "onboarding"
 ANSWERING = "answering"
@@ -107,7 +109,7 @@ class Participation:
         """Any plain text: an answer, an onboarding reply, an edit, or a wizard step."""
         outcome = await self._route_text(user, text, message)
         if self.on_answer is not None and isinstance(outcome, AnswerSaved) and not outcome.duplicate:
-            self.on_answer(outcome.session.id)  # committed by now: live screens may show it
+            after_commit(partial(self.on_answer, outcome.session.id))  # then live screens may show it
         return outcome
 
     async def _route_text(self, user: UserRef, text: str, message: MessageRef) -> Any:

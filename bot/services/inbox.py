@@ -1,0 +1,99 @@
+"""The inbox: every update is committed here before Telegram is told it arrived.
+
+PTB's Updater acknowledges a batch (the next getUpdates `offset`) as soon as it is queued in
+memory, so a crash loses it. With the inbox, whoever receives updates (the polling loop in
+`bot.polling`, or a webhook endpoint) calls `accept` and acknowledges only after it returned:
+the updates are durable by then. Each update is then marked processed in the transaction of its
+effects (storage.unit_of_work.claim_update), or right after a handler that wrote nothing
+(`done`); at start, `pending` gives back what was accepted but never processed, in order.
+
+Payloads are plain JSON objects as Telegram sends them; nothing here knows Telegram's types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.batched import BatchedIds
+from storage.db import Database
+from storage.models import InboxUpdate
+from storage.types import utcnow
+
+Payload = Mapping[str, Any]
+
+
+class Inbox:
+    def __init__(self, db: Database, *, flush_delay: float = 0.2) -> None:
+        self.db = db
+        self._done = BatchedIds(db, _mark_processed, delay=flush_delay, what="processed updates")
+
+    async def accept(self, payloads: Sequence[Payload], *, prune_below: int | None = None) -> list[int]:
+        """Store these updates in one transaction; the ids that were new, in the given order.
+
+        An id stored before (Telegram delivering a batch again after a crash) is skipped, so a
+        caller hands on only the new ones. `prune_below`: the offset Telegram has confirmed, so
+        processed rows below it can never be delivered again and are deleted in the same
+        transaction. Raises on a database error: then nothing may be acknowledged.
+        """
+        for _attempt in range(3):
+            try:
+                async with self.db.session() as db:
+                    new = await self._insert_new(db, payloads)
+                    marks = self._done.take()
+                    if marks:
+                        await _mark_processed(db, marks)
+                    if prune_below is not None:
+                        await db.execute(
+                            delete(InboxUpdate).where(InboxUpdate.processed_at.is_not(None), InboxUpdate.update_id < prune_below)
+                        )
+                return new
+            except IntegrityError:  # a concurrent accept (webhook) stored one of them first
+                continue
+        raise RuntimeError("could not store updates after three attempts")
+
+    async def _insert_new(self, db: AsyncSession, payloads: Sequence[Payload]) -> list[int]:
+        ids = [int(p["update_id"]) for p in payloads]
+        if not ids:
+            return []
+        known = set((await db.scalars(select(InboxUpdate.update_id).where(InboxUpdate.update_id.in_(ids)))).all())
+        now = utcnow()
+        rows: dict[int, dict[str, Any]] = {}
+        for update_id, payload in zip(ids, payloads, strict=True):
+            if update_id not in known and update_id not in rows:
+                rows[update_id] = {"update_id": update_id, "payload": dict(payload), "received_at": now}
+        if rows:
+            await db.execute(insert(InboxUpdate), list(rows.values()))
+        return list(rows)
+
+    async def pending(self) -> list[dict[str, Any]]:
+        """Updates accepted but not processed, oldest first (Telegram's ids grow)."""
+        async with self.db.session() as db:
+            rows = await db.scalars(
+                select(InboxUpdate.payload).where(InboxUpdate.processed_at.is_(None)).order_by(InboxUpdate.update_id)
+            )
+            return [dict(payload) for payload in rows]
+
+    def done(self, update_id: int) -> None:
+        """Mark processed soon (batched): for an update whose handler committed nothing."""
+        self._done.add(update_id)
+
+    async def mark_done(self, update_ids: Sequence[int]) -> None:
+        """Mark processed now, in a transaction of its own."""
+        async with self.db.session() as db:
+            await _mark_processed(db, list(update_ids))
+
+    async def close(self) -> None:
+        await self._done.close()
+
+
+async def _mark_processed(db: AsyncSession, update_ids: list[int]) -> None:
+    await db.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id.in_(update_ids), InboxUpdate.processed_at.is_(None))
+        .values(processed_at=utcnow())
+    )

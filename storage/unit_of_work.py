@@ -1,0 +1,111 @@
+"""What rides along in a use case's transaction without the use case knowing: the ambient unit
+of work, and the update being handled.
+
+Two writes belong in the same transaction as a use case's effects although the use case knows
+nothing about Telegram: marking the update it handles as processed (the inbox), and recording
+the replies it owes (the outbox). Both are carried by context variables, bound to the asyncio
+task that set them, so a task started from inside (which copies the context) does not join a
+transaction that is not its own.
+
+- `Database.unit_of_work()` opens an *ambient* transaction: every `Database.session()` the same
+  task opens inside joins it instead of committing on its own, so the handler layer can add the
+  owed replies and commit everything once.
+- `claim_update(update_id)` names the update the current task is handling: the first
+  transaction the task commits marks it processed (one UPDATE by primary key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxUpdate
+from storage.types import utcnow
+
+_MARK_PROCESSED = (
+    update(InboxUpdate)
+    .where(InboxUpdate.update_id == bindparam("claimed_id"), InboxUpdate.processed_at.is_(None))
+    .values(processed_at=bindparam("now"))
+)
+
+
+@dataclass(slots=True)
+class UpdateClaim:
+    """The update a task is handling; `recorded` once a committed transaction marked it."""
+
+    update_id: int
+    owner: asyncio.Task[object] | None
+    recorded: bool = False
+
+    async def record(self, session: AsyncSession) -> None:
+        await session.execute(_MARK_PROCESSED, {"claimed_id": self.update_id, "now": utcnow()})
+
+
+@dataclass(slots=True)
+class _Ambient:
+    session: AsyncSession
+    owner: asyncio.Task[object] | None
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+_CLAIM: ContextVar[UpdateClaim | None] = ContextVar("update_claim", default=None)
+_AMBIENT: ContextVar[_Ambient | None] = ContextVar("ambient_unit_of_work", default=None)
+
+
+def _task() -> asyncio.Task[object] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
+@contextmanager
+def claim_update(update_id: int) -> Iterator[UpdateClaim]:
+    """Handle `update_id` in this task: its first committed transaction marks it processed."""
+    claim = UpdateClaim(update_id, _task())
+    token = _CLAIM.set(claim)
+    try:
+        yield claim
+    finally:
+        _CLAIM.reset(token)
+
+
+def pending_claim() -> UpdateClaim | None:
+    """This task's claim, if it is not recorded yet."""
+    claim = _CLAIM.get()
+    if claim is None or claim.recorded or claim.owner is not _task():
+        return None
+    return claim
+
+
+def ambient_session() -> AsyncSession | None:
+    """The session of the unit of work this task opened, if any."""
+    ambient = _AMBIENT.get()
+    return ambient.session if ambient is not None and ambient.owner is _task() else None
+
+
+@contextmanager
+def ambient(session: AsyncSession) -> Iterator[list[Callable[[], None]]]:
+    """Make `session` this task's ambient one; yields the callbacks to run once it commits."""
+    state = _Ambient(session, _task())
+    token = _AMBIENT.set(state)
+    try:
+        yield state.after_commit
+    finally:
+        _AMBIENT.reset(token)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once what this task wrote is committed: at once outside a unit of work
+    (a use case's own transaction has committed when it returns), else after its commit."""
+    state = _AMBIENT.get()
+    if state is not None and state.owner is _task():
+        state.after_commit.append(callback)
+    else:
+        callback()
