@@ -23,7 +23,7 @@ from tests.agenda_samples import EXPERT_MEETING
 from tests.crashkit import BotProcess, Chaos, quiescent
 
 ORGANISER = 1000
-PARTICIPANTS = 24
+PARTICIPANTS = 20
 PROMPTS = 3
 SEED = 20261202
 WAIT = 45.0  # for one reply, across a kill and a restart on a busy machine

@@ -1,10 +1,13 @@
 """The outbox: replies the bot owes, committed in the same transaction as the step they confirm.
 
 A "✓ Saved", the next question or the next onboarding step is recorded with the change that
-caused it and sent after the commit; once sent it is deleted (batched). At start every reply
-still recorded goes out, in order, before any new update is handled: a crash between commit and
-send leaves nobody on a question they never saw. The price is at most a duplicate after a crash
-(a reply sent whose deletion was not yet written), which is harmless: it repeats the same step.
+caused it and sent after the commit; once sent it is deleted (batched). At start, each chat's
+latest replies (those of its last step, recorded together) go out before any new update is
+handled: a crash between commit and send leaves nobody on a question they never saw. Older
+replies still recorded are dropped, not sent: they were sent already but not yet struck off, or
+a later step superseded them, and repeating an old question ("Which organisation?") after a
+restart would invite an answer to a step the person has left. The price is at most one
+duplicate of the current step after a crash, which is harmless.
 
 Rows hold rendered text and an inline keyboard as JSON; sending is the Telegram layer's job
 (handlers.common.send_owed), which is the one way replies go out.
@@ -22,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.batched import BatchedIds
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.types import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +42,24 @@ class Outbox:
         self._sent = BatchedIds(db, _delete, delay=flush_delay, what="sent replies")
 
     def add(self, db: AsyncSession, chat_id: int, replies: Sequence[tuple[str, dict[str, Any] | None]]) -> list[OutboxMessage]:
-        """Record replies in the caller's transaction; their ids are known once it commits."""
-        rows = [OutboxMessage(chat_id=chat_id, text=text, markup=markup) for text, markup in replies]
+        """Record one step's replies in the caller's transaction (one `created_at` marks them as
+        one step); their ids are known once it commits."""
+        now = utcnow()
+        rows = [OutboxMessage(chat_id=chat_id, text=text, markup=markup, created_at=now) for text, markup in replies]
         db.add_all(rows)
         return rows
 
     async def owed(self) -> list[Owed]:
-        """Every reply not yet sent, oldest first."""
+        """The replies of each chat's latest step not yet sent, oldest first; older ones are
+        deleted (see the module's docstring)."""
         async with self.db.session() as db:
-            rows = await db.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-            return [owed(row) for row in rows]
+            rows = list(await db.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+            latest = {row.chat_id: row.created_at for row in rows}  # ordered by id: the last wins
+            keep = [row for row in rows if row.created_at == latest[row.chat_id]]
+            superseded = [row.id for row in rows if row.created_at != latest[row.chat_id]]
+            if superseded:
+                await db.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(superseded)))
+            return [owed(row) for row in keep]
 
     def sent(self, message_id: int) -> None:
         """Sent (or given up on): deleted with the next batch."""
