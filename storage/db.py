@@ -105,12 +105,16 @@ class Database:
             return
         claim = pending_claim()
         async with self.sessionmaker() as session:
-            async with session.begin():
+            try:
                 yield session
-                if claim is not None:
+                if claim is not None:  # a use case that rolled back by itself is still processed
                     await claim.record(session)
-            if claim is not None:
-                claim.recorded = True
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        if claim is not None:
+            claim.recorded = True
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -118,13 +122,17 @@ class Database:
         join it, and the caller adds what must commit with them (the replies owed)."""
         claim = pending_claim()
         async with self.sessionmaker() as session:
-            async with session.begin():
+            try:
                 with ambient(session) as committed:
-                    yield session
+                    yield session  # a use case inside may commit or roll back: the rest autobegins
                 if claim is not None:
                     await claim.record(session)
-            if claim is not None:
-                claim.recorded = True
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        if claim is not None:
+            claim.recorded = True
         for callback in committed:
             callback()
 
