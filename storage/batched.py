@@ -9,6 +9,7 @@ in one statement every `delay` seconds instead of one commit per message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -31,6 +32,7 @@ class BatchedIds:
         self._what = what
         self._ids: list[int] = []
         self._timer: asyncio.Task[None] | None = None
+        self._writing = False
 
     def add(self, *ids: int) -> None:
         self._ids.extend(ids)
@@ -46,17 +48,25 @@ class BatchedIds:
         ids = self.take()
         if not ids:
             return
+        self._writing = True
         try:
             async with self.db.session() as db:
                 await self._apply(db, ids)
         except Exception:  # the database is away: keep them for the next flush
             log.warning("could not write %d %s; retrying later", len(ids), self._what, exc_info=True)
             self._ids[:0] = ids
+        finally:
+            self._writing = False
 
     async def close(self) -> None:
-        """Write what is waiting (a clean stop loses none of it)."""
-        if self._timer is not None and not self._timer.done():
-            self._timer.cancel()
+        """Write what is waiting (a clean stop loses none of it). A write under way is awaited,
+        never cancelled: a connection cut off mid-transaction would keep SQLite locked."""
+        timer = self._timer
+        if timer is not None and not timer.done():
+            if not self._writing:
+                timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timer
         await self.flush()
 
     async def _flush_later(self) -> None:

@@ -8,7 +8,7 @@ the application uses, so "upgrade on start" works inside a running event loop.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -103,28 +103,30 @@ class Database:
         if joined is not None:
             yield joined
             return
-        claim = pending_claim()
-        async with self.sessionmaker() as session:
-            try:
-                yield session
-                if claim is not None:  # a use case that rolled back by itself is still processed
-                    await claim.record(session)
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-        if claim is not None:
-            claim.recorded = True
+        async with self._transaction() as session:
+            yield session
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One transaction for everything this task does in the block: use cases called inside
         join it, and the caller adds what must commit with them (the replies owed)."""
+        committed: list[Callable[[], None]] = []
+        async with self._transaction() as session:
+            with ambient(session) as callbacks:
+                yield session  # a use case inside may commit or roll back: the rest autobegins
+                committed = callbacks
+        for callback in committed:
+            callback()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """Commit at the end (marking the claimed update processed), roll back on any error.
+        By hand rather than `session.begin()`, so that a use case may end the transaction itself
+        (a rollback on a stale press) and the mark still commits."""
         claim = pending_claim()
         async with self.sessionmaker() as session:
             try:
-                with ambient(session) as committed:
-                    yield session  # a use case inside may commit or roll back: the rest autobegins
+                yield session
                 if claim is not None:
                     await claim.record(session)
                 await session.commit()
@@ -133,8 +135,6 @@ class Database:
                 raise
         if claim is not None:
             claim.recorded = True
-        for callback in committed:
-            callback()
 
     async def check(self) -> None:
         """Fail fast, with a clear message, when the database is unreachable."""
