@@ -507,7 +507,8 @@ class InboxUpdate(Base):
 
     Idempotent by Telegram's `update_id`: a batch delivered again after a crash is stored once.
     `processed_at` is set in the transaction of the update's effects (or right after an update
-    that has none); processed rows are pruned once Telegram can no longer deliver them again.
+    that has none), and the payload emptied with it; processed rows are pruned once Telegram can
+    no longer deliver them again.
     """
 
     __tablename__ = "inbox_updates"

@@ -31,7 +31,7 @@ from storage.types import utcnow
 _MARK_PROCESSED = (
     update(InboxUpdate)
     .where(InboxUpdate.update_id == bindparam("claimed_id"), InboxUpdate.processed_at.is_(None))
-    .values(processed_at=bindparam("now"))
+    .values(processed_at=bindparam("now"), payload={})  # the update's personal data goes with it
 )
 
 

@@ -5,7 +5,9 @@ memory, so a crash loses it. With the inbox, whoever receives updates (the polli
 `bot.polling`, or a webhook endpoint) calls `accept` and acknowledges only after it returned:
 the updates are durable by then. Each update is then marked processed in the transaction of its
 effects (storage.unit_of_work.claim_update), or right after a handler that wrote nothing
-(`done`); at start, `pending` gives back what was accepted but never processed, in order.
+(`done`); at start, `pending` gives back what was accepted but never processed, in order. A
+processed update keeps only its id (so a redelivery is recognised until pruned): its payload,
+with the sender's name and text, is emptied with the mark.
 
 Payloads are plain JSON objects as Telegram sends them; nothing here knows Telegram's types.
 """
@@ -95,5 +97,5 @@ async def _mark_processed(db: AsyncSession, update_ids: list[int]) -> None:
     await db.execute(
         update(InboxUpdate)
         .where(InboxUpdate.update_id.in_(update_ids), InboxUpdate.processed_at.is_(None))
-        .values(processed_at=utcnow())
+        .values(processed_at=utcnow(), payload={})  # processed: only the id is kept, as a tombstone
     )
