@@ -13,8 +13,7 @@ from telegram import Update
 from telegram.error import BadRequest
 
 from bot.reports.model import Citations, Section, SessionReport
-from bot.reports.render import FORMATS
-from bot.reports.render.chart import render_chart
+from bot.reports.render import FORMATS, render_chart
 from bot.reports.render.chat import render_chat_messages, split_for_telegram
 from bot.reports.render.layout import Citer
 from bot.services.access import NotAllowed

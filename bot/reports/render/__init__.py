@@ -39,6 +39,14 @@ def render(report: SessionReport | EventReport, fmt: Format, citations: Citation
     return render_many(report, (fmt,), citations)[0]
 
 
+def render_chart(report: SessionReport) -> bytes | None:
+    """The support and participation chart as PNG (None when there is nothing to chart);
+    matplotlib is imported on the first chart, not when the bot starts."""
+    from bot.reports.render.chart import render_chart as draw
+
+    return draw(report)
+
+
 def render_many(report: SessionReport | EventReport, formats: Sequence[Format], citations: Citations | None = None) -> list[bytes]:
     """Several formats of one report, drawing the chart (the slow part) only once."""
     from bot.reports.render.layout import DOCUMENT_LIMITS, with_citations
@@ -52,8 +60,6 @@ def render_many(report: SessionReport | EventReport, formats: Sequence[Format], 
         return [_render_event(report, fmt, limits) for fmt in formats]
     chart: bytes | None = None
     if any(fmt != "md" for fmt in formats):
-        from bot.reports.render.chart import render_chart
-
         chart = render_chart(report)
     return [_render_session(report, fmt, chart, limits) for fmt in formats]
 

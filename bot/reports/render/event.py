@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import NamedTuple
 
 from bot.reports.model import Section
-from bot.reports.render.docx import blocks_docx
 from bot.reports.render.html import blocks_html_document
 from bot.reports.render.layout import (
     DOCUMENT_LIMITS,
@@ -26,7 +25,6 @@ from bot.reports.render.layout import (
     section_blocks,
 )
 from bot.reports.render.markdown import blocks_markdown
-from bot.reports.render.pdf import blocks_pdf
 
 NO_SESSIONS_NOTICE = "No session has takeaways or recommendations yet."
 
@@ -76,9 +74,13 @@ def render_event_html(event: EventReport, limits: Limits = DOCUMENT_LIMITS) -> s
 
 def render_event_docx(event: EventReport, limits: Limits = DOCUMENT_LIMITS) -> bytes:
     """The consolidated report as a Word document."""
+    from bot.reports.render.docx import blocks_docx  # python-docx loads on first use (bot/reports/render/__init__.py)
+
     return blocks_docx(event_blocks(event, limits), event.event_title, event.generated_at)
 
 
 def render_event_pdf(event: EventReport, limits: Limits = DOCUMENT_LIMITS) -> bytes:
     """The consolidated report as a PDF."""
+    from bot.reports.render.pdf import blocks_pdf  # fpdf2 and matplotlib's fonts load on first use
+
     return blocks_pdf(event_blocks(event, limits), event.event_title, event.generated_at)
