@@ -45,8 +45,12 @@ class BotProcess:
         *,
         organiser_ids: Iterable[int] = (),
         env: dict[str, str] | None = None,
+        argv: tuple[str, ...] = ("-m", "bot.cli", "run"),
     ) -> None:
+        """`argv` (after the interpreter) may replace the production command, e.g. with `-c` code
+        that scales a limit before calling `bot.cli.main(['run'])`."""
         self.api = api
+        self.argv = argv
         self.workdir = workdir
         self.log_path = workdir / "bot.log"
         self.env = {
@@ -74,7 +78,7 @@ class BotProcess:
             log.write(f"\n----- start {self.starts + 1} -----\n".encode())
             log.flush()
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", cwd=self.workdir, env=self.env, stdout=log, stderr=log
+                sys.executable, *self.argv, cwd=self.workdir, env=self.env, stdout=log, stderr=log
             )
         self.starts += 1
         process = self.process

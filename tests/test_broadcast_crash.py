@@ -18,8 +18,6 @@ import asyncio
 import gc
 import os
 import random
-import signal
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +29,7 @@ from bot.dispatch.runner import IN_FLIGHT
 from bot.fake_bot_api import FakeBotAPI, FloodLimits
 from storage.db import Database
 from storage.models import DeliveryPart, DeliveryRecipient, PartState, RecipientStatus
+from tests.crashkit import BotProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPIENTS = 300
@@ -44,60 +43,6 @@ BOOT = (
     f"runner.DEFAULT_LIMITS = TelegramLimits(per_second={RATE}); "
     "from bot.cli import main; sys.exit(main(['run']))"
 )
-
-
-class BotProcess:
-    """`workshop-bot run` as a subprocess against `api`, its output in a log file.
-
-    The same shape as tests/crashkit.BotProcess (issue 13's answer crash tests), plus `argv` so that
-    the start command can carry a test's scaled limits; to be folded into it once both have landed."""
-
-    def __init__(self, api: FakeBotAPI, database_url: str, workdir: Path, *, organiser_ids: tuple[int, ...], argv: tuple[str, ...]) -> None:
-        self.api = api
-        self.workdir = workdir
-        self.argv = argv
-        self.log_path = workdir / "bot.log"
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "ORGANISER_IDS"))},
-            "TELEGRAM_BOT_TOKEN": api.token,
-            "TELEGRAM_API_BASE_URL": api.base_url,
-            "TELEGRAM_API_FILE_URL": api.base_file_url,
-            "DATABASE_URL": database_url,
-            "ORGANISER_IDS": ",".join(str(i) for i in organiser_ids),
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self, timeout: float = 60.0) -> None:
-        """Spawn the bot; return once it polls (PTB calls deleteWebhook after the start-up hook)."""
-        spawned = time.monotonic()
-        with self.log_path.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(sys.executable, *self.argv, cwd=self.workdir, env=self.env, stdout=log, stderr=log)
-        process = self.process
-        await self.api.wait_for(
-            lambda: process.returncode is not None or any(c.method == "deleteWebhook" and c.time >= spawned for c in reversed(self.api.calls[-400:])),
-            timeout,
-            what="the bot process to poll",
-        )
-        assert process.returncode is None, f"the bot exited with {process.returncode}:\n{self.log()}"
-
-    async def kill(self) -> None:
-        """SIGKILL: no handler runs, nothing is flushed."""
-        process, self.process = self.process, None
-        if process is not None and process.returncode is None:
-            process.send_signal(signal.SIGKILL)
-            await process.wait()
-
-    async def stop(self, timeout: float = 30.0) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), timeout)
-
-    def log(self, tail: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-tail:]) if self.log_path.exists() else "(no log)"
 
 
 def _report_sends(api: FakeBotAPI) -> int:
