@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 WEB_KEY = "web_server"
 LEADERSHIP_KEY = "scheduler_leadership"
 FLOOD_KEY = "flood_listener"
+PUBLISHER_KEY = "change_publisher"
 CANDIDATE_KEY = "scheduler_candidate"
 WEBHOOK_KEY = "webhook_worker"  # set by bot.serve: its ASGI app already serves the web pages
 
@@ -104,6 +105,7 @@ async def start_scheduling(application: Application, services: Services) -> None
     publisher = ChangePublisher(services.db, None)
     services.scheduling.add_listener(publisher.items_changed)
     services.deliveries.add_reopen_listener(publisher.reopened)
+    application.bot_data[PUBLISHER_KEY] = publisher
     if not application.bot_data.get(CANDIDATE_KEY, True):
         return
 
@@ -162,6 +164,12 @@ async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
     flood: FloodListener | None = application.bot_data.pop(FLOOD_KEY, None)
     if flood is not None:
         await flood.stop()
+    publisher: ChangePublisher | None = application.bot_data.pop(PUBLISHER_KEY, None)
+    if publisher is not None:  # a restart in the same process (tests) registers a new one
+        services: Services = application.bot_data["services"]
+        services.scheduling.remove_listener(publisher.items_changed)
+        services.deliveries.remove_reopen_listener(publisher.reopened)
+        await publisher.flush()
     server = application.bot_data.pop(WEB_KEY, None)
     if server is not None:
         await server.stop()
