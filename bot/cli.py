@@ -104,9 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1; PostgreSQL for more)")
     serve.add_argument("--scheduler", action="store_true", help="workers are also scheduler candidates (one is elected)")
     serve.set_defaults(func=_serve)
-    with_database(commands.add_parser("scheduler", help="a scheduler candidate: fires schedules and broadcasts when elected")).set_defaults(
-        func=_scheduler
-    )
+    scheduler = with_database(commands.add_parser("scheduler", help="a scheduler candidate: fires schedules and broadcasts when elected"))
+    scheduler.add_argument("--host", default="127.0.0.1", help="address for --port (default 127.0.0.1)")
+    scheduler.add_argument("--port", type=int, default=None, help="serve /metrics and /healthz on this port")
+    scheduler.set_defaults(func=_scheduler)
     webhook = commands.add_parser("webhook", help="tell Telegram where to send updates (setWebhook) or stop it")
     webhook_commands = webhook.add_subparsers(title="webhook commands", required=True, parser_class=_Parser)
     set_hook = webhook_commands.add_parser("set", help="PUBLIC_URL + WEBHOOK_PATH, with WEBHOOK_SECRET")
@@ -183,12 +184,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _scheduler(settings: Settings, _args: argparse.Namespace) -> int:
+def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
     from bot.serve import run_scheduler
 
     settings.token()
     print(f"workshop-bot: scheduler candidate on {Database(settings.database_url).display_url}; Ctrl+C stops.")
-    asyncio.run(run_scheduler(settings))
+    asyncio.run(run_scheduler(settings, host=args.host, port=args.port))
     return 0
 
 

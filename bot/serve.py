@@ -136,11 +136,19 @@ def serve(host: str, port: int, workers: int, *, scheduler: bool) -> None:
             metrics_dir.cleanup()
 
 
-async def run_scheduler(settings: Settings) -> None:
-    """A scheduler candidate until SIGINT/SIGTERM."""
+async def run_scheduler(settings: Settings, *, host: str = "127.0.0.1", port: int | None = None) -> None:
+    """A scheduler candidate until SIGINT/SIGTERM; with `port`, its /metrics (leadership, deliveries,
+    429s) and /healthz on host:port for the monitoring."""
     from bot.container import build_services
 
-    application = await start_application(build_services(settings), settings, scheduler=True)
+    services = build_services(settings)
+    application = await start_application(services, settings, scheduler=True)
+    server = None
+    if port is not None:
+        from web.app import WebServer, monitoring_app
+
+        server = WebServer(monitoring_app(services), host, port)
+        await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -148,4 +156,6 @@ async def run_scheduler(settings: Settings) -> None:
     try:
         await stop.wait()
     finally:
+        if server is not None:
+            await server.stop()
         await stop_application(application)

@@ -91,9 +91,7 @@ class Deployment:
             "ORGANISER_IDS": str(ORGANISER),
             "WEBHOOK_SECRET": SECRET,
             "LOG_LEVEL": "WARNING",
-            "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
         }
-        (tmp / "metrics").mkdir()
         self.tmp = tmp
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -216,8 +214,9 @@ async def test_workers_and_schedulers_lose_nothing_and_send_nothing_twice(deploy
             codes = list((await db.scalars(select(Session.join_code).order_by(Session.id))).all())
         assert len(codes) == SESSIONS, created
         running.start("workers", "serve", "--port", str(running.port), "--workers", str(WORKERS))
-        running.start("scheduler-a", "scheduler")
-        running.start("scheduler-b", "scheduler")
+        scheduler_ports = [_free_port(), _free_port()]
+        running.start("scheduler-a", "scheduler", "--port", str(scheduler_ports[0]))
+        running.start("scheduler-b", "scheduler", "--port", str(scheduler_ports[1]))
         async with httpx.AsyncClient() as http:
             deadline = time.monotonic() + 60
             while True:
@@ -262,6 +261,13 @@ async def test_workers_and_schedulers_lose_nothing_and_send_nothing_twice(deploy
         assert time.monotonic() - fired_at < 15, "the leader did not hear of the change at once"
         leader = await _leader_pid(url)
         assert leader is not None
+        # Each candidate's /metrics says whether it leads: exactly one does.
+        gauges = []
+        async with httpx.AsyncClient() as http:
+            for port in scheduler_ports:
+                exposition = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+                gauges += [float(line.split()[1]) for line in exposition.splitlines() if line.startswith("workshop_scheduler_leader ")]
+        assert sorted(gauges) == [0.0, 1.0]
         os.kill(leader, signal.SIGKILL)
         killed_at = time.monotonic()
         await asyncio.wait_for(asyncio.gather(*first, *second), 120)

@@ -90,6 +90,17 @@ def create_app(
     return app
 
 
+def monitoring_app(services: Services) -> Starlette:
+    """Only /healthz and /metrics: what a scheduler process serves (`workshop-bot scheduler --port`)."""
+    from types import SimpleNamespace
+
+    from web.webhook import metrics_route
+
+    app = Starlette(routes=[Route("/healthz", _health), metrics_route()])
+    app.state.web = SimpleNamespace(services=services, closing=asyncio.Event())
+    return app
+
+
 async def _health(request: Any) -> Any:
     """200 "ok" when the database answers and its schema is at this code's migration head;
     503 with the reason otherwise (a load balancer takes the worker out of rotation)."""
