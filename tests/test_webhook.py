@@ -58,11 +58,13 @@ async def test_webhook_answers_after_processing(api: FakeBotAPI, database_url: s
             assert (await http.post(PATH, json=update, headers={SECRET_HEADER: SECRET})).status_code == 200
             async with services.db.session() as db:
                 assert await db.scalar(select(func.count()).where(Participant.telegram_user_id == user.id)) == 1
+            assert len(api.messages_to(user.id)) == replies  # the inbox knew it: not handled again
 
             health = await http.get("/healthz")
             assert (health.status_code, health.text) == (200, "ok")
             exposition = (await http.get("/metrics")).text
             assert 'workshop_updates_processed_total{outcome="refused"}' in exposition
+            assert 'workshop_updates_processed_total{outcome="repeated"}' in exposition
             assert "workshop_update_seconds_bucket" in exposition
             assert "workshop_scheduler_leader 1.0" in exposition
     finally:

@@ -10,9 +10,10 @@ Across several worker processes on PostgreSQL one person's updates are applied o
 each update is processed under a session-level advisory lock on its person (or group) key,
 taken on a pooled connection and released when the update is done (or when that connection
 dies with its worker). Inside one process the Application's PerUserUpdateProcessor chains them
-as well. A repeated update (Telegram retrying one whose answer it did not get) is recognised by
-the domain's own idempotency (an answer is keyed by person and prompt; a button press by its
-message) and the durable inbox (bot.services.inbox) once it is in place.
+as well. Each update is stored in the inbox (bot.services.inbox) before it is handled, and marked processed
+in the transaction of its effects; a repeated update (Telegram retrying one whose 200 it did not
+get) that is marked already is answered 200 without being handled again, one that was stored but
+never finished (its worker died) is handled now.
 """
 
 from __future__ import annotations
@@ -63,10 +64,16 @@ class WebhookEndpoint:
         except (ValueError, TypeError, KeyError):
             metrics.UPDATES.labels("malformed").inc()
             return Response(status_code=400)  # Telegram never sends this; nothing to retry
-        async with self._slots, self._person(update_key(update)):
-            # Through the update processor, as polling does: per-person chaining in this process
-            # and whatever it does around each update (the inbox's claim).
-            await self.application.update_processor.process_update(update, self.application.process_update(update))
+        inbox = self.application.bot_data["services"].inbox
+        async with self._slots:
+            await inbox.accept([payload])  # durable before anything else; a repeat is not stored again
+            async with self._person(update_key(update)):
+                if await inbox.processed(update.update_id):  # Telegram repeating one we handled
+                    metrics.UPDATES.labels("repeated").inc()
+                    return Response(status_code=200)
+                # Through the update processor, as polling does: per-person chaining in this
+                # process, and the inbox claim that marks the update processed with its effects.
+                await self.application.update_processor.process_update(update, self.application.process_update(update))
         metrics.UPDATES.labels("processed").inc()
         metrics.UPDATE_SECONDS.observe(time.perf_counter() - started)
         return Response(status_code=200)

@@ -80,6 +80,12 @@ class Inbox:
             )
             return [dict(payload) for payload in rows]
 
+    async def processed(self, update_id: int) -> bool:
+        """Whether this update was handled (a webhook worker asks before handling a repeat)."""
+        async with self.db.session() as db:
+            marked = await db.scalar(select(InboxUpdate.processed_at).where(InboxUpdate.update_id == update_id))
+            return marked is not None
+
     def done(self, update_id: int) -> None:
         """Mark processed soon (batched): for an update whose handler committed nothing."""
         self._done.add(update_id)
