@@ -17,14 +17,14 @@ Two processes per run, so that the bot's CPU is its own (the machine has 2 cores
 
 Bots under test, all measured in every run on the same harness with the same participants:
 
-* ``bot``: the real application (``bot.offline.OfflineBot`` → ``bot.app.build_application``:
+* ``bot``: the real application (``telegram_edge.offline.OfflineBot`` → ``telegram_edge.app.build_application``:
   handlers, services, rate limiter, SQLite in WAL mode on a fresh file);
 * ``echo``: a bare PTB ``Application`` whose only handler sends the text back with
   ``send_message``, with the same ``PerUserUpdateProcessor(256)`` and request pool as the bot
   (the like-for-like framework ceiling);
 * ``echo-seq``: the same echo bot with PTB's defaults (one update at a time).
 
-The echo bots use the bot's own HTTP client (``bot.aiohttp_request.AiohttpRequest``) by default;
+The echo bots use the bot's own HTTP client (``telegram_edge.aiohttp_request.AiohttpRequest``) by default;
 ``--echo-request httpx`` gives them PTB's HTTPXRequest instead.
 
 Setup (not timed): the organiser imports the demo agenda (one session, two prompts) and opens
@@ -115,10 +115,10 @@ async def seed_database(database_url: str, participant_ids: list[int]) -> str:
 
     from bot.config import Settings
     from bot.container import build_services
-    from bot.demo_script import AGENDA
     from bot.services.outcomes import ShowPrompt
     from bot.services.views import MessageRef, UserRef
     from storage.models import Base, SessionStatus
+    from telegram_edge.demo_script import AGENDA
 
     services = build_services(Settings(database_url=database_url, organiser_ids=frozenset({ORGANISER_ID})))
     try:
@@ -156,11 +156,17 @@ async def seed_database(database_url: str, participant_ids: list[int]) -> str:
                     ],
                 )
                 ids = dict(
-                    (await db.execute(select(participants.c.telegram_user_id, participants.c.id).where(participants.c.telegram_user_id.in_(others)))).all()
+                    (
+                        await db.execute(
+                            select(participants.c.telegram_user_id, participants.c.id).where(participants.c.telegram_user_id.in_(others))
+                        )
+                    ).all()
                 )
                 await db.execute(insert(states), [{**state, "participant_id": ids[tid]} for tid in others])
                 await db.execute(insert(progress), [{**step, "participant_id": ids[tid]} for tid in others for step in steps])
-                await db.execute(insert(roles), [{**_without(role, "id"), "participant_id": ids[tid]} for tid in others for role in granted])
+                await db.execute(
+                    insert(roles), [{**_without(role, "id"), "participant_id": ids[tid]} for tid in others for role in granted]
+                )
             if "last_message_id" in states.c:
                 # The template's onboarding used message ids of its own; in the fake API every
                 # participant's chat starts again at 1, so the seeded state must not claim more.
@@ -239,7 +245,7 @@ async def _run_bot(conn: Any, config: BotConfig) -> None:
     if config.kind == "bot":
         from types import SimpleNamespace
 
-        from bot.offline import OfflineBot
+        from telegram_edge.offline import OfflineBot
 
         fake = SimpleNamespace(token=TOKEN, base_url=config.base_url, base_file_url=config.file_url)
         offline = OfflineBot(fake, config.database_url, organiser_ids=[ORGANISER_ID])  # type: ignore[arg-type]
@@ -310,13 +316,13 @@ async def _start_echo(config: BotConfig) -> Any:
     from telegram.ext import ApplicationBuilder, MessageHandler, filters
     from telegram.request import HTTPXRequest
 
-    from bot.update_processor import PerUserUpdateProcessor
+    from telegram_edge.update_processor import PerUserUpdateProcessor
 
     builder = ApplicationBuilder().token(TOKEN).base_url(config.base_url).base_file_url(config.file_url)
-    # The same request pools as bot.app.build_application; "echo" also has the same
+    # The same request pools as telegram_edge.app.build_application; "echo" also has the same
     # PerUserUpdateProcessor, "echo-seq" keeps PTB's default (one update at a time).
     if config.echo_request == "aiohttp":
-        from bot.aiohttp_request import AiohttpRequest
+        from telegram_edge.aiohttp_request import AiohttpRequest
 
         builder = builder.request(AiohttpRequest(64, read_timeout=15, write_timeout=15))
         builder = builder.get_updates_request(AiohttpRequest(2, read_timeout=40))
@@ -515,7 +521,9 @@ async def run_once(
             if process.is_alive():
                 process.kill()
     if TIMELINE_PATH:
-        Path(TIMELINE_PATH).write_text(json.dumps([(round(t - started, 4), round(lat, 4), uid, round(d, 4)) for t, lat, uid, d in tally.timeline]))
+        Path(TIMELINE_PATH).write_text(
+            json.dumps([(round(t - started, 4), round(lat, 4), uid, round(d, 4)) for t, lat, uid, d in tally.timeline])
+        )
     expected = stored = None
     if kind == "bot":
         expected = participants * answers + WARMUP_PARTICIPANTS * WARMUP_ANSWERS
@@ -727,7 +735,11 @@ async def main_async(args: argparse.Namespace) -> int:
                         f"harness {result.harness_cpu_cores:.2f} cores  others {result.other_cpu_cores:.2f} cores  RSS {result.peak_rss_mb:5.0f} MB  "
                         f"full GCs {result.gc_full} (max {result.gc_max_ms:.0f} ms, {result.gc_objects:,} objects)"
                         + (f"  stored {result.stored}/{result.expected}" if result.expected is not None else "")
-                        + ("" if result.ok else f"  FAILED: {result.errors} errors, {result.wrong_replies} wrong replies, {result.lost} lost; {result.error_samples[:2]}"),
+                        + (
+                            ""
+                            if result.ok
+                            else f"  FAILED: {result.errors} errors, {result.wrong_replies} wrong replies, {result.lost} lost; {result.error_samples[:2]}"
+                        ),
                         flush=True,
                     )
         if args.profile:
@@ -764,24 +776,36 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="50,500,2000", help="participant counts, comma-separated (default 50,500,2000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration; medians are reported (default 3)")
-    parser.add_argument("--answers", type=int, default=None, help="answers per participant (default 5 up to 100 participants, 3 up to 500, 2 above)")
     parser.add_argument(
-        "--think-ms", type=float, default=0, metavar="MS",
+        "--answers", type=int, default=None, help="answers per participant (default 5 up to 100 participants, 3 up to 500, 2 above)"
+    )
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0,
+        metavar="MS",
         help="mean pause between a reply and the participant's next answer (uniform ±50 %%; default 0: "
         "as fast as replies come, which measures capacity; latency is then about participants / throughput)",
     )
     parser.add_argument("--bots", default=",".join(KINDS), help=f"bots to measure (default {','.join(KINDS)})")
     parser.add_argument("--quick", action="store_true", help="50 and 500 participants, 1 run, 3 answers each")
-    parser.add_argument("--profile", metavar="PATH", help="also profile the bot in one extra run (CPU-time sampling, bench/cpu_profile.py); report to PATH")
+    parser.add_argument(
+        "--profile", metavar="PATH", help="also profile the bot in one extra run (CPU-time sampling, bench/cpu_profile.py); report to PATH"
+    )
     parser.add_argument("--profile-size", type=int, default=500, help="participants in the profiled run (default 500)")
     parser.add_argument("--profile-bot", default="bot", choices=KINDS, help="which bot to profile (default bot)")
     parser.add_argument("--json", metavar="PATH", help="write every run's figures as JSON")
     parser.add_argument(
-        "--echo-request", choices=("httpx", "aiohttp"), default="aiohttp",
-        help="HTTP client of the echo bots (default aiohttp, the bot's own: bot/aiohttp_request.py; httpx: PTB's default)",
+        "--echo-request",
+        choices=("httpx", "aiohttp"),
+        default="aiohttp",
+        help="HTTP client of the echo bots (default aiohttp, the bot's own: telegram_edge/aiohttp_request.py; httpx: PTB's default)",
     )
     parser.add_argument(
-        "--wait-quiet", type=float, default=0, metavar="SECONDS",
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
         help="before each run, wait up to SECONDS for other processes to use < 0.25 cores (default: don't wait)",
     )
     parser.add_argument("--verbose", action="store_true", help="show the bot process's warnings and tracebacks")

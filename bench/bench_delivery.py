@@ -9,7 +9,7 @@ Two processes, so that the fake Telegram's clock is not the bot's event loop:
 * this process: ``bot.fake_bot_api.FakeBotAPI`` on 127.0.0.1 with ``FloodLimits()`` enforced —
   30 messages in any 1 s window overall, 1 per chat per second, 20 per group per minute; past
   them it answers 429 with retry_after, as Telegram does. It timestamps every request on arrival.
-* a child process: the real bot (``bot.offline.OfflineBot`` → ``bot.app.build_application``:
+* a child process: the real bot (``telegram_edge.offline.OfflineBot`` → ``telegram_edge.app.build_application``:
   JobQueue, runner, database ledger, FloodPacer, PTB's HTTP stack), on a fresh SQLite file.
 
 Setup (not timed): an agenda with one session, N participants who joined it (rows inserted as
@@ -118,16 +118,36 @@ async def seed(database_url: str, recipients: list[int]) -> None:
         async with services.db.session() as db:
             await db.execute(
                 insert(Participant),
-                [{"telegram_user_id": tid, "display_name": f"Participant {tid}", "consent_at": utcnow(), "username": f"p{tid}"} for tid in recipients],
+                [
+                    {"telegram_user_id": tid, "display_name": f"Participant {tid}", "consent_at": utcnow(), "username": f"p{tid}"}
+                    for tid in recipients
+                ],
             )
-            ids = dict((await db.execute(select(Participant.telegram_user_id, Participant.id).where(Participant.telegram_user_id.in_(recipients)))).all())
-            await db.execute(insert(Progress), [{"participant_id": ids[tid], "session_id": session.id, "prompt_position": 0} for tid in recipients])
-            await db.execute(insert(Role), [{"participant_id": ids[tid], "role": RoleName.PARTICIPANT, "session_id": session.id} for tid in recipients])
+            ids = dict(
+                (
+                    await db.execute(
+                        select(Participant.telegram_user_id, Participant.id).where(Participant.telegram_user_id.in_(recipients))
+                    )
+                ).all()
+            )
+            await db.execute(
+                insert(Progress), [{"participant_id": ids[tid], "session_id": session.id, "prompt_position": 0} for tid in recipients]
+            )
+            await db.execute(
+                insert(Role), [{"participant_id": ids[tid], "role": RoleName.PARTICIPANT, "session_id": session.id} for tid in recipients]
+            )
             prompt_id = await db.scalar(select(Prompt.id).where(Prompt.session_id == session.id).order_by(Prompt.position).limit(1))
             await db.execute(
                 insert(Contribution),
                 [
-                    {"session_id": session.id, "prompt_id": prompt_id, "participant_id": ids[tid], "text": text, "tg_chat_id": tid, "tg_message_id": 1}
+                    {
+                        "session_id": session.id,
+                        "prompt_id": prompt_id,
+                        "participant_id": ids[tid],
+                        "text": text,
+                        "tg_chat_id": tid,
+                        "tg_message_id": 1,
+                    }
                     for tid, text in zip(recipients, ANSWERS, strict=False)
                 ],
             )
@@ -167,8 +187,8 @@ def bot_process(conn: Any, base_url: str, file_url: str, database_url: str, file
 async def _run_bot(conn: Any, base_url: str, file_url: str, database_url: str, files: bool) -> None:
     from types import SimpleNamespace
 
-    from bot.offline import OfflineBot
     from bot.services.reporting import Reporting, ReportPackage
+    from telegram_edge.offline import OfflineBot
 
     if not files:
         package = Reporting.package
@@ -205,7 +225,9 @@ async def run_once(size: int, files: bool, workdir: Path, run: int, dump: str | 
         due = due.replace(microsecond=0) + timedelta(seconds=1)
         await schedule(database_url, due)
         parent, child = mp.Pipe()
-        process = mp.get_context("spawn").Process(target=bot_process, args=(child, api.base_url, api.base_file_url, database_url, files), daemon=True)
+        process = mp.get_context("spawn").Process(
+            target=bot_process, args=(child, api.base_url, api.base_file_url, database_url, files), daemon=True
+        )
         process.start()
         await _receive(parent, 60)
         # The fake Telegram is the clock being measured against: a 130 ms garbage collection in

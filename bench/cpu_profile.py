@@ -95,7 +95,19 @@ LAYERS: list[tuple[str, Any]] = [
     ("SQLAlchemy (ORM, Core, pool, dialect)", lambda f: "/sqlalchemy/" in f),
     ("aiosqlite (main-thread side: queueing, futures)", lambda f: "/aiosqlite/" in f),
     ("httpx / httpcore / h11 / anyio", lambda f: any(p in f for p in ("/httpx/", "/httpcore/", "/h11/", "/anyio/", "/sniffio/"))),
-    ("PTB request layer (Bot methods, BaseRequest, AIORateLimiter)", lambda f: any(p in f for p in ("/telegram/request/", "/telegram/_bot.py", "/telegram/ext/_extbot.py", "/telegram/ext/_aioratelimiter.py", "/aiolimiter/"))),
+    (
+        "PTB request layer (Bot methods, BaseRequest, AIORateLimiter)",
+        lambda f: any(
+            p in f
+            for p in (
+                "/telegram/request/",
+                "/telegram/_bot.py",
+                "/telegram/ext/_extbot.py",
+                "/telegram/ext/_aioratelimiter.py",
+                "/aiolimiter/",
+            )
+        ),
+    ),
     ("PTB objects (Update.de_json, to_dict, markup, defaults)", lambda f: "/telegram/" in f and "/telegram/ext/" not in f),
     ("PTB dispatch (Application, Updater, handlers, filters, context)", lambda f: "/telegram/ext/" in f),
     ("aiohttp client (when the bot uses it)", lambda f: "/aiohttp/" in f),

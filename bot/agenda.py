@@ -28,10 +28,7 @@ KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 TIME_HINT = "use HH:MM, e.g. 09:30 (or 2pm, 9:30am)"
 DATE_HINT = "use YYYY-MM-DD, e.g. 2026-02-11"
-COLON_HINT = (
-    'A value that contains ": " (a colon and a space) must be in quotes, '
-    'e.g. title: "Session 1: Opening".'
-)
+COLON_HINT = 'A value that contains ": " (a colon and a space) must be in quotes, e.g. title: "Session 1: Opening".'
 
 
 class AgendaError(ValueError):
@@ -154,7 +151,6 @@ class SessionSpec(BaseModel):
     thematic_focus: str = Field(default="", max_length=5000)
     anonymity: Literal["named", "anonymous"] = "named"
     prompts: list[PromptSpec] = Field(default_factory=list)
-
 
     @property
     def stable_key(self) -> str:
@@ -288,7 +284,9 @@ def _check_sessions(spec: AgendaSpec, lines: dict[tuple[Any, ...], int]) -> None
         seen[key] = index
         start, end = session_bounds(session, event)
         if (session.start is not None and start is None) or (session.end is not None and end is None):
-            raise AgendaError(f"The agenda has a problem: {name}: a start or end given as a time needs `date:` on the session or `starts_on:` on the event{_at(lines, path)}.")
+            raise AgendaError(
+                f"The agenda has a problem: {name}: a start or end given as a time needs `date:` on the session or `starts_on:` on the event{_at(lines, path)}."
+            )
         if start and end and end <= start:
             raise AgendaError(f"The agenda has a problem: {name}: end is not after start{_at(lines, path + ('end',))}.")
         day = session.date or (start.date() if start else None)

@@ -56,7 +56,9 @@ def database_url(value: str, *, setting: str = "DATABASE_URL") -> str:
             raise ValueError(f"{setting} {_shown(text)} names no database; write postgresql+asyncpg://user:password@host:5432/dbname")
         return normalised
     if backend in ("postgresql", "postgres"):
-        raise ValueError(f"{setting} {_shown(text)} names the driver {scheme.partition('+')[2]!r}; this bot uses asyncpg: write postgresql+asyncpg://…")
+        raise ValueError(
+            f"{setting} {_shown(text)} names the driver {scheme.partition('+')[2]!r}; this bot uses asyncpg: write postgresql+asyncpg://…"
+        )
     raise ValueError(f"{setting} {_shown(text)}: only SQLite and PostgreSQL are supported; write {example}")
 
 

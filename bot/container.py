@@ -79,7 +79,22 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     embeddings = Embeddings(db)  # embeds each contribution after it is stored
     inbox, outbox = Inbox(db), Outbox(db)
     return Services(
-        settings, db, catalog, access, participation, organising, wizards, reporting, scheduling, schedule_flows, deliveries,
-        live, screens, report_shaping, embeddings,
-        privacy=Privacy(db, reporting, settings.organiser_ids), inbox=inbox, outbox=outbox,
+        settings,
+        db,
+        catalog,
+        access,
+        participation,
+        organising,
+        wizards,
+        reporting,
+        scheduling,
+        schedule_flows,
+        deliveries,
+        live,
+        screens,
+        report_shaping,
+        embeddings,
+        privacy=Privacy(db, reporting, settings.organiser_ids),
+        inbox=inbox,
+        outbox=outbox,
     )

@@ -66,14 +66,8 @@ _NOT_MODIFIED = (
     "the same as a current content and reply markup of the message"
 )
 _QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
-_WEBHOOK_CONFLICT = (
-    "Conflict: can't use getUpdates method while webhook is active; "
-    "use deleteWebhook to delete the webhook first"
-)
-_POLLING_CONFLICT = (
-    "Conflict: terminated by other getUpdates request; "
-    "make sure that only one bot instance is running"
-)
+_WEBHOOK_CONFLICT = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+_POLLING_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 _CONTENT_KEYS = (
     "text", "entities", "caption", "caption_entities", "document", "photo",
     "sticker", "voice", "location", "contact",
@@ -367,10 +361,7 @@ def _html_attributes(source: str, index: int, tag: str, begin: int) -> tuple[dic
         elif tag == "blockquote" and name == "expandable":
             attributes[name] = ""
         else:
-            raise _EntityError(
-                f'Expected equal sign in declaration of an attribute of the tag "{tag}" '
-                f"{_at(source, begin)}"
-            )
+            raise _EntityError(f'Expected equal sign in declaration of an attribute of the tag "{tag}" {_at(source, begin)}')
 
 
 def _html_attribute_value(source: str, index: int, begin: int) -> tuple[str, int]:
@@ -395,9 +386,7 @@ def _html_end_tag(source: str, index: int, out: _TextBuilder, stack: list[_OpenT
         raise _EntityError(f"Unexpected end tag {_at(source, index)}")
     name, tag = match.group(1).lower(), stack.pop()
     if name != tag.name:
-        raise _EntityError(
-            f'Unmatched end tag {_at(source, index)}, expected "</{tag.name}>", found "</{name}>"'
-        )
+        raise _EntityError(f'Unmatched end tag {_at(source, index)}, expected "</{tag.name}>", found "</{name}>"')
     _close_html_tag(tag, stack[-1] if stack else None, out)
     return match.end()
 
@@ -483,9 +472,7 @@ def _parse_markdown_v2(source: str) -> tuple[str, list[JsonDict]]:
     return out.result()
 
 
-def _markdown_escape(
-    source: str, index: int, out: _TextBuilder, escapable: Callable[[str], bool]
-) -> int:
+def _markdown_escape(source: str, index: int, out: _TextBuilder, escapable: Callable[[str], bool]) -> int:
     """A backslash escapes the next character if it may be escaped, else stands for itself."""
     following = source[index + 1 : index + 2]
     if following and escapable(following):
@@ -505,14 +492,10 @@ def _mdv2_markup(source: str, index: int, out: _TextBuilder, stack: list[_OpenMa
                 return _mdv2_open(source, index, marker, kind, out.length, stack)
         if source[index] == ">" and (index == 0 or source[index - 1] == "\n"):
             return index + 1  # blockquote line marker
-    raise _EntityError(
-        f"Character '{source[index]}' is reserved and must be escaped with the preceding '\\'"
-    )
+    raise _EntityError(f"Character '{source[index]}' is reserved and must be escaped with the preceding '\\'")
 
 
-def _mdv2_open(
-    source: str, index: int, marker: str, kind: str, position: int, stack: list[_OpenMarkup]
-) -> int:
+def _mdv2_open(source: str, index: int, marker: str, kind: str, position: int, stack: list[_OpenMarkup]) -> int:
     opened = _OpenMarkup(kind, position, index)
     index += len(marker)
     if kind == "pre":
@@ -526,9 +509,7 @@ def _mdv2_close(source: str, index: int, out: _TextBuilder, stack: list[_OpenMar
     index += len(_MDV2_CLOSERS[opened.kind])
     if opened.kind == "text_link":
         return _mdv2_link_target(source, index, out, opened.start)
-    out.entity(
-        opened.kind, opened.start, **({"language": opened.language} if opened.language else {})
-    )
+    out.entity(opened.kind, opened.start, **({"language": opened.language} if opened.language else {}))
     return index
 
 
@@ -597,9 +578,7 @@ _PARSERS: dict[str, Callable[[str], tuple[str, list[JsonDict]]]] = {
 }
 
 
-def _parse_text(
-    text: str, parse_mode: str | None, entities: list[JsonDict] | None = None
-) -> tuple[str, list[JsonDict]]:
+def _parse_text(text: str, parse_mode: str | None, entities: list[JsonDict] | None = None) -> tuple[str, list[JsonDict]]:
     """(text, entities) as Telegram stores them, or the 400 Telegram answers."""
     if not parse_mode:
         return _trim(text, list(entities or []))
@@ -617,9 +596,7 @@ def _optional(key: str, value: Any) -> JsonDict:
 
 
 def _message_text(params: Params) -> tuple[str, list[JsonDict]]:
-    text, entities = _parse_text(
-        str(params.get("text") or ""), params.get("parse_mode"), params.get("entities")
-    )
+    text, entities = _parse_text(str(params.get("text") or ""), params.get("parse_mode"), params.get("entities"))
     if not text:
         raise _bad_request("message text is empty")
     if utf16_length(text) > TEXT_LIMIT:
@@ -632,9 +609,7 @@ def _caption_content(source: Mapping[str, Any]) -> JsonDict:
     raw = source.get("caption")
     if not raw:
         return {}
-    caption, entities = _parse_text(
-        str(raw), source.get("parse_mode"), source.get("caption_entities")
-    )
+    caption, entities = _parse_text(str(raw), source.get("parse_mode"), source.get("caption_entities"))
     if utf16_length(caption) > CAPTION_LIMIT:
         raise _bad_request("message caption is too long")
     return {**_optional("caption", caption), **_optional("caption_entities", entities)}
@@ -661,9 +636,7 @@ def _check_inline_button(button: JsonDict) -> None:
     if data is not None and not 0 < len(str(data).encode()) <= CALLBACK_DATA_LIMIT:
         raise _bad_request("BUTTON_DATA_INVALID")
     if not any(action in button for action in _BUTTON_ACTIONS):
-        raise _bad_request(
-            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-        )
+        raise _bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
 
 
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
@@ -737,9 +710,7 @@ async def _read_params(request: web.Request) -> Params:
         raw = {**request.query, **await _read_body(request)}
     except web.HTTPRequestEntityTooLarge:  # uploads are limited to 50 MB, as on Telegram
         raise _ApiError(413, "Request Entity Too Large") from None
-    return {
-        key: _decode(key, value) if isinstance(value, str) else value for key, value in raw.items()
-    }
+    return {key: _decode(key, value) if isinstance(value, str) else value for key, value in raw.items()}
 
 
 async def _read_body(request: web.Request) -> dict[str, Any]:
@@ -827,9 +798,7 @@ class _FileStore:
     def add(self, content: bytes, file_name: str, mime_type: str, folder: str) -> _StoredFile:
         number = next(self._numbers)
         path = f"{folder}/file_{number}{PurePosixPath(file_name).suffix}"
-        stored = _StoredFile(
-            f"fake_{folder}_{number}", f"u{number}", path, file_name, mime_type, content
-        )
+        stored = _StoredFile(f"fake_{folder}_{number}", f"u{number}", path, file_name, mime_type, content)
         self._by_id[stored.file_id] = self._by_path[path] = stored
         return stored
 
@@ -841,9 +810,7 @@ class _FileStore:
 
     def attachments(self, message: JsonDict) -> tuple[tuple[str, bytes] | None, bytes | None]:
         """The bytes behind a message's document and photo, for :class:`SentMessage`."""
-        document = (
-            self._by_id.get(message["document"]["file_id"]) if "document" in message else None
-        )
+        document = self._by_id.get(message["document"]["file_id"]) if "document" in message else None
         photo = self._by_id.get(message["photo"][-1]["file_id"]) if "photo" in message else None
         return (
             (document.file_name, document.content) if document else None,
@@ -1015,9 +982,7 @@ class _Conversation(ABC):
             raise AssertionError(f"the bot has no message in chat {self.chat_id}")
         return inbox[-1]
 
-    async def reply_after(
-        self, action: Callable[[], object], timeout: float = 5.0, count: int = 1
-    ) -> list[SentMessage]:
+    async def reply_after(self, action: Callable[[], object], timeout: float = 5.0, count: int = 1) -> list[SentMessage]:
         """Run ``action`` (awaited if it returns an awaitable) and return the next ``count``
         messages or edits the bot sends to this chat."""
         history = self._api._history_of(self.chat_id)
@@ -1052,9 +1017,7 @@ class FakeUser(_Conversation):
         self.started = started
         self.callback_answers: list[str] = []
         names = {"first_name": first_name, "last_name": last_name, "username": username}
-        self.user_json = _compact(
-            {"id": user_id, "is_bot": False, **names, "language_code": language_code}
-        )
+        self.user_json = _compact({"id": user_id, "is_bot": False, **names, "language_code": language_code})
         self._chat_json = _compact({"id": user_id, "type": "private", **names})
 
     @property
@@ -1098,21 +1061,15 @@ class FakeUser(_Conversation):
 
     def send_voice(self, duration: int = 3) -> int:
         stored = self._api._files.add(_VOICE_BYTES, "voice.ogg", "audio/ogg", "voice")
-        return self._receive(
-            {"voice": {**stored.base_json(), "duration": duration, "mime_type": "audio/ogg"}}
-        )
+        return self._receive({"voice": {**stored.base_json(), "duration": duration, "mime_type": "audio/ogg"}})
 
     def send_location(self, lat: float = 59.33, lon: float = 18.06) -> int:
         return self._receive({"location": {"latitude": lat, "longitude": lon}})
 
-    def send_contact(
-        self, phone_number: str = "+46700000000", first_name: str | None = None
-    ) -> int:
+    def send_contact(self, phone_number: str = "+46700000000", first_name: str | None = None) -> int:
         """The user's own contact (with ``user_id``), or someone else's when named."""
         contact = {"phone_number": phone_number, "first_name": first_name or self.first_name}
-        return self._receive(
-            {"contact": contact if first_name else {**contact, "user_id": self.id}}
-        )
+        return self._receive({"contact": contact if first_name else {**contact, "user_id": self.id}})
 
     def edit(self, message_id: int, new_text: str) -> None:
         """Edit one of the user's text messages, producing an ``edited_message`` update."""
@@ -1125,15 +1082,10 @@ class FakeUser(_Conversation):
             raise ValueError("press() needs text= or data=")
         current = self._api._current_message(message.chat_id, message.message_id)
         for label, callback_data, _url in current.buttons():
-            if (
-                callback_data is not None
-                and text in (None, label)
-                and data in (None, callback_data)
-            ):
+            if callback_data is not None and text in (None, label) and data in (None, callback_data):
                 return self._api._press(self, message.chat_id, message.message_id, callback_data)
         raise AssertionError(
-            f"no callback button text={text!r} data={data!r} on message {message.message_id}; "
-            f"buttons: {current.buttons()}"
+            f"no callback button text={text!r} data={data!r} on message {message.message_id}; buttons: {current.buttons()}"
         )
 
     def press_data(self, message_id: int, data: str) -> int:
@@ -1167,9 +1119,7 @@ class FakeChat(_Conversation):
         """A message from ``user`` in this group. In privacy mode (Telegram's default) the bot
         only receives commands and messages that mention it; the message exists either way."""
         mentioned = text.startswith("/") or f"@{self._api.bot_username}" in text
-        return self._api._receive(
-            user, self.chat_json, _text_content(text), deliver=mentioned or not self.privacy_mode
-        )
+        return self._api._receive(user, self.chat_json, _text_content(text), deliver=mentioned or not self.privacy_mode)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1251,9 +1201,7 @@ class FakeBotAPI:
         app.router.add_get("/file/bot{token}/{path:.+}", self._on_file_request)
         # No access log (5,000 requests/s); handler cancellation ends a long poll whose client
         # went away, so it cannot swallow updates meant for the next poller.
-        runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
-        )
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
         await runner.setup()
         await web.TCPSite(runner, self.host, self.port, backlog=1024).start()
         self._runner = runner
@@ -1323,9 +1271,7 @@ class FakeBotAPI:
 
     def inject_update(self, update: JsonDict) -> int:
         """Queue a raw update (forged or unusual ones); the fake assigns its ``update_id``."""
-        update_id = self._queue.push(
-            {key: value for key, value in update.items() if key != "update_id"}
-        )
+        update_id = self._queue.push({key: value for key, value in update.items() if key != "update_id"})
         self._notify()
         return update_id
 
@@ -1383,9 +1329,7 @@ class FakeBotAPI:
 
     # ---- waiting
 
-    async def wait_for(
-        self, predicate: Callable[[], bool], timeout: float = 5.0, *, what: str = "the condition"
-    ) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0, *, what: str = "the condition") -> None:
         """Return once ``predicate()`` holds, re-checking after every API call; on timeout raise
         AssertionError showing the bot's last messages and calls."""
         loop = asyncio.get_running_loop()
@@ -1413,8 +1357,7 @@ class FakeBotAPI:
             f"last of {len(self.sent)} messages sent:",
         ]
         lines += [
-            f"  {sent.method} chat={sent.chat_id} id={sent.message_id}"
-            f"{' (edit)' if sent.edited else ''}: {sent.plain_text[:100]!r}"
+            f"  {sent.method} chat={sent.chat_id} id={sent.message_id}{' (edit)' if sent.edited else ''}: {sent.plain_text[:100]!r}"
             for sent in self.sent[-8:]
         ] or ["  (none)"]
         lines.append("last API calls:")
@@ -1446,9 +1389,7 @@ class FakeBotAPI:
         self._record_call(method, params, arrived, status)
         return _hang_up(request) if body is None else _json_response(body, status)
 
-    async def _invoke(
-        self, token: str, handler: Callable[[Params], object] | None, params: Params
-    ) -> object:
+    async def _invoke(self, token: str, handler: Callable[[Params], object] | None, params: Params) -> object:
         if token != self.token:
             raise _ApiError(401, "Unauthorized")
         if handler is None:
@@ -1603,16 +1544,10 @@ class FakeBotAPI:
     def _input_file(self, value: object, kind: str) -> _StoredFile:
         """An uploaded file is stored; a string must be the file_id of a stored one."""
         if isinstance(value, UploadedFile):
-            return self._files.add(
-                value.content, value.file_name, value.mime_type, _FILE_FOLDERS[kind]
-            )
+            return self._files.add(value.content, value.file_name, value.mime_type, _FILE_FOLDERS[kind])
         stored = self._files.get(value) if isinstance(value, str) else None
         if stored is None:
-            raise _bad_request(
-                f"there is no {kind} in the request"
-                if value is None
-                else "wrong file identifier/HTTP URL specified"
-            )
+            raise _bad_request(f"there is no {kind} in the request" if value is None else "wrong file identifier/HTTP URL specified")
         return stored
 
     # ---- methods: sending
@@ -1652,9 +1587,7 @@ class FakeBotAPI:
     def _media_draft(self, item: object, params: Params, group_id: str) -> _Draft:
         kind = item.get("type") if isinstance(item, dict) else None
         if not isinstance(item, dict) or kind not in _FILE_FOLDERS:
-            raise _bad_request(
-                f"unsupported media type {kind!r} (the fake API handles photo and document)"
-            )
+            raise _bad_request(f"unsupported media type {kind!r} (the fake API handles photo and document)")
         media = item.get("media")
         if isinstance(media, str) and media.startswith("attach://"):
             media = params.get(media.removeprefix("attach://"))
@@ -1671,9 +1604,7 @@ class FakeBotAPI:
         content = _copied_content(self._source_message(params, "message to copy not found"))
         draft = _Draft(content, content.get("text") or content.get("caption") or "", None)
         if "caption" in params and "text" not in content:
-            content = {
-                key: value for key, value in content.items() if not key.startswith("caption")
-            }
+            content = {key: value for key, value in content.items() if not key.startswith("caption")}
             draft = _Draft(
                 {**content, **_caption_content(params)},
                 str(params["caption"]),
@@ -1695,9 +1626,7 @@ class FakeBotAPI:
             raise _bad_request(missing)
         return message
 
-    def _deliver(
-        self, method: str, chat: JsonDict, params: Params, drafts: list[_Draft]
-    ) -> list[JsonDict]:
+    def _deliver(self, method: str, chat: JsonDict, params: Params, drafts: list[_Draft]) -> list[JsonDict]:
         """The common end of every send: markup, reply target, flood control, storage."""
         markup = _inline_markup(params)
         extra = {**self._reply_to(chat["id"], params), **_optional("reply_markup", markup)}
@@ -1718,19 +1647,13 @@ class FakeBotAPI:
             return {}
         target = self._messages.get((reply.get("chat_id", chat_id), reply.get("message_id")))
         if target is not None:
-            return {
-                "reply_to_message": {
-                    key: value for key, value in target.items() if key != "reply_to_message"
-                }
-            }
+            return {"reply_to_message": {key: value for key, value in target.items() if key != "reply_to_message"}}
         if reply.get("allow_sending_without_reply") or params.get("allow_sending_without_reply"):
             return {}
         raise _bad_request("message to be replied not found")
 
     def _take_send_slot(self, chat_id: int) -> None:
-        if self._flood is not None and (
-            retry_after := self._flood.admit(chat_id, time.monotonic())
-        ):
+        if self._flood is not None and (retry_after := self._flood.admit(chat_id, time.monotonic())):
             raise _too_many_requests(retry_after)
 
     # ---- methods: editing
@@ -1766,9 +1689,7 @@ class FakeBotAPI:
             raise _bad_request("message can't be edited")
         return message
 
-    def _apply_edit(
-        self, method: str, message: JsonDict, changes: JsonDict, draft: _Draft, params: Params
-    ) -> JsonDict:
+    def _apply_edit(self, method: str, message: JsonDict, changes: JsonDict, draft: _Draft, params: Params) -> JsonDict:
         if all(message.get(key) == (value or None) for key, value in changes.items()):
             raise _bad_request(_NOT_MODIFIED)
         for key, value in changes.items():
@@ -1812,9 +1733,7 @@ class FakeBotAPI:
         self._messages[(chat_id, message_id)] = message
         return message
 
-    def _record_sent(
-        self, method: str, message: JsonDict, draft: _Draft, markup: object, *, edited: bool
-    ) -> None:
+    def _record_sent(self, method: str, message: JsonDict, draft: _Draft, markup: object, *, edited: bool) -> None:
         document, photo = self._files.attachments(message)
         sent = SentMessage(
             method=method,
@@ -1840,14 +1759,10 @@ class FakeBotAPI:
     def _current_message(self, chat_id: int, message_id: int) -> SentMessage:
         current = self._current.get(chat_id, {}).get(message_id)
         if current is None:
-            raise AssertionError(
-                f"the bot has no message {message_id} in chat {chat_id} (deleted or never sent)"
-            )
+            raise AssertionError(f"the bot has no message {message_id} in chat {chat_id} (deleted or never sent)")
         return current
 
-    def _receive(
-        self, user: FakeUser, chat: JsonDict, content: JsonDict, *, deliver: bool = True
-    ) -> int:
+    def _receive(self, user: FakeUser, chat: JsonDict, content: JsonDict, *, deliver: bool = True) -> int:
         """A message from a simulated user; in a private chat it counts as starting the bot."""
         message = self._store_message(chat, user.user_json, content)
         if chat["id"] == user.id:
@@ -1877,9 +1792,7 @@ class FakeBotAPI:
             message = self._messages.get((chat_id, message_id))
             # A message the bot can no longer see arrives as an InaccessibleMessage (date 0).
             query["message"] = (
-                dict(message)
-                if message is not None
-                else {"chat": self._chat(chat_id).chat_json, "message_id": message_id, "date": 0}
+                dict(message) if message is not None else {"chat": self._chat(chat_id).chat_json, "message_id": message_id, "date": 0}
             )
         update_id = self._queue.push({"callback_query": query})
         self._notify()
@@ -1900,9 +1813,7 @@ def _fire_one_shot(faults: _ChatFaults) -> None:
 
 
 def _file_content(kind: str, stored: _StoredFile) -> JsonDict:
-    return (
-        {"photo": stored.photo_sizes()} if kind == "photo" else {"document": stored.document_json()}
-    )
+    return {"photo": stored.photo_sizes()} if kind == "photo" else {"document": stored.document_json()}
 
 
 def _copied_content(source: JsonDict) -> JsonDict:

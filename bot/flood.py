@@ -2,7 +2,7 @@
 
 Telegram's flood wait is bot-wide: after a 429 with `retry_after`, every request of the bot,
 from any process, risks another one. Each process has one FloodGate (on its rate limiter,
-bot.dispatch.sending): every Bot API request waits at the gate while it is closed. A 429 closes
+telegram_edge.dispatch.sending): every Bot API request waits at the gate while it is closed. A 429 closes
 the gate here and is published (NOTIFY workshop_flood); on PostgreSQL every process LISTENs on
 a connection of its own (FloodListener) and closes its gate for the same time. On SQLite there
 is only one process, and the gate alone does it.

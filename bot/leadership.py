@@ -15,7 +15,7 @@ lost to a crash between commit and NOTIFY is still caught by that sweep.
 
 On SQLite there is only ever one process: it is always the leader and nothing is published.
 Even a stale leader (one whose connection died unnoticed) cannot send a part twice: every part
-is claimed in the database before it is sent (bot.dispatch.ledger).
+is claimed in the database before it is sent (bot.scheduling.ledger).
 """
 
 from __future__ import annotations

@@ -28,6 +28,8 @@ def redact(text: str, *secrets: str) -> str:
         if secret:
             text = text.replace(secret, MASK)
     return _TOKEN_IN_TEXT.sub(MASK, text)
+
+
 OWN_PACKAGES = ("bot", "handlers", "storage")
 ALWAYS_QUIET = ("httpx", "httpcore")
 

@@ -7,9 +7,9 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
-from bot.dispatch.group_replies import GROUP_REPLIES_KEY, GroupReplies
 from handlers import texts as t
 from handlers.common import Context, services, user_ref
+from telegram_edge.dispatch.group_replies import GROUP_REPLIES_KEY, GroupReplies
 
 log = logging.getLogger(__name__)
 

@@ -97,16 +97,19 @@ def cancel_keyboard() -> Markup:
 
 
 def sessions_keyboard(memberships: tuple[MembershipView, ...]) -> Markup | None:
-    rows = [
-        [Button(("▶ " if m.active else "") + m.session.title[:48], callback_data=f"sw:{m.session.id}")]
-        for m in memberships[-10:]
-    ]
+    rows = [[Button(("▶ " if m.active else "") + m.session.title[:48], callback_data=f"sw:{m.session.id}")] for m in memberships[-10:]]
     return Markup(rows) if rows else None
 
 
 def profile_keyboard() -> Markup:
     return Markup(
-        [[Button("Name", callback_data="pf:name"), Button("Organisation", callback_data="pf:organisation"), Button("Community", callback_data="pf:community")]]
+        [
+            [
+                Button("Name", callback_data="pf:name"),
+                Button("Organisation", callback_data="pf:organisation"),
+                Button("Community", callback_data="pf:community"),
+            ]
+        ]
     )
 
 

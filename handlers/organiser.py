@@ -54,7 +54,9 @@ async def agenda_file(update: Update, context: Context) -> None:
         await respond(update, context, lambda: services(context).participation.non_text(user))
         return
     if document.file_size and document.file_size > 256 * 1024:
-        await context.bot.send_message(update.effective_chat.id, t.notice("agenda_error", {"error": "The agenda file is larger than 256 KB."}))
+        await context.bot.send_message(
+            update.effective_chat.id, t.notice("agenda_error", {"error": "The agenda file is larger than 256 KB."})
+        )
         return
 
     async def run() -> object:
@@ -101,7 +103,9 @@ async def manage(update: Update, context: Context) -> None:
             await context.bot.send_message(chat_id, _session_line(session, members, answers), reply_markup=manage_keyboard(session))
         if len(event.sessions) > MANAGE_LIMIT:
             rest = ", ".join(f"<code>{s.join_code}</code>" for s in event.sessions[MANAGE_LIMIT:])
-            await context.bot.send_message(chat_id, f"…and {len(event.sessions) - MANAGE_LIMIT} more sessions: {rest}. Use /open CODE, /close CODE, /link CODE.")
+            await context.bot.send_message(
+                chat_id, f"…and {len(event.sessions) - MANAGE_LIMIT} more sessions: {rest}. Use /open CODE, /close CODE, /link CODE."
+            )
 
 
 def _session_line(session: SessionView, members: int, answers: int) -> str:
@@ -123,7 +127,10 @@ async def close_session(update: Update, context: Context) -> None:
 
 async def _set_status(update: Update, context: Context, ref: str | int | None, status: SessionStatus) -> None:
     if ref is None:
-        await context.bot.send_message(update.effective_chat.id, f"Which session? Send <code>/{'open' if status is SessionStatus.OPEN else 'close'} CODE</code>, or use /manage.")
+        await context.bot.send_message(
+            update.effective_chat.id,
+            f"Which session? Send <code>/{'open' if status is SessionStatus.OPEN else 'close'} CODE</code>, or use /manage.",
+        )
         return
     user = user_ref(update.effective_user)
     result: list[object] = []

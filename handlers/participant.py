@@ -41,7 +41,9 @@ async def edited(update: Update, context: Context) -> None:
     """An answer edited in Telegram: the stored text follows; other edits are ignored quietly."""
     message = update.edited_message
     ref = MessageRef(message.chat_id, message.message_id)
-    await respond(update, context, lambda: services(context).participation.edited_message(user_ref(update.effective_user), ref, message.text))
+    await respond(
+        update, context, lambda: services(context).participation.edited_message(user_ref(update.effective_user), ref, message.text)
+    )
 
 
 async def non_text(update: Update, context: Context) -> None:

@@ -90,7 +90,9 @@ def schedule_retention(application: Application) -> None:  # type: ignore[type-a
     """Hourly: erase the personal data of events whose retention period has ended. The sweep
     reads everything from the database, so a missed run (downtime) is simply caught up next time."""
     if application.job_queue is not None:
-        application.job_queue.run_repeating(_retention_job, interval=RETENTION_EVERY_SECONDS, first=RETENTION_FIRST_SECONDS, name=RETENTION_JOB)
+        application.job_queue.run_repeating(
+            _retention_job, interval=RETENTION_EVERY_SECONDS, first=RETENTION_FIRST_SECONDS, name=RETENTION_JOB
+        )
 
 
 async def _retention_job(context: Context) -> None:

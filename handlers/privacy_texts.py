@@ -45,14 +45,18 @@ def forget_ask(preview: ForgetPreview) -> str:
 
 def forgotten(result: Forgotten) -> str:
     what = (
-        f"Your {result.contributions} answer(s) stay, anonymously." if result.kept_contributions else f"Your {result.contributions} answer(s) were deleted."
+        f"Your {result.contributions} answer(s) stay, anonymously."
+        if result.kept_contributions
+        else f"Your {result.contributions} answer(s) were deleted."
     )
     reports = f" {result.reports_regenerated} report(s) were regenerated without you." if result.reports_regenerated else ""
     return f"✅ Done: your name, organisation and Telegram identity are erased. {what}{reports}\n\nIf you write to me again, I will treat you as someone new."
 
 
 def retention_applied(applied: RetentionApplied) -> str:
-    reports = f" {applied.reports_regenerated} session report(s) got a new version without their names." if applied.reports_regenerated else ""
+    reports = (
+        f" {applied.reports_regenerated} session report(s) got a new version without their names." if applied.reports_regenerated else ""
+    )
     return (
         f"🧹 <b>{esc(applied.event_title)}</b>: its retention period ({applied.retention_days} days after the event) has ended. "
         f"I erased the names, organisations and Telegram identities of {applied.erased} participant(s); their answers stay, anonymously.{reports}"

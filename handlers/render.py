@@ -61,7 +61,9 @@ def render(outcome: object) -> list[Reply]:
         case AskEdit(contribution=item):
             return [Reply(f"Send the new text for:\n\n<blockquote>{t.esc(item.text)}</blockquote>", kb.cancel_keyboard())]
         case ConfirmDelete(contribution=item):
-            return [Reply(f"Delete this answer?\n\n<blockquote>{t.esc(_excerpt(item.text))}</blockquote>", kb.confirm_delete_keyboard(item))]
+            return [
+                Reply(f"Delete this answer?\n\n<blockquote>{t.esc(_excerpt(item.text))}</blockquote>", kb.confirm_delete_keyboard(item))
+            ]
         case SessionList(memberships=memberships):
             return [Reply(_sessions(memberships), kb.sessions_keyboard(memberships))]
         case Profile(profile=profile):
@@ -99,10 +101,14 @@ def _excerpt(text: str) -> str:
 def _my_input(title: str, page: Page) -> str:
     if not page.total:
         return f"You haven't sent anything to <b>{t.esc(title)}</b> yet."
-    lines = [f"<b>Your input to {t.esc(title)}</b> ({page.total} point{'s' if page.total != 1 else ''}, page {page.number + 1}/{page.count})"]
+    lines = [
+        f"<b>Your input to {t.esc(title)}</b> ({page.total} point{'s' if page.total != 1 else ''}, page {page.number + 1}/{page.count})"
+    ]
     for index, item in enumerate(page.items, start=page.offset + 1):
         edited = " <i>(edited)</i>" if item.edited else ""
-        lines.append(f"\n<b>{index}.</b> Q{item.prompt_position + 1} · {t.KIND_LABEL[item.prompt_kind]}{edited}\n{t.esc(_excerpt(item.text))}")
+        lines.append(
+            f"\n<b>{index}.</b> Q{item.prompt_position + 1} · {t.KIND_LABEL[item.prompt_kind]}{edited}\n{t.esc(_excerpt(item.text))}"
+        )
     return "\n".join(lines)
 
 
@@ -118,7 +124,11 @@ def _sessions(memberships: tuple[MembershipView, ...]) -> str:
 
 
 def _event_created(event: EventView, new: bool = True) -> str:
-    lines = [f"✅ Event <b>{t.esc(event.title)}</b> created."] if new else [f"✅ Event <b>{t.esc(event.title)}</b> updated: same join codes, answers and schedules."]
+    lines = (
+        [f"✅ Event <b>{t.esc(event.title)}</b> created."]
+        if new
+        else [f"✅ Event <b>{t.esc(event.title)}</b> updated: same join codes, answers and schedules."]
+    )
     if event.place or event.starts_on:
         when = event.starts_on.isoformat() if event.starts_on else ""
         if event.ends_on and event.ends_on != event.starts_on:
@@ -127,7 +137,9 @@ def _event_created(event: EventView, new: bool = True) -> str:
     for session in event.sessions:
         start = t.local_time(session.starts_at, session.timezone)
         where = f" · {t.esc(session.track)}" if session.track else ""
-        lines.append(f"• <code>{session.join_code}</code> {t.esc(session.title)} ({len(session.prompts)} prompts{', ' + start if start else ''}{where})")
+        lines.append(
+            f"• <code>{session.join_code}</code> {t.esc(session.title)} ({len(session.prompts)} prompts{', ' + start if start else ''}{where})"
+        )
     if event.sessions:
         lines.append("\nSessions start as drafts: /open CODE when the room is ready, /link CODE for the QR code.")
     else:

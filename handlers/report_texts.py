@@ -10,7 +10,9 @@ EXPORT_USAGE = (
     "The last word chooses how sentences show the contributions behind them: numbered footnotes "
     "(default), <code>[#12]</code> after each sentence, or none."
 )
-WRITER_USED = "Paragraphs and labels written by the writing model {model}; every sentence checked against the contribution numbers it cites."
+WRITER_USED = (
+    "Paragraphs and labels written by the writing model {model}; every sentence checked against the contribution numbers it cites."
+)
 WRITER_NOTES = {
     "timeout": "⚠️ The writing model did not answer in time, so this draft was written offline.",
     "error": "⚠️ The writing model could not be reached or answered with an error, so this draft was written offline.",

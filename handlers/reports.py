@@ -92,7 +92,8 @@ async def _send_draft(context: Context, chat_id: int, user: UserRef, result: Dra
     note = rt.writer_note(report.writer_note, report.writer)
     await context.bot.send_message(
         chat_id,
-        (f"{t.esc(note)}\n\n" if note else "") + f"Version {result.version} ({state}). /edit to change sections, /approve to make it final, /versions for history.",
+        (f"{t.esc(note)}\n\n" if note else "")
+        + f"Version {result.version} ({state}). /edit to change sections, /approve to make it final, /versions for history.",
         reply_markup=with_editor(context, _report_keyboard(result.session_id), result.session_id),
     )
 
@@ -100,7 +101,10 @@ async def _send_draft(context: Context, chat_id: int, user: UserRef, result: Dra
 def _report_keyboard(session_id: int) -> Markup:
     return Markup(
         [
-            [Button("✏️ Edit sections", callback_data=f"rp:edit:{session_id}"), Button("✅ Approve", callback_data=f"rp:approve:{session_id}")],
+            [
+                Button("✏️ Edit sections", callback_data=f"rp:edit:{session_id}"),
+                Button("✅ Approve", callback_data=f"rp:approve:{session_id}"),
+            ],
             [Button(f, callback_data=f"rx:{f}:{session_id}") for f in ("md", "html", "csv")],
         ]
     )
@@ -113,7 +117,9 @@ async def edit(update: Update, context: Context) -> None:
     async def run() -> None:
         code = await _which_session(update, context, "edit")
         if code is not None:
-            await _sections_menu(context, update.effective_chat.id, await services(context).reporting.latest(user_ref(update.effective_user), code))
+            await _sections_menu(
+                context, update.effective_chat.id, await services(context).reporting.latest(user_ref(update.effective_user), code)
+            )
 
     await _guard(update, context, run)
 
@@ -145,11 +151,15 @@ def _section_html(section: Section) -> str:
     lines = [f"<b>{t.esc(section.title)}</b>"]
     generated = Citer("inline").text(section.paragraphs)
     if section.text_override:
-        lines.append(f"<i>Replaced by the rapporteur:</i>\n{t.esc(section.text_override)}\n\n<i>Generated text and themes, for reference:</i>")
+        lines.append(
+            f"<i>Replaced by the rapporteur:</i>\n{t.esc(section.text_override)}\n\n<i>Generated text and themes, for reference:</i>"
+        )
     lines.append(t.esc(generated))
     for theme in section.themes:
         support = theme.support
-        lines.append(f"\n<b>{t.esc(theme.label)}</b> ({theme.count}, +{support.agree}/−{support.disagree}{', ' + support.standing if support.standing != 'untested' else ''})")
+        lines.append(
+            f"\n<b>{t.esc(theme.label)}</b> ({theme.count}, +{support.agree}/−{support.disagree}{', ' + support.standing if support.standing != 'untested' else ''})"
+        )
         for statement in theme.statements:
             who = f" — {t.esc(statement.author)}" if statement.author else ""
             more = f" (+{statement.duplicates} similar)" if statement.duplicates else ""
@@ -159,7 +169,9 @@ def _section_html(section: Section) -> str:
 
 async def _show_section(update: Update, context: Context, session_id: int, key: str) -> None:
     result = await services(context).reporting.latest(user_ref(update.effective_user), session_id)
-    overridden = key == "summary" and result.report.summary_override or any(s.key == key and s.text_override for s in result.report.sections)
+    overridden = (
+        key == "summary" and result.report.summary_override or any(s.key == key and s.text_override for s in result.report.sections)
+    )
     buttons = [[Button("✏️ Replace text", callback_data=f"re:{key}:{session_id}")]]
     if overridden:
         buttons[0].append(Button("↩️ Restore generated", callback_data=f"rr:{key}:{session_id}"))
@@ -180,7 +192,9 @@ async def unhide(update: Update, context: Context) -> None:
 async def _contribution_command(update: Update, context: Context, *, hidden: bool) -> None:
     ids = [a.lstrip("#") for a in context.args or []]
     if len(ids) != 1 or parse_id(ids[0]) is None:
-        await context.bot.send_message(update.effective_chat.id, f"Usage: <code>/{'hide' if hidden else 'unhide'} 12</code> with a contribution number from /edit.")
+        await context.bot.send_message(
+            update.effective_chat.id, f"Usage: <code>/{'hide' if hidden else 'unhide'} 12</code> with a contribution number from /edit."
+        )
         return
 
     async def run() -> None:
@@ -194,7 +208,9 @@ async def _contribution_command(update: Update, context: Context, *, hidden: boo
 async def rename(update: Update, context: Context) -> None:
     args = context.args or []
     if len(args) < 2 or parse_id(args[0].lstrip("#")) is None:
-        await context.bot.send_message(update.effective_chat.id, "Usage: <code>/rename 12 New theme label</code> — 12 is any contribution in the theme.")
+        await context.bot.send_message(
+            update.effective_chat.id, "Usage: <code>/rename 12 New theme label</code> — 12 is any contribution in the theme."
+        )
         return
     label = " ".join(args[1:])[:80]
     await _edit_by_contribution(update, context, "rename", args[0].lstrip("#"), label, f"Theme renamed to “{t.esc(label)}”")
@@ -203,7 +219,9 @@ async def rename(update: Update, context: Context) -> None:
 async def merge(update: Update, context: Context) -> None:
     args = [a.lstrip("#") for a in context.args or []]
     if len(args) != 2 or not all(parse_id(a) is not None for a in args):
-        await context.bot.send_message(update.effective_chat.id, "Usage: <code>/merge 12 15</code> — the theme of #12 joins the theme of #15.")
+        await context.bot.send_message(
+            update.effective_chat.id, "Usage: <code>/merge 12 15</code> — the theme of #12 joins the theme of #15."
+        )
         return
     await _edit_by_contribution(update, context, "merge", args[0], args[1], f"Theme of #{args[0]} merged into the theme of #{args[1]}")
 
@@ -250,7 +268,9 @@ async def approve(update: Update, context: Context) -> None:
 
 async def _approve(context: Context, chat_id: int, user: UserRef, ref: str | int) -> None:
     result = await services(context).reporting.approve(user, ref)
-    await context.bot.send_message(chat_id, f"✅ Version {result.version} of <b>{t.esc(result.report.session_title)}</b> is approved as the final report.")
+    await context.bot.send_message(
+        chat_id, f"✅ Version {result.version} of <b>{t.esc(result.report.session_title)}</b> is approved as the final report."
+    )
     await _send_files(context, chat_id, user, result)
 
 
@@ -289,10 +309,16 @@ async def export(update: Update, context: Context) -> None:
     if len(args) < 2 or len(args) > 3 or args[1].lower() not in EXPORTS or (len(args) > 2 and number is None):
         await context.bot.send_message(update.effective_chat.id, rt.EXPORT_USAGE.format(formats="|".join(EXPORTS)))
         return
-    await _guard(update, context, lambda: _export(context, update.effective_chat.id, user_ref(update.effective_user), args[0], args[1].lower(), number, citations))
+    await _guard(
+        update,
+        context,
+        lambda: _export(context, update.effective_chat.id, user_ref(update.effective_user), args[0], args[1].lower(), number, citations),
+    )
 
 
-async def _export(context: Context, chat_id: int, user: UserRef, ref: str | int, fmt: str, number: int | None = None, citations: Citations | None = None) -> None:
+async def _export(
+    context: Context, chat_id: int, user: UserRef, ref: str | int, fmt: str, number: int | None = None, citations: Citations | None = None
+) -> None:
     reporting = services(context).reporting
     if fmt == "chart":
         result = await (reporting.version(user, ref, number) if number else reporting.latest(user, ref))
@@ -313,7 +339,9 @@ async def event_report(update: Update, context: Context) -> None:
     args = context.args or []
     fmt = args[1].lower() if len(args) > 1 else "docx"
     if not args or fmt not in FORMATS:
-        await context.bot.send_message(update.effective_chat.id, f"Usage: <code>/eventreport CODE [{'|'.join(FORMATS)}]</code> — CODE of any session of the event.")
+        await context.bot.send_message(
+            update.effective_chat.id, f"Usage: <code>/eventreport CODE [{'|'.join(FORMATS)}]</code> — CODE of any session of the event."
+        )
         return
 
     async def run() -> None:
@@ -396,9 +424,13 @@ async def button(update: Update, context: Context) -> None:
         elif callback.verb == "re":
             await reporting.begin_section_edit(user, number, callback.arg or "")
             await answer(update, context)
-            await context.bot.send_message(chat_id, "Send the new text for this section (reply to the section, or just send it). /cancel keeps it as it is.")
+            await context.bot.send_message(
+                chat_id, "Send the new text for this section (reply to the section, or just send it). /cancel keeps it as it is."
+            )
         elif callback.verb == "rr":
-            result = await reporting.restore(user, number, "summary" if callback.arg == "summary" else "section", "" if callback.arg == "summary" else callback.arg or "")
+            result = await reporting.restore(
+                user, number, "summary" if callback.arg == "summary" else "section", "" if callback.arg == "summary" else callback.arg or ""
+            )
             await answer(update, context, "Restored")
             await context.bot.send_message(chat_id, f"The generated text is back (version {result.version}).")
         elif callback.verb == "rx" and callback.arg in EXPORTS:
@@ -407,7 +439,9 @@ async def button(update: Update, context: Context) -> None:
             await _export(context, chat_id, user, number, callback.arg)
         elif callback.verb == "rv":
             contribution_id = callback.int_arg()
-            session_id = await reporting.react(user, contribution_id, REACTIONS.get(number % 10, ReactionValue.PASS)) if contribution_id else None
+            session_id = (
+                await reporting.react(user, contribution_id, REACTIONS.get(number % 10, ReactionValue.PASS)) if contribution_id else None
+            )
             if session_id is None:
                 await answer(update, context, t.notice("stale", {}))
                 return

@@ -137,7 +137,9 @@ def ask_when(purpose: str, target: Target, item: ItemView | None = None) -> str:
     card = f"\n\n{item_card(item)}\n" if item is not None else f" ({target_line(target)})\n"
     anchors = ""
     if target.starts_at:
-        anchors = f"\nStart: {local(target.starts_at, target.timezone)}" + (f", end: {local(target.ends_at, target.timezone)}" if target.ends_at else "")
+        anchors = f"\nStart: {local(target.starts_at, target.timezone)}" + (
+            f", end: {local(target.ends_at, target.timezone)}" if target.ends_at else ""
+        )
     return f"🕘 {head}{card}{anchors}\nFor example {WHEN_EXAMPLES}. Times are in {esc(target.timezone)}. (/cancel to stop)"
 
 

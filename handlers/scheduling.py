@@ -104,7 +104,12 @@ async def deliver(update: Update, context: Context) -> None:
         update,
         context,
         lambda: scheduling.schedule_report(
-            user, ref, " ".join(when_words), source=source, chats=tuple(chats), whole_event=whole_event  # type: ignore[arg-type]
+            user,
+            ref,
+            " ".join(when_words),
+            source=source,
+            chats=tuple(chats),
+            whole_event=whole_event,  # type: ignore[arg-type]
         ),
     )
 
@@ -127,7 +132,9 @@ async def move(update: Update, context: Context) -> None:
 async def paper_file(update: Update, context: Context) -> None:
     """A document sent while /papers waits for files."""
     document = update.effective_message.document
-    ref = DocumentRef(document.file_id, document.file_unique_id, document.file_name or "document", document.mime_type or "", document.file_size)
+    ref = DocumentRef(
+        document.file_id, document.file_unique_id, document.file_name or "document", document.mime_type or "", document.file_size
+    )
     user = user_ref(update.effective_user)
     await _show(update, context, lambda: services(context).schedule_flows.attach(user, ref))
 

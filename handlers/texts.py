@@ -101,7 +101,11 @@ def session_intro(session: SessionView) -> str:
 def prompt(session: SessionView, position: int, answered: int) -> str:
     item = session.prompts[position]
     head = f"<b>Question {position + 1} of {len(session.prompts)}</b> · {KIND_LABEL[item.kind]}"
-    hint = "Send one point per message — as many as you like." if answered == 0 else f"You've sent {answered} answer{'s' if answered != 1 else ''} here. Add more, or move on."
+    hint = (
+        "Send one point per message — as many as you like."
+        if answered == 0
+        else f"You've sent {answered} answer{'s' if answered != 1 else ''} here. Add more, or move on."
+    )
     return f"{head}\n\n{esc(item.text)}\n\n<i>{hint}</i>"
 
 
@@ -163,7 +167,7 @@ def wizard(flow: str, step: str, data: dict[str, object], error: str | None) -> 
     text = template.format(
         event_title=esc(str(data.get("event_title", ""))),
         count=len(data.get("prompts", []) or []),  # type: ignore[arg-type]
-        kind=KIND_LABEL.get(PromptKind(data["kind"]), "") .lower() if data.get("kind") else "",
+        kind=KIND_LABEL.get(PromptKind(data["kind"]), "").lower() if data.get("kind") else "",
     )
     if error == "required":
         return f"This one can't be skipped.\n\n{text}"
@@ -243,13 +247,20 @@ def agenda_changes(changes: object) -> str:
     """What a re-imported agenda changed (nothing to add for a brand-new event but the waiting rapporteurs)."""
     lines = []
     if not getattr(changes, "new_event", True):
-        for label, titles in (("Added", changes.created), ("Updated", changes.updated), ("Removed (no input)", changes.removed), ("Kept (added in chat, not in the file)", changes.kept)):  # type: ignore[attr-defined]
+        for label, titles in (
+            ("Added", changes.created),
+            ("Updated", changes.updated),
+            ("Removed (no input)", changes.removed),
+            ("Kept (added in chat, not in the file)", changes.kept),
+        ):  # type: ignore[attr-defined]
             if titles:
                 lines.append(f"{label}: " + "; ".join(esc(title) for title in titles))
     waiting = getattr(changes, "waiting", ())
     if waiting:
         lines.append("Rapporteurs who become rapporteurs when they first write to me: " + ", ".join(esc(name) for name in waiting))
-    lines.append("To correct the agenda later, send the corrected file again: events and sessions are matched by their <code>key</code> (by default their title).")
+    lines.append(
+        "To correct the agenda later, send the corrected file again: events and sessions are matched by their <code>key</code> (by default their title)."
+    )
     return "\n\n" + "\n".join(lines)
 
 

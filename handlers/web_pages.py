@@ -83,7 +83,14 @@ async def _recent_list(context: Context, user: UserRef, ref: str | int) -> tuple
     for statement in statements:
         preview = statement.text if len(statement.text) <= PREVIEW else statement.text[: PREVIEW - 1] + "…"
         mark, show = ("🙈", 0) if statement.on_screen else ("👁", 1)
-        rows.append([Button(f"{mark} #{statement.contribution_id} {preview}", callback_data=f"sh:{session_id}:{statement.contribution_id * 10 + show}")])
+        rows.append(
+            [
+                Button(
+                    f"{mark} #{statement.contribution_id} {preview}",
+                    callback_data=f"sh:{session_id}:{statement.contribution_id * 10 + show}",
+                )
+            ]
+        )
     return t.CHAT_SCREEN_RECENT.format(title=chat_texts.esc(title)), Markup(rows)
 
 

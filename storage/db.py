@@ -42,9 +42,7 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _storable_parameters(
-    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
-) -> tuple[str, Any]:
+def _storable_parameters(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool) -> tuple[str, Any]:
     # The storage boundary for text: whatever a statement binds (a column value, a lookup, a
     # raw query), NUL and lone surrogates become U+FFFD instead of an error on PostgreSQL.
     return statement, storable_parameters(parameters)

@@ -105,9 +105,7 @@ class Event(Base):
     # May an anonymous session's statements go to the writing model (LLM_BASE_URL)? (0009)
     allow_writing_model: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
-    sessions: Mapped[list[Session]] = relationship(
-        back_populates="event", order_by="Session.position", cascade="all, delete-orphan"
-    )
+    sessions: Mapped[list[Session]] = relationship(back_populates="event", order_by="Session.position", cascade="all, delete-orphan")
 
 
 class Session(Base):
@@ -135,9 +133,7 @@ class Session(Base):
     rapporteurs: Mapped[list[str]] = mapped_column(JSON, default=list)  # Telegram usernames, without @
 
     event: Mapped[Event] = relationship(back_populates="sessions")
-    prompts: Mapped[list[Prompt]] = relationship(
-        back_populates="session", order_by="Prompt.position", cascade="all, delete-orphan"
-    )
+    prompts: Mapped[list[Prompt]] = relationship(back_populates="session", order_by="Prompt.position", cascade="all, delete-orphan")
 
     @property
     def is_anonymous(self) -> bool:

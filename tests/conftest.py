@@ -17,7 +17,7 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.fake_bot_api import FakeBotAPI
-    from bot.offline import OfflineBot
+    from telegram_edge.offline import OfflineBot
 
 ORGANISER = 1000
 BACKENDS = ["sqlite", "postgresql"]
@@ -66,7 +66,7 @@ async def api() -> AsyncIterator["FakeBotAPI"]:
 @pytest.fixture
 async def bot(api: "FakeBotAPI", database_url: str) -> AsyncIterator["OfflineBot"]:
     """The real Application polling the fake API; any handler error fails the test."""
-    from bot.offline import OfflineBot
+    from telegram_edge.offline import OfflineBot
 
     running = OfflineBot(api, database_url, organiser_ids=[ORGANISER])
     await running.start()

@@ -1,7 +1,7 @@
 """Crash testing: the bot as a subprocess, killed with SIGKILL at seeded random moments.
 
 Reusable by any test that must show "nothing lost at any crash": it starts `workshop-bot run`
-(the production entry point: `python -m bot.cli run`) against a `FakeBotAPI` served from the
+(the production entry point: `python -m telegram_edge.cli run`) against a `FakeBotAPI` served from the
 test process over loopback, so Telegram's side (updates kept until a getUpdates offset confirms
 them, messages received) survives every kill, and the database is the only other state.
 
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class BotProcess:
-    """`python -m bot.cli run` against `api`, with its output in a log file."""
+    """`python -m telegram_edge.cli run` against `api`, with its output in a log file."""
 
     def __init__(
         self,
@@ -45,10 +45,10 @@ class BotProcess:
         *,
         organiser_ids: Iterable[int] = (),
         env: dict[str, str] | None = None,
-        argv: tuple[str, ...] = ("-m", "bot.cli", "run"),
+        argv: tuple[str, ...] = ("-m", "telegram_edge.cli", "run"),
     ) -> None:
         """`argv` (after the interpreter) may replace the production command, e.g. with `-c` code
-        that scales a limit before calling `bot.cli.main(['run'])`."""
+        that scales a limit before calling `telegram_edge.cli.main(['run'])`."""
         self.api = api
         self.argv = argv
         self.workdir = workdir
@@ -83,8 +83,10 @@ class BotProcess:
         self.starts += 1
         process = self.process
         await self.api.wait_for(
-            lambda: process.returncode is not None
-            or any(c.method == "deleteWebhook" and c.time >= spawned for c in reversed(self.api.calls[-200:])),
+            lambda: (
+                process.returncode is not None
+                or any(c.method == "deleteWebhook" and c.time >= spawned for c in reversed(self.api.calls[-200:]))
+            ),
             timeout,
             what="the bot process to poll",
         )

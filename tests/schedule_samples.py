@@ -65,13 +65,27 @@ async def seed_people(
     async with services.db.session() as db:
         prompt_id = await db.scalar(select(Prompt.id).where(Prompt.session_id == session_id).order_by(Prompt.position).limit(1))
         for message_id, (telegram_id, name) in enumerate(people, start=1):
-            person = Participant(telegram_user_id=telegram_id, display_name=name, consent_at=utcnow(), blocked_at=utcnow() if telegram_id in blocked else None)
+            person = Participant(
+                telegram_user_id=telegram_id,
+                display_name=name,
+                consent_at=utcnow(),
+                blocked_at=utcnow() if telegram_id in blocked else None,
+            )
             db.add(person)
             await db.flush()
             db.add(Progress(participant_id=person.id, session_id=session_id, prompt_position=0))
             db.add(Role(participant_id=person.id, role=RoleName.PARTICIPANT, session_id=session_id))
             if telegram_id in answered:
-                db.add(Contribution(session_id=session_id, prompt_id=prompt_id, participant_id=person.id, text="A point", tg_chat_id=telegram_id, tg_message_id=message_id))
+                db.add(
+                    Contribution(
+                        session_id=session_id,
+                        prompt_id=prompt_id,
+                        participant_id=person.id,
+                        text="A point",
+                        tg_chat_id=telegram_id,
+                        tg_message_id=message_id,
+                    )
+                )
 
 
 async def make_rapporteur(services: Services, session_id: int, telegram_id: int, name: str) -> None:

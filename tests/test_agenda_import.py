@@ -73,7 +73,11 @@ async def test_reimport_keeps_sessions_and_refuses_to_drop_answers(services: Ser
         "      - challenge: What made interaction between diplomatic and development actors difficult during crisis?\n", "", 1
     )
     await services.organising.import_agenda(ORG, without_prompts)  # prompt 1 reworded in place: allowed
-    dropped = without_prompts.replace("      - kind: takeaway\n        text: Which good practice lessons stand out (root causes, inclusion, sanctions, governance)?\n", "", 1)
+    dropped = without_prompts.replace(
+        "      - kind: takeaway\n        text: Which good practice lessons stand out (root causes, inclusion, sanctions, governance)?\n",
+        "",
+        1,
+    )
     with pytest.raises(AgendaError, match="prompt 1 .* has 1 answer"):
         await services.organising.import_agenda(ORG, dropped.replace("    prompts:\n  - key: early", "    prompts: []\n  - key: early", 1))
     start = renamed.index("  - key: during-crisis")
@@ -85,7 +89,9 @@ async def test_reimport_keeps_sessions_and_refuses_to_drop_answers(services: Ser
         assert await db.scalar(select(Event.place)) == "Oslo, Norway"
     # The same through /agenda and a pasted text, where the import runs inside the chat's transaction.
     await services.wizards.begin_agenda(ORG)
-    refused = await services.participation.text(ORG, without_first.replace("place: Oslo, Norway", "place: Bergen, Norway"), MessageRef(ORGANISER, 50))
+    refused = await services.participation.text(
+        ORG, without_first.replace("place: Oslo, Norway", "place: Bergen, Norway"), MessageRef(ORGANISER, 50)
+    )
     assert refused.key == "agenda_error" and "holds 1 contribution" in refused.params["error"]
     async with services.db.session() as db:
         assert await db.scalar(select(Event.place)) == "Oslo, Norway"
@@ -98,7 +104,9 @@ async def test_operator_import_and_plan(services: Services) -> None:
         assert await db.scalar(select(func.count()).select_from(Event)) == 0  # a plan changes nothing
     done = await services.organising.import_agenda_as_operator(CONCEPT_NOTE, organiser_telegram_id=4242)
     assert done.changes is not None and done.changes.new_event
-    assert await services.organising.plan_agenda(CONCEPT_NOTE) == type(plan)(False, (), tuple(s.title for s in done.event.sessions), (), (), ("@crisis_rapporteur", "@oecd_rapporteur"), ())
+    assert await services.organising.plan_agenda(CONCEPT_NOTE) == type(plan)(
+        False, (), tuple(s.title for s in done.event.sessions), (), (), ("@crisis_rapporteur", "@oecd_rapporteur"), ()
+    )
     # The named organiser runs the event from Telegram.
     overview = await services.organising.overview(UserRef(4242))
     assert [e.title for e in overview.events] == [done.event.title]

@@ -12,9 +12,9 @@ import pytest
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
-from bot.aiohttp_request import AiohttpRequest
-from bot.dispatch.sending import send_error, surely_not_sent
 from bot.scheduling.delivery import TransientError, Unconfirmed
+from telegram_edge.aiohttp_request import AiohttpRequest
+from telegram_edge.dispatch.sending import send_error, surely_not_sent
 
 TOKEN = "123456:SECRET-token-never-in-errors"
 

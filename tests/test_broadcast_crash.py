@@ -8,7 +8,7 @@ alike, so that 900 messages take 10 s instead of 30. The kills come when a seede
 report messages has arrived, so they land with requests in flight; the bot restarts at once.
 
 Afterwards: every recipient has every part exactly once, or is listed in the one summary as
-unconfirmed — at most the in-flight window (bot.dispatch.runner.IN_FLIGHT) per kill — and no part
+unconfirmed — at most the in-flight window (telegram_edge.dispatch.runner.IN_FLIGHT) per kill — and no part
 reached anyone twice; 0 flood errors; what the database says was sent did arrive.
 """
 
@@ -25,10 +25,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.bench_delivery import ORGANISER_ID, schedule, seed
-from bot.dispatch.runner import IN_FLIGHT
 from bot.fake_bot_api import FakeBotAPI, FloodLimits
 from storage.db import Database
 from storage.models import DeliveryPart, DeliveryRecipient, PartState, RecipientStatus
+from telegram_edge.dispatch.runner import IN_FLIGHT
 from tests.crashkit import BotProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,15 +39,17 @@ KILLS = 2
 SEED = int(os.environ.get("CRASH_SEED", "20261202"))
 # The production entry point, with the pacer's overall rate scaled like the fake's limit.
 BOOT = (
-    "import sys, bot.dispatch.runner as runner; from bot.scheduling.pacing import TelegramLimits; "
+    "import sys, telegram_edge.dispatch.runner as runner; from bot.scheduling.pacing import TelegramLimits; "
     f"runner.DEFAULT_LIMITS = TelegramLimits(per_second={RATE}); "
-    "from bot.cli import main; sys.exit(main(['run']))"
+    "from telegram_edge.cli import main; sys.exit(main(['run']))"
 )
 
 
 def _report_sends(api: FakeBotAPI) -> int:
     """Report messages that reached a participant so far."""
-    return sum(1 for c in api.calls if c.status == 200 and c.method in ("sendMessage", "sendDocument") and c.params.get("chat_id", 0) >= FIRST)
+    return sum(
+        1 for c in api.calls if c.status == 200 and c.method in ("sendMessage", "sendDocument") and c.params.get("chat_id", 0) >= FIRST
+    )
 
 
 def _why(api: FakeBotAPI, flood: object) -> str:
@@ -104,7 +106,10 @@ async def test_a_broadcast_killed_twice_reaches_everyone_once_or_lists_them(data
         try:
             async with database.session() as db:
                 status = dict((await db.execute(select(DeliveryRecipient.chat_id, DeliveryRecipient.status))).all())
-                parts = {(chat, part): state for chat, part, state in await db.execute(select(DeliveryPart.chat_id, DeliveryPart.part, DeliveryPart.state))}
+                parts = {
+                    (chat, part): state
+                    for chat, part, state in await db.execute(select(DeliveryPart.chat_id, DeliveryPart.part, DeliveryPart.state))
+                }
         finally:
             await database.dispose()
 
@@ -130,4 +135,3 @@ async def test_a_broadcast_killed_twice_reaches_everyone_once_or_lists_them(data
             else:
                 assert parts[chat, part] is PartState.UNCONFIRMED and chat in unconfirmed
     print(f"seed {SEED}: kills after {kills} report messages; {len(unconfirmed)} unconfirmed of {RECIPIENTS}; {elapsed:.1f} s")
-

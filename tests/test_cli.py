@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import EXIT_CONFIG, EXIT_DATABASE, EXIT_NETWORK, main
+from telegram_edge.cli import EXIT_CONFIG, EXIT_DATABASE, EXIT_NETWORK, main
 from tests.agenda_samples import EXPERT_MEETING
 
 TOKEN = "123456789:AAHfakeTOKENfakeTOKENfakeTOKEN12345"
@@ -149,7 +149,12 @@ def test_agenda_check_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[s
     codes = re.findall(r"^  ([A-Z0-9]{6})  ", first, re.MULTILINE)
     assert len(codes) == 3
 
-    agenda.write_text(EXPERT_MEETING.replace("title: Funding modalities", "title: Funding modalities\n    key: funding-modalities").replace("Funding modalities\n", "Funding modalities for early recovery\n"), encoding="utf-8")
+    agenda.write_text(
+        EXPERT_MEETING.replace("title: Funding modalities", "title: Funding modalities\n    key: funding-modalities").replace(
+            "Funding modalities\n", "Funding modalities for early recovery\n"
+        ),
+        encoding="utf-8",
+    )
     assert main(["agenda", "check", str(agenda)]) == 0
     assert "an update of the existing event" in capsys.readouterr().out
     assert main(["agenda", "import", str(agenda)]) == 0
@@ -232,7 +237,12 @@ _HTML = "<html><body><h1>{status}</h1><p>The request to {url} failed.</p></body>
     [
         (503, _HTML.replace("{status}", "Service Unavailable"), "text/html", "answered Service Unavailable (503)"),
         (403, _HTML.replace("{status}", "Forbidden"), "text/html", "refused access (403 Forbidden)"),
-        (429, '{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7 ({url})", "parameters": {"retry_after": 7}}', "application/json", "asks to wait 7 s"),
+        (
+            429,
+            '{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7 ({url})", "parameters": {"retry_after": 7}}',
+            "application/json",
+            "asks to wait 7 s",
+        ),
         (200, "<html>Welcome to {url}</html>", "text/html", "did not answer as a Bot API does"),
         (502, '{"ok": false, "error_code": 502, "description": "Bad Gateway for {url}"}', "application/json", "cannot reach the Bot API"),
     ],

@@ -87,7 +87,9 @@ async def act(person: Person, api: FakeBotAPI, code: str) -> None:
 
 async def _set_up(api: FakeBotAPI) -> str:
     organiser = api.user(ORGANISER, "Olivia", username="olivia")
-    created = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", EXPERT_MEETING.encode(), "application/x-yaml"), timeout=WAIT)
+    created = await organiser.reply_after(
+        lambda: organiser.send_document("agenda.yaml", EXPERT_MEETING.encode(), "application/x-yaml"), timeout=WAIT
+    )
     code = re.findall(r"<code>([A-Z0-9]{6})</code>", created[0].text)[0]
     opened = await organiser.reply_after(lambda: organiser.send(f"/open {code}"), timeout=WAIT)
     assert "is now <b>open</b>" in opened[0].text

@@ -177,9 +177,7 @@ class FakeTelegram:
             raise Crash
 
 
-async def run_delivery(
-    ledger: MemoryLedger, telegram: FakeTelegram, **options: object
-) -> DeliverySummary:
+async def run_delivery(ledger: MemoryLedger, telegram: FakeTelegram, **options: object) -> DeliverySummary:
     return await deliver(DELIVERY, ledger, telegram, FloodPacer(clock=now), **options)  # type: ignore[arg-type]
 
 
@@ -232,9 +230,7 @@ def test_a_flood_wait_pauses_everyone_and_retries_without_using_an_attempt() -> 
     assert summary.sent == 100 and ledger.state[10] is Outcome.SENT
     assert len(telegram.rate_limited_at) == 4
     for answered_at, retry_after in telegram.rate_limited_at:
-        assert not [
-            at for at, _ in telegram.attempts if answered_at < at < answered_at + retry_after
-        ]
+        assert not [at for at, _ in telegram.attempts if answered_at < at < answered_at + retry_after]
     assert_within_telegram_limits(telegram.attempts)
 
 

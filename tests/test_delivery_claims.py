@@ -10,8 +10,8 @@ from collections import Counter
 from sqlalchemy import func, select, update
 
 from bot.container import Services
-from bot.dispatch.ledger import SqlDeliveryLedger
 from bot.scheduling.delivery import Blocked, Outcome, deliver
+from bot.scheduling.ledger import SqlDeliveryLedger
 from bot.services.deliveries import ResendAsked, ResendStarted
 from bot.services.outcomes import Notice
 from bot.services.views import UserRef
@@ -28,7 +28,11 @@ class _NoPacer:
         return None
 
 
-REPORT = {"messages": ["The report"], "documents": [], "uploads": [{"name": "report.pdf", "file_id": "f1"}, {"name": "report.docx", "file_id": "f2"}]}
+REPORT = {
+    "messages": ["The report"],
+    "documents": [],
+    "uploads": [{"name": "report.pdf", "file_id": "f1"}, {"name": "report.docx", "file_id": "f2"}],
+}
 
 
 async def _delivery(services: Services, people: int) -> int:
@@ -54,7 +58,9 @@ async def test_two_processes_claiming_the_same_part_one_wins(services: Services)
         assert wins.count(True) == 1
         assert await mine.open_parts(delivery_id, 2000, 2) == [1]
         async with services.db.session() as db:
-            claimed = (await db.execute(select(DeliveryPart.state, DeliveryPart.claimed_by, DeliveryPart.attempts).where(DeliveryPart.part == 0))).one()
+            claimed = (
+                await db.execute(select(DeliveryPart.state, DeliveryPart.claimed_by, DeliveryPart.attempts).where(DeliveryPart.part == 0))
+            ).one()
         assert claimed[0] is PartState.SENDING and claimed[1] in ("one", "two") and claimed[2] == 1
         await mine.release(delivery_id, 2000, 0)  # a 429: back to pending, claimable again
         assert await theirs.claim(delivery_id, 2000, 0)
@@ -171,7 +177,9 @@ async def test_names_stay_out_of_a_nudge_summary_in_an_anonymous_session(service
     async with services.db.session() as db:
         await db.execute(update(Session).where(Session.id == session.id).values(anonymity=Anonymity.ANONYMOUS))
     await seed_people(services, session.id, [(2000 + n, f"Silent {n}") for n in range(3)])
-    delivery_id = await _fire(services, (await _remind(services, session.join_code, "at close | Please answer", Audience.NON_RESPONDERS)).item.id)
+    delivery_id = await _fire(
+        services, (await _remind(services, session.join_code, "at close | Please answer", Audience.NON_RESPONDERS)).item.id
+    )
 
     async def blocked(chat_id: int, part: int) -> None:
         raise Blocked("Forbidden: bot was blocked by the user")

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.dispatch.sending import SEND_ONCE, BroadcastRateLimiter, ChatSender, send_error, surely_not_sent
-from bot.dispatch.slots import RequestSpacing
 from bot.scheduling.delivery import Blocked, PermanentError, RateLimited, TransientError, Unconfirmed
 from bot.scheduling.pacing import TelegramLimits
+from bot.scheduling.slots import RequestSpacing
+from telegram_edge.dispatch.sending import SEND_ONCE, BroadcastRateLimiter, ChatSender, send_error, surely_not_sent
 
 
 def _caused(error: Exception, cause: Exception) -> Exception:

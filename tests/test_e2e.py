@@ -8,8 +8,8 @@ import re
 from sqlalchemy import func, select
 
 from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
-from bot.offline import OfflineBot
 from storage.models import ChatState, Contribution, Event, Participant, Role, RoleName
+from telegram_edge.offline import OfflineBot
 from tests.agenda_samples import EXPERT_MEETING
 from tests.conftest import ORGANISER
 
@@ -135,7 +135,13 @@ async def test_redelivered_update_is_stored_once(api: FakeBotAPI, bot: OfflineBo
     user = api.user(2200, "Dee")
     await _onboard(user, code, "Dee", "Other")
     person = {"id": 2200, "is_bot": False, "first_name": "Dee"}
-    message = {"message_id": 9001, "date": 1_700_000_000, "chat": {"id": 2200, "type": "private", "first_name": "Dee"}, "from": person, "text": "One point, once"}
+    message = {
+        "message_id": 9001,
+        "date": 1_700_000_000,
+        "chat": {"id": 2200, "type": "private", "first_name": "Dee"},
+        "from": person,
+        "text": "One point, once",
+    }
     update_ids: list[int] = []
     first = await user.reply_after(lambda: update_ids.append(api.inject_update({"message": message})))
     assert "Saved (1 for this question)" in first[0].plain_text
@@ -177,7 +183,16 @@ async def test_wizards_create_event_and_session(api: FakeBotAPI, bot: OfflineBot
     created = await organiser.reply_after(lambda: organiser.send("/skip"))
     assert "Event <b>Forum on Peace &amp; Development</b> created" in created[0].text
 
-    for text in ("/newsession", "How to realize the security–development nexus?", "2026-05-15 09:00", "90 min", "/skip", "Jane Doe", "/skip", "/skip"):
+    for text in (
+        "/newsession",
+        "How to realize the security–development nexus?",
+        "2026-05-15 09:00",
+        "90 min",
+        "/skip",
+        "Jane Doe",
+        "/skip",
+        "/skip",
+    ):
         await organiser.reply_after(lambda t=text: organiser.send(t))
     await organiser.reply_after(lambda: organiser.press(organiser.last(), text="Anonymous"))
     await organiser.reply_after(lambda: organiser.press(organiser.last(), text="Challenge"))
@@ -301,7 +316,9 @@ async def test_corrected_agenda_updates_the_same_event(api: FakeBotAPI, bot: Off
     assert "scheduled" in scheduled[0].plain_text
 
     corrected = future.replace('start: "09:30"', 'start: "10:00"', 1).replace("Funding modalities", "Funding modalities for early recovery")
-    corrected = corrected.replace("track: Room C", "track: Room C\n    key: funding-modalities\n    chair: Jane Doe, Norad\n    rapporteurs: '@ravi_r'")
+    corrected = corrected.replace(
+        "track: Room C", "track: Room C\n    key: funding-modalities\n    chair: Jane Doe, Norad\n    rapporteurs: '@ravi_r'"
+    )
     reply = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", corrected.encode()))
     text = reply[0].plain_text
     assert "updated: same join codes" in text and "@ravi_r" in text

@@ -61,15 +61,11 @@ def _bot_for(api: FakeBotAPI, token: str | None = None) -> Bot:
 
 
 def _keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data)] for text, data in buttons]
-    )
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data)] for text, data in buttons])
 
 
 # PTB 22 deprecates reading RetryAfter.retry_after as an int (and warns while building it).
-ignore_retry_after_deprecation = pytest.mark.filterwarnings(
-    "ignore::telegram.warnings.PTBDeprecationWarning"
-)
+ignore_retry_after_deprecation = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 def _retry_seconds(error: RetryAfter) -> float:
@@ -105,9 +101,7 @@ async def test_raw_requests_in_every_encoding(api: FakeBotAPI, ada: FakeUser) ->
     url = f"{api.base_url}{api.token}"
     markup = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
     async with aiohttp.ClientSession() as session:
-        async with session.post(
-            f"{url}/SENDMESSAGE", data={"chat_id": "1001", "text": "form"}
-        ) as form:
+        async with session.post(f"{url}/SENDMESSAGE", data={"chat_id": "1001", "text": "form"}) as form:
             assert (await form.json())["result"]["text"] == "form"
         payload = {"chat_id": USER_ID, "text": "json", "reply_markup": markup}
         async with session.post(f"{url}/sendMessage", json=payload) as as_json:
@@ -115,9 +109,7 @@ async def test_raw_requests_in_every_encoding(api: FakeBotAPI, ada: FakeUser) ->
         async with session.get(f"{url}/getMe") as query:
             assert (await query.json())["result"]["username"] == "workshop_test_bot"
         api.flood_once(USER_ID, retry_after=2)
-        async with session.post(
-            f"{url}/sendMessage", data={"chat_id": "1001", "text": "x"}
-        ) as flood:
+        async with session.post(f"{url}/sendMessage", data={"chat_id": "1001", "text": "x"}) as flood:
             assert flood.status == 429
             assert await flood.json() == {
                 "ok": False,
@@ -174,16 +166,12 @@ async def test_send_edit_delete(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> Non
 async def test_edit_reply_markup(bot: Bot, ada: FakeUser) -> None:
     message = await bot.send_message(USER_ID, "Vote", reply_markup=_keyboard(("Yes", "y")))
 
-    await bot.edit_message_reply_markup(
-        USER_ID, message.message_id, reply_markup=_keyboard(("No", "n"))
-    )
+    await bot.edit_message_reply_markup(USER_ID, message.message_id, reply_markup=_keyboard(("No", "n")))
 
     assert ada.last().text == "Vote"
     assert ada.last().buttons() == [("No", "n", None)]
     with pytest.raises(BadRequest, match="not modified"):
-        await bot.edit_message_reply_markup(
-            USER_ID, message.message_id, reply_markup=_keyboard(("No", "n"))
-        )
+        await bot.edit_message_reply_markup(USER_ID, message.message_id, reply_markup=_keyboard(("No", "n")))
 
 
 @pytest.mark.parametrize(
@@ -262,14 +250,10 @@ async def test_markdown_needs_escaping(bot: Bot, ada: FakeUser) -> None:
         await bot.send_message(USER_ID, "Hello.", parse_mode=ParseMode.MARKDOWN_V2)
     with pytest.raises(BadRequest, match=r"(?i)can't find end of bold entity at byte offset 0"):
         await bot.send_message(USER_ID, "*bold", parse_mode=ParseMode.MARKDOWN_V2)
-    with pytest.raises(
-        BadRequest, match=r"(?i)can't find end of the entity starting at byte offset 4"
-    ):
+    with pytest.raises(BadRequest, match=r"(?i)can't find end of the entity starting at byte offset 4"):
         await bot.send_message(USER_ID, "user_name", parse_mode=ParseMode.MARKDOWN)
 
-    message = await bot.send_message(
-        USER_ID, r"*Hi* _there_ [site](https://example.org)\!", parse_mode=ParseMode.MARKDOWN_V2
-    )
+    message = await bot.send_message(USER_ID, r"*Hi* _there_ [site](https://example.org)\!", parse_mode=ParseMode.MARKDOWN_V2)
     assert message.text == "Hi there site!"
     assert [(e.type, e.offset, e.length) for e in message.entities] == [
         (MessageEntity.BOLD, 0, 2),
@@ -295,9 +279,7 @@ async def test_flood_once_raises_retry_after(bot: Bot, api: FakeBotAPI, ada: Fak
     assert [call.status for call in api.calls[-2:]] == [429, 200]
 
 
-async def test_blocked_unstarted_and_unknown_chats(
-    bot: Bot, api: FakeBotAPI, ada: FakeUser
-) -> None:
+async def test_blocked_unstarted_and_unknown_chats(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
     shy = api.user(2002, "Shy", started=False)
     api.fail_chat(USER_ID)
 
@@ -371,9 +353,7 @@ async def test_group_and_overall_limits() -> None:
 # ---- updates
 
 
-async def test_get_updates_in_order_until_confirmed(
-    bot: Bot, api: FakeBotAPI, ada: FakeUser
-) -> None:
+async def test_get_updates_in_order_until_confirmed(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
     ada.send("/join ABC")
     ada.send("hello")
 
@@ -390,9 +370,7 @@ async def test_get_updates_in_order_until_confirmed(
     assert api.pending_updates() == 0
 
 
-async def test_long_poll_holds_until_an_update_arrives(
-    bot: Bot, api: FakeBotAPI, ada: FakeUser
-) -> None:
+async def test_long_poll_holds_until_an_update_arrives(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
     loop = asyncio.get_running_loop()
     assert await bot.get_updates(timeout=timedelta(seconds=0.1)) == ()
 
@@ -457,9 +435,7 @@ async def test_webhook_blocks_polling(bot: Bot, api: FakeBotAPI, ada: FakeUser) 
 
 
 async def test_press_and_answer_callback(bot: Bot, ada: FakeUser) -> None:
-    message = await bot.send_message(
-        USER_ID, "Pick", reply_markup=_keyboard(("Yes", "yes"), ("No", "no"))
-    )
+    message = await bot.send_message(USER_ID, "Pick", reply_markup=_keyboard(("Yes", "yes"), ("No", "no")))
 
     update_id = ada.press(ada.last(), text="Yes")
     [update] = await bot.get_updates()
@@ -542,9 +518,7 @@ async def test_photo_and_media_group(bot: Bot, api: FakeBotAPI, ada: FakeUser) -
 # ---- other methods
 
 
-async def test_commands_chat_actions_and_chat_info(
-    bot: Bot, api: FakeBotAPI, ada: FakeUser
-) -> None:
+async def test_commands_chat_actions_and_chat_info(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
     await bot.set_my_commands([BotCommand("join", "Join a session")])
     assert [command.command for command in await bot.get_my_commands()] == ["join"]
     assert api.my_commands() == [{"command": "join", "description": "Join a session"}]
@@ -595,13 +569,7 @@ async def test_application_polls_and_replies(api: FakeBotAPI, ada: FakeUser) -> 
         assert update.effective_message is not None and update.effective_user is not None
         await update.effective_message.reply_text(f"Hello {update.effective_user.first_name}")
 
-    application = (
-        ApplicationBuilder()
-        .token(api.token)
-        .base_url(api.base_url)
-        .base_file_url(api.base_file_url)
-        .build()
-    )
+    application = ApplicationBuilder().token(api.token).base_url(api.base_url).base_file_url(api.base_file_url).build()
     application.add_handler(CommandHandler("start", greet))
     async with application:
         await application.start()

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from bot.fake_bot_api import FakeBotAPI, FakeChat, FakeUser
-from bot.offline import OfflineBot
 from storage.models import ChatState, Contribution, Participant, Progress, Prompt, Reaction, Role, Session
 from storage.types import storable
+from telegram_edge.offline import OfflineBot
 from tests.agenda_samples import EXPERT_MEETING
 from tests.conftest import ORGANISER
 
@@ -64,7 +64,24 @@ ODD_TEXTS = [
     "tomorrow 8:30",
     "every day at 08:00 | digest",
 ]
-NUMBERS = ["1", "2", "3", "0", "-1", "-99999999999", "2147483647", "2147483648", "99999999999999999999", "1e9", "²", "٣", "12abc", "#5", "v2", ""]
+NUMBERS = [
+    "1",
+    "2",
+    "3",
+    "0",
+    "-1",
+    "-99999999999",
+    "2147483647",
+    "2147483648",
+    "99999999999999999999",
+    "1e9",
+    "²",
+    "٣",
+    "12abc",
+    "#5",
+    "v2",
+    "",
+]
 COMMANDS = [
     "start", "join", "myinput", "sessions", "skip", "cancel", "profile", "help", "newevent", "newsession",
     "agenda", "manage", "open", "close", "link", "grant", "revoke", "hide", "unhide", "rename", "merge",
@@ -72,8 +89,67 @@ COMMANDS = [
     "mydata", "forget", "screen",
 ]  # fmt: skip
 HEAVY_COMMANDS = ["draft", "approve", "eventreport", "export"]
-VERBS = ["nx", "dn", "ag", "mi", "ed", "dl", "dy", "cc", "sw", "cs", "nm", "cm", "pf", "wz", "op", "cl", "lk", "rp", "rs", "re", "rr", "rx", "rv", "rn", "sc", "se", "sx", "sn", "fg", "sl", "sh", "zz", "md"]
-ARGS = ["", "yes", "no", "keep", "all", "md", "pdf", "csv", "chart", "draft", "approve", "edit", "versions", "summary", "challenges", "name", "community", "development", "s1", "e1", "done", "<x>", "../../etc", "Ⅻ"]
+VERBS = [
+    "nx",
+    "dn",
+    "ag",
+    "mi",
+    "ed",
+    "dl",
+    "dy",
+    "cc",
+    "sw",
+    "cs",
+    "nm",
+    "cm",
+    "pf",
+    "wz",
+    "op",
+    "cl",
+    "lk",
+    "rp",
+    "rs",
+    "re",
+    "rr",
+    "rx",
+    "rv",
+    "rn",
+    "sc",
+    "se",
+    "sx",
+    "sn",
+    "fg",
+    "sl",
+    "sh",
+    "zz",
+    "md",
+]
+ARGS = [
+    "",
+    "yes",
+    "no",
+    "keep",
+    "all",
+    "md",
+    "pdf",
+    "csv",
+    "chart",
+    "draft",
+    "approve",
+    "edit",
+    "versions",
+    "summary",
+    "challenges",
+    "name",
+    "community",
+    "development",
+    "s1",
+    "e1",
+    "done",
+    "<x>",
+    "../../etc",
+    "Ⅻ",
+]
 
 
 @dataclass
@@ -128,10 +204,47 @@ def _command(rng: random.Random, codes: list[str], heavy: bool) -> str:
         name = rng.choice(HEAVY_COMMANDS)
         return f"/{name} {rng.choice(codes[:2])} {rng.choice(['', 'docx', 'pdf', 'md', 'csv', 'chart', '1', '99999999999'])}".strip()
     name = rng.choice(COMMANDS)
-    args = [rng.choice([*codes, *NUMBERS, "@rae", "@nobody", "rapporteur", "moderator", "organiser", "latest", "event", "pdf", "docx", "md", "csv", "chart", "discard", "|", "15 min before start", "2099-01-01 09:00", "9999-99-99 25:61", "99999999999 min before start", "9999-12-31 23:59", "0001-01-01 00:00", "every day at 08:00 until 31 Dec 9999", "tomorrow 25:99"]) for _ in range(rng.randint(0, 4))]
+    args = [
+        rng.choice(
+            [
+                *codes,
+                *NUMBERS,
+                "@rae",
+                "@nobody",
+                "rapporteur",
+                "moderator",
+                "organiser",
+                "latest",
+                "event",
+                "pdf",
+                "docx",
+                "md",
+                "csv",
+                "chart",
+                "discard",
+                "|",
+                "15 min before start",
+                "2099-01-01 09:00",
+                "9999-99-99 25:61",
+                "99999999999 min before start",
+                "9999-12-31 23:59",
+                "0001-01-01 00:00",
+                "every day at 08:00 until 31 Dec 9999",
+                "tomorrow 25:99",
+            ]
+        )
+        for _ in range(rng.randint(0, 4))
+    ]
     text = " ".join([f"/{name}", *args]).strip()
     if name == "agenda" and rng.random() < 0.5:
-        text += "\n" + rng.choice(["event: {title: x}\nsessions: []", "event: [1, 2", "- - -", "event:\n  title: \uffff\nsessions:\n  - title: S\n    prompts:\n      - challenge: \x00?"])
+        text += "\n" + rng.choice(
+            [
+                "event: {title: x}\nsessions: []",
+                "event: [1, 2",
+                "- - -",
+                "event:\n  title: \uffff\nsessions:\n  - title: S\n    prompts:\n      - challenge: \x00?",
+            ]
+        )
     return text
 
 
@@ -154,12 +267,18 @@ def _press_real_button(rng: random.Random, user: FakeUser) -> int | None:
     return user.press(message, data=data)
 
 
-def _generate(rng: random.Random, api: FakeBotAPI, users: dict[int, FakeUser], groups: list[FakeChat], codes: list[str], ledger: Ledger) -> None:
+def _generate(
+    rng: random.Random, api: FakeBotAPI, users: dict[int, FakeUser], groups: list[FakeChat], codes: list[str], ledger: Ledger
+) -> None:
     """One update (or none, when the chosen action does not apply yet)."""
     user = users[rng.choice([ORGANISER, RAPPORTEUR, MODERATOR, *PARTICIPANTS, *PARTICIPANTS])]
     roll = rng.random()
     if roll < 0.27:  # an answer, a wizard step or an onboarding reply
-        text = _odd_text(rng) if rng.random() < 0.4 else f"Point {rng.randrange(10_000)} about {rng.choice(['donors', 'planning', 'security', 'funding'])}"
+        text = (
+            _odd_text(rng)
+            if rng.random() < 0.4
+            else f"Point {rng.randrange(10_000)} about {rng.choice(['donors', 'planning', 'security', 'funding'])}"
+        )
         message_id = user.send(text)
         ledger.texts[(user.id, message_id)] = [text]
         ledger.editable.append((user.id, message_id))
@@ -197,12 +316,25 @@ def _generate(rng: random.Random, api: FakeBotAPI, users: dict[int, FakeUser], g
         if media == "document":
             user.send_document(rng.choice(["notes.pdf", "x", "agenda.YAML", "\uffff.txt"]), rng.randbytes(rng.randrange(1, 200)))
         elif media == "yaml":
-            user.send_document("agenda.yaml", rng.choice([b"event: [", b"\x00\xff\xfe", "event:\n  title: T\uffff\nsessions: []\n".encode(), EXPERT_MEETING.encode()[:400]]))
+            user.send_document(
+                "agenda.yaml",
+                rng.choice(
+                    [b"event: [", b"\x00\xff\xfe", "event:\n  title: T\uffff\nsessions: []\n".encode(), EXPERT_MEETING.encode()[:400]]
+                ),
+            )
         else:
-            {"photo": user.send_photo, "sticker": user.send_sticker, "voice": user.send_voice, "location": user.send_location, "contact": user.send_contact}[media]()
+            {
+                "photo": user.send_photo,
+                "sticker": user.send_sticker,
+                "voice": user.send_voice,
+                "location": user.send_location,
+                "contact": user.send_contact,
+            }[media]()
     elif roll < 0.89:
         group = groups[rng.randrange(len(groups))]  # many rooms: each has its own 20/min budget
-        group.send(user, rng.choice(["/start", f"/join {codes[0]}", "/draft", "@workshop_test_bot hi", "plain chatter", f"/close {codes[0]}"]))  # type: ignore[attr-defined]
+        group.send(
+            user, rng.choice(["/start", f"/join {codes[0]}", "/draft", "@workshop_test_bot hi", "plain chatter", f"/close {codes[0]}"])
+        )  # type: ignore[attr-defined]
     elif roll < 0.95 and ledger.sent_updates:  # Telegram delivers an update again
         update_id = rng.choice(ledger.sent_updates[-60:])
         if update_id in ledger.queries:
@@ -215,7 +347,9 @@ def _generate(rng: random.Random, api: FakeBotAPI, users: dict[int, FakeUser], g
         if (user.id, message_id) in ledger.texts:
             return
         person = user.user_json
-        api.inject_update({"message": {"message_id": message_id, "date": int(time.time()), "chat": user.chat_json, "from": person, "text": text}})
+        api.inject_update(
+            {"message": {"message_id": message_id, "date": int(time.time()), "chat": user.chat_json, "from": person, "text": text}}
+        )
         ledger.texts[(user.id, message_id)] = [text]
 
 
@@ -259,7 +393,9 @@ async def test_fuzz_thousands_of_hostile_updates(api: FakeBotAPI, bot: OfflineBo
     assert all(call.status == 200 for call in answers), [call.params for call in answers if call.status != 200][:5]
 
     await _check_database(bot, api, ledger)
-    methods = {m: sum(1 for c in api.calls if c.method == m) for m in ("sendMessage", "editMessageText", "sendDocument", "answerCallbackQuery")}
+    methods = {
+        m: sum(1 for c in api.calls if c.method == m) for m in ("sendMessage", "editMessageText", "sendDocument", "answerCallbackQuery")
+    }
     forgotten = sum("✅ Done: your name" in m.plain_text for m in api.sent)
     print(f"{UPDATES} generated updates processed in {elapsed:.1f}s; {methods}; {forgotten} people erased")
 
@@ -309,4 +445,3 @@ async def _check_database(bot: OfflineBot, api: FakeBotAPI, ledger: Ledger) -> N
     deleted = sum(1 for m in api.sent if m.plain_text.startswith("🗑 Deleted") and not m.edited)
     deleted += sum(int(n) for m in api.sent for n in re.findall(r"Your (\d+) answer\(s\) were deleted", m.plain_text))
     assert saved - deleted - ledger.redelivered_texts <= count <= saved - deleted, (saved, deleted, ledger.redelivered_texts, count)
-

@@ -9,9 +9,9 @@ from docx import Document
 from sqlalchemy import select
 
 from bot.fake_bot_api import FakeBotAPI
-from bot.offline import OfflineBot
 from bot.reports.render.safe_text import REPLACEMENT
 from storage.models import Contribution, Participant, Session, SessionStatus
+from telegram_edge.offline import OfflineBot
 from tests.conftest import ORGANISER
 from tests.test_e2e import _onboard, _setup_session
 
@@ -56,7 +56,14 @@ async def test_unsafe_characters_are_stored_and_every_report_still_renders(api: 
 
 async def test_numbers_past_any_id_are_unknown_not_errors(api: FakeBotAPI, bot: OfflineBot) -> None:
     organiser, code = await _setup_session(api)
-    for command in ("/close 99999999999999999999", "/open 2147483648", "/close -1", "/link 9223372036854775808", "/draft 99999999999", "/versions ²"):
+    for command in (
+        "/close 99999999999999999999",
+        "/open 2147483648",
+        "/close -1",
+        "/link 9223372036854775808",
+        "/draft 99999999999",
+        "/versions ²",
+    ):
         reply = await organiser.reply_after(lambda c=command: organiser.send(c), timeout=10)
         assert "I can't find a session" in reply[0].text, (command, reply[0].text)
     for command in ("/hide 99999999999999999999", "/merge 1 2147483648", "/export " + code + " pdf 99999999999"):
@@ -80,7 +87,9 @@ async def test_forged_replayed_and_messageless_presses_are_answered_once(api: Fa
 
     # Replaying the organiser's report button: the refusal IS the answer to the press.
     answered = len(participant.callback_answers)
-    participant.press_data(prompt.message_id, next(data for _l, data, _u in approve_button.buttons() if data and data.startswith("rp:approve")))
+    participant.press_data(
+        prompt.message_id, next(data for _l, data, _u in approve_button.buttons() if data and data.startswith("rp:approve"))
+    )
     await api.wait_for(lambda: len(participant.callback_answers) > answered)
     assert "Sorry, that's for the session's rapporteurs and organisers only." in participant.callback_answers[-1]
 

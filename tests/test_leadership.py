@@ -30,8 +30,13 @@ class Candidate:
             log.append(f"{name} deposed")
 
         self.leadership = Leadership(
-            db, on_elected=elected, on_deposed=deposed, on_items=self.items.append, on_reopen=self.reopened.append,
-            retry_seconds=0.2, check_seconds=0.2,
+            db,
+            on_elected=elected,
+            on_deposed=deposed,
+            on_items=self.items.append,
+            on_reopen=self.reopened.append,
+            retry_seconds=0.2,
+            check_seconds=0.2,
         )
 
 

@@ -69,9 +69,7 @@ def max_in_window(times: Iterable[float], window: float) -> int:
     """Most events in any closed window ``[t, t + window]``, exactly: a busiest window can always
     be slid to start at an event."""
     ordered = sorted(times)
-    return max(
-        (bisect_right(ordered, start + window) - i for i, start in enumerate(ordered)), default=0
-    )
+    return max((bisect_right(ordered, start + window) - i for i, start in enumerate(ordered)), default=0)
 
 
 def assert_within_telegram_limits(sends: Sequence[tuple[float, int]]) -> None:

@@ -23,7 +23,9 @@ def _noto_present() -> bool:
     return {"NotoSansCJK-Regular.ttc", "NotoColorEmoji.ttf"} <= names
 
 
-pytestmark = pytest.mark.skipif(not _noto_present(), reason="Noto fonts not installed (apt-get install fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji)")
+pytestmark = pytest.mark.skipif(
+    not _noto_present(), reason="Noto fonts not installed (apt-get install fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji)"
+)
 
 
 def _page_fonts(data: bytes) -> dict[str, dict]:

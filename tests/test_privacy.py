@@ -12,10 +12,10 @@ from datetime import timedelta
 from sqlalchemy import func, select, text
 
 from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
-from bot.offline import OfflineBot
 from handlers.privacy import run_retention
 from storage.models import Base, Contribution, Reaction, ReportVersion
 from storage.types import utcnow
+from telegram_edge.offline import OfflineBot
 from tests.agenda_samples import EXPERT_MEETING
 from tests.conftest import ORGANISER
 
@@ -89,7 +89,14 @@ async def test_mydata_sends_everything_stored(api: FakeBotAPI, bot: OfflineBot) 
     assert f"Erased automatically after {(utcnow() + timedelta(days=180)):%Y-%m-%d}" in summary.plain_text
     assert document.document is not None and document.document[0] == "my-data.json"
     data = json.loads(document.document[1])
-    assert data["profile"] == {**data["profile"], "telegram_user_id": AMIRA, "username": "amira_h", "name": "Amira Haddad", "organisation": "Norad Institute", "community": "development"}
+    assert data["profile"] == {
+        **data["profile"],
+        "telegram_user_id": AMIRA,
+        "username": "amira_h",
+        "name": "Amira Haddad",
+        "organisation": "Norad Institute",
+        "community": "development",
+    }
     assert [c["text"] for c in data["contributions"]] == ["Donors still work in silos", "Joint analysis is rare"]
     assert [r["reaction"] for r in data["reactions"]] == ["agree"]
     assert {r["role"] for r in data["roles"]} == {"participant", "rapporteur"}

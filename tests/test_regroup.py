@@ -24,7 +24,11 @@ def test_move_takes_near_duplicates_along_and_split_starts_a_theme() -> None:
 
 def test_order_matters_and_stale_edits_are_skipped() -> None:
     # Split #13 off, then move #14 next to it: the new theme holds both.
-    assert shape([EditFact("split", "13", "New"), EditFact("move", "14", "13")]) == {"Planning": [10, 11, 12], "New": [13, 14], "Trust": [15]}
+    assert shape([EditFact("split", "13", "New"), EditFact("move", "14", "13")]) == {
+        "Planning": [10, 11, 12],
+        "New": [13, 14],
+        "Trust": [15],
+    }
     # Merge, then split one statement back out of the merged theme.
     merged = shape([EditFact("merge", "15", "13"), EditFact("split", "15", "Trust again")])
     assert merged == {"Planning": [10, 11, 12], "Funding": [13, 14], "Trust again": [15]}

@@ -347,24 +347,26 @@ def forum_report(*, anonymous: bool = False) -> SessionReport:
         ],
     )
     sections = [challenges, recommendations, questions]
-    return written(SessionReport(
-        event_title="From Crisis Response to Peacebuilding: Achieving Synergies",
-        event_dates="14–16 May 2019",
-        event_place="Stockholm, Sweden",
-        session_title="How to realize the security-development nexus?",
-        institutional_lead="The Brookings Institute",
-        moderator="Johannes Oljelund\nDirector-General, International Development Cooperation, Swedish Ministry for Foreign Affairs",
-        thematic_focus="Scholars and practitioners have acknowledged a security–development nexus for over 25 years, yet few operations navigated its challenges successfully.",
-        summary="All speakers highlighted the importance of the security–development nexus and the struggle of implementing it in practice.",
-        participation={"diplomacy": 6, "development": 7, "security": 4, "civil society": 3},
-        participants=20,
-        contributions=sum(t.count for s in sections for t in s.themes),
-        sections=sections,
-        disclaimer=DISCLAIMER,
-        anonymous=anonymous,
-        generated_at=WHEN,
-        version=2,
-    ))
+    return written(
+        SessionReport(
+            event_title="From Crisis Response to Peacebuilding: Achieving Synergies",
+            event_dates="14–16 May 2019",
+            event_place="Stockholm, Sweden",
+            session_title="How to realize the security-development nexus?",
+            institutional_lead="The Brookings Institute",
+            moderator="Johannes Oljelund\nDirector-General, International Development Cooperation, Swedish Ministry for Foreign Affairs",
+            thematic_focus="Scholars and practitioners have acknowledged a security–development nexus for over 25 years, yet few operations navigated its challenges successfully.",
+            summary="All speakers highlighted the importance of the security–development nexus and the struggle of implementing it in practice.",
+            participation={"diplomacy": 6, "development": 7, "security": 4, "civil society": 3},
+            participants=20,
+            contributions=sum(t.count for s in sections for t in s.themes),
+            sections=sections,
+            disclaimer=DISCLAIMER,
+            anonymous=anonymous,
+            generated_at=WHEN,
+            version=2,
+        )
+    )
 
 
 def empty_report() -> SessionReport:
@@ -458,10 +460,7 @@ def huge_report(total: int = 10_000) -> SessionReport:
             stmts = []
             for _ in range(per_theme):
                 cid += 1
-                text = (
-                    " ".join(rng.choice(words) for _ in range(rng.randint(8, 60))).capitalize()
-                    + "."
-                )
+                text = " ".join(rng.choice(words) for _ in range(rng.randint(8, 60))).capitalize() + "."
                 stmts.append(
                     statement(
                         cid,
@@ -558,9 +557,7 @@ def test_split_prefers_paragraphs_and_counts_parsed_utf16():
 
 
 def test_split_long_paragraph_at_sentences_with_tags_reopened():
-    sentence = (
-        'This is a sentence with <a href="https://example.org/?a=1&amp;b=2">a link</a> in it. '
-    )
+    sentence = 'This is a sentence with <a href="https://example.org/?a=1&amp;b=2">a link</a> in it. '
     text = "<blockquote><i>" + sentence * 30 + "</i></blockquote>"
     messages = split_for_telegram(text, limit=200)
     assert len(messages) > 5
@@ -713,9 +710,7 @@ def test_markdown_escapes_and_contains_key_texts():
 
 
 def test_markdown_line_start_markers_are_escaped():
-    assert escape_md("# not a heading\n- not a list\n1. not numbered") == (
-        "\\# not a heading  \n\\- not a list  \n1\\. not numbered"
-    )
+    assert escape_md("# not a heading\n- not a list\n1. not numbered") == ("\\# not a heading  \n\\- not a list  \n1\\. not numbered")
 
 
 def test_html_is_standalone_escaped_and_rtl_aware():
@@ -782,9 +777,7 @@ def test_anonymous_reports_name_nobody(fmt):
     leaked = report.sections[0].themes[0]
     leaked.statements[0] = Statement(1, leaked.statements[0].text, "Amina Yusuf", "development")
     data = render(report, fmt)
-    text = (
-        docx_text(data)[0] if fmt == "docx" else pdf_text(data) if fmt == "pdf" else data.decode()
-    )
+    text = docx_text(data)[0] if fmt == "docx" else pdf_text(data) if fmt == "pdf" else data.decode()
     for name in ("Amina Yusuf", "Lars Berg", "Carmen Ortiz", "Tom Ellis"):
         assert name not in text
     assert "Donors work in silos" in text
@@ -795,9 +788,7 @@ def test_anonymous_reports_name_nobody(fmt):
 @pytest.mark.parametrize("fmt", ["md", "html", "docx", "pdf"])
 def test_empty_report_in_every_format(fmt):
     data = render(empty_report(), fmt)
-    text = (
-        docx_text(data)[0] if fmt == "docx" else pdf_text(data) if fmt == "pdf" else data.decode()
-    )
+    text = docx_text(data)[0] if fmt == "docx" else pdf_text(data) if fmt == "pdf" else data.decode()
     assert "No input yet" in text
 
 
@@ -863,11 +854,7 @@ def test_csv_has_bom_header_and_safe_cells():
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0][:3] == ["contribution_id", "session_title", "prompt_kind"]
     assert table[1][4] == '\'=HYPERLINK("x")' and table[1][5:7] == ["", ""]
-    assert (
-        table[2][4] == ARABIC
-        and table[2][10] == "yes"
-        and table[2][8] == "2019-05-15T14:30:00+00:00"
-    )
+    assert table[2][4] == ARABIC and table[2][10] == "yes" and table[2][8] == "2019-05-15T14:30:00+00:00"
 
 
 # --- event report -------------------------------------------------------------------------
@@ -905,13 +892,8 @@ def test_event_report_in_every_format():
 
 
 def test_report_filename():
-    assert (
-        report_filename(forum_report(), "pdf")
-        == "how-to-realize-the-security-development-nexus_2019-05-15_v2_draft.pdf"
-    )
-    assert report_filename(event_report(), "docx").startswith(
-        "from-crisis-response-to-peacebuilding"
-    )
+    assert report_filename(forum_report(), "pdf") == "how-to-realize-the-security-development-nexus_2019-05-15_v2_draft.pdf"
+    assert report_filename(event_report(), "docx").startswith("from-crisis-response-to-peacebuilding")
     assert slugify("حوار / <dialogue>") == "حوار-dialogue"
     assert slugify("😀") == "report"
 
@@ -962,9 +944,17 @@ def hospital_facts(hidden: frozenset[int] = frozenset(), order: list[int] | None
     from bot.reports.builder import ContributionFact, ReactionFact, SessionFacts
 
     facts = SessionFacts(
-        "Patient safety day", "3 March 2026", "Uppsala", "Safer handovers and medication rounds", "Quality unit",
-        "Head nurse", "What makes handovers and medication rounds unsafe?", "Internal workshop.", False,
-        {"nursing": 6, "medicine": 4, "pharmacy": 3}, 13,
+        "Patient safety day",
+        "3 March 2026",
+        "Uppsala",
+        "Safer handovers and medication rounds",
+        "Quality unit",
+        "Head nurse",
+        "What makes handovers and medication rounds unsafe?",
+        "Internal workshop.",
+        False,
+        {"nursing": 6, "medicine": 4, "pharmacy": 3},
+        13,
     )
     contributions = [
         ContributionFact(i + 1, kind, text, f"Person {i}", "Ward 3", HOSPITAL_COMMUNITIES[i % 3], hidden=i + 1 in hidden)
@@ -972,8 +962,16 @@ def hospital_facts(hidden: frozenset[int] = frozenset(), order: list[int] | None
     ]
     if order is not None:
         contributions = [contributions[i] for i in order]
-    votes = [(7, "nursing", "agree"), (7, "nursing", "agree"), (7, "medicine", "agree"), (7, "medicine", "agree"),
-             (9, "nursing", "agree"), (9, "nursing", "agree"), (9, "pharmacy", "disagree"), (9, "pharmacy", "disagree")]
+    votes = [
+        (7, "nursing", "agree"),
+        (7, "nursing", "agree"),
+        (7, "medicine", "agree"),
+        (7, "medicine", "agree"),
+        (9, "nursing", "agree"),
+        (9, "nursing", "agree"),
+        (9, "pharmacy", "disagree"),
+        (9, "pharmacy", "disagree"),
+    ]
     reactions = [ReactionFact(cid, value, community) for cid, community, value in votes]
     return facts, contributions, reactions
 
@@ -983,7 +981,9 @@ def build_hospital(**kwargs):  # type: ignore[no-untyped-def]
     from bot.reports.themes import make_grouper
 
     facts, contributions, reactions = hospital_facts(**kwargs)
-    return build_report(facts, contributions, reactions, [], group=make_grouper(), generated_at=WHEN, version=1, timezone="Europe/Stockholm")
+    return build_report(
+        facts, contributions, reactions, [], group=make_grouper(), generated_at=WHEN, version=1, timezone="Europe/Stockholm"
+    )
 
 
 def all_artifact_digests() -> dict[str, str]:
@@ -995,8 +995,7 @@ def all_artifact_digests() -> dict[str, str]:
     files["chat"] = "\n".join(render_chat_messages(report)).encode()
     files["chart"] = render_chart(report) or b""
     rows = [
-        ContributionRow(c.id, "s", c.kind, "p", c.text, None, None, c.community, WHEN, None, c.hidden, 0, 0, 0)
-        for c in hospital_facts()[1]
+        ContributionRow(c.id, "s", c.kind, "p", c.text, None, None, c.community, WHEN, None, c.hidden, 0, 0, 0) for c in hospital_facts()[1]
     ]
     files["csv"] = render_csv(rows)
     return {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
@@ -1052,7 +1051,12 @@ def test_hiding_a_contribution_changes_only_its_theme():
             (t.label, [s.contribution_id for s in t.statements]) for t in new.themes
         ]
     two = build_hospital(hidden=frozenset({2}))
-    untouched = lambda r: [(t.label, [s.contribution_id for s in t.statements]) for sec in r.sections for t in sec.themes if 1 not in [s.contribution_id for s in t.statements] and 2 not in [s.contribution_id for s in t.statements]]  # noqa: E731
+    untouched = lambda r: [
+        (t.label, [s.contribution_id for s in t.statements])
+        for sec in r.sections
+        for t in sec.themes
+        if 1 not in [s.contribution_id for s in t.statements] and 2 not in [s.contribution_id for s in t.statements]
+    ]  # noqa: E731
     assert untouched(before) == untouched(two)
 
 

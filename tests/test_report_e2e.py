@@ -9,11 +9,11 @@ import time
 
 import docx
 
-from bot.demo_script import AGENDA, PEOPLE
 from bot.fake_bot_api import FakeBotAPI, utf16_length
-from bot.offline import OfflineBot
 from bot.services.views import MessageRef, UserRef
 from storage.models import SessionStatus
+from telegram_edge.demo_script import AGENDA, PEOPLE
+from telegram_edge.offline import OfflineBot
 from tests.conftest import ORGANISER
 
 
@@ -68,7 +68,9 @@ async def test_rapporteur_drafts_edits_approves_and_downloads(api: FakeBotAPI, b
     section = await rapporteur.reply_after(lambda: rapporteur.press(menu[0], text="Challenges"))
     assert re.search(r"#\d+ ", section[-1].plain_text)
     await rapporteur.reply_after(lambda: rapporteur.press(section[-1], text="✏️ Replace text"))
-    replaced = await rapporteur.reply_after(lambda: rapporteur.send("Speakers agreed the nexus matters but struggle to implement it & fund it."))
+    replaced = await rapporteur.reply_after(
+        lambda: rapporteur.send("Speakers agreed the nexus matters but struggle to implement it & fund it.")
+    )
     assert "Section replaced (version 2)" in replaced[0].plain_text
 
     approved = await rapporteur.reply_after(lambda: rapporteur.send("/approve"), count=3)

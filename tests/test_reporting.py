@@ -18,10 +18,34 @@ from tests.conftest import ORGANISER
 
 ORG = UserRef(ORGANISER, "Olivia")
 PEOPLE = [
-    (3001, "Amira", "development", ["Donors fund in silos and report to their own capitals"], ["Agree one shared timeline with donor states"]),
-    (3002, "Lars", "diplomacy", ["Donor agencies compete for visibility instead of cooperating"], ["Share one joint timeline with all donors"]),
-    (3003, "Fatima", "security", ["Security gains are undone when development money arrives late"], ["Plan security and development support as one package"]),
-    (3004, "Nour", "humanitarian", ["Humanitarian principles make joint planning with the military hard"], ["Keep humanitarian action distinct but share analysis early"]),
+    (
+        3001,
+        "Amira",
+        "development",
+        ["Donors fund in silos and report to their own capitals"],
+        ["Agree one shared timeline with donor states"],
+    ),
+    (
+        3002,
+        "Lars",
+        "diplomacy",
+        ["Donor agencies compete for visibility instead of cooperating"],
+        ["Share one joint timeline with all donors"],
+    ),
+    (
+        3003,
+        "Fatima",
+        "security",
+        ["Security gains are undone when development money arrives late"],
+        ["Plan security and development support as one package"],
+    ),
+    (
+        3004,
+        "Nour",
+        "humanitarian",
+        ["Humanitarian principles make joint planning with the military hard"],
+        ["Keep humanitarian action distinct but share analysis early"],
+    ),
 ]
 
 
@@ -148,7 +172,12 @@ async def test_empty_session_and_event_report(services: Services) -> None:
 # --- anonymity in small groups (issue 13 point 4) ------------------------------------------
 
 SMALL_COMMUNITIES = ("development", "diplomacy", "security", "humanitarian")
-TAG_PATTERNS = [f"— {c}" for c in SMALL_COMMUNITIES] + [f"({c})" for c in SMALL_COMMUNITIES] + [f"{c} 1" for c in SMALL_COMMUNITIES] + [f"{c} 100" for c in SMALL_COMMUNITIES]
+TAG_PATTERNS = (
+    [f"— {c}" for c in SMALL_COMMUNITIES]
+    + [f"({c})" for c in SMALL_COMMUNITIES]
+    + [f"{c} 1" for c in SMALL_COMMUNITIES]
+    + [f"{c} 100" for c in SMALL_COMMUNITIES]
+)
 
 
 def _no_small_community(text: str, where: str) -> None:

@@ -31,7 +31,19 @@ def _grouper(items: Sequence[GroupItem]) -> list[ThemeGroup]:
 
 
 def _report(anonymous: bool = False):  # type: ignore[no-untyped-def]
-    facts = SessionFacts("Forum \uffff", "11 Feb 2026", "Oslo\x0b", "Session \x00 title", "Lead \ud83d", "Mod", "Focus \x1f", "Disclaimer \ufffe", anonymous, {"other": 2}, 2)
+    facts = SessionFacts(
+        "Forum \uffff",
+        "11 Feb 2026",
+        "Oslo\x0b",
+        "Session \x00 title",
+        "Lead \ud83d",
+        "Mod",
+        "Focus \x1f",
+        "Disclaimer \ufffe",
+        anonymous,
+        {"other": 2},
+        2,
+    )
     contributions = [
         ContributionFact(i + 1, kind, text, f"Author \x01{i}", "Org \uffff", "development", False)
         for i, (kind, text) in enumerate((k, t) for t in HOSTILE for k in ("challenge", "recommendation", "takeaway"))

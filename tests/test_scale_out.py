@@ -33,12 +33,12 @@ from sqlalchemy import select, text
 
 from bot.config import Settings
 from bot.container import build_services
-from bot.dispatch.runner import IN_FLIGHT
 from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from bot.leadership import APPLICATION_NAME, ChangePublisher
 from bot.services.views import UserRef
 from storage.models import Audience, Contribution, DeliveryRecipient, Participant, ScheduledItem, Session
 from storage.types import utcnow
+from telegram_edge.dispatch.runner import IN_FLIGHT
 from tests.conftest import _reset_postgres
 
 pytestmark = pytest.mark.skipif(
@@ -98,7 +98,7 @@ class Deployment:
     def start(self, name: str, *args: str) -> None:
         log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115  (closed with the process)
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *args], env=self.env, cwd=self.tmp, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "telegram_edge.cli", *args], env=self.env, cwd=self.tmp, stdout=log, stderr=subprocess.STDOUT
         )
 
     def logs(self) -> str:

@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, insert, select
 
-import bot.dispatch.runner as runner_module
 import bot.services.scheduling as scheduling_module
+import telegram_edge.dispatch.runner as runner_module
 from bot.fake_bot_api import FakeBotAPI, FakeUser, FloodLimits, UploadedFile
-from bot.offline import OfflineBot
 from bot.scheduling.pacing import TelegramLimits
 from bot.services.views import UserRef
 from storage.db import Database
 from storage.models import Delivery, DeliveryPart, DeliveryRecipient, Participant, PartState, RecipientStatus, ScheduledItem, Session
+from telegram_edge.offline import OfflineBot
 from tests.conftest import ORGANISER
 from tests.schedule_samples import MEETING, seed_people
 
@@ -115,7 +115,9 @@ async def test_reminder_nudge_and_report_across_restarts(clock: Clock, quick_cha
     assert [b[0] for b in reply[0].buttons()] == ["✏️ Change time", "✖ Cancel"]
     # A nudge to those who have not answered, with the wizard's buttons.
     targets = await organiser.reply_after(lambda: organiser.send("/remind"))
-    audience = await organiser.reply_after(lambda: organiser.press(targets[0], data=next(b[1] for b in targets[0].buttons() if code in b[0])))
+    audience = await organiser.reply_after(
+        lambda: organiser.press(targets[0], data=next(b[1] for b in targets[0].buttons() if code in b[0]))
+    )
     when = await organiser.reply_after(lambda: organiser.press(audience[0], text="👋 Those who haven't answered yet"))
     assert "When should it go out?" in when[0].plain_text and "09:30 CET" in when[0].plain_text
     bad = await organiser.reply_after(lambda: organiser.send("after lunch"))
@@ -126,7 +128,9 @@ async def test_reminder_nudge_and_report_across_restarts(clock: Clock, quick_cha
     # The report, 30 minutes after the end, to the participants and a channel, with its files.
     delivery = await organiser.reply_after(lambda: organiser.send(f"/deliver {code} 30 min after end to {CHANNEL}"))
     assert "Report delivery (approved report)" in delivery[0].plain_text and "11:30 CET" in delivery[0].plain_text
-    listing = await organiser.reply_after(lambda: organiser.send("/schedule"), count=4, timeout=15)  # 4 messages, 1 s apart, on a busy machine
+    listing = await organiser.reply_after(
+        lambda: organiser.send("/schedule"), count=4, timeout=15
+    )  # 4 messages, 1 s apart, on a busy machine
     assert ["09:15 CET" in listing[1].plain_text, "09:40 CET" in listing[2].plain_text, "11:30 CET" in listing[3].plain_text] == [True] * 3
     api.fail_chat(nour.id)  # Nour blocks the bot
 
@@ -282,7 +286,9 @@ async def test_papers_move_cancel_and_refusals(clock: Clock, quick_chats: None, 
     when = await organiser.reply_after(lambda: organiser.press(added[0], text="✓ Done"))
     assert "When should the papers go out?" in when[0].plain_text
     created = await organiser.reply_after(lambda: organiser.send("1 hour before start"))
-    assert "Background papers for Good practice during crisis will be sent: 1 h before start (Tue 11 Feb 08:30 CET)" in created[0].plain_text
+    assert (
+        "Background papers for Good practice during crisis will be sent: 1 h before start (Tue 11 Feb 08:30 CET)" in created[0].plain_text
+    )
 
     # Moving the session moves the papers with it.
     moved = await organiser.reply_after(lambda: organiser.send(f"/move {code} 2031-02-11 10:00"))
@@ -308,7 +314,14 @@ async def test_papers_move_cancel_and_refusals(clock: Clock, quick_chats: None, 
     assert [s.value for s in statuses] == ["done", "cancelled"]
 
     # Participants cannot schedule anything.
-    for command in (f"/remind {code} at close | Hi", "/remind", f"/deliver {code} at close", "/schedule", f"/move {code} 2031-02-11 12:00", f"/papers {code}"):
+    for command in (
+        f"/remind {code} at close | Hi",
+        "/remind",
+        f"/deliver {code} at close",
+        "/schedule",
+        f"/move {code} 2031-02-11 12:00",
+        f"/papers {code}",
+    ):
         refused = await amira.reply_after(lambda c=command: amira.send(c))
         assert "Sorry, that's for the" in refused[0].plain_text, command
     usage = await organiser.reply_after(lambda: organiser.send("/deliver"))
@@ -342,7 +355,17 @@ async def test_summary_lists_every_unconfirmed_recipient_on_pages_and_resends_on
         await db.execute(delete(DeliveryPart).where(DeliveryPart.delivery_id == delivery_id, DeliveryPart.chat_id.in_(waiting)))
         await db.execute(
             insert(DeliveryPart),
-            [{"delivery_id": delivery_id, "chat_id": chat, "part": 0, "state": PartState.SENDING, "attempts": 1, "updated_at": clock.now()} for chat in waiting],
+            [
+                {
+                    "delivery_id": delivery_id,
+                    "chat_id": chat,
+                    "part": 0,
+                    "state": PartState.SENDING,
+                    "attempts": 1,
+                    "updated_at": clock.now(),
+                }
+                for chat in waiting
+            ],
         )
     await database.dispose()
     runs: list[int] = []

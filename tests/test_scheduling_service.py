@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.container import Services
-from bot.dispatch.ledger import SqlDeliveryLedger
 from bot.scheduling.delivery import Blocked, Outcome, deliver
+from bot.scheduling.ledger import SqlDeliveryLedger
 from bot.services.access import NotAllowed
 from bot.services.organising import EventCreated
 from bot.services.outcomes import Notice
@@ -62,7 +62,9 @@ async def _item(services: Services, item_id: int) -> ScheduledItem:
 
 async def _recipients(services: Services, delivery_id: int) -> list[int]:
     async with services.db.session() as db:
-        rows = await db.scalars(select(DeliveryRecipient.chat_id).where(DeliveryRecipient.delivery_id == delivery_id).order_by(DeliveryRecipient.position))
+        rows = await db.scalars(
+            select(DeliveryRecipient.chat_id).where(DeliveryRecipient.delivery_id == delivery_id).order_by(DeliveryRecipient.position)
+        )
         return list(rows)
 
 
@@ -159,7 +161,9 @@ async def test_recipients_for_each_audience(services: Services) -> None:
         db.add(ReportVersion(session_id=first.id, number=1, content={}, markdown="", approved_at=utcnow()))
     again = await _remind(services, first.join_code, "45 min after end | Still waiting?", Audience.RAPPORTEURS)
     assert await _recipients(services, await _fire(services, again.item.id)) == []
-    report = await services.scheduling.schedule_report(ORG, first.join_code, "1 hour after end", chats=(-1001234567890, -1001234567890), whole_event=True)
+    report = await services.scheduling.schedule_report(
+        ORG, first.join_code, "1 hour after end", chats=(-1001234567890, -1001234567890), whole_event=True
+    )
     assert isinstance(report, ItemScheduled) and report.item.options["source"] == "approved"
     assert await _recipients(services, await _fire(services, report.item.id)) == [2001, 2002, 2004, -1001234567890]
 
@@ -254,7 +258,9 @@ async def test_wizards_remind_papers_and_change(services: Services) -> None:
     files = await services.schedule_flows.begin_papers(ORG, session.join_code)
     assert isinstance(files, AskFiles) and await services.schedule_flows.is_attaching(ORG)
     for number in (1, 2):
-        added = await services.schedule_flows.attach(ORG, DocumentRef(f"file{number}", f"u{number}", f"paper{number}.pdf", "application/pdf", 1000))
+        added = await services.schedule_flows.attach(
+            ORG, DocumentRef(f"file{number}", f"u{number}", f"paper{number}.pdf", "application/pdf", 1000)
+        )
         assert isinstance(added, PaperAdded) and added.count == number
     assert (await say("here they are")).key == "papers_need_file"  # type: ignore[attr-defined]
     assert isinstance(await services.schedule_flows.choose(ORG, "done"), AskWhen)

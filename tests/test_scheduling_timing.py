@@ -165,9 +165,7 @@ def test_relative_times_need_the_anchor_and_a_future() -> None:
     assert resolve(reminder, session_start=START, session_end=END, tz=OSLO, after=END) is None
     fire = resolve(reminder, session_start=START, session_end=END, tz=OSLO, after=NOW)
     assert fire is not None
-    assert (
-        resolve(reminder, session_start=START, session_end=END, tz=OSLO, after=fire) is None
-    )  # strictly after
+    assert resolve(reminder, session_start=START, session_end=END, tz=OSLO, after=fire) is None  # strictly after
 
 
 def test_whole_days_keep_the_wall_clock_across_dst_and_hours_do_not() -> None:
@@ -198,9 +196,7 @@ def daily_fires(when: When, tz: ZoneInfo, since: datetime, count: int) -> list[d
     """The next ``count`` fire times, each found by resolving after the previous one."""
     fires: list[datetime] = []
     for _ in range(count):
-        fire = resolve(
-            when, session_start=None, session_end=None, tz=tz, after=fires[-1] if fires else since
-        )
+        fire = resolve(when, session_start=None, session_end=None, tz=tz, after=fires[-1] if fires else since)
         assert fire is not None
         fires.append(fire)
     return fires
@@ -215,12 +211,8 @@ def daily_fires(when: When, tz: ZoneInfo, since: datetime, count: int) -> list[d
         (NEW_YORK, "2026-10-31", ["2026-10-31 12:00", "2026-11-01 13:00", "2026-11-02 13:00"]),
     ],
 )
-def test_every_day_at_eight_stays_at_eight_local_across_dst(
-    tz: ZoneInfo, since: str, expected_utc: list[str]
-) -> None:
-    fires = daily_fires(
-        When.daily_at(time(8)), tz, datetime.fromisoformat(since).replace(tzinfo=tz), 3
-    )
+def test_every_day_at_eight_stays_at_eight_local_across_dst(tz: ZoneInfo, since: str, expected_utc: list[str]) -> None:
+    fires = daily_fires(When.daily_at(time(8)), tz, datetime.fromisoformat(since).replace(tzinfo=tz), 3)
 
     assert fires == [utc(text) for text in expected_utc]
     assert {fire.astimezone(tz).time() for fire in fires} == {time(8)}
@@ -237,12 +229,8 @@ def test_every_day_at_eight_stays_at_eight_local_across_dst(
         (NEW_YORK, time(1, 30), "2026-10-31 12:00", ["2026-11-01 05:30", "2026-11-02 06:30"]),
     ],
 )
-def test_daily_times_in_dst_gaps_and_overlaps(
-    tz: ZoneInfo, wall: time, since: str, expected_utc: list[str]
-) -> None:
-    fires = daily_fires(
-        When.daily_at(wall), tz, datetime.fromisoformat(since).replace(tzinfo=tz), 2
-    )
+def test_daily_times_in_dst_gaps_and_overlaps(tz: ZoneInfo, wall: time, since: str, expected_utc: list[str]) -> None:
+    fires = daily_fires(When.daily_at(wall), tz, datetime.fromisoformat(since).replace(tzinfo=tz), 2)
 
     assert fires == [utc(text) for text in expected_utc]
 
@@ -251,9 +239,7 @@ def test_an_absolute_time_in_the_spring_gap_fires_when_the_clocks_jump() -> None
     when = parse_when("2026-03-29 02:30", tz=OSLO, now=NOW)
 
     assert when == at("2026-03-29 02:30")  # the wall time is kept, not a UTC guess
-    assert resolve(when, session_start=None, session_end=None, tz=OSLO, after=NOW) == utc(
-        "2026-03-29 01:00"
-    )
+    assert resolve(when, session_start=None, session_end=None, tz=OSLO, after=NOW) == utc("2026-03-29 01:00")
     assert describe(when, OSLO) == "Sun 29 Mar 03:00 CEST"
 
 

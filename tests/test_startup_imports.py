@@ -12,6 +12,6 @@ HEAVY = ("matplotlib", "fpdf", "docx", "onnxruntime", "tokenizers")
 
 
 def test_starting_the_bot_imports_no_renderer_chart_library_or_model() -> None:
-    code = f"import sys, bot.app, bot.cli, handlers; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    code = f"import sys, telegram_edge.app, telegram_edge.cli, handlers; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "", f"imported at start: {proc.stdout.strip()}"

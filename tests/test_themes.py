@@ -131,8 +131,20 @@ def test_every_index_in_exactly_one_theme(eval_rows, lexical):
 
 
 def test_partition_with_odd_inputs(lexical):
-    texts = ["", "   ", "", "!!!", "Donors work in silos.", "donors work in silos",
-             "1234", "Leadership matters.", "é", "Leadership matters!", "x" * 5000, "4321"]
+    texts = [
+        "",
+        "   ",
+        "",
+        "!!!",
+        "Donors work in silos.",
+        "donors work in silos",
+        "1234",
+        "Leadership matters.",
+        "é",
+        "Leadership matters!",
+        "x" * 5000,
+        "4321",
+    ]
     groups = group_texts(texts, embedder=lexical)
     assert_partition(groups, len(texts))
     alone = [g for g in groups if set(g.items) & {6, 11}]
@@ -187,9 +199,7 @@ def test_large_input_is_deterministic(lexical):
     from bench.bench_themes import synthetic
 
     texts, _ = synthetic(2 * MAX_DIRECT)
-    assert as_plain(group_texts(texts, embedder=lexical)) == as_plain(
-        group_texts(texts, embedder=lexical)
-    )
+    assert as_plain(group_texts(texts, embedder=lexical)) == as_plain(group_texts(texts, embedder=lexical))
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,11 +237,13 @@ def test_different_points_on_one_topic_are_not_duplicates(lexical):
 
 
 def test_surface_similarity_separates_copies_from_paraphrases():
-    v = themes.surface_vectors([
-        "National ownership must be real, not a slogan.",
-        "national ownership must be real - not just a slogan",
-        "Ownership by the country has to be earned through real consultation.",
-    ])
+    v = themes.surface_vectors(
+        [
+            "National ownership must be real, not a slogan.",
+            "national ownership must be real - not just a slogan",
+            "Ownership by the country has to be earned through real consultation.",
+        ]
+    )
     assert v[0] @ v[1] >= themes.DUPLICATE_SIMILARITY
     assert v[0] @ v[2] < themes.DUPLICATE_SIMILARITY
 
@@ -250,8 +262,7 @@ def test_one_text(lexical):
 
 
 def test_two_texts(lexical):
-    groups = group_texts(["Leadership matters.", "Predictable funding is scarce."],
-                         embedder=lexical)
+    groups = group_texts(["Leadership matters.", "Predictable funding is scarce."], embedder=lexical)
     assert_partition(groups, 2)
 
 
@@ -330,8 +341,9 @@ def test_same_groups_and_labels_in_other_processes():
     outputs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        proc = subprocess.run([sys.executable, "-c", code, str(EVAL_SETS["general"])], cwd=ROOT, env=env,
-                              capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(EVAL_SETS["general"])], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
         outputs.append(proc.stdout)
     assert outputs[0] == outputs[1] and len(json.loads(outputs[0])) > 3
 
@@ -430,8 +442,7 @@ def test_model_loads_and_runs_without_network(monkeypatch):
 def test_model_vectors_do_not_depend_on_batch():
     model = sentence_model()
     alone = model.embed(["Leadership is the missing ingredient."])
-    batch = model.embed(["A much longer statement about pooled funding and donor silos.",
-                         "Leadership is the missing ingredient."])
+    batch = model.embed(["A much longer statement about pooled funding and donor silos.", "Leadership is the missing ingredient."])
     assert float(alone[0] @ batch[1]) > 0.9999
 
 
@@ -491,7 +502,7 @@ def test_large_input_stays_fast_with_stored_vectors():
 
 def test_the_model_is_not_loaded_until_used():
     """An idle bot stays small: importing the application loads no model runtime."""
-    code = "import sys, bot.app, bot.container; print('onnxruntime' in sys.modules or 'tokenizers' in sys.modules)"
+    code = "import sys, telegram_edge.app, bot.container; print('onnxruntime' in sys.modules or 'tokenizers' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "False"
 

@@ -12,8 +12,8 @@ from telegram import Chat, Message, Update, User
 from bot.agenda import AgendaError, parse_agenda
 from bot.config import ConfigError, load_settings
 from bot.logging_setup import RedactTokens
-from bot.update_processor import PerUserUpdateProcessor
 from handlers.keyboards import parse_callback
+from telegram_edge.update_processor import PerUserUpdateProcessor
 from tests.agenda_samples import EXPERT_MEETING
 
 TOKEN = "123456789:AAHfakeTOKENfakeTOKENfakeTOKEN12345"
@@ -47,16 +47,28 @@ def test_agenda_sample_parses_with_local_times() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("- challenge: What made", "- chalenge: What made"), r'sessions #1 "Good practice during crisis" › prompts #1 › kind: must be .*line 20'),
+        (
+            ("- challenge: What made", "- chalenge: What made"),
+            r'sessions #1 "Good practice during crisis" › prompts #1 › kind: must be .*line 20',
+        ),
         (("track: Room B", "trak: Room B"), r'sessions #2 "Planning modalities" › trak: is not a known field.*line 27'),
         (("timezone: Europe/Oslo", "timezone: Oslo"), r"event › timezone.*line 7"),
         (('end: "11:00"', 'end: "08:00"'), r'sessions #1 "Good practice during crisis": end is not after start'),
         (("sessions:", "sessions: ["), r"not valid YAML at line"),
-        (('start: "09:30"', 'start: "9h3O"'), r'sessions #1 "Good practice during crisis" › start: .*use HH:MM, e.g. 09:30 \(or 2pm, 9:30am\) \(line 13\)\.$'),
+        (
+            ('start: "09:30"', 'start: "9h3O"'),
+            r'sessions #1 "Good practice during crisis" › start: .*use HH:MM, e.g. 09:30 \(or 2pm, 9:30am\) \(line 13\)\.$',
+        ),
         (("title: Planning modalities", "title: Planning: modalities"), r'line 23.*must be in quotes, e.g. title: "Session 1: Opening"'),
-        (("date: 2008-02-12", "date: 2008-02-14"), r'sessions #2 "Planning modalities": 2008-02-14 is outside the event.s dates \(2008-02-11 to 2008-02-12\) \(line 24\)'),
+        (
+            ("date: 2008-02-12", "date: 2008-02-14"),
+            r'sessions #2 "Planning modalities": 2008-02-14 is outside the event.s dates \(2008-02-11 to 2008-02-12\) \(line 24\)',
+        ),
         (("date: 2008-02-12", "date: 12/02/2008"), r"use YYYY-MM-DD"),
-        (("title: Funding modalities", "title: Planning modalities"), r'sessions #3 "Planning modalities" has the same key .planning-modalities. as sessions #2'),
+        (
+            ("title: Funding modalities", "title: Planning modalities"),
+            r'sessions #3 "Planning modalities" has the same key .planning-modalities. as sessions #2',
+        ),
         (("track: Room B", "track: Room B\n    rapporteurs: [Jane Doe]"), r"'Jane Doe' is not a Telegram @username"),
     ],
 )
@@ -67,12 +79,20 @@ def test_bad_agenda_names_field_and_line(change: tuple[str, str], expected: str)
 
 def test_agenda_reads_times_as_remind_does_and_names_people() -> None:
     text = EXPERT_MEETING.replace('start: "09:30"', "start: 9am", 1).replace('end: "11:00"', "end: 2pm", 1)
-    text = text.replace("track: Room B", "track: Room B\n    key: planning\n    chair: Jane Doe, MFA\n    rapporteurs: '@Ravi_R'\n    speakers: Ann Lee\n    co_hosts: [UNDP, World Bank]")
+    text = text.replace(
+        "track: Room B",
+        "track: Room B\n    key: planning\n    chair: Jane Doe, MFA\n    rapporteurs: '@Ravi_R'\n    speakers: Ann Lee\n    co_hosts: [UNDP, World Bank]",
+    )
     spec = parse_agenda(text)
     first, second = spec.sessions[0], spec.sessions[1]
     assert (first.start, first.end) == (dt.time(9, 0), dt.time(14, 0))
     assert second.stable_key == "planning" and first.stable_key == "good-practice-during-crisis"
-    assert (second.chair, second.rapporteurs, second.speakers, second.co_hosts) == ("Jane Doe, MFA", ["Ravi_R"], ["Ann Lee"], ["UNDP", "World Bank"])
+    assert (second.chair, second.rapporteurs, second.speakers, second.co_hosts) == (
+        "Jane Doe, MFA",
+        ["Ravi_R"],
+        ["Ann Lee"],
+        ["UNDP", "World Bank"],
+    )
 
 
 def test_agenda_rejects_non_mapping_and_binary() -> None:

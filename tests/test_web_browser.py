@@ -23,10 +23,10 @@ import pytest
 from playwright.async_api import expect
 
 from bot.fake_bot_api import FakeBotAPI
-from bot.offline import OfflineBot
 from bot.reports.serialize import report_from_dict
 from bot.services.views import UserRef
 from storage.models import SessionStatus
+from telegram_edge.offline import OfflineBot
 from tests.conftest import ORGANISER
 from tests.test_report_e2e import _seed
 from web.telegram_auth import sign
@@ -85,14 +85,18 @@ async def _screenshot(page: Any, name: str, tmp_path: Path) -> None:
 
 
 def _init_data(api: FakeBotAPI, telegram_id: int, first_name: str, *, age: int = 0, token: str | None = None) -> str:
-    fields = {"auth_date": str(int(time.time()) - age), "query_id": "AAE-test", "user": json.dumps({"id": telegram_id, "first_name": first_name})}
+    fields = {
+        "auth_date": str(int(time.time()) - age),
+        "query_id": "AAE-test",
+        "user": json.dumps({"id": telegram_id, "first_name": first_name}),
+    }
     return sign(fields, token or api.token)
 
 
 async def test_screen_updates_live_when_a_participant_answers(api: FakeBotAPI, web_bot: OfflineBot, browser: Any, tmp_path: Path) -> None:
     services = web_bot.services
     organiser = UserRef(ORGANISER, "Olivia")
-    from bot.demo_script import AGENDA
+    from telegram_edge.demo_script import AGENDA
 
     session = (await services.organising.import_agenda(organiser, AGENDA)).event.sessions[0]
     await services.organising.set_status(organiser, session.join_code, SessionStatus.OPEN)
@@ -144,7 +148,9 @@ async def test_screen_updates_live_when_a_participant_answers(api: FakeBotAPI, w
     await page.close()
 
 
-async def test_rapporteur_edits_moves_approves_and_the_pdf_reflects_it(api: FakeBotAPI, web_bot: OfflineBot, browser: Any, tmp_path: Path) -> None:
+async def test_rapporteur_edits_moves_approves_and_the_pdf_reflects_it(
+    api: FakeBotAPI, web_bot: OfflineBot, browser: Any, tmp_path: Path
+) -> None:
     session_id, code = await _seed(web_bot)
     rapporteur = api.user(1001, "Ravi", username="ravi_r")
     organiser = api.user(ORGANISER, "Olivia")
@@ -195,7 +201,9 @@ async def test_rapporteur_edits_moves_approves_and_the_pdf_reflects_it(api: Fake
 
         from storage.models import ReportVersion
 
-        approved = await db.scalar(select(ReportVersion).where(ReportVersion.session_id == session_id, ReportVersion.approved_at.is_not(None)))
+        approved = await db.scalar(
+            select(ReportVersion).where(ReportVersion.session_id == session_id, ReportVersion.approved_at.is_not(None))
+        )
     assert approved is not None
     report = report_from_dict(approved.content)
     assert report.summary_override == summary

@@ -117,7 +117,9 @@ def auth(telegram_id: int, **kw: object) -> dict[str, str]:
 NAMES = ("Zenobia", "Quartermaine", "Ximena", "Oyelaran", "Secret Ministry", "Ravi")
 
 
-async def test_editor_refusals(client: httpx.AsyncClient, seeded: tuple[Services, int, int, list[int]], caplog: pytest.LogCaptureFixture) -> None:
+async def test_editor_refusals(
+    client: httpx.AsyncClient, seeded: tuple[Services, int, int, list[int]], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     services, session_id, named_id, _ = seeded
     draft_url, action_url = f"/app/api/{session_id}/draft", f"/app/api/{session_id}/action"
@@ -175,7 +177,9 @@ async def test_editor_refusals(client: httpx.AsyncClient, seeded: tuple[Services
     assert "hash=" not in logged and csrf not in logged and "auth_date" not in logged
 
 
-async def test_screen_refusals_and_anonymity(client: httpx.AsyncClient, seeded: tuple[Services, int, int, list[int]], caplog: pytest.LogCaptureFixture) -> None:
+async def test_screen_refusals_and_anonymity(
+    client: httpx.AsyncClient, seeded: tuple[Services, int, int, list[int]], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     services, session_id, named_id, _ = seeded
     organiser = UserRef(ORGANISER, "Olivia")
@@ -234,7 +238,7 @@ async def test_screen_command_refusals_in_chat(api: "FakeBotAPI", database_url: 
     get a link, and /draft's editor button appears only with them."""
     import socket
 
-    from bot.offline import OfflineBot
+    from telegram_edge.offline import OfflineBot
     from web import texts
 
     async with OfflineBot(api, database_url, organiser_ids=[ORGANISER]) as plain:

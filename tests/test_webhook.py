@@ -14,9 +14,9 @@ from sqlalchemy import func, select, text
 from bot.config import Settings
 from bot.container import build_services
 from bot.fake_bot_api import FakeBotAPI
-from bot.serve import start_application, stop_application
 from storage.db import Database
 from storage.models import Participant
+from telegram_edge.serve import start_application, stop_application
 from tests.conftest import ORGANISER, _reset_postgres
 from web.app import create_app
 from web.webhook import SECRET_HEADER, USER_LOCK_SPACE, _int4, metrics_route, webhook_route
@@ -104,9 +104,10 @@ async def test_a_persons_update_waits_while_another_worker_holds_their_lock(api:
         user = api.user(4343, "Lena")
         user.send("/start")
         update = api.update_payload(api.last_update_id)
-        async with other_worker.engine.connect() as held, httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://bot"
-        ) as http:
+        async with (
+            other_worker.engine.connect() as held,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot") as http,
+        ):
             held = await held.execution_options(isolation_level="AUTOCOMMIT")
             lock = {"space": USER_LOCK_SPACE, "key": _int4(user.id)}
             await held.execute(text("SELECT pg_advisory_lock(:space, :key)"), lock)

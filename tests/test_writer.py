@@ -82,7 +82,9 @@ async def stub(request: pytest.FixtureRequest) -> AsyncIterator[StubModel]:
 
 
 async def _services(database_url: str, stub: StubModel) -> Services:
-    settings = Settings(database_url=database_url, organiser_ids=frozenset({ORGANISER}), llm_base_url=stub.url, llm_model=MODEL, llm_timeout=0.5)
+    settings = Settings(
+        database_url=database_url, organiser_ids=frozenset({ORGANISER}), llm_base_url=stub.url, llm_model=MODEL, llm_timeout=0.5
+    )
     built = build_services(settings)
     await built.db.upgrade()
     return built

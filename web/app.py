@@ -76,7 +76,7 @@ def create_app(
 ) -> Starlette:
     """The web application; `bot_username` builds the join link shown as a QR code, `bot_token`
     (default: the configured one) checks Mini App sign-ins and keys the CSRF tokens;
-    `extra_routes`: webhook mode's endpoint and /metrics (bot.serve)."""
+    `extra_routes`: webhook mode's endpoint and /metrics (telegram_edge.serve)."""
     context = WebContext(services, settings, bot_token or settings.token(), bot_username)
     routes = [
         *extra_routes,

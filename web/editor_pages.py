@@ -75,7 +75,9 @@ def _ref(user: WebAppUser) -> UserRef:
     return UserRef(user.telegram_id, user.first_name, user.last_name, user.username, user.language)
 
 
-async def _guarded(request: Request, role: str, body: Callable[[WebContext, WebAppUser, int], Awaitable[Response]], *, change: bool) -> Response:
+async def _guarded(
+    request: Request, role: str, body: Callable[[WebContext, WebAppUser, int], Awaitable[Response]], *, change: bool
+) -> Response:
     """Rate limit, sign-in, role (on every request), CSRF and Origin for changes; then `body`."""
     context = web(request)
     session_id = int(request.path_params["session_id"])

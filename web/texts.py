@@ -73,7 +73,9 @@ EDITOR_EDIT_LABEL: Final = "Rename"
 EDITOR_SAVE: Final = "Save"
 EDITOR_CANCEL: Final = "Cancel"
 EDITOR_RESTORE: Final = "Restore generated text"
-EDITOR_SECTION_REPLACED: Final = "The rapporteur's text replaces the generated themes in the printed report; the themes stay below for reference."
+EDITOR_SECTION_REPLACED: Final = (
+    "The rapporteur's text replaces the generated themes in the printed report; the themes stay below for reference."
+)
 EDITOR_REPLACE_SECTION: Final = "Write this section yourself"
 EDITOR_THEME_STATS: Final = "{count} contributions · +{agree} / −{disagree}"
 EDITOR_CONTRIBUTIONS_BEHIND: Final = "Contributions behind this theme"
@@ -93,7 +95,14 @@ EDITOR_HIDDEN_EMPTY: Final = "Nothing is hidden."
 EDITOR_REGENERATE: Final = "Regenerate"
 EDITOR_APPROVE: Final = "Approve"
 EDITOR_DOWNLOADS: Final = "Downloads"
-EDITOR_EXPORT_LABEL: Final = {"md": "Markdown", "html": "HTML", "docx": "Word (DOCX)", "pdf": "PDF", "csv": "Contributions (CSV)", "chart": "Chart (PNG)"}
+EDITOR_EXPORT_LABEL: Final = {
+    "md": "Markdown",
+    "html": "HTML",
+    "docx": "Word (DOCX)",
+    "pdf": "PDF",
+    "csv": "Contributions (CSV)",
+    "chart": "Chart (PNG)",
+}
 EDITOR_EMPTY: Final = "No input has been received for this session yet."
 EDITOR_DONE: Final = {
     "edit": "Saved as version {version}.",
@@ -122,7 +131,9 @@ MODERATE_DONE_SHOW: Final = "#{id} is back on the screen."
 
 # ----- chat: /screen and the Mini App buttons --------------------------------------------------
 CHAT_SCREEN_USAGE: Final = "Usage: <code>/screen CODE</code> for a room-screen link, <code>/screen CODE revoke</code> to switch old links off, <code>/screen CODE recent</code> to take statements off the screen."
-CHAT_SCREEN_DISABLED: Final = "The web pages are off: the operator sets PUBLIC_URL and WEB_PORT to turn on the room screen and the report editor."
+CHAT_SCREEN_DISABLED: Final = (
+    "The web pages are off: the operator sets PUBLIC_URL and WEB_PORT to turn on the room screen and the report editor."
+)
 CHAT_SCREEN_LINK: Final = (
     "📽 <b>Room screen for {title}</b>\n{url}\n\nOpen it full-screen on the projector (F11). "
     "It shows the join QR and code, live counts, the newest statements (never with names) and the emerging themes. "

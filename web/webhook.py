@@ -34,8 +34,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
-from bot.update_processor import update_key
 from storage.db import Database
+from telegram_edge.update_processor import update_key
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -39,6 +39,7 @@ DISAGREE_SHARE = 0.4
 MIN_VOTES_FOR_STANDING = 4
 MIN_COMMUNITY_VOTES = 2
 
+
 @dataclass(frozen=True, slots=True)
 class SessionFacts:
     event_title: str
@@ -146,7 +147,13 @@ def build_report(
 
 def theme_rank(theme: Theme) -> tuple[int, int, str, str, int]:
     """Largest first, then best supported; ties by label and wording, never by arrival."""
-    return (-theme.count, -theme.support.score, theme.label.casefold(), theme.representative.text.casefold(), theme.representative.contribution_id)
+    return (
+        -theme.count,
+        -theme.support.score,
+        theme.label.casefold(),
+        theme.representative.text.casefold(),
+        theme.representative.contribution_id,
+    )
 
 
 Tally = Counter[tuple[str, str]]
@@ -229,4 +236,6 @@ def _statement(
 ) -> Statement:
     tallies = [support[c.id] for c in (item, *merged) if c.id in support]
     author = None if anonymous else (f"{item.author} ({item.organisation})" if item.organisation else item.author) or None
-    return Statement(item.id, item.text, author, mask.tag(item.community), _support(tallies, mask), len(merged), tuple(c.id for c in merged))
+    return Statement(
+        item.id, item.text, author, mask.tag(item.community), _support(tallies, mask), len(merged), tuple(c.id for c in merged)
+    )

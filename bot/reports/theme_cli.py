@@ -12,7 +12,6 @@ from bot.reports.themes import group_texts
 KINDS = ("challenge", "recommendation", "takeaway", "question")
 
 
-
 def group_file(path: Path, *, domain_pack: str | None = None) -> dict[str, Any]:
     """Group each kind's contributions separately (a challenge and a recommendation are never
     one theme); indices refer to the input list, and every index appears in exactly one theme."""

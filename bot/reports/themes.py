@@ -137,9 +137,7 @@ class GroupItem:
 Grouper = Callable[[Sequence[GroupItem]], list[ThemeGroup]]
 
 
-def make_grouper(
-    vectors: Mapping[int, np.ndarray] | None = None, *, domain_pack: str | None = None
-) -> Grouper:
+def make_grouper(vectors: Mapping[int, np.ndarray] | None = None, *, domain_pack: str | None = None) -> Grouper:
     """The grouper a draft uses: ``vectors`` are the stored embeddings by contribution id
     (missing ones are embedded on the spot), ``domain_pack`` the event's opt-in pack."""
     stored = vectors or {}
@@ -159,9 +157,7 @@ def make_grouper(
 # Vectors
 
 
-def _theme_vectors(
-    texts: list[str], stored: list[np.ndarray | None] | None, domain_pack: str | None
-) -> tuple[np.ndarray, float]:
+def _theme_vectors(texts: list[str], stored: list[np.ndarray | None] | None, domain_pack: str | None) -> tuple[np.ndarray, float]:
     """Unit vectors to cluster the distinct ``texts`` on, and the stopping similarity."""
     try:
         model = _model_vectors(texts, stored)
@@ -217,9 +213,7 @@ def surface_vectors(texts: Sequence[str]) -> np.ndarray:
     return l2_rows(matrix)
 
 
-def _near_duplicates(
-    rows: list[int], texts: Sequence[str], w: np.ndarray, block: int = 1024
-) -> dict[int, list[int]]:
+def _near_duplicates(rows: list[int], texts: Sequence[str], w: np.ndarray, block: int = 1024) -> dict[int, list[int]]:
     """Greedy merge of near-identical statements inside one theme: keeper -> merged rows.
 
     ``rows`` index ``texts`` and ``w``. Keepers are visited by decreasing weight, then
@@ -359,15 +353,12 @@ def group_texts(
             for part in by_cell.values():
                 near.update(_near_duplicates(part, unique_texts, weights))
         absorbed = {r for merged in near.values() for r in merged}
-        keepers = sorted((r for r in rows if r not in absorbed),
-                         key=lambda r: (-float(closeness[r]), r))
+        keepers = sorted((r for r in rows if r not in absorbed), key=lambda r: (-float(closeness[r]), r))
         items: list[int] = []
         duplicates: dict[int, list[int]] = {}
         for r in keepers:
             u = uniques[r]
-            merged = copies[u] + [
-                i for m in near.get(r, ()) for i in (uniques[m], *copies[uniques[m]])
-            ]
+            merged = copies[u] + [i for m in near.get(r, ()) for i in (uniques[m], *copies[uniques[m]])]
             merged.sort()
             items.append(u)
             items.extend(merged)

@@ -32,11 +32,11 @@ _CITATION = re.compile(r"\[\s*(#?\d+(?:\s*,\s*#?\d+)*)\s*\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?\]”\"])\s+(?=[A-Z“\"(])")
 SYSTEM_PROMPT = (
     "You are the rapporteur of a workshop session. For each theme, write a label of 2 to 6 words "
-    "and one paragraph of 1 to 3 sentences in reported speech (\"It was raised that…\", "
-    "\"Participants recommended…\"), naming nobody, using only what the statements say. End EVERY "
+    'and one paragraph of 1 to 3 sentences in reported speech ("It was raised that…", '
+    '"Participants recommended…"), naming nobody, using only what the statements say. End EVERY '
     "sentence with the numbers of the statements it rests on, like [#12, #15], using only numbers "
-    "given for that theme. Answer with JSON only: {\"themes\": [{\"theme\": \"T1\", \"label\": \"…\", "
-    "\"paragraph\": \"…\"}]}."
+    'given for that theme. Answer with JSON only: {"themes": [{"theme": "T1", "label": "…", '
+    '"paragraph": "…"}]}.'
 )
 
 
@@ -114,7 +114,10 @@ class ModelWriter:
         headers = {"Authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {}
         timeout = aiohttp.ClientTimeout(total=self.config.timeout)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as http, http.post(self.config.endpoint, json=payload, headers=headers) as response:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as http,
+                http.post(self.config.endpoint, json=payload, headers=headers) as response,
+            ):
                 if response.status != 200:
                     logger.warning("writing model answered HTTP %s", response.status)
                     raise WriterFailed("error")
@@ -185,7 +188,7 @@ def checked_sentences(paragraph: str, allowed: frozenset[int]) -> tuple[list[Sen
         numbers = [int(n.strip().lstrip("#")) for group in _CITATION.findall(raw) for n in group.split(",")]
         text = _CITATION.sub("", raw)
         text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split())).strip()
-        if text and text[-1] not in ".!?”\"":
+        if text and text[-1] not in '.!?”"':
             text += "."
         if not numbers or not set(numbers) <= allowed or len(text) < 3:
             bad += 1

@@ -25,9 +25,7 @@ class Disposition(Enum):
     FUTURE = "future"  # not due yet: register it normally
 
 
-def classify(
-    next_fire: datetime, *, now: datetime, grace: timedelta = DEFAULT_GRACE
-) -> Disposition:
+def classify(next_fire: datetime, *, now: datetime, grace: timedelta = DEFAULT_GRACE) -> Disposition:
     """Place one job: a job due exactly ``now`` fires; one late by exactly ``grace`` still fires."""
     if next_fire.tzinfo is None or now.tzinfo is None:
         raise ValueError("next_fire and now must be timezone-aware")
@@ -45,9 +43,7 @@ class Triage(Generic[JobKey]):
     future: tuple[JobKey, ...]
 
 
-def triage(
-    next_fires: Mapping[JobKey, datetime], *, now: datetime, grace: timedelta = DEFAULT_GRACE
-) -> Triage[JobKey]:
+def triage(next_fires: Mapping[JobKey, datetime], *, now: datetime, grace: timedelta = DEFAULT_GRACE) -> Triage[JobKey]:
     """Classify every stored job (job id -> next fire time) against ``now``."""
     groups: dict[Disposition, list[JobKey]] = {disposition: [] for disposition in Disposition}
     for key, fire in sorted(next_fires.items(), key=lambda item: item[1]):

@@ -126,9 +126,7 @@ class FloodPacer:
         now = self._clock()
         self._forget_past(now)
         previous = self._last_for_chat.get(chat_id)
-        earliest = max(
-            now, self._paused_until, previous.at + self._chat_gap(chat_id) if previous else now
-        )
+        earliest = max(now, self._paused_until, previous.at + self._chat_gap(chat_id) if previous else now)
         slot = _Slot(self._first_free(earliest))
         insort(self._booked, slot, key=_slot_time)
         self._last_for_chat[chat_id] = slot
@@ -166,11 +164,7 @@ class FloodPacer:
         """
         horizon = now - self._overall_gap
         stale = 0
-        while (
-            stale < len(self._booked)
-            and self._booked[stale].at < horizon
-            and self._booked[stale] not in self._waiting
-        ):
+        while stale < len(self._booked) and self._booked[stale].at < horizon and self._booked[stale] not in self._waiting:
             stale += 1
         del self._booked[:stale]
         self._bookings += 1

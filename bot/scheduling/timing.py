@@ -58,15 +58,11 @@ _UNIT_SECONDS: dict[str, int] = {
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600),
     **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
 }
-_DURATION_PART = re.compile(
-    r"(?:(?P<number>\d+(?:\.\d+)?)\s*|(?P<word>an?|one)\s+)(?P<unit>[a-z]+)"
-)
+_DURATION_PART = re.compile(r"(?:(?P<number>\d+(?:\.\d+)?)\s*|(?P<word>an?|one)\s+)(?P<unit>[a-z]+)")
 _RELATIVE = re.compile(r"(?P<amount>.+?) (?P<direction>before|after)(?: (?P<anchor>.+))?")
 _AT_ANCHOR = re.compile(r"at (?P<anchor>.+)")
 _RECURRING_START = re.compile(r"(?:every|each|daily)\b")
-_RECURRING = re.compile(
-    r"(?:every ?day|each day|daily)(?: at)? (?P<time>.+?)(?: until (?P<until>.+))?"
-)
+_RECURRING = re.compile(r"(?:every ?day|each day|daily)(?: at)? (?P<time>.+?)(?: until (?P<until>.+))?")
 _YEAR_FIRST = re.compile(r"\d{4}\b")
 _DAY_WORDS = {"today": 0, "tomorrow": 1}
 _DATEUTIL_INFO = dateutil_parser.parserinfo()
@@ -156,9 +152,7 @@ class When:
             anchor: Anchor = "end" if data["anchor"] == "end" else "start"
             return cls.relative_to(anchor, timedelta(seconds=float(data["offset_seconds"])))
         until = data.get("until")
-        return cls.daily_at(
-            time.fromisoformat(str(data["time"])), date.fromisoformat(str(until)) if until else None
-        )
+        return cls.daily_at(time.fromisoformat(str(data["time"])), date.fromisoformat(str(until)) if until else None)
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -239,24 +233,16 @@ def _read_duration(text: str, phrase: str) -> timedelta:
     while position < len(text):
         part = _DURATION_PART.match(text, position)
         if part is None:
-            raise WhenError(
-                f"In '{phrase}', I could not read '{text}' as an amount of time; "
-                "write e.g. '15 min', '2 hours' or '1 day'."
-            )
+            raise WhenError(f"In '{phrase}', I could not read '{text}' as an amount of time; write e.g. '15 min', '2 hours' or '1 day'.")
         unit = _UNIT_SECONDS.get(part["unit"])
         if unit is None:
-            raise WhenError(
-                f"In '{phrase}', I don't know the unit '{part['unit']}'; "
-                "use minutes, hours, days or weeks."
-            )
+            raise WhenError(f"In '{phrase}', I don't know the unit '{part['unit']}'; use minutes, hours, days or weeks.")
         seconds += float(part["number"] or 1) * unit
         position = part.end()
         while position < len(text) and text[position] == " ":
             position += 1
     if seconds > MAX_OFFSET.total_seconds():
-        raise WhenError(
-            f"In '{phrase}', the offset is more than a year; please give a date instead."
-        )
+        raise WhenError(f"In '{phrase}', the offset is more than a year; please give a date instead.")
     return timedelta(seconds=seconds)
 
 
@@ -265,20 +251,13 @@ def _read_absolute(phrase: str, tz: ZoneInfo, now: datetime) -> When:
     rest, day_word = _split_day_word(phrase)
     fields = _read_fields(rest) if rest else _Fields()
     if fields.hour is None:
-        raise WhenError(
-            f"I couldn't find a time of day in '{phrase}'. "
-            f"Write times like 09:00 or 9am, {EXAMPLES}."
-        )
+        raise WhenError(f"I couldn't find a time of day in '{phrase}'. Write times like 09:00 or 9am, {EXAMPLES}.")
     local_now = now.astimezone(tz)
     for day in _candidate_days(fields, day_word, local_now.date(), phrase):
         local = datetime.combine(day, fields.time_of_day())
         if _to_utc(local, tz) > now:
             return When.absolute_at(local, _zone_name(tz))
-    hint = (
-        ""
-        if fields.year is not None or not fields.has_date
-        else " If you mean next year, add the year."
-    )
+    hint = "" if fields.year is not None or not fields.has_date else " If you mean next year, add the year."
     raise WhenError(f"'{phrase}' is in the past (it is now {_format_instant(now, tz)}).{hint}")
 
 
@@ -294,30 +273,22 @@ def _split_day_word(phrase: str) -> tuple[str, int | str | None]:
         bare = word.strip(",")
         if bare in _DAY_WORDS or _DATEUTIL_INFO.weekday(bare) is not None:
             if found is not None:
-                raise WhenError(
-                    f"'{phrase}' names the day twice; give it once, e.g. 'tomorrow 8:30'."
-                )
+                raise WhenError(f"'{phrase}' names the day twice; give it once, e.g. 'tomorrow 8:30'.")
             found = _DAY_WORDS.get(bare, bare)
         else:
             kept.append(word)
     return " ".join(kept), found
 
 
-def _candidate_days(
-    fields: _Fields, day_word: int | str | None, today: date, phrase: str
-) -> list[date]:
+def _candidate_days(fields: _Fields, day_word: int | str | None, today: date, phrase: str) -> list[date]:
     """Days the organiser may mean, earliest first; the caller takes the first one still ahead."""
     if fields.has_date:
         if isinstance(day_word, int):
-            raise WhenError(
-                f"'{phrase}' gives both a date and 'today'/'tomorrow'; give one of them."
-            )
+            raise WhenError(f"'{phrase}' gives both a date and 'today'/'tomorrow'; give one of them.")
         day = fields.calendar_date(today.year, phrase)
         weekday = _DATEUTIL_INFO.weekday(day_word) if isinstance(day_word, str) else None
         if weekday is not None and weekday != day.weekday():
-            raise WhenError(
-                f"In '{phrase}', {_format_date(day)} is a {day:%A}, not a {day_name[weekday]}."
-            )
+            raise WhenError(f"In '{phrase}', {_format_date(day)} is a {day:%A}, not a {day_name[weekday]}.")
         return [day]
     if isinstance(day_word, int):
         return [today + timedelta(days=day_word)]
@@ -350,16 +321,11 @@ class _Fields(NamedTuple):
     def calendar_date(self, default_year: int, text: str) -> date:
         """The written date; a missing year means ``default_year``."""
         if self.month is None or self.day is None:
-            raise WhenError(
-                f"In '{text}', give the day and the month, e.g. '11 Feb' or '2026-02-11'."
-            )
+            raise WhenError(f"In '{text}', give the day and the month, e.g. '11 Feb' or '2026-02-11'.")
         try:
             return date(self.year or default_year, self.month, self.day)
         except ValueError:
-            raise WhenError(
-                f"'{text}': there is no {self.day} {_month_name(self.month)} "
-                f"in {self.year or default_year}."
-            ) from None
+            raise WhenError(f"'{text}': there is no {self.day} {_month_name(self.month)} in {self.year or default_year}.") from None
 
 
 def _read_fields(text: str) -> _Fields:
@@ -385,9 +351,7 @@ def _dateutil_parse(text: str, default: datetime, dayfirst: bool) -> datetime:
         except dateutil_parser.UnknownTimezoneWarning:
             pass
         except (ValueError, OverflowError):
-            raise WhenError(
-                f"I couldn't understand '{text}' as a date or time, {EXAMPLES}."
-            ) from None
+            raise WhenError(f"I couldn't understand '{text}' as a date or time, {EXAMPLES}.") from None
     if parsed is None or parsed.tzinfo is not None:
         raise WhenError(f"'{text}': times are read in the event's time zone; leave the zone out.")
     return parsed
@@ -445,9 +409,7 @@ def describe(
     return f"{label} ({_format_instant(instant, tz)})" if instant is not None else label
 
 
-def _instant(
-    when: When, session_start: datetime | None, session_end: datetime | None, tz: ZoneInfo
-) -> datetime | None:
+def _instant(when: When, session_start: datetime | None, session_end: datetime | None, tz: ZoneInfo) -> datetime | None:
     """The single instant of an absolute or relative When (recurring ones have many)."""
     if when.kind == "absolute":
         assert when.local is not None and when.tz_name is not None
@@ -529,11 +491,7 @@ def _format_duration(span: timedelta) -> str:
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
-    parts += [
-        f"{value} {unit}"
-        for value, unit in ((hours, "h"), (minutes, "min"), (seconds, "s"))
-        if value
-    ]
+    parts += [f"{value} {unit}" for value, unit in ((hours, "h"), (minutes, "min"), (seconds, "s")) if value]
     return " ".join(parts)
 
 

@@ -37,7 +37,7 @@ class Access:
         return self._configured_organisers
 
     async def role_kinds(self, db: AsyncSession, participant: Participant) -> frozenset[str]:
-        """"organiser", "moderator", "rapporteur": the roles held anywhere (what /help and menus show)."""
+        """ "organiser", "moderator", "rapporteur": the roles held anywhere (what /help and menus show)."""
         kinds = {RoleName(r).value for r in await db.scalars(select(Role.role).where(Role.participant_id == participant.id).distinct())}
         if self.is_configured_organiser(participant.telegram_user_id):
             kinds.add(RoleName.ORGANISER.value)
@@ -49,9 +49,7 @@ class Access:
     async def is_organiser_anywhere(self, db: AsyncSession, participant: Participant) -> bool:
         if self.is_configured_organiser(participant.telegram_user_id):
             return True
-        found = await db.scalar(
-            select(Role.id).where(Role.participant_id == participant.id, Role.role == RoleName.ORGANISER).limit(1)
-        )
+        found = await db.scalar(select(Role.id).where(Role.participant_id == participant.id, Role.role == RoleName.ORGANISER).limit(1))
         return found is not None
 
     async def can_create_events(self, db: AsyncSession, participant: Participant) -> bool:

@@ -294,7 +294,9 @@ class Deliveries:
         async with self.db.session() as db:
             return list(
                 await db.scalars(
-                    select(Delivery.id).where(Delivery.finished_at.is_not(None), Delivery.summary_claimed_at.is_(None)).order_by(Delivery.id)
+                    select(Delivery.id)
+                    .where(Delivery.finished_at.is_not(None), Delivery.summary_claimed_at.is_(None))
+                    .order_by(Delivery.id)
                 )
             )
 
@@ -492,7 +494,9 @@ class Deliveries:
             return ()
         day = day_of.astimezone(target.zone).date()
         sessions = await db.scalars(
-            select(Session).where(Session.event_id == target.event_id, Session.starts_at.is_not(None)).order_by(Session.starts_at, Session.position)
+            select(Session)
+            .where(Session.event_id == target.event_id, Session.starts_at.is_not(None))
+            .order_by(Session.starts_at, Session.position)
         )
         return tuple(
             SessionLine(s.starts_at, s.title, s.track)

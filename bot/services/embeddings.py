@@ -105,7 +105,9 @@ class Embeddings:
     async def embed_missing(self, limit: int = BATCH) -> int:
         """Embed and store up to ``limit`` contributions without a current vector; how many."""
         async with self.db.session() as db:
-            rows = (await db.execute(select(Contribution.id, Contribution.text).where(_stale()).order_by(Contribution.id).limit(limit))).all()
+            rows = (
+                await db.execute(select(Contribution.id, Contribution.text).where(_stale()).order_by(Contribution.id).limit(limit))
+            ).all()
         if not rows:
             return 0
         model = self._model

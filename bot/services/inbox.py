@@ -2,7 +2,7 @@
 
 PTB's Updater acknowledges a batch (the next getUpdates `offset`) as soon as it is queued in
 memory, so a crash loses it. With the inbox, whoever receives updates (the polling loop in
-`bot.polling`, or a webhook endpoint) calls `accept` and acknowledges only after it returned:
+`telegram_edge.polling`, or a webhook endpoint) calls `accept` and acknowledges only after it returned:
 the updates are durable by then. Each update is then marked processed in the transaction of its
 effects (storage.unit_of_work.claim_update), or right after a handler that wrote nothing
 (`done`); at start, `pending` gives back what was accepted but never processed, in order. A
@@ -75,9 +75,7 @@ class Inbox:
     async def pending(self) -> list[dict[str, Any]]:
         """Updates accepted but not processed, oldest first (Telegram's ids grow)."""
         async with self.db.session() as db:
-            rows = await db.scalars(
-                select(InboxUpdate.payload).where(InboxUpdate.processed_at.is_(None)).order_by(InboxUpdate.update_id)
-            )
+            rows = await db.scalars(select(InboxUpdate.payload).where(InboxUpdate.processed_at.is_(None)).order_by(InboxUpdate.update_id))
             return [dict(payload) for payload in rows]
 
     async def processed(self, update_id: int) -> bool:

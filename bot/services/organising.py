@@ -161,7 +161,14 @@ class Organising:
         return event
 
     async def create_session(
-        self, db: AsyncSession, participant: Participant | None, event_id: int, prompts: list[tuple[str, str]], *, trusted: bool = False, **fields: object
+        self,
+        db: AsyncSession,
+        participant: Participant | None,
+        event_id: int,
+        prompts: list[tuple[str, str]],
+        *,
+        trusted: bool = False,
+        **fields: object,
     ) -> Session:
         if not trusted:
             require(participant is not None and await self.access.can_manage_event(db, participant, event_id), "organiser of this event")
@@ -188,7 +195,9 @@ class Organising:
 
         new_event = event is None
         zone_name = spec.event.timezone or (event.timezone if event is not None else self.default_timezone)
-        fields: dict[str, Any] = spec.event.model_dump(include={"title", "starts_on", "ends_on", "place", "description", "disclaimer", "retention_days"})
+        fields: dict[str, Any] = spec.event.model_dump(
+            include={"title", "starts_on", "ends_on", "place", "description", "disclaimer", "retention_days"}
+        )
         fields.update(timezone=zone_name, key=spec.event.stable_key, details=spec.event.details())
         fields.update(min_group_size=spec.event.min_group_size, allow_writing_model=spec.event.allow_writing_model)  # report privacy
         if event is None:
@@ -206,7 +215,9 @@ class Organising:
             start, end = session_bounds(item, spec.event)
             values = _session_fields(item, _aware(start, zone), _aware(end, zone))
             if session is None:
-                session = await self.create_session(db, participant, event.id, [(p.kind, p.text) for p in item.prompts], trusted=True, **values)
+                session = await self.create_session(
+                    db, participant, event.id, [(p.kind, p.text) for p in item.prompts], trusted=True, **values
+                )
                 created.append(item.title)
             else:
                 moved = (session.starts_at, session.ends_at) != (values["starts_at"], values["ends_at"])
@@ -240,7 +251,9 @@ class Organising:
         existed) an unkeyed event with the same title that this organiser runs."""
         key = spec.event.stable_key
         event = await db.scalar(select(Event).where(Event.key == key))
-        allowed = trusted or (participant is not None and event is not None and await self.access.can_manage_event(db, participant, event.id))
+        allowed = trusted or (
+            participant is not None and event is not None and await self.access.can_manage_event(db, participant, event.id)
+        )
         if event is not None and not allowed:
             raise AgendaError(
                 f"Another organiser's event already uses the key {key!r}. Give yours its own key: add `key: {key}-2` (or any other) under `event:`."
@@ -280,7 +293,9 @@ class Organising:
             person = await db.scalar(select(Participant).where(func.lower(Participant.username) == username.lower()))
             scope: dict[str, int | None] = {"session_id": session_id} if session_id is not None else {"event_id": event_id}
             if person is not None:
-                held = await db.scalar(select(Role.id).where(Role.participant_id == person.id, Role.role == RoleName.RAPPORTEUR, *_scope_filter(scope)))
+                held = await db.scalar(
+                    select(Role.id).where(Role.participant_id == person.id, Role.role == RoleName.RAPPORTEUR, *_scope_filter(scope))
+                )
                 if held is None:
                     db.add(Role(participant_id=person.id, role=RoleName.RAPPORTEUR, granted_by=granter.id if granter else None, **scope))
                     granted.append(person.telegram_user_id)
@@ -347,13 +362,15 @@ class Organising:
             else:
                 event_ids = list(
                     await db.scalars(
-                        select(Role.event_id).where(Role.participant_id == participant.id, Role.role == RoleName.ORGANISER, Role.event_id.is_not(None))
+                        select(Role.event_id).where(
+                            Role.participant_id == participant.id, Role.role == RoleName.ORGANISER, Role.event_id.is_not(None)
+                        )
                     )
                 )
                 moderated = await db.scalars(
-                    select(Session.event_id).join(Role, Role.session_id == Session.id).where(
-                        Role.participant_id == participant.id, Role.role == RoleName.MODERATOR
-                    )
+                    select(Session.event_id)
+                    .join(Role, Role.session_id == Session.id)
+                    .where(Role.participant_id == participant.id, Role.role == RoleName.MODERATOR)
                 )
                 event_ids = sorted(set(event_ids) | set(moderated))
             if not event_ids:
@@ -363,10 +380,20 @@ class Organising:
             events = tuple([await self._visible(db, participant, await self.event_view(db, event_id)) for event_id in event_ids])
             session_ids = [s.id for e in events for s in e.sessions]
             members = dict(
-                (await db.execute(select(Progress.session_id, func.count()).where(Progress.session_id.in_(session_ids)).group_by(Progress.session_id))).all()
+                (
+                    await db.execute(
+                        select(Progress.session_id, func.count()).where(Progress.session_id.in_(session_ids)).group_by(Progress.session_id)
+                    )
+                ).all()
             )
             answers = dict(
-                (await db.execute(select(Contribution.session_id, func.count()).where(Contribution.session_id.in_(session_ids)).group_by(Contribution.session_id))).all()
+                (
+                    await db.execute(
+                        select(Contribution.session_id, func.count())
+                        .where(Contribution.session_id.in_(session_ids))
+                        .group_by(Contribution.session_id)
+                    )
+                ).all()
             )
             return Overview(events, members, answers)
 
@@ -388,7 +415,9 @@ class Organising:
     async def people_with_roles(self) -> dict[int, frozenset[str]]:
         """Every Telegram user holding a role (configured organisers included): their menus at start."""
         async with self.db.session() as db:
-            rows = (await db.execute(select(Participant.telegram_user_id, Role.role).join(Role, Role.participant_id == Participant.id))).all()
+            rows = (
+                await db.execute(select(Participant.telegram_user_id, Role.role).join(Role, Role.participant_id == Participant.id))
+            ).all()
         found: dict[int, set[str]] = {telegram_id: {"organiser"} for telegram_id in self.access.configured_organisers}
         for telegram_id, role in rows:
             found.setdefault(telegram_id, set()).add(RoleName(role).value)

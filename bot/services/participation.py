@@ -45,7 +45,6 @@ NAME_LIMIT = 120
 ORGANISATION_LIMIT = 200
 
 
-
 _SAME_MESSAGE = (Contribution.tg_chat_id == bindparam("chat")) & (Contribution.tg_message_id == bindparam("message"))
 _COUNT_AND_FIND = select(
     func.coalesce(func.sum(case((Contribution.prompt_id == bindparam("prompt"), 1), else_=0)), 0),
@@ -247,9 +246,7 @@ class Participation:
             return await self._finish_onboarding(db, participant, state)
         return await self._ask_onboarding(db, participant, state)
 
-    async def _ask_onboarding(
-        self, db: AsyncSession, participant: Participant, state: ChatState, suggested: str = ""
-    ) -> AskOnboarding:
+    async def _ask_onboarding(self, db: AsyncSession, participant: Participant, state: ChatState, suggested: str = "") -> AskOnboarding:
         session_id = state.data.get("join")
         session = await self.catalog.get(db, session_id) if session_id else None
         return AskOnboarding(state.step, suggested_name=suggested, session=session)  # type: ignore[arg-type]
@@ -307,9 +304,7 @@ class Participation:
         answered = await self._count(db, participant.id, session.id, prompt.id)
         return ShowPrompt(session, progress.prompt_position, answered, intro=intro)
 
-    async def _answer(
-        self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef
-    ) -> Outcome:
+    async def _answer(self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef) -> Outcome:
         assert state.active_session_id is not None
         session = await self.catalog.get(db, state.active_session_id)
         if session is None:
@@ -497,9 +492,7 @@ class Participation:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
             rows = (
-                await db.execute(
-                    select(Progress).where(Progress.participant_id == participant.id).order_by(Progress.joined_at)
-                )
+                await db.execute(select(Progress).where(Progress.participant_id == participant.id).order_by(Progress.joined_at))
             ).scalars()
             memberships = []
             for progress in rows:
@@ -568,16 +561,16 @@ class Participation:
         return None
 
     async def _count(self, db: AsyncSession, participant_id: int, session_id: int, prompt_id: int | None = None) -> int:
-        query = select(func.count()).select_from(Contribution).where(
-            Contribution.participant_id == participant_id, Contribution.session_id == session_id
+        query = (
+            select(func.count())
+            .select_from(Contribution)
+            .where(Contribution.participant_id == participant_id, Contribution.session_id == session_id)
         )
         if prompt_id is not None:
             query = query.where(Contribution.prompt_id == prompt_id)
         return int(await db.scalar(query) or 0)
 
-    async def _count_and_find(
-        self, db: AsyncSession, participant_id: int, prompt_id: int, message: MessageRef
-    ) -> tuple[int, bool]:
+    async def _count_and_find(self, db: AsyncSession, participant_id: int, prompt_id: int, message: MessageRef) -> tuple[int, bool]:
         """Answers to this prompt so far, and whether this very message was stored before.
 
         One query for both: the duplicate check is global (a re-delivered answer to an earlier

@@ -188,9 +188,7 @@ class Privacy:
                 }
                 for row, prompt, title in contributions
             ],
-            "reactions": [
-                {"contribution_id": r.contribution_id, "reaction": r.value.value, "at": _iso(r.updated_at)} for r in reactions
-            ],
+            "reactions": [{"contribution_id": r.contribution_id, "reaction": r.value.value, "at": _iso(r.updated_at)} for r in reactions],
             "chat_state": {
                 "flow": state.flow,
                 "step": state.step,
@@ -206,9 +204,15 @@ class Privacy:
     async def preview_forget(self, user: UserRef) -> ForgetPreview:
         async with self.db.session() as db:
             participant, _state = await load_actor(db, user)
-            contributions = int(await db.scalar(select(func.count()).select_from(Contribution).where(Contribution.participant_id == participant.id)) or 0)
-            sessions = int(await db.scalar(select(func.count()).select_from(Progress).where(Progress.participant_id == participant.id)) or 0)
-            reactions = int(await db.scalar(select(func.count()).select_from(Reaction).where(Reaction.participant_id == participant.id)) or 0)
+            contributions = int(
+                await db.scalar(select(func.count()).select_from(Contribution).where(Contribution.participant_id == participant.id)) or 0
+            )
+            sessions = int(
+                await db.scalar(select(func.count()).select_from(Progress).where(Progress.participant_id == participant.id)) or 0
+            )
+            reactions = int(
+                await db.scalar(select(func.count()).select_from(Reaction).where(Reaction.participant_id == participant.id)) or 0
+            )
             return ForgetPreview(contributions, sessions, reactions)
 
     async def forget(self, user: UserRef, *, keep_contributions: bool) -> Forgotten:
@@ -277,7 +281,9 @@ class Privacy:
         contributed = set(await db.scalars(select(Contribution.session_id).where(Contribution.participant_id == participant.id)))
         reacted = set(
             await db.scalars(
-                select(Contribution.session_id).join(Reaction, Reaction.contribution_id == Contribution.id).where(Reaction.participant_id == participant.id)
+                select(Contribution.session_id)
+                .join(Reaction, Reaction.contribution_id == Contribution.id)
+                .where(Reaction.participant_id == participant.id)
             )
         )
         texts = list(await db.scalars(select(Contribution.text).where(Contribution.participant_id == participant.id)))
@@ -425,9 +431,7 @@ async def _event_end(db: AsyncSession, event: Event) -> datetime:
     """When an event ended: its last session's end or the end of its last day in its time zone;
     an event set up after its dates (an agenda imported afterwards) counts from when it was set up,
     so data is never erased sooner than the retention period after it was collected."""
-    last_session = await db.scalar(
-        select(func.max(func.coalesce(Session.ends_at, Session.starts_at))).where(Session.event_id == event.id)
-    )
+    last_session = await db.scalar(select(func.max(func.coalesce(Session.ends_at, Session.starts_at))).where(Session.event_id == event.id))
     candidates = [event.created_at]
     if last_session is not None:
         candidates.append(last_session if last_session.tzinfo else last_session.replace(tzinfo=UTC))

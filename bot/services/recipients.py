@@ -50,7 +50,9 @@ async def _session_ids(db: AsyncSession, item: ScheduledItem) -> list[int]:
 async def _joined(db: AsyncSession, session_ids: list[int], *, without_answers: bool) -> list[tuple[int, int]]:
     joined = select(Progress.participant_id).where(Progress.session_id.in_(session_ids))
     query = select(Participant.id, Participant.telegram_user_id).where(
-        Participant.id.in_(joined), Participant.blocked_at.is_(None), Participant.telegram_user_id.is_not(None)  # erased: no chat
+        Participant.id.in_(joined),
+        Participant.blocked_at.is_(None),
+        Participant.telegram_user_id.is_not(None),  # erased: no chat
     )
     if without_answers:
         answered = exists().where(Contribution.participant_id == Participant.id, Contribution.session_id.in_(session_ids))

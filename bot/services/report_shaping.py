@@ -60,7 +60,9 @@ class ReportShaping:
                     raise ValueError("a statement moves only between themes of its own section")
             await db.execute(
                 delete(ReportEdit).where(
-                    ReportEdit.session_id == statement.session_id, ReportEdit.kind.in_(PLACEMENT_KINDS), ReportEdit.key == str(contribution_id)
+                    ReportEdit.session_id == statement.session_id,
+                    ReportEdit.kind.in_(PLACEMENT_KINDS),
+                    ReportEdit.key == str(contribution_id),
                 )
             )
             return await self.reporting.record_edit(db, participant, statement.session_id, kind, str(contribution_id), value)

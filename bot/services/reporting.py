@@ -108,14 +108,25 @@ class Reporting:
 
     async def _new_version(self, db: AsyncSession, session: Session, author_id: int | None, *, use_model: bool = False) -> Draft:
         facts, contributions, reactions, edits = await self._facts(db, session)
-        number = int(await db.scalar(select(func.coalesce(func.max(ReportVersion.number), 0)).where(ReportVersion.session_id == session.id)) or 0) + 1
+        number = (
+            int(
+                await db.scalar(select(func.coalesce(func.max(ReportVersion.number), 0)).where(ReportVersion.session_id == session.id)) or 0
+            )
+            + 1
+        )
         # Vectors were stored with each contribution; grouping is CPU work, run off the event loop.
         event = await db.get(Event, session.event_id)
         assert event is not None
         group = make_grouper(await session_vectors(db, session.id), domain_pack=event.domain_pack)
         report = await asyncio.to_thread(
             partial(build_report, min_group=event.min_group_size, timezone=event.timezone),
-            facts, contributions, reactions, edits, group=group, generated_at=utcnow(), version=number,
+            facts,
+            contributions,
+            reactions,
+            edits,
+            group=group,
+            generated_at=utcnow(),
+            version=number,
         )
         if self.writer is not None and not report.is_empty:
             previous = await self._version(db, session.id, None)
@@ -167,7 +178,9 @@ class Reporting:
             rows = await db.scalars(select(ReportVersion).where(ReportVersion.session_id == session.id).order_by(ReportVersion.number))
             event = await db.get(Event, session.event_id)
             zone = event.timezone if event else "UTC"
-            return session.title, [VersionInfo(r.number, local_time(r.created_at, zone), r.contributions, r.approved_at is not None) for r in rows]
+            return session.title, [
+                VersionInfo(r.number, local_time(r.created_at, zone), r.contributions, r.approved_at is not None) for r in rows
+            ]
 
     async def approve(self, user: UserRef, session_ref: str | int, number: int | None = None) -> Draft:
         """Mark a version (default: the newest) as the final report; earlier approvals are kept in history."""
@@ -197,13 +210,17 @@ class Reporting:
             participant, _ = await load_actor(db, user)
             return await self.record_edit(db, participant, session_ref, kind, key, value)
 
-    async def record_edit(self, db: AsyncSession, participant: Participant, session_ref: str | int, kind: str, key: str, value: str) -> Draft:
+    async def record_edit(
+        self, db: AsyncSession, participant: Participant, session_ref: str | int, kind: str, key: str, value: str
+    ) -> Draft:
         session = await self._authorised(db, participant, session_ref)
         if kind in ("rename", "merge"):
             await self._own_contribution(db, session.id, key)
         if kind == "merge":
             await self._own_contribution(db, session.id, value)
-        existing = await db.scalar(select(ReportEdit).where(ReportEdit.session_id == session.id, ReportEdit.kind == kind, ReportEdit.key == key))
+        existing = await db.scalar(
+            select(ReportEdit).where(ReportEdit.session_id == session.id, ReportEdit.kind == kind, ReportEdit.key == key)
+        )
         if existing is None:
             db.add(ReportEdit(session_id=session.id, kind=kind, key=key, value=value, edited_by=participant.id))
         else:
@@ -284,7 +301,12 @@ class Reporting:
     # ----- exports ------------------------------------------------------------------------
 
     async def export(
-        self, user: UserRef, session_ref: str | int, fmt: Format | Literal["csv"], number: int | None = None, citations: Citations | None = None
+        self,
+        user: UserRef,
+        session_ref: str | int,
+        fmt: Format | Literal["csv"],
+        number: int | None = None,
+        citations: Citations | None = None,
     ) -> tuple[str, bytes]:
         """A file of the newest (or a given) version; CSV carries every contribution and reaction.
         ``citations``: footnotes (default), inline ``[#12]`` or none."""
@@ -293,7 +315,12 @@ class Reporting:
         return (await self.export_many(user, session_ref, (fmt,), number, citations))[0]
 
     async def export_many(
-        self, user: UserRef, session_ref: str | int, formats: Sequence[Format], number: int | None = None, citations: Citations | None = None
+        self,
+        user: UserRef,
+        session_ref: str | int,
+        formats: Sequence[Format],
+        number: int | None = None,
+        citations: Citations | None = None,
     ) -> list[tuple[str, bytes]]:
         draft = await (self.version(user, session_ref, number) if number else self.latest(user, session_ref))
         if draft is None:
@@ -350,7 +377,11 @@ class Reporting:
             anchor = await self._find(db, session_ref)
             if anchor is None:
                 raise LookupError(session_ref)
-            require(await self.access.can_manage_event(db, participant, anchor.event_id) or await self.access.can_report(db, participant, anchor.event_id, anchor.id), "organiser or rapporteur")
+            require(
+                await self.access.can_manage_event(db, participant, anchor.event_id)
+                or await self.access.can_report(db, participant, anchor.event_id, anchor.id),
+                "organiser or rapporteur",
+            )
             event = await db.get(Event, anchor.event_id)
             assert event is not None
             sessions = list(await db.scalars(select(Session).where(Session.event_id == event.id).order_by(Session.position)))
@@ -366,7 +397,14 @@ class Reporting:
                 keep = [s for s in report.sections if s.key in ("takeaways", "recommendations")]
                 if any(s.themes or s.text_override for s in keep):  # no bare headings for sessions without input
                     parts.append(SessionSections(session.title, keep))
-            event_report = EventReport(event.title, _dates(event.starts_on, event.ends_on), event.place, parts, event.disclaimer, local_time(utcnow(), event.timezone))
+            event_report = EventReport(
+                event.title,
+                _dates(event.starts_on, event.ends_on),
+                event.place,
+                parts,
+                event.disclaimer,
+                local_time(utcnow(), event.timezone),
+            )
         content = await asyncio.to_thread(render, event_report, fmt)
         return report_filename(event_report, fmt), content
 
@@ -383,7 +421,9 @@ class Reporting:
                     return None
                 if await db.get(Progress, (participant.id, contribution.session_id)) is None:
                     return None
-                row = await db.scalar(select(Reaction).where(Reaction.contribution_id == contribution_id, Reaction.participant_id == participant.id))
+                row = await db.scalar(
+                    select(Reaction).where(Reaction.contribution_id == contribution_id, Reaction.participant_id == participant.id)
+                )
                 if row is None:
                     db.add(Reaction(contribution_id=contribution_id, participant_id=participant.id, value=value))
                 else:
@@ -400,7 +440,9 @@ class Reporting:
             if not await self.access.is_global_organiser(db, participant):
                 mine = select(Role).where(Role.participant_id == participant.id)
                 by_session = mine.where(Role.role == RoleName.RAPPORTEUR).with_only_columns(Role.session_id)
-                by_event = mine.where(Role.role.in_((RoleName.RAPPORTEUR, RoleName.ORGANISER)), Role.session_id.is_(None)).with_only_columns(Role.event_id)
+                by_event = mine.where(
+                    Role.role.in_((RoleName.RAPPORTEUR, RoleName.ORGANISER)), Role.session_id.is_(None)
+                ).with_only_columns(Role.event_id)
                 query = query.where(or_(Session.id.in_(by_session), Session.event_id.in_(by_event)))
             return [(session_id, code, title) for session_id, code, title in await db.execute(query)]
 
@@ -413,7 +455,13 @@ class Reporting:
             session = await db.get(Session, session_id)
             assert session is not None
             mine = dict(
-                (await db.execute(select(Reaction.contribution_id, Reaction.value).join(Contribution).where(Reaction.participant_id == participant.id, Contribution.session_id == session_id))).all()
+                (
+                    await db.execute(
+                        select(Reaction.contribution_id, Reaction.value)
+                        .join(Contribution)
+                        .where(Reaction.participant_id == participant.id, Contribution.session_id == session_id)
+                    )
+                ).all()
             )
             rows = await db.execute(
                 select(Contribution.id, Prompt.kind, Contribution.text, Participant.display_name)
@@ -454,7 +502,9 @@ class Reporting:
         if row is None or row.session_id != session_id:
             raise LookupError(key)
 
-    async def _facts(self, db: AsyncSession, session: Session) -> tuple[SessionFacts, list[ContributionFact], list[ReactionFact], list[EditFact]]:
+    async def _facts(
+        self, db: AsyncSession, session: Session
+    ) -> tuple[SessionFacts, list[ContributionFact], list[ReactionFact], list[EditFact]]:
         event = await db.get(Event, session.event_id)
         assert event is not None
         participation = await _participation(db, session.id)
@@ -473,13 +523,24 @@ class Reporting:
             session_people(session),
         )
         rows = await db.execute(
-            select(Contribution.id, Prompt.kind, Contribution.text, Participant.display_name, Participant.organisation, Participant.community, Contribution.hidden)
+            select(
+                Contribution.id,
+                Prompt.kind,
+                Contribution.text,
+                Participant.display_name,
+                Participant.organisation,
+                Participant.community,
+                Contribution.hidden,
+            )
             .join(Prompt, Prompt.id == Contribution.prompt_id)
             .join(Participant, Participant.id == Contribution.participant_id)
             .where(Contribution.session_id == session.id)
             .order_by(Contribution.id)
         )
-        contributions = [ContributionFact(cid, kind.value, text, name, org, community.value if community else None, hidden) for cid, kind, text, name, org, community, hidden in rows]
+        contributions = [
+            ContributionFact(cid, kind.value, text, name, org, community.value if community else None, hidden)
+            for cid, kind, text, name, org, community, hidden in rows
+        ]
         reaction_rows = await db.execute(
             select(Reaction.contribution_id, Reaction.value, Participant.community)
             .join(Contribution, Contribution.id == Reaction.contribution_id)
@@ -493,13 +554,11 @@ class Reporting:
 
     async def _csv_rows(self, db: AsyncSession, session: Session) -> list[ContributionRow]:
         tallies: dict[int, dict[str, int]] = {}
-        for cid, value, count in (
-            await db.execute(
-                select(Reaction.contribution_id, Reaction.value, func.count())
-                .join(Contribution, Contribution.id == Reaction.contribution_id)
-                .where(Contribution.session_id == session.id)
-                .group_by(Reaction.contribution_id, Reaction.value)
-            )
+        for cid, value, count in await db.execute(
+            select(Reaction.contribution_id, Reaction.value, func.count())
+            .join(Contribution, Contribution.id == Reaction.contribution_id)
+            .where(Contribution.session_id == session.id)
+            .group_by(Reaction.contribution_id, Reaction.value)
         ):
             tallies.setdefault(cid, {})[value.value] = count
         rows = await db.execute(
@@ -542,7 +601,6 @@ async def _files(report: SessionReport, formats: Sequence[Format], citations: Ci
     """Rendering is CPU work; a worker thread keeps the bot answering meanwhile."""
     contents = await asyncio.to_thread(render_many, report, formats, citations)
     return [(report_filename(report, fmt), content) for fmt, content in zip(formats, contents, strict=True)]
-
 
 
 async def _participation(db: AsyncSession, session_id: int) -> dict[str, int]:

@@ -148,7 +148,9 @@ class ScheduleFlows:
         """Whether a document from this user is a background paper (they are in /papers)."""
         async with self.db.session() as db:
             state = await db.scalar(
-                select(ChatState).join(Participant, Participant.id == ChatState.participant_id).where(Participant.telegram_user_id == user.telegram_id)
+                select(ChatState)
+                .join(Participant, Participant.id == ChatState.participant_id)
+                .where(Participant.telegram_user_id == user.telegram_id)
             )
             return state is not None and state.flow == PAPERS and state.step == "files"
 

@@ -77,9 +77,7 @@ async def load_target(db: AsyncSession, event_id: int, session_id: int | None) -
         return None
     if session_id is None:
         first, last = (
-            await db.execute(
-                select(func.min(Session.starts_at), func.max(Session.ends_at)).where(Session.event_id == event_id)
-            )
+            await db.execute(select(func.min(Session.starts_at), func.max(Session.ends_at)).where(Session.event_id == event_id))
         ).one()
         return Target(event.id, event.title, event.timezone, starts_at=_aware(first), ends_at=_aware(last), last_day=event.ends_on)
     session = await db.get(Session, session_id)

@@ -394,4 +394,3 @@ async def find_session(db: AsyncSession, ref: str) -> Session | None:
     if not value or len(value) > 16:
         return None
     return await db.scalar(select(Session).where(func.upper(Session.join_code) == value))
-

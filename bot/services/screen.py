@@ -157,7 +157,9 @@ class Screens:
         async with self.db.session() as db:
             _participant, session = await self._moderated(db, user, session_ref)
             result = await db.execute(
-                update(ScreenToken).where(ScreenToken.session_id == session.id, ScreenToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+                update(ScreenToken)
+                .where(ScreenToken.session_id == session.id, ScreenToken.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
             )
             return session.title, int(getattr(result, "rowcount", 0) or 0)
 
@@ -166,7 +168,9 @@ class Screens:
         if not token or len(token) > 128:
             return None
         async with self.db.session() as db:
-            return await db.scalar(select(ScreenToken.session_id).where(ScreenToken.token_hash == hash_token(token), ScreenToken.revoked_at.is_(None)))
+            return await db.scalar(
+                select(ScreenToken.session_id).where(ScreenToken.token_hash == hash_token(token), ScreenToken.revoked_at.is_(None))
+            )
 
     # ----- the live picture ---------------------------------------------------------------
 
@@ -201,7 +205,13 @@ class Screens:
             event = await db.get(Event, session.event_id)
             prompts = list(await db.scalars(select(Prompt).where(Prompt.session_id == session_id).order_by(Prompt.position)))
             counts = dict(
-                (await db.execute(select(Contribution.prompt_id, func.count()).where(Contribution.session_id == session_id).group_by(Contribution.prompt_id))).all()
+                (
+                    await db.execute(
+                        select(Contribution.prompt_id, func.count())
+                        .where(Contribution.session_id == session_id)
+                        .group_by(Contribution.prompt_id)
+                    )
+                ).all()
             )
             positions = Counter(
                 dict(
@@ -264,7 +274,9 @@ class Screens:
         cache = self._themes.setdefault(session_id, _ThemeCache())
         row = (
             await db.execute(
-                select(func.count(), func.coalesce(func.max(Contribution.id), 0)).where(Contribution.session_id == session_id, Contribution.hidden.is_(False))
+                select(func.count(), func.coalesce(func.max(Contribution.id), 0)).where(
+                    Contribution.session_id == session_id, Contribution.hidden.is_(False)
+                )
             )
         ).one()
         key = (int(row[0]), int(row[1]))

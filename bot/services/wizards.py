@@ -28,7 +28,16 @@ from storage.models import Anonymity, ChatState, Event, Participant, PromptKind,
 NEW_EVENT = "newevent"
 NEW_SESSION = "newsession"
 AGENDA = "agenda"
-COMMON_ZONES = ("Europe/Stockholm", "Europe/Oslo", "Europe/Brussels", "Europe/London", "America/New_York", "Africa/Nairobi", "Asia/Bangkok", "UTC")
+COMMON_ZONES = (
+    "Europe/Stockholm",
+    "Europe/Oslo",
+    "Europe/Brussels",
+    "Europe/London",
+    "America/New_York",
+    "Africa/Nairobi",
+    "Asia/Bangkok",
+    "UTC",
+)
 OPTIONAL = {"dates", "place", "disclaimer", "start", "end", "track", "moderator", "lead", "focus"}
 MAX_PROMPTS = 20
 

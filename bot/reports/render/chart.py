@@ -93,9 +93,7 @@ def _plot_participation(ax: Axes, participation: dict[str, int], title: str = "P
     ax.set_yticks(list(y), [wrap_label(c, 18) for c, _ in ranked], fontsize=8)
     _fixed_rows(ax, len(ranked))
     for i, (_, n) in enumerate(ranked):
-        ax.annotate(
-            str(n), (n, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
-        )
+        ax.annotate(str(n), (n, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_xlim(0, max(n for _, n in ranked) * 1.18)
     ax.set_title(title, fontsize=10.5, loc="left", pad=14)
     _tidy_axes(ax)

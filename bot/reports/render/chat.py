@@ -85,15 +85,7 @@ def _atomize(html_text: str) -> list[_Atom]:
             atoms.append(_Atom(_CLOSE if raw.startswith("</") else _OPEN, raw, name=name))
         elif raw.isspace():
             newlines = raw.count("\n")
-            priority = (
-                _PARAGRAPH
-                if newlines >= 2
-                else _LINE
-                if newlines
-                else _SENTENCE
-                if _SENTENCE_END.search(last_text)
-                else _WORD
-            )
+            priority = _PARAGRAPH if newlines >= 2 else _LINE if newlines else _SENTENCE if _SENTENCE_END.search(last_text) else _WORD
             atoms.append(_Atom(_SPACE, raw, utf16_len(raw), priority=priority))
         else:
             text = html.unescape(raw) if raw.startswith("&") else raw
@@ -124,11 +116,7 @@ def _fit_prefix(text: str, budget: int) -> int:
         if used > budget:
             break
         cut = i + 1
-    while 0 < cut < len(text) and (
-        unicodedata.combining(text[cut])
-        or text[cut] in "\u200d\ufe0e\ufe0f"
-        or text[cut - 1] == "\u200d"
-    ):
+    while 0 < cut < len(text) and (unicodedata.combining(text[cut]) or text[cut] in "\u200d\ufe0e\ufe0f" or text[cut - 1] == "\u200d"):
         cut -= 1
     return cut
 
@@ -149,9 +137,7 @@ def _split_word(atoms: list[_Atom], index: int, budget: int) -> bool:
     return True
 
 
-def _find_cut(
-    atoms: list[_Atom], start: int, open_count: int, limit: int, max_entities: int
-) -> tuple[int, int]:
+def _find_cut(atoms: list[_Atom], start: int, open_count: int, limit: int, max_entities: int) -> tuple[int, int]:
     """Where the message starting at ``start`` ends, and where the next one starts.
 
     Scans forward while the text fits, remembering the last whitespace of each priority,
@@ -214,11 +200,7 @@ def split_for_telegram(
         cut, resume = _find_cut(atoms, start, len(stack), limit, max_entities)
         body = atoms[start:cut]
         after = _apply_tags(stack, body)
-        chunk = _tidy(
-            "".join(a.raw for a in stack)
-            + "".join(a.raw for a in body)
-            + "".join(f"</{a.name}>" for a in reversed(after))
-        )
+        chunk = _tidy("".join(a.raw for a in stack) + "".join(a.raw for a in body) + "".join(f"</{a.name}>" for a in reversed(after)))
         if any(a.kind == _TEXT for a in body):
             messages.append(chunk)
         stack, start = after, resume
@@ -275,11 +257,7 @@ def block_html(block: Block) -> str | None:
 
 def _tight(previous: Block | None, block: Block) -> bool:
     """Blocks that read as one group share a paragraph, so no message ends on a lone heading."""
-    return (
-        isinstance(block, Meta)
-        or isinstance(previous, Heading)
-        or (isinstance(previous, Field) and isinstance(block, Field))
-    )
+    return isinstance(block, Meta) or isinstance(previous, Heading) or (isinstance(previous, Field) and isinstance(block, Field))
 
 
 def blocks_html(blocks: Sequence[Block]) -> str:

@@ -189,9 +189,7 @@ class _Writer:
                 raise TypeError(f"unknown block {block!r}")
 
 
-def blocks_docx(
-    blocks: Sequence[Block], title: str, created: datetime | None, chart_png: bytes | None = None
-) -> bytes:
+def blocks_docx(blocks: Sequence[Block], title: str, created: datetime | None, chart_png: bytes | None = None) -> bytes:
     """Any block sequence (session or event) as DOCX bytes."""
     doc = Document()
     props = doc.core_properties
@@ -229,10 +227,6 @@ def stable_zip(data: bytes, created: datetime | None) -> bytes:
     return out.getvalue()
 
 
-def render_docx(
-    report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS
-) -> bytes:
+def render_docx(report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS) -> bytes:
     """The session report as a Word document."""
-    return blocks_docx(
-        session_blocks(report, limits), report.session_title, report.generated_at, chart_png
-    )
+    return blocks_docx(session_blocks(report, limits), report.session_title, report.generated_at, chart_png)

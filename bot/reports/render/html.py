@@ -118,9 +118,7 @@ def png_data_uri(png: bytes | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii") if png else None
 
 
-def blocks_html_document(
-    blocks: Sequence[Block], title: str, chart_png: bytes | None = None
-) -> str:
+def blocks_html_document(blocks: Sequence[Block], title: str, chart_png: bytes | None = None) -> str:
     """Any block sequence (session or event) as a full HTML document."""
     return (
         _environment()
@@ -136,9 +134,7 @@ def blocks_html_document(
     )
 
 
-def render_html(
-    report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS
-) -> str:
+def render_html(report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS) -> str:
     """The session report as a standalone HTML page."""
     title = f"{report.session_title} — {report.event_title}"
     return blocks_html_document(session_blocks(report, limits), title, chart_png)

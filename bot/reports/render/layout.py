@@ -59,9 +59,7 @@ class Limits:
     citations: Citations = "footnotes"  # how each sentence shows the contributions behind it
 
 
-CHAT_LIMITS = Limits(
-    statements_per_theme=3, themes_per_section=5, main_themes=5, statement_chars=280, citations="inline"
-)
+CHAT_LIMITS = Limits(statements_per_theme=3, themes_per_section=5, main_themes=5, statement_chars=280, citations="inline")
 DOCUMENT_LIMITS = Limits(statements_per_theme=5, themes_per_section=15, main_themes=5)
 
 
@@ -258,10 +256,7 @@ def attribution(statement: Statement, anonymous: bool) -> str | None:
 
 def participation_text(report: SessionReport) -> str:
     """``20 participants made 64 contributions. By policy community: a 8 · b 7.``"""
-    text = (
-        f"{plural(report.participants, 'participant')} made "
-        f"{plural(report.contributions, 'contribution')}."
-    )
+    text = f"{plural(report.participants, 'participant')} made {plural(report.contributions, 'contribution')}."
     ranked = sorted(report.participation.items(), key=lambda kv: (-kv[1], kv[0]))
     if ranked:
         text += " By policy community: " + " · ".join(f"{c} {n:,}" for c, n in ranked) + "."
@@ -342,9 +337,7 @@ def rank_themes(section: Section) -> list[Theme]:
 
 def pick_statements(theme: Theme, limit: int) -> list[Statement]:
     """The representative first, then the best supported others, at most ``limit``."""
-    others = [
-        s for s in theme.statements if s.contribution_id != theme.representative.contribution_id
-    ]
+    others = [s for s in theme.statements if s.contribution_id != theme.representative.contribution_id]
     others.sort(key=lambda s: (-s.support.score, -s.duplicates, s.contribution_id))
     return [theme.representative, *others][: max(limit, 1)]
 
@@ -416,9 +409,7 @@ def fields(pairs: Iterable[tuple[str, str]]) -> list[Block]:
     return [Field(label, value.strip()) for label, value in pairs if value and value.strip()]
 
 
-def section_blocks(
-    section: Section, limits: Limits, *, anonymous: bool, level: int = 2, citer: Citer | None = None
-) -> list[Block]:
+def section_blocks(section: Section, limits: Limits, *, anonymous: bool, level: int = 2, citer: Citer | None = None) -> list[Block]:
     """A section as prose: the rapporteur's text if given, else the generated paragraphs."""
     citer = citer or Citer(limits.citations)
     blocks: list[Block] = [Heading(section.title, level)]
@@ -437,10 +428,7 @@ def annex_section_blocks(section: Section, limits: Limits, *, anonymous: bool, l
     ranked = rank_themes(section)
     voted = section.key in VOTED_SECTIONS
     shown = ranked[: limits.themes_per_section]
-    blocks += [
-        theme_item(t, i, limits=limits, anonymous=anonymous, voted=voted)
-        for i, t in enumerate(shown, start=1)
-    ]
+    blocks += [theme_item(t, i, limits=limits, anonymous=anonymous, voted=voted) for i, t in enumerate(shown, start=1)]
     rest = ranked[len(shown) :]
     if rest:
         total = sum(t.count for t in rest)
@@ -454,7 +442,7 @@ def annex_section_blocks(section: Section, limits: Limits, *, anonymous: bool, l
 
 
 def annex_blocks(report: SessionReport, limits: Limits) -> list[Block]:
-    """"Contributions by theme": what the prose rests on, names only in named sessions."""
+    """ "Contributions by theme": what the prose rests on, names only in named sessions."""
     sections = [s for s in report.sections if s.themes]
     if not sections:
         return []
@@ -481,7 +469,11 @@ def session_blocks(report: SessionReport, limits: Limits = DOCUMENT_LIMITS) -> l
     blocks = event_header(report.event_title, report.event_dates, report.event_place)
     blocks += [Heading(report.session_title, 1), Meta(status_text(report))]
     blocks += fields(
-        [("Institutional lead", report.institutional_lead), ("Moderator", report.moderator), *((label, value) for label, value in report.people)]
+        [
+            ("Institutional lead", report.institutional_lead),
+            ("Moderator", report.moderator),
+            *((label, value) for label, value in report.people),
+        ]
     )
     if report.is_empty:
         return blocks + [Para(NO_INPUT_NOTICE, "note")]

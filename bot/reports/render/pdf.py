@@ -360,9 +360,7 @@ def _new_pdf(title: str, created: datetime | None) -> _ReportPDF:
     return pdf
 
 
-def blocks_pdf(
-    blocks: Sequence[Block], title: str, created: datetime | None, chart_png: bytes | None = None
-) -> bytes:
+def blocks_pdf(blocks: Sequence[Block], title: str, created: datetime | None, chart_png: bytes | None = None) -> bytes:
     """Any block sequence (session or event) as PDF bytes."""
     pdf = _new_pdf(title, created)
     cover = fonts.add_fallbacks(pdf, [title, *fonts.texts_of(blocks)], font_cmap(pdf, ""))
@@ -373,10 +371,6 @@ def blocks_pdf(
     return bytes(pdf.output())
 
 
-def render_pdf(
-    report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS
-) -> bytes:
+def render_pdf(report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS) -> bytes:
     """The session report as a PDF."""
-    return blocks_pdf(
-        session_blocks(report, limits), report.session_title, report.generated_at, chart_png
-    )
+    return blocks_pdf(session_blocks(report, limits), report.session_title, report.generated_at, chart_png)

@@ -14,23 +14,23 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('contributions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('embedding', sa.LargeBinary(), nullable=True))
-        batch_op.add_column(sa.Column('embedding_model', sa.String(length=64), nullable=True))
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('domain_pack', sa.String(length=40), nullable=True))
+    with op.batch_alter_table("contributions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("embedding", sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column("embedding_model", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("domain_pack", sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_column('domain_pack')
-    with op.batch_alter_table('contributions', schema=None) as batch_op:
-        batch_op.drop_column('embedding_model')
-        batch_op.drop_column('embedding')
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_column("domain_pack")
+    with op.batch_alter_table("contributions", schema=None) as batch_op:
+        batch_op.drop_column("embedding_model")
+        batch_op.drop_column("embedding")

@@ -13,30 +13,37 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('delivery_parts',
-    sa.Column('delivery_id', sa.Integer(), nullable=False),
-    sa.Column('chat_id', sa.BigInteger(), nullable=False),
-    sa.Column('part', sa.Integer(), nullable=False),
-    sa.Column('state', sa.Enum('pending', 'sending', 'sent', 'blocked', 'failed', 'unconfirmed', name='partstate', native_enum=False, length=20), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('claimed_by', sa.String(length=64), nullable=True),
-    sa.Column('detail', sa.Text(), nullable=True),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_delivery_parts_delivery_id_deliveries'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('delivery_id', 'chat_id', 'part', name=op.f('pk_delivery_parts'))
+    op.create_table(
+        "delivery_parts",
+        sa.Column("delivery_id", sa.Integer(), nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("part", sa.Integer(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum("pending", "sending", "sent", "blocked", "failed", "unconfirmed", name="partstate", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"], ["deliveries.id"], name=op.f("fk_delivery_parts_delivery_id_deliveries"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("delivery_id", "chat_id", "part", name=op.f("pk_delivery_parts")),
     )
-    with op.batch_alter_table('delivery_parts', schema=None) as batch_op:
-        batch_op.create_index('ix_delivery_parts_state', ['delivery_id', 'state'], unique=False)
+    with op.batch_alter_table("delivery_parts", schema=None) as batch_op:
+        batch_op.create_index("ix_delivery_parts_state", ["delivery_id", "state"], unique=False)
 
-    with op.batch_alter_table('deliveries', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('summary_claimed_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("summary_claimed_at", sa.DateTime(timezone=True), nullable=True))
 
     op.execute(
         "UPDATE delivery_recipients SET status = 'unconfirmed', "
@@ -47,10 +54,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('deliveries', schema=None) as batch_op:
-        batch_op.drop_column('summary_claimed_at')
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_column("summary_claimed_at")
 
-    with op.batch_alter_table('delivery_parts', schema=None) as batch_op:
-        batch_op.drop_index('ix_delivery_parts_state')
+    with op.batch_alter_table("delivery_parts", schema=None) as batch_op:
+        batch_op.drop_index("ix_delivery_parts_state")
 
-    op.drop_table('delivery_parts')
+    op.drop_table("delivery_parts")

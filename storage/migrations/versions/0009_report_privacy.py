@@ -15,19 +15,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('min_group_size', sa.Integer(), nullable=False, server_default='3'))
-        batch_op.add_column(sa.Column('allow_writing_model', sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("min_group_size", sa.Integer(), nullable=False, server_default="3"))
+        batch_op.add_column(sa.Column("allow_writing_model", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_column('allow_writing_model')
-        batch_op.drop_column('min_group_size')
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_column("allow_writing_model")
+        batch_op.drop_column("min_group_size")

@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"workshop-bot: the Bot API failed: {redact(_first_line(exc.message), _secret(settings))}", file=sys.stderr)
             return EXIT_NETWORK
         if settings is not None and settings.log_level == "DEBUG":
-            logging.getLogger("bot.cli").exception("unexpected error")
+            logging.getLogger("telegram_edge.cli").exception("unexpected error")
         first = redact(_first_line(str(exc)), _secret(settings))
         print(f"workshop-bot: unexpected error ({type(exc).__name__}: {first}); LOG_LEVEL=DEBUG shows the details.", file=sys.stderr)
         return 1
@@ -115,7 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     set_hook.add_argument("--drop-pending", action="store_true", help="discard updates Telegram holds for the bot")
     set_hook.set_defaults(func=_webhook, action="set")
     webhook_commands.add_parser("delete", help="remove the webhook (polling works again)").set_defaults(func=_webhook, action="delete")
-    webhook_commands.add_parser("info", help="what Telegram has: URL, pending updates, last error").set_defaults(func=_webhook, action="info")
+    webhook_commands.add_parser("info", help="what Telegram has: URL, pending updates, last error").set_defaults(
+        func=_webhook, action="info"
+    )
     demo = commands.add_parser("demo", help="an offline, scripted session against a built-in fake Telegram")
     demo.add_argument("--participants", type=int, default=20, help="simulated participants (default 20)")
     with_database(demo, "a fresh workshop-demo.db in this folder, emptied at every run").set_defaults(func=_demo)
@@ -154,7 +156,7 @@ def _start(settings: Settings, args: argparse.Namespace) -> int:
 def _run(settings: Settings, _args: argparse.Namespace) -> int:
     from telegram import Update
 
-    from bot.app import build_application
+    from telegram_edge.app import build_application
 
     settings.token()  # fail before touching anything else
     asyncio.run(_prepare_database(settings.database_url))
@@ -169,7 +171,7 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.serve import serve
+    from telegram_edge.serve import serve
 
     settings.token()
     settings.secret()  # fail before forking workers
@@ -179,13 +181,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         raise ConfigError("several workers need PostgreSQL (DATABASE_URL=postgresql+asyncpg://…); SQLite takes one process")
     os.environ["DATABASE_URL"] = settings.database_url  # the workers read their settings again
     asyncio.run(_prepare_database(settings.database_url))
-    print(f"workshop-bot: serving webhooks on {args.host}:{args.port} with {args.workers} worker(s); data in {Database(settings.database_url).display_url}.")
+    print(
+        f"workshop-bot: serving webhooks on {args.host}:{args.port} with {args.workers} worker(s); data in {Database(settings.database_url).display_url}."
+    )
     serve(args.host, args.port, args.workers, scheduler=args.scheduler)
     return 0
 
 
 def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.serve import run_scheduler
+    from telegram_edge.serve import run_scheduler
 
     settings.token()
     print(f"workshop-bot: scheduler candidate on {Database(settings.database_url).display_url}; Ctrl+C stops.")
@@ -244,11 +248,17 @@ async def _check_telegram(settings: Settings) -> tuple[int, str] | None:
     except RetryAfter as exc:
         return EXIT_NETWORK, f"the Bot API at {host} asks to wait {_seconds(exc)} s (429 Too Many Requests); start again after that."
     except Forbidden:
-        return EXIT_NETWORK, f"the Bot API at {host} refused access (403 Forbidden); check TELEGRAM_API_BASE_URL and any proxy in front of it."
+        return (
+            EXIT_NETWORK,
+            f"the Bot API at {host} refused access (403 Forbidden); check TELEGRAM_API_BASE_URL and any proxy in front of it.",
+        )
     except NetworkError as exc:
         status, _sep, body = exc.message.partition(". Parsing the server response")
         if body:  # an error page (a proxy's, often quoting the URL): its status says enough
-            return EXIT_NETWORK, f"the Bot API at {host} answered {status} with a page that is not the Bot API's; try again later or check TELEGRAM_API_BASE_URL."
+            return (
+                EXIT_NETWORK,
+                f"the Bot API at {host} answered {status} with a page that is not the Bot API's; try again later or check TELEGRAM_API_BASE_URL.",
+            )
         return EXIT_NETWORK, f"cannot reach the Bot API at {host}: {redact(_first_line(exc.message), token)}"
     except TelegramError as exc:  # "Invalid server response": a page that is not JSON
         reason = redact(_first_line(exc.message), token)
@@ -330,7 +340,7 @@ def _themes(_settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from telegram_edge.demo import run_demo
 
     return asyncio.run(run_demo(args.database, participants=args.participants))
 

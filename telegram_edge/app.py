@@ -15,18 +15,18 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot import metrics
-from bot.aiohttp_request import AiohttpRequest
 from bot.config import Settings
 from bot.container import Services, build_services
-from bot.dispatch.group_replies import GROUP_REPLIES_KEY, GroupReplies
-from bot.dispatch.runner import RUNNER_KEY, Runner
-from bot.dispatch.sending import BroadcastRateLimiter
 from bot.flood import FloodListener
 from bot.leadership import ChangePublisher, Leadership
-from bot.polling import DurableUpdater
-from bot.update_processor import PerUserUpdateProcessor
 from handlers import menus
 from handlers.privacy import RETENTION_JOB, schedule_retention
+from telegram_edge.aiohttp_request import AiohttpRequest
+from telegram_edge.dispatch.group_replies import GROUP_REPLIES_KEY, GroupReplies
+from telegram_edge.dispatch.runner import RUNNER_KEY, Runner
+from telegram_edge.dispatch.sending import BroadcastRateLimiter
+from telegram_edge.polling import DurableUpdater
+from telegram_edge.update_processor import PerUserUpdateProcessor
 
 log = logging.getLogger(__name__)
 WEB_KEY = "web_server"
@@ -34,7 +34,7 @@ LEADERSHIP_KEY = "scheduler_leadership"
 FLOOD_KEY = "flood_listener"
 PUBLISHER_KEY = "change_publisher"
 CANDIDATE_KEY = "scheduler_candidate"
-WEBHOOK_KEY = "webhook_worker"  # set by bot.serve: its ASGI app already serves the web pages
+WEBHOOK_KEY = "webhook_worker"  # set by telegram_edge.serve: its ASGI app already serves the web pages
 
 
 def build_application(
@@ -62,7 +62,7 @@ def build_application(
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
     )
-    # aiohttp rather than PTB's httpx: several times less CPU per Bot API call (bot/aiohttp_request.py).
+    # aiohttp rather than PTB's httpx: several times less CPU per Bot API call (telegram_edge/aiohttp_request.py).
     builder = builder.request(request or AiohttpRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
     builder = builder.get_updates_request(get_updates_request or AiohttpRequest(connection_pool_size=2, read_timeout=40))
     if rate_limit:
@@ -71,7 +71,7 @@ def build_application(
         # Broadcasts opt out of those retries: their FloodPacer must see each 429 once.
         builder = builder.rate_limiter(BroadcastRateLimiter(overall_max_rate=0, max_retries=3))
     application = builder.build()
-    # Updates are acknowledged to Telegram only once stored in the inbox (bot.polling).
+    # Updates are acknowledged to Telegram only once stored in the inbox (telegram_edge.polling).
     application.updater = DurableUpdater(application.bot, application.update_queue, services.inbox)
     application.bot_data["services"] = services
     application.bot_data[CANDIDATE_KEY] = scheduler

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.demo_script import AGENDA, PEOPLE
 from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
-from bot.offline import OfflineBot
 from storage.db import Database, DatabaseUnavailable
 from storage.models import Contribution, Participant, Progress
+from telegram_edge.demo_script import AGENDA, PEOPLE
+from telegram_edge.offline import OfflineBot
 
 ORGANISER_ID = 1000
 RAPPORTEUR_ID = 1001
@@ -125,17 +125,25 @@ async def run_demo(database_url: str | None = None, *, participants: int = 20, f
                 return replies
 
             print("• Organiser loads the agenda, opens the session and shows the QR code")
-            created = await say(organiser, "Olivia", lambda: organiser.send_document("agenda.yaml", AGENDA.encode(), "application/x-yaml"), "(sends agenda.yaml)")
+            created = await say(
+                organiser,
+                "Olivia",
+                lambda: organiser.send_document("agenda.yaml", AGENDA.encode(), "application/x-yaml"),
+                "(sends agenda.yaml)",
+            )
             code = re.search(r"<code>([A-Z0-9]{6})</code>", created[0].text).group(1)  # type: ignore[union-attr]
             await say(organiser, "Olivia", lambda: organiser.send(f"/open {code}"), f"/open {code}")
             await say(organiser, "Olivia", lambda: organiser.send(f"/link {code}"), f"/link {code}")
             await say(rapporteur, "Ravi", lambda: rapporteur.send("/start"), "/start")
-            await say(organiser, "Olivia", lambda: organiser.send(f"/grant {code} rapporteur @ravi_rapporteur"), "/grant … rapporteur @ravi_rapporteur")
+            await say(
+                organiser,
+                "Olivia",
+                lambda: organiser.send(f"/grant {code} rapporteur @ravi_rapporteur"),
+                "/grant … rapporteur @ravi_rapporteur",
+            )
 
             print(f"• {len(people)} participants join by deep link and answer at the same time")
-            await asyncio.gather(
-                *[_participate(api, FIRST_PARTICIPANT_ID + i, person, code, say) for i, person in enumerate(people)]
-            )
+            await asyncio.gather(*[_participate(api, FIRST_PARTICIPANT_ID + i, person, code, say) for i, person in enumerate(people)])
             await say(organiser, "Olivia", lambda: organiser.send("/manage"), "/manage", count=2)
 
             print("• The rapporteur asks for the draft report")
@@ -171,7 +179,9 @@ async def run_demo(database_url: str | None = None, *, participants: int = 20, f
     return 0 if not errors else 1
 
 
-async def _participate(api: FakeBotAPI, user_id: int, person: tuple[str, str, str, list[str], list[str]], code: str, say: Callable[..., object]) -> None:
+async def _participate(
+    api: FakeBotAPI, user_id: int, person: tuple[str, str, str, list[str], list[str]], code: str, say: Callable[..., object]
+) -> None:
     name, organisation, community, challenges, recommendations = person
     first, _, last = name.partition(" ")
     user = api.user(user_id, first, last or None, username=f"user{user_id}")
@@ -179,7 +189,13 @@ async def _participate(api: FakeBotAPI, user_id: int, person: tuple[str, str, st
     await say(user, name, lambda: user.press(replies[-1], text="✅ I agree"), "[✅ I agree]")  # type: ignore[misc]
     await say(user, name, lambda: user.send(name), name)  # type: ignore[misc]
     await say(user, name, lambda: user.send(organisation), organisation)  # type: ignore[misc]
-    label = {"diplomacy": "Diplomacy", "development": "Development", "security": "Security / defence", "humanitarian": "Humanitarian", "other": "Other"}[community]
+    label = {
+        "diplomacy": "Diplomacy",
+        "development": "Development",
+        "security": "Security / defence",
+        "humanitarian": "Humanitarian",
+        "other": "Other",
+    }[community]
     prompt = (await say(user, name, lambda: user.press(user.last(), text=label), f"[{label}]", count=2))[-1]  # type: ignore[misc, index]
     for challenge in challenges:
         prompt = (await say(user, name, lambda c=challenge: user.send(c), challenge))[-1]  # type: ignore[misc, index]

@@ -38,16 +38,16 @@ from typing import Any
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext
 
-from bot.dispatch.content import message_content, parts, report_content
-from bot.dispatch.ledger import SqlDeliveryLedger
-from bot.dispatch.sending import ChatSender
-from bot.dispatch.slots import RequestSpacing
 from bot.scheduling.delivery import DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_WINDOW, Outcome, deliver
+from bot.scheduling.ledger import SqlDeliveryLedger
 from bot.scheduling.missed import Disposition, classify
 from bot.scheduling.pacing import FloodPacer, TelegramLimits
+from bot.scheduling.slots import RequestSpacing
 from handlers import keyboards as kb
 from handlers import schedule_texts as st
 from storage.models import ItemStatus, ScheduleKind
+from telegram_edge.dispatch.content import message_content, parts, report_content
+from telegram_edge.dispatch.sending import ChatSender
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ participants in flight (bench/README.md). aiohttp is a dependency anyway (the fa
 Same wire format as HTTPXRequest: form-encoded parameters (PTB's ``json_parameters``: strings raw,
 other values JSON), or multipart when files are attached. Errors map as PTB's do, with the aiohttp
 exception kept as ``__cause__`` because the delivery engine decides from it whether a request can
-have reached Telegram (``bot.dispatch.sending.surely_not_sent``):
+have reached Telegram (``telegram_edge.dispatch.sending.surely_not_sent``):
 
 - ``aiohttp.ConnectionTimeoutError`` (waiting for a pool slot, or connecting) and
   ``aiohttp.ClientConnectorError`` (refused, unreachable): the request never left → surely not sent;

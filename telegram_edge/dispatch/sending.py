@@ -28,10 +28,10 @@ from telegram.ext import AIORateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import metrics
-from bot.aiohttp_request import NOT_SENT_ERRORS
 from bot.flood import FloodGate
 from bot.scheduling.delivery import Blocked, PermanentError, RateLimited, SendError, TransientError, Unconfirmed
 from bot.services.deliveries import content_parts
+from telegram_edge.aiohttp_request import NOT_SENT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def surely_not_sent(exc: TelegramError) -> bool:
 
 
 class Spacing(Protocol):
-    """Keeps requests apart at the moment they leave (bot.dispatch.slots.RequestSpacing)."""
+    """Keeps requests apart at the moment they leave (bot.scheduling.slots.RequestSpacing)."""
 
     async def wait(self, chat_id: int) -> None: ...
 
@@ -196,4 +196,3 @@ class ChatSender:
             await self._remember_file(name, file_id)
         except Exception:  # the send succeeded; a resumed run would only upload once more
             log.warning("could not store the file_id of %s", name, exc_info=True)
-

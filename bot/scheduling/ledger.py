@@ -86,7 +86,14 @@ class SqlDeliveryLedger:
             try:
                 async with self.db.session() as db:
                     rows = [
-                        {"delivery_id": delivery_id, "chat_id": chat_id, "part": part, "state": PartState.PENDING, "attempts": 0, "updated_at": utcnow()}
+                        {
+                            "delivery_id": delivery_id,
+                            "chat_id": chat_id,
+                            "part": part,
+                            "state": PartState.PENDING,
+                            "attempts": 0,
+                            "updated_at": utcnow(),
+                        }
                         for part in range(parts)
                     ]
                     await db.execute(insert(DeliveryPart), rows)

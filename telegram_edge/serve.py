@@ -32,7 +32,7 @@ CANDIDATE_ENV = "WORKSHOP_SCHEDULER_CANDIDATE"  # set by the CLI for its forked 
 async def start_application(services: Any, settings: Settings, *, scheduler: bool) -> Any:
     """An initialised, started Application that does not poll: webhook workers and the scheduler.
     (`post_init` runs only inside run_polling, so its hook is called here.)"""
-    from bot.app import WEBHOOK_KEY, build_application, on_startup
+    from telegram_edge.app import WEBHOOK_KEY, build_application, on_startup
 
     _count_answers(services)
     application = build_application(settings, services, scheduler=scheduler)
@@ -58,7 +58,7 @@ def _count_answers(services: Any) -> None:
 
 
 async def stop_application(application: Any) -> None:
-    from bot.app import on_shutdown
+    from telegram_edge.app import on_shutdown
 
     if application.running:
         await application.stop()
@@ -120,7 +120,7 @@ def serve(host: str, port: int, workers: int, *, scheduler: bool) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir.name
     try:
         uvicorn.run(
-            "bot.serve:create_worker_app",
+            "telegram_edge.serve:create_worker_app",
             factory=True,
             host=host,
             port=port,

@@ -13,9 +13,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, on_shutdown, on_startup
 from bot.config import Settings
 from bot.fake_bot_api import FakeBotAPI
+from telegram_edge.app import build_application, on_shutdown, on_startup
 
 
 class OfflineBot:
