@@ -11,6 +11,7 @@ from bot.services.catalog import SessionCatalog
 from bot.services.deliveries import Deliveries
 from bot.services.embeddings import Embeddings
 from bot.services.inbox import Inbox
+from bot.services.languages import Languages
 from bot.services.live import LiveNotifier
 from bot.services.organising import Organising
 from bot.services.outbox import Outbox
@@ -46,6 +47,7 @@ class Services:
     privacy: Privacy
     inbox: Inbox
     outbox: Outbox
+    languages: Languages
 
     async def close(self) -> None:
         await self.embeddings.close()
@@ -97,4 +99,5 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         privacy=Privacy(db, reporting, settings.organiser_ids),
         inbox=inbox,
         outbox=outbox,
+        languages=Languages(db),
     )

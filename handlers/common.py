@@ -9,16 +9,19 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardMarkup, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.container import Services
+from bot.i18n import Translator, translator
 from bot.reports.render.chat import split_for_telegram
 from bot.services.access import NotAllowed
 from bot.services.outbox import Outbox, Owed
 from bot.services.outbox import owed as owed_message
 from bot.services.outcomes import Notice
+from bot.services.state import ACTOR_LOCALE
 from bot.services.views import UserRef
 from handlers import texts as t
 from handlers.render import Reply, render
@@ -39,9 +42,23 @@ def user_ref(user: User) -> UserRef:
     return UserRef(user.id, user.first_name or "", user.last_name or "", user.username, user.language_code)
 
 
-async def send(context: Context, chat_id: int, outcome: object) -> None:
-    for reply in render(outcome):
+async def send(context: Context, chat_id: int, outcome: object, tr: Translator) -> None:
+    for reply in render(outcome, tr):
         await send_reply(context, chat_id, reply)
+
+
+async def reader_translator(update: Update, context: Context) -> Translator:
+    """The translator for the person behind `update`: their chosen language, or their app's."""
+    user = update.effective_user
+    if user is None:
+        return translator(None)
+    return translator(await services(context).languages.locale_of(user.id, user.language_code))
+
+
+def _actor_translator(db: AsyncSession, update: Update) -> Translator | None:
+    """The translator for the person the use case acted for, if it loaded them (no query)."""
+    locale = db.info.get(ACTOR_LOCALE)
+    return translator(locale) if isinstance(locale, str) else None
 
 
 async def send_reply(context: Context, chat_id: int, reply: Reply) -> None:
@@ -73,20 +90,23 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
     try:
         async with found.db.unit_of_work() as db:
             outcome = await action()
+            if outcome is not None:
+                tr = _actor_translator(db, update) or await reader_translator(update, context)
             if query is not None and isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
-                toast = t.notice(outcome.key, outcome.params)
+                toast = t.notice(outcome.key, outcome.params, tr)
             elif outcome is not None and chat_id is not None:
-                replies = outcome if isinstance(outcome, list) else render(outcome)
+                replies = outcome if isinstance(outcome, list) else render(outcome, tr)
                 owed = found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in replies])
     except NotAllowed as refusal:
         refused = Notice("not_allowed", {"needed": refusal.needed})
+        tr = await reader_translator(update, context)
         if query is not None:
-            await answer(update, context, t.notice(refused.key, refused.params), alert=True)
+            await answer(update, context, t.notice(refused.key, refused.params, tr), alert=True)
             return
         if chat_id is None:
             return
         async with found.db.unit_of_work() as db:
-            owed = found.outbox.add(db, chat_id, [(r.text, None) for r in render(refused)])
+            owed = found.outbox.add(db, chat_id, [(r.text, None) for r in render(refused, tr)])
     await answer(update, context, toast)
     await send_owed(context.bot, found.outbox, [owed_message(row) for row in owed])
 
@@ -149,7 +169,7 @@ async def ignore_without_message(update: Update, context: Context) -> None:
     answer in: say it is out of date and stop there."""
     query = update.callback_query
     if query is not None and (query.message is None or not query.message.is_accessible or query.data is None):
-        await answer(update, context, t.notice("stale", {}))
+        await answer(update, context, t.notice("stale", {}, await reader_translator(update, context)))
         raise ApplicationHandlerStop
 
 

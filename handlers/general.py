@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
 from handlers import texts as t
-from handlers.common import Context, services, user_ref
+from handlers.common import Context, reader_translator, services, user_ref
 from telegram_edge.dispatch.group_replies import GROUP_REPLIES_KEY, GroupReplies
 
 log = logging.getLogger(__name__)
@@ -24,14 +24,16 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def unknown_command(update: Update, context: Context) -> None:
-    await context.bot.send_message(update.effective_chat.id, t.notice("unknown_command", {}))
+    await context.bot.send_message(update.effective_chat.id, t.notice("unknown_command", {}, await reader_translator(update, context)))
 
 
 async def in_group(update: Update, context: Context) -> None:
     """Answers, profiles and roles are personal: in a group, point people to the private chat."""
     link = f"https://t.me/{context.bot.username}"
     group_replies: GroupReplies = context.application.bot_data[GROUP_REPLIES_KEY]
-    group_replies.post(update.effective_chat.id, t.notice("group_only_private", {"link": link}))  # paced apart
+    group_replies.post(
+        update.effective_chat.id, t.notice("group_only_private", {"link": link}, await reader_translator(update, context))
+    )  # paced apart
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -43,6 +45,6 @@ async def on_error(update: object, context: Context) -> None:
     log.error("Unhandled error while processing an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(update.effective_chat.id, t.notice("error", {}))
+            await context.bot.send_message(update.effective_chat.id, t.notice("error", {}, await reader_translator(update, context)))
         except Exception:  # the chat may be the very thing that is failing
             log.warning("Could not tell the user about the error", exc_info=True)

@@ -8,13 +8,14 @@ import segno
 from telegram import Update
 
 from bot.agenda import AgendaError
+from bot.i18n import translator
 from bot.services.access import NotAllowed
 from bot.services.organising import RoleGranted, StatusChanged
 from bot.services.outcomes import Notice
 from bot.services.views import SessionView, UserRef
 from handlers import menus, scheduling
 from handlers import texts as t
-from handlers.common import Context, answer, respond, send, services, stale, user_ref
+from handlers.common import Context, answer, reader_translator, respond, send, services, stale, user_ref
 from handlers.keyboards import manage_keyboard, parse_callback
 from storage.models import SessionStatus
 
@@ -55,7 +56,8 @@ async def agenda_file(update: Update, context: Context) -> None:
         return
     if document.file_size and document.file_size > 256 * 1024:
         await context.bot.send_message(
-            update.effective_chat.id, t.notice("agenda_error", {"error": "The agenda file is larger than 256 KB."})
+            update.effective_chat.id,
+            t.notice("agenda_error", {"error": "The agenda file is larger than 256 KB."}, await reader_translator(update, context)),
         )
         return
 
@@ -87,10 +89,12 @@ async def manage(update: Update, context: Context) -> None:
     try:
         overview = await services(context).organising.overview(user)
     except NotAllowed as refusal:
-        await context.bot.send_message(chat_id, t.notice("not_allowed", {"needed": refusal.needed}))
+        await context.bot.send_message(
+            chat_id, t.notice("not_allowed", {"needed": refusal.needed}, await reader_translator(update, context))
+        )
         return
     if not overview.events:
-        await context.bot.send_message(chat_id, t.notice("no_events", {}))
+        await context.bot.send_message(chat_id, t.notice("no_events", {}, await reader_translator(update, context)))
         return
     for event in overview.events:
         lines = [f"<b>{t.esc(event.title)}</b>"]
@@ -150,7 +154,7 @@ async def _send_first_prompts(context: Context, telegram_ids: tuple[int, ...]) -
     participation = services(context).participation
     for telegram_id in telegram_ids:
         outcome = await participation.start(UserRef(telegram_id), None)
-        await send(context, telegram_id, outcome)
+        await send(context, telegram_id, outcome, translator(await services(context).languages.locale_of(telegram_id, None)))
 
 
 async def link(update: Update, context: Context) -> None:
@@ -166,12 +170,16 @@ async def _send_link(update: Update, context: Context, ref: str | int) -> None:
         found = await services(context).organising.session_for_manager(user_ref(update.effective_user), ref)
     except NotAllowed as refusal:
         if update.callback_query is not None:
-            await answer(update, context, t.notice("not_allowed", {"needed": refusal.needed}), alert=True)
+            await answer(
+                update, context, t.notice("not_allowed", {"needed": refusal.needed}, await reader_translator(update, context)), alert=True
+            )
         else:
-            await context.bot.send_message(chat_id, t.notice("not_allowed", {"needed": refusal.needed}))
+            await context.bot.send_message(
+                chat_id, t.notice("not_allowed", {"needed": refusal.needed}, await reader_translator(update, context))
+            )
         return
     if isinstance(found, Notice):
-        await send(context, chat_id, found)
+        await send(context, chat_id, found, await reader_translator(update, context))
         return
     await answer(update, context)
     url = f"https://t.me/{context.bot.username}?start={found.join_code}"

@@ -15,7 +15,7 @@ from telegram.ext import Application
 
 from handlers import privacy_texts as pt
 from handlers import texts as t
-from handlers.common import Context, answer, services, user_ref
+from handlers.common import Context, answer, reader_translator, services, user_ref
 from handlers.keyboards import parse_callback
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ async def button(update: Update, context: Context) -> None:
     callback = parse_callback(query.data)
     choice = callback.arg if callback else None
     if choice not in ("keep", "all", "no"):
-        await answer(update, context, t.notice("stale", {}))
+        await answer(update, context, t.notice("stale", {}, await reader_translator(update, context)))
         return
     if choice == "no":
         await answer(update, context, pt.FORGET_CANCELLED)

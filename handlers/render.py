@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
 
+from bot.i18n import Translator, translator
 from bot.services.organising import EventCreated, RoleGranted, SessionCreated, StatusChanged
 from bot.services.outcomes import (
     AnswerSaved,
@@ -34,10 +36,13 @@ class Reply:
     markup: InlineKeyboardMarkup | None = None
 
 
-def render(outcome: object) -> list[Reply]:
+@functools.singledispatch
+def render(outcome: object, tr: Translator) -> list[Reply]:
+    """The one renderer: an outcome, in the reader's language, as messages. Outcomes of other
+    areas register their own rendering with `@render.register` in their handlers module."""
     match outcome:
         case Notice(key=key, params=params):
-            return [Reply(t.notice(key, params))]
+            return [Reply(t.notice(key, params, tr))]
         case ShowPrompt(session=session, position=position, answered=answered, intro=intro):
             replies = [Reply(t.session_intro(session))] if intro else []
             return [*replies, Reply(t.prompt(session, position, answered), kb.prompt_keyboard(session, position))]
@@ -114,7 +119,7 @@ def _my_input(title: str, page: Page) -> str:
 
 def _sessions(memberships: tuple[MembershipView, ...]) -> str:
     if not memberships:
-        return t.notice("no_session", {})
+        return t.notice("no_session", {}, translator("en"))
     lines = ["<b>Your sessions</b> (tap one to switch)"]
     for m in memberships:
         mark = "▶ " if m.active else ""

@@ -22,7 +22,7 @@ from bot.services.reporting import Draft
 from bot.services.views import UserRef
 from handlers import report_texts as rt
 from handlers import texts as t
-from handlers.common import Context, answer, services, user_ref
+from handlers.common import Context, answer, reader_translator, services, user_ref
 from handlers.keyboards import parse_callback
 from handlers.web_pages import with_editor
 from storage.models import ReactionValue
@@ -40,14 +40,23 @@ async def _guard(update: Update, context: Context, action: Callable[[], Awaitabl
         await action()
     except NotAllowed as refusal:
         if update.callback_query:
-            await answer(update, context, t.notice("not_allowed", {"needed": refusal.needed}), alert=True)
+            await answer(
+                update, context, t.notice("not_allowed", {"needed": refusal.needed}, await reader_translator(update, context)), alert=True
+            )
         else:
-            await context.bot.send_message(chat_id, t.notice("not_allowed", {"needed": refusal.needed}))
+            await context.bot.send_message(
+                chat_id, t.notice("not_allowed", {"needed": refusal.needed}, await reader_translator(update, context))
+            )
     except LookupError as missing:
         if update.callback_query:
-            await answer(update, context, t.notice("stale", {}))
+            await answer(update, context, t.notice("stale", {}, await reader_translator(update, context)))
         else:
-            await context.bot.send_message(chat_id, t.notice("unknown_session", {"ref": str(missing.args[0] if missing.args else "")[:32]}))
+            await context.bot.send_message(
+                chat_id,
+                t.notice(
+                    "unknown_session", {"ref": str(missing.args[0] if missing.args else "")[:32]}, await reader_translator(update, context)
+                ),
+            )
 
 
 async def _which_session(update: Update, context: Context, verb: str) -> str | None:
@@ -359,7 +368,7 @@ async def react(update: Update, context: Context) -> None:
     outcome = await services(context).participation.sessions(user_ref(update.effective_user))
     active = next((m.session for m in getattr(outcome, "memberships", ()) if m.active), None)
     if active is None:
-        await context.bot.send_message(update.effective_chat.id, t.notice("no_session", {}))
+        await context.bot.send_message(update.effective_chat.id, t.notice("no_session", {}, await reader_translator(update, context)))
         return
     await _guard(update, context, lambda: _show_point(update, context, active.id, 0, edit=False))
 
@@ -443,16 +452,16 @@ async def button(update: Update, context: Context) -> None:
                 await reporting.react(user, contribution_id, REACTIONS.get(number % 10, ReactionValue.PASS)) if contribution_id else None
             )
             if session_id is None:
-                await answer(update, context, t.notice("stale", {}))
+                await answer(update, context, t.notice("stale", {}, await reader_translator(update, context)))
                 return
             await answer(update, context, "Noted")
             await _show_point(update, context, session_id, number // 10 + 1, edit=True)
         elif callback.verb == "rn" and callback.int_arg() is not None:
             await _show_point(update, context, callback.int_arg() or 0, number, edit=True)
         else:
-            await answer(update, context, t.notice("stale", {}))
+            await answer(update, context, t.notice("stale", {}, await reader_translator(update, context)))
 
     if callback is None or number is None or callback.verb not in ("rp", "rs", "re", "rr", "rx", "rv", "rn"):
-        await answer(update, context, t.notice("stale", {}))
+        await answer(update, context, t.notice("stale", {}, await reader_translator(update, context)))
         return
     await _guard(update, context, run)

@@ -15,6 +15,7 @@ from typing import Any
 from telegram import Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.i18n import translator
 from bot.services.deliveries import ResendAsked, ResendStarted
 from bot.services.outcomes import Notice
 from bot.services.schedule_flows import AskAudience, AskFiles, AskTarget, AskWhen, DocumentRef, PaperAdded
@@ -191,7 +192,7 @@ def replies(outcome: object) -> list[Reply]:
             return [Reply(st.resend_question(outcome), kb.resend_confirm_keyboard(delivery_id))]
         case ResendStarted():
             return [Reply(st.resend_started(outcome))]
-    return render(outcome)
+    return render(outcome, translator("en"))  # English until this module moves into the catalogue
 
 
 class Declined:

@@ -10,6 +10,7 @@ import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_, Translator
 from bot.services.views import SessionView
 from storage.models import Community, PromptKind
 
@@ -39,46 +40,64 @@ def local_time(moment: datetime | None, zone: str) -> str:
 
 
 NOTICES: dict[str, str] = {
-    "welcome": "👋 Hello{name_part}! I collect ideas at workshops and forums.\n\nTo take part, open the link or scan the QR code shown in the room, or send <code>/join CODE</code> with the session code.",
-    "unknown_code": "I can't find a session with the code <code>{code}</code>. Check the code on the screen (letters and digits, e.g. <code>K7QX2M</code>) and send <code>/join CODE</code> again.",
-    "session_closed": "The session <b>{title}</b> is closed — thank you! Input can no longer be added or changed there.",
-    "need_text": "I can only take <b>text</b> here — please type your point as a message. (Photos, stickers, voice notes, locations and files are not stored.)",
-    "too_long": "That message is {length} characters long; the limit is {limit}. Please shorten it or split it into two points. Nothing was saved.",
-    "empty": "That message was empty — please type your point.",
-    "no_session": "You're not in a session right now. Join one with the link or QR code in the room, or send <code>/join CODE</code>. /sessions lists the ones you joined.",
-    "finished_hint": "You've gone through all the questions of <b>{title}</b>. Use /myinput to review or edit your answers, or /sessions to add more.",
-    "stale": "That button is out of date — nothing was changed.",
-    "declined": "No problem — nothing about you was stored beyond your Telegram id. Send <code>/join CODE</code> any time if you change your mind.",
-    "onboarded": "Thanks, your profile is set. Join a session with <code>/join CODE</code>.",
-    "deleted": "🗑 Deleted.",
-    "edited": "✏️ Updated.",
-    "cancelled": "Cancelled.",
-    "nothing_to_cancel": "There is nothing to cancel.",
-    "nothing_to_skip": "There is nothing to skip right now.",
-    "no_profile": "You don't have a profile yet: join a session first with <code>/join CODE</code>.",
-    "unknown_session": "I can't find a session <code>{ref}</code>. Use its join code (see /manage).",
-    "already_open": "<b>{title}</b> is already open.",
-    "already_closed": "<b>{title}</b> is already closed.",
-    "already_draft": "<b>{title}</b> is not open yet.",
-    "unknown_role": "I don't know the role <code>{role}</code>. Roles are: rapporteur, moderator, organiser.",
-    "unknown_person": "I don't know <code>{who}</code> yet. Ask them to send /start to me first, then grant the role by @username or Telegram id.",
-    "role_not_held": "They don't hold that role there.",
-    "no_events": "You don't organise any event yet. Create one with /newevent or send an agenda file (/agenda).",
-    "agenda_error": "⚠️ {error}\n\nNothing was created. Fix the agenda and send it again.",
-    "not_allowed": "Sorry, that's for the {needed} only.",
-    "unknown_command": "I don't know that command. /help lists what I can do.",
-    "group_only_private": "Let's talk in private: open {link} and press Start.",
-    "papers_need_file": "Send background papers as <b>files</b> (📎 → File), so they reach participants unchanged. Tap ✓ Done when all are sent.",
-    "section_replaced": "✏️ Section replaced (version {version}). /draft shows the whole report; /approve makes it final.",
-    "error": "Sorry, something went wrong on my side. Your input so far is safe — please try again.",
+    "welcome": N_(
+        "👋 Hello{name_part}! I collect ideas at workshops and forums.\n\nTo take part, open the link or scan the QR code shown in the room, or send <code>/join CODE</code> with the session code."
+    ),
+    "unknown_code": N_(
+        "I can't find a session with the code <code>{code}</code>. Check the code on the screen (letters and digits, e.g. <code>K7QX2M</code>) and send <code>/join CODE</code> again."
+    ),
+    "session_closed": N_("The session <b>{title}</b> is closed — thank you! Input can no longer be added or changed there."),
+    "need_text": N_(
+        "I can only take <b>text</b> here — please type your point as a message. (Photos, stickers, voice notes, locations and files are not stored.)"
+    ),
+    "too_long": N_(
+        "That message is {length} characters long; the limit is {limit}. Please shorten it or split it into two points. Nothing was saved."
+    ),
+    "empty": N_("That message was empty — please type your point."),
+    "no_session": N_(
+        "You're not in a session right now. Join one with the link or QR code in the room, or send <code>/join CODE</code>. /sessions lists the ones you joined."
+    ),
+    "finished_hint": N_(
+        "You've gone through all the questions of <b>{title}</b>. Use /myinput to review or edit your answers, or /sessions to add more."
+    ),
+    "stale": N_("That button is out of date — nothing was changed."),
+    "declined": N_(
+        "No problem — nothing about you was stored beyond your Telegram id. Send <code>/join CODE</code> any time if you change your mind."
+    ),
+    "onboarded": N_("Thanks, your profile is set. Join a session with <code>/join CODE</code>."),
+    "deleted": N_("🗑 Deleted."),
+    "edited": N_("✏️ Updated."),
+    "cancelled": N_("Cancelled."),
+    "nothing_to_cancel": N_("There is nothing to cancel."),
+    "nothing_to_skip": N_("There is nothing to skip right now."),
+    "no_profile": N_("You don't have a profile yet: join a session first with <code>/join CODE</code>."),
+    "unknown_session": N_("I can't find a session <code>{ref}</code>. Use its join code (see /manage)."),
+    "already_open": N_("<b>{title}</b> is already open."),
+    "already_closed": N_("<b>{title}</b> is already closed."),
+    "already_draft": N_("<b>{title}</b> is not open yet."),
+    "unknown_role": N_("I don't know the role <code>{role}</code>. Roles are: rapporteur, moderator, organiser."),
+    "unknown_person": N_(
+        "I don't know <code>{who}</code> yet. Ask them to send /start to me first, then grant the role by @username or Telegram id."
+    ),
+    "role_not_held": N_("They don't hold that role there."),
+    "no_events": N_("You don't organise any event yet. Create one with /newevent or send an agenda file (/agenda)."),
+    "agenda_error": N_("⚠️ {error}\n\nNothing was created. Fix the agenda and send it again."),
+    "not_allowed": N_("Sorry, that's for the {needed} only."),
+    "unknown_command": N_("I don't know that command. /help lists what I can do."),
+    "group_only_private": N_("Let's talk in private: open {link} and press Start."),
+    "papers_need_file": N_(
+        "Send background papers as <b>files</b> (📎 → File), so they reach participants unchanged. Tap ✓ Done when all are sent."
+    ),
+    "section_replaced": N_("✏️ Section replaced (version {version}). /draft shows the whole report; /approve makes it final."),
+    "error": N_("Sorry, something went wrong on my side. Your input so far is safe — please try again."),
 }
 
 
-def notice(key: str, params: dict[str, object]) -> str:
+def notice(key: str, params: dict[str, object], tr: Translator) -> str:
     values = {k: esc(str(v)) for k, v in params.items()}
     if key == "welcome":
         values = {"name_part": f", {values['name']}" if params.get("name") else ""}
-    return NOTICES[key].format(**values)
+    return tr.gettext(NOTICES[key]).format(**values)
 
 
 def session_intro(session: SessionView) -> str:

@@ -104,6 +104,8 @@ class Event(Base):
     min_group_size: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     # May an anonymous session's statements go to the writing model (LLM_BASE_URL)? (0009)
     allow_writing_model: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The language of the event's drafts and exports (bot.i18n.LOCALES) (0011).
+    report_language: Mapped[str] = mapped_column(String(12), default="en", server_default="en")
 
     sessions: Mapped[list[Session]] = relationship(back_populates="event", order_by="Session.position", cascade="all, delete-orphan")
 
@@ -169,7 +171,10 @@ class Participant(Base):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="")
     community: Mapped[Community | None] = mapped_column(_str_enum(Community))
+    # "en" or "fr" (bot.i18n.LOCALES): follows the Telegram app's language until the person
+    # picks one with /language (language_chosen) (0011).
     language: Mapped[str] = mapped_column(String(12), default="en")
+    language_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,11 +7,15 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import locale_for, supported
 from bot.services.access import grant_pending_roles
 from bot.services.views import UserRef
 from storage.models import ChatState, Participant, Progress
 
 IDLE = "idle"
+# Where `load_actor` leaves the locale of whoever the use case acts for (AsyncSession.info), so
+# the handler renders the outcome in it without another query (bot.services.languages).
+ACTOR_LOCALE = "actor_locale"
 
 
 # Built once: every update runs this query, and SQLAlchemy memoises a statement's cache key on
@@ -36,13 +40,14 @@ async def load_actor(db: AsyncSession, user: UserRef) -> tuple[Participant, Chat
             telegram_user_id=user.telegram_id,
             username=user.username,
             display_name="",
-            language=(user.language or "en")[:12],
+            language=locale_for(user.language),
         )
         db.add(participant)
         await db.flush()
         state = ChatState(participant_id=participant.id, flow=IDLE, step="", data={})
         db.add(state)
         await grant_pending_roles(db, participant)  # an agenda may have named them by @username
+        db.info[ACTOR_LOCALE] = participant.language
         return participant, state
     participant, state, _progress = row
     if user.username is not None and participant.username != user.username:
@@ -53,6 +58,11 @@ async def load_actor(db: AsyncSession, user: UserRef) -> tuple[Participant, Chat
     if state is None:
         state = ChatState(participant_id=participant.id, flow=IDLE, step="", data={})
         db.add(state)
+    if not participant.language_chosen and user.language:  # follows the Telegram app until chosen
+        wanted = locale_for(user.language)
+        if participant.language != wanted:
+            participant.language = wanted
+    db.info[ACTOR_LOCALE] = supported(participant.language)
     return participant, state
 
 
