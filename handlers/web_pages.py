@@ -10,7 +10,7 @@ from telegram import Update, WebAppInfo
 from bot.services.access import NotAllowed
 from bot.services.views import UserRef
 from handlers import texts as chat_texts
-from handlers.common import Context, answer, services, user_ref
+from handlers.common import Context, answer, reader_translator, services, user_ref
 from handlers.keyboards import parse_callback
 from web import texts as t
 
@@ -64,9 +64,13 @@ async def screen(update: Update, context: Context) -> None:
             text = t.CHAT_SCREEN_LINK.format(title=chat_texts.esc(link.title), url=f"{base}/screen/{link.token}", code=link.join_code)
             await context.bot.send_message(chat_id, text, reply_markup=keyboard)
     except NotAllowed as refusal:
-        await context.bot.send_message(chat_id, chat_texts.notice("not_allowed", {"needed": refusal.needed}))
+        await context.bot.send_message(
+            chat_id, chat_texts.notice("not_allowed", {"needed": refusal.needed}, await reader_translator(update, context))
+        )
     except LookupError:
-        await context.bot.send_message(chat_id, chat_texts.notice("unknown_session", {"ref": args[0][:32]}))
+        await context.bot.send_message(
+            chat_id, chat_texts.notice("unknown_session", {"ref": args[0][:32]}, await reader_translator(update, context))
+        )
 
 
 async def _recent(context: Context, chat_id: int, user: UserRef, ref: str | int) -> None:
@@ -102,7 +106,7 @@ async def button(update: Update, context: Context) -> None:
     user = user_ref(update.effective_user)
     session_id = callback.int_arg() if callback else None
     if callback is None or session_id is None or (callback.verb == "sh" and callback.number is None):
-        await answer(update, context, chat_texts.notice("stale", {}))
+        await answer(update, context, chat_texts.notice("stale", {}, await reader_translator(update, context)))
         return
     try:
         if callback.verb == "sl":
@@ -115,6 +119,11 @@ async def button(update: Update, context: Context) -> None:
         text, markup = await _recent_list(context, user, session_id)
         await query.edit_message_text(text, reply_markup=markup)
     except NotAllowed as refusal:
-        await answer(update, context, chat_texts.notice("not_allowed", {"needed": refusal.needed}), alert=True)
+        await answer(
+            update,
+            context,
+            chat_texts.notice("not_allowed", {"needed": refusal.needed}, await reader_translator(update, context)),
+            alert=True,
+        )
     except LookupError:
-        await answer(update, context, chat_texts.notice("stale", {}))
+        await answer(update, context, chat_texts.notice("stale", {}, await reader_translator(update, context)))
