@@ -9,7 +9,7 @@ Results and their reading: bench/README.md, "Answers: throughput and latency".
 
 Two processes per run, so that the bot's CPU is its own (the machine has 2 cores):
 
-* this process: the fake Telegram Bot API (``bot.fake_bot_api.FakeBotAPI`` over aiohttp on
+* this process: the fake Telegram Bot API (``fake_bot_api.FakeBotAPI`` over aiohttp on
   127.0.0.1) and the load generator. Simulated participants put their messages in the update
   queue (``FakeUser.send``) and the fake server timestamps, on arrival, the bot's
   ``sendMessage`` to that chat;
@@ -356,7 +356,7 @@ def bench_api() -> Any:
     """The fake Bot API with one hook: the arrival of a ``sendMessage`` to a chat resolves that
     chat's waiting participant with (arrival time, text sent). Built on first use so that the
     bot process, which imports this module too (spawn), does not load aiohttp."""
-    from bot.fake_bot_api import FakeBotAPI
+    from fake_bot_api import FakeBotAPI
 
     class BenchAPI(FakeBotAPI):
         def __init__(self) -> None:

@@ -6,7 +6,7 @@
 
 Two processes, so that the fake Telegram's clock is not the bot's event loop:
 
-* this process: ``bot.fake_bot_api.FakeBotAPI`` on 127.0.0.1 with ``FloodLimits()`` enforced —
+* this process: ``fake_bot_api.FakeBotAPI`` on 127.0.0.1 with ``FloodLimits()`` enforced —
   30 messages in any 1 s window overall, 1 per chat per second, 20 per group per minute; past
   them it answers 429 with retry_after, as Telegram does. It timestamps every request on arrival.
 * a child process: the real bot (``telegram_edge.offline.OfflineBot`` → ``telegram_edge.app.build_application``:
@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from bot.fake_bot_api import FakeBotAPI, FloodLimits  # noqa: E402
+from fake_bot_api import FakeBotAPI, FloodLimits  # noqa: E402
 
 TOKEN = "123456:BENCH-TOKEN-0123456789abcdefghij"
 ORGANISER_ID = 1000

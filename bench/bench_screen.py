@@ -35,8 +35,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_answers import ORGANISER_ID, seed_database  # noqa: E402
-from bot.fake_bot_api import FakeBotAPI  # noqa: E402
 from bot.services.views import UserRef  # noqa: E402
+from fake_bot_api import FakeBotAPI  # noqa: E402
 from telegram_edge.offline import OfflineBot  # noqa: E402
 
 USERS: dict[int, Any] = {}

@@ -29,7 +29,7 @@ from sqlalchemy import select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.container import build_services  # noqa: E402
-from bot.fake_bot_api import FakeBotAPI, FakeUser  # noqa: E402
+from fake_bot_api import FakeBotAPI, FakeUser  # noqa: E402
 from storage.models import Session  # noqa: E402
 from tests.conftest import _reset_postgres  # noqa: E402
 from tests.test_scale_out import ORGANISER, Deployment, Telegram, _agenda  # noqa: E402

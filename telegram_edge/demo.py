@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
+from fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from storage.db import Database, DatabaseUnavailable
 from storage.models import Contribution, Participant, Progress
 from telegram_edge.demo_script import AGENDA, PEOPLE

@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.fake_bot_api import FakeBotAPI
+from fake_bot_api import FakeBotAPI
 from telegram_edge.app import build_application, on_shutdown, on_startup
 
 

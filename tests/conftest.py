@@ -16,7 +16,7 @@ from bot.container import Services, build_services
 from storage.db import Database
 
 if TYPE_CHECKING:
-    from bot.fake_bot_api import FakeBotAPI
+    from fake_bot_api import FakeBotAPI
     from telegram_edge.offline import OfflineBot
 
 ORGANISER = 1000
@@ -57,7 +57,7 @@ async def services(database_url: str) -> AsyncIterator[Services]:
 @pytest.fixture
 async def api() -> AsyncIterator["FakeBotAPI"]:
     """The local fake Bot API on 127.0.0.1, over real HTTP."""
-    from bot.fake_bot_api import FakeBotAPI
+    from fake_bot_api import FakeBotAPI
 
     async with FakeBotAPI(bot_username="workshop_test_bot") as fake:
         yield fake

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bot.fake_bot_api import FakeBotAPI
+from fake_bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.bench_delivery import ORGANISER_ID, schedule, seed
-from bot.fake_bot_api import FakeBotAPI, FloodLimits
+from fake_bot_api import FakeBotAPI, FloodLimits
 from storage.db import Database
 from storage.models import DeliveryPart, DeliveryRecipient, PartState, RecipientStatus
 from telegram_edge.dispatch.runner import IN_FLIGHT

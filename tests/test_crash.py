@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
+from fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from storage.db import Database
 from storage.models import ChatState, Contribution, Participant, Progress, Prompt
 from tests.agenda_samples import EXPERT_MEETING

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
-from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
+from fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from storage.models import ChatState, Contribution, Event, Participant, Role, RoleName
 from telegram_edge.offline import OfflineBot
 from tests.agenda_samples import EXPERT_MEETING

@@ -34,7 +34,7 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
-from bot.fake_bot_api import FakeBotAPI, FakeUser, FloodLimits
+from fake_bot_api import FakeBotAPI, FakeUser, FloodLimits
 
 USER_ID = 1001
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from bot.fake_bot_api import FakeBotAPI, FakeChat, FakeUser
+from fake_bot_api import FakeBotAPI, FakeChat, FakeUser
 from storage.models import ChatState, Contribution, Participant, Progress, Prompt, Reaction, Role, Session
 from storage.types import storable
 from telegram_edge.offline import OfflineBot

@@ -9,7 +9,7 @@ import signal
 import time
 from pathlib import Path
 
-from bot.fake_bot_api import FakeBotAPI, FloodLimits
+from fake_bot_api import FakeBotAPI, FloodLimits
 from tests.crashkit import BotProcess
 
 GROUP = -1001234567890

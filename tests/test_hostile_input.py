@@ -8,8 +8,8 @@ import io
 from docx import Document
 from sqlalchemy import select
 
-from bot.fake_bot_api import FakeBotAPI
 from bot.reports.render.safe_text import REPLACEMENT
+from fake_bot_api import FakeBotAPI
 from storage.models import Contribution, Participant, Session, SessionStatus
 from telegram_edge.offline import OfflineBot
 from tests.conftest import ORGANISER

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN_IN_DOMAIN = ("telegram", "telegram_edge", "handlers", "web")
+FORBIDDEN_IN_DOMAIN = ("telegram", "telegram_edge", "handlers", "web", "fake_bot_api")
 
 
 def _imported_modules(path: Path) -> set[str]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
-from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
+from fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from handlers.privacy import run_retention
 from storage.models import Base, Contribution, Reaction, ReportVersion
 from storage.types import utcnow

@@ -9,8 +9,8 @@ import time
 
 import docx
 
-from bot.fake_bot_api import FakeBotAPI, utf16_length
 from bot.services.views import MessageRef, UserRef
+from fake_bot_api import FakeBotAPI, utf16_length
 from storage.models import SessionStatus
 from telegram_edge.demo_script import AGENDA, PEOPLE
 from telegram_edge.offline import OfflineBot

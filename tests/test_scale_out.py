@@ -33,9 +33,9 @@ from sqlalchemy import select, text
 
 from bot.config import Settings
 from bot.container import build_services
-from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from bot.leadership import APPLICATION_NAME, ChangePublisher
 from bot.services.views import UserRef
+from fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from storage.models import Audience, Contribution, DeliveryRecipient, Participant, ScheduledItem, Session
 from storage.types import utcnow
 from telegram_edge.dispatch.runner import IN_FLIGHT

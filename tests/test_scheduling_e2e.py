@@ -17,9 +17,9 @@ from sqlalchemy import delete, insert, select
 
 import bot.services.scheduling as scheduling_module
 import telegram_edge.dispatch.runner as runner_module
-from bot.fake_bot_api import FakeBotAPI, FakeUser, FloodLimits, UploadedFile
 from bot.scheduling.pacing import TelegramLimits
 from bot.services.views import UserRef
+from fake_bot_api import FakeBotAPI, FakeUser, FloodLimits, UploadedFile
 from storage.db import Database
 from storage.models import Delivery, DeliveryPart, DeliveryRecipient, Participant, PartState, RecipientStatus, ScheduledItem, Session
 from telegram_edge.offline import OfflineBot

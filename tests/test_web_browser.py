@@ -22,9 +22,9 @@ import pypdf
 import pytest
 from playwright.async_api import expect
 
-from bot.fake_bot_api import FakeBotAPI
 from bot.reports.serialize import report_from_dict
 from bot.services.views import UserRef
+from fake_bot_api import FakeBotAPI
 from storage.models import SessionStatus
 from telegram_edge.offline import OfflineBot
 from tests.conftest import ORGANISER

@@ -26,7 +26,7 @@ from web.security import RateLimiter
 from web.telegram_auth import InitDataRefused, sign, validate
 
 if TYPE_CHECKING:
-    from bot.fake_bot_api import FakeBotAPI
+    from fake_bot_api import FakeBotAPI
 
 TOKEN = "123456:TEST-TOKEN-0123456789abcdefghij"
 PUBLIC = "https://workshop.example.org"

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from bot.config import Settings
 from bot.container import build_services
-from bot.fake_bot_api import FakeBotAPI
+from fake_bot_api import FakeBotAPI
 from storage.db import Database
 from storage.models import Participant
 from telegram_edge.serve import start_application, stop_application
