@@ -15,6 +15,10 @@ import pytest
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaDocument,
@@ -533,6 +537,88 @@ async def test_commands_chat_actions_and_chat_info(bot: Bot, api: FakeBotAPI, ad
     assert await bot.set_chat_menu_button()
     chat = await bot.get_chat(USER_ID)
     assert (chat.type, chat.first_name, chat.username) == ("private", "Ada", "ada")
+
+
+async def test_command_menus_are_kept_per_scope_and_language(bot: Bot, api: FakeBotAPI) -> None:
+    private = BotCommandScopeAllPrivateChats()
+    await bot.set_my_commands([BotCommand("join", "Join a session")], scope=private)
+    await bot.set_my_commands([BotCommand("join", "Rejoindre une session")], scope=private, language_code="fr")
+    await bot.set_my_commands([BotCommand("help", "Help")])
+
+    french = await bot.get_my_commands(scope=private, language_code="fr")
+    assert [(command.command, command.description) for command in french] == [("join", "Rejoindre une session")]
+    assert [command.description for command in await bot.get_my_commands(scope=private)] == ["Join a session"]
+    assert [command.command for command in await bot.get_my_commands()] == ["help"]
+    # As on Telegram, getMyCommands answers for exactly that scope and language, without falling back.
+    assert await bot.get_my_commands(language_code="fr") == ()
+    assert api.my_commands({"type": "all_private_chats"}, "fr") == [{"command": "join", "description": "Rejoindre une session"}]
+
+    await bot.delete_my_commands(scope=private, language_code="fr")
+    assert await bot.get_my_commands(scope=private, language_code="fr") == ()
+    assert [command.description for command in await bot.get_my_commands(scope=private)] == ["Join a session"]
+
+
+async def test_each_person_sees_the_first_menu_along_telegrams_chain(bot: Bot, api: FakeBotAPI) -> None:
+    """Chat scope, then all private (or group) chats, then default; each in the person's
+    language first, then for all languages."""
+    ada = api.user(1, "Ada", language_code="en")
+    marie = api.user(2, "Marie", language_code="fr")
+    joao = api.user(3, "João", language_code="pt-br")
+    group = api.group(-50, "Plenary")
+    assert api.commands_shown_to(ada) == []
+
+    await bot.set_my_commands([BotCommand("start", "Start")])
+    await bot.set_my_commands([BotCommand("start", "Démarrer")], language_code="fr")
+    assert _descriptions(api.commands_shown_to(marie)) == ["Démarrer"]
+    assert _descriptions(api.commands_shown_to(ada, group)) == ["Start"]
+
+    await bot.set_my_commands([BotCommand("join", "Join")], scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands([BotCommand("join", "Participar")], scope=BotCommandScopeAllPrivateChats(), language_code="pt")
+    assert _descriptions(api.commands_shown_to(ada)) == ["Join"]
+    assert _descriptions(api.commands_shown_to(marie)) == ["Join"]  # a menu in any language at a nearer scope wins
+    assert _descriptions(api.commands_shown_to(joao)) == ["Participar"]  # "pt-br" uses the "pt" menu
+    assert _descriptions(api.commands_shown_to(marie, group)) == ["Démarrer"]  # private scopes do not reach groups
+
+    await bot.set_my_commands([BotCommand("screen", "Écran")], scope=BotCommandScopeChat(marie.id), language_code="fr")
+    await bot.set_my_commands([BotCommand("vote", "Vote")], scope=BotCommandScopeAllGroupChats())
+    await bot.set_my_commands([BotCommand("close", "Close")], scope=BotCommandScopeChatMember(group.id, ada.id))
+    assert _descriptions(api.commands_shown_to(marie)) == ["Écran"]
+    assert _descriptions(api.commands_shown_to(ada)) == ["Join"]
+    assert _descriptions(api.commands_shown_to(ada, group)) == ["Close"]
+    assert _descriptions(api.commands_shown_to(marie, group)) == ["Vote"]
+
+    await bot.delete_my_commands(scope=BotCommandScopeChat(marie.id), language_code="fr")
+    assert _descriptions(api.commands_shown_to(marie)) == ["Join"]
+
+
+def _descriptions(commands: list[dict[str, str]]) -> list[str]:
+    return [command["description"] for command in commands]
+
+
+async def test_a_users_language_travels_in_the_from_of_their_updates(bot: Bot, api: FakeBotAPI) -> None:
+    marie = api.user(2002, "Marie", language_code="fr")
+    silent = api.user(2003, "Sam", language_code=None)  # Telegram leaves language_code out when unknown
+    message = await bot.send_message(marie.id, "Choisissez", reply_markup=_keyboard(("Oui", "yes")))
+    marie.send("/start")
+    marie.press(marie.last(), data="yes")
+    group = api.group(-60, "Atelier", privacy_mode=False)
+    group.send(marie, "Bonjour")
+    silent.send("hello")
+    marie.language_code = "en"  # she switches her Telegram app to English
+    marie.send("hello")
+
+    command, press, in_group, from_silent, after_switch = await bot.get_updates()
+
+    assert command.message is not None and command.message.from_user is not None
+    assert command.message.from_user.language_code == "fr"
+    assert press.callback_query is not None and press.callback_query.from_user.language_code == "fr"
+    assert press.callback_query.message is not None and press.callback_query.message.message_id == message.message_id
+    assert in_group.message is not None and in_group.message.from_user is not None
+    assert in_group.message.from_user.language_code == "fr"
+    assert from_silent.message is not None and from_silent.message.from_user is not None
+    assert from_silent.message.from_user.language_code is None
+    assert after_switch.message is not None and after_switch.message.from_user is not None
+    assert after_switch.message.from_user.language_code == "en"
 
 
 async def test_copy_forward_and_reply(bot: Bot, api: FakeBotAPI, ada: FakeUser) -> None:
