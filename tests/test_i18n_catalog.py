@@ -37,7 +37,6 @@ OPERATOR_ONLY = {
     "bot/i18n_catalog.py",
     "bot/reports/theme_cli.py",
     "bot/agenda_summary.py",
-    "bot/fake_bot_api.py",  # Telegram's own error texts, as the real Bot API words them
     "bot/metrics.py",  # Prometheus help texts, read by the operator's monitoring
 }
 # Exceptions that mean a bug or a broken installation, never something a person did: their
