@@ -218,7 +218,7 @@ async def test_workers_and_schedulers_lose_nothing_and_send_nothing_twice(deploy
         running.start("scheduler-a", "scheduler", "--port", str(scheduler_ports[0]))
         running.start("scheduler-b", "scheduler", "--port", str(scheduler_ports[1]))
         async with httpx.AsyncClient() as http:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180  # five processes importing at once on two loaded cores
             while True:
                 try:
                     if (await http.get(f"http://127.0.0.1:{running.port}/healthz")).text == "ok":
