@@ -389,6 +389,69 @@ def test_label_never_names_an_absent_concept():
     assert content_stems(label) <= content_stems(" ".join(statements))
 
 
+#: Themes on which a plain "best-scoring run of words" label was a fragment (the label it gave).
+_FRAGMENT_THEMES = {
+    "Two years after the pledging": [
+        "Cash arrives two years after the pledging conference.",
+        "Two years between the pledge and the payment.",
+        "Two years before any money reaches the field, by then the window has closed.",
+        "Slow disbursement kills good projects.",
+    ],
+    "City plan contradict": [
+        "The regional plan and the city plan contradict each other.",
+        "City plan and regional plan contradict on where to build.",
+        "Zoning rules and the city plan contradict each other.",
+    ],
+    "Test results fall": [
+        "Pending test results fall through the cracks.",
+        "Test results fall between shifts.",
+        "Nobody follows up test results after discharge.",
+    ],
+    "Warnings only reach well-connected": [
+        "Warnings reach the same well-connected people every time.",
+        "Warnings only reach well-connected households.",
+        "Heat warnings miss the isolated.",
+    ],
+    "World bank and regional organisations": [
+        "The World Bank and the regional organisations deserve a seat.",
+        "Give the World Bank and regional organisations a seat at the table.",
+        "Regional organisations are left out.",
+    ],
+    "Enfermeras de noche están agotadas": [
+        "Les équipes de nuit sont épuisées et les arrêts maladie se multiplient.",
+        "Las enfermeras de noche están agotadas.",
+        "Night teams are exhausted and sick leave keeps rising.",
+    ],
+}
+_OTHER_THEME = ["Plant trees along every school route.", "Open cooling centres late into the evening."]
+
+
+@pytest.mark.parametrize("fragment", sorted(_FRAGMENT_THEMES))
+def test_label_is_not_a_fragment(fragment):
+    """A label names the point: it does not end on a verb or an adjective, holds no number
+    word, no auxiliary or pronoun, keeps names whole and in their capitals, and comes from an
+    English statement when the theme has one."""
+    statements = _FRAGMENT_THEMES[fragment]
+    label = theme_labels([statements], statements + _OTHER_THEME)[0]
+    assert label != fragment
+    assert content_stems(label) <= content_stems(" ".join(statements)), label
+    words = label.split()
+    assert 2 <= len(words) <= MAX_LABEL_WORDS, label
+    last = normalise(words[-1])
+    assert last not in {"contradict", "fall", "well-connected", "two", "years"}, label
+    assert not {"two", "can", "is", "are", "who", "that"} & {normalise(w) for w in words}, label
+    assert "Bank" not in words or "World" in words, label
+    assert "World bank" not in label, label
+    assert not {"de", "las", "les"} & {normalise(w) for w in words}, label
+
+
+def test_labels_keep_names_and_acronyms():
+    statements = ["Bring the World Bank into the SBAR handover.", "World Bank staff should join the SBAR handover."]
+    label = theme_labels([statements], statements + _OTHER_THEME)[0]
+    assert "World Bank" in label or "SBAR" in label, label
+    assert label[0].isupper()
+
+
 def test_label_of_one_word_statements():
     assert theme_labels([["Trees!", "More trees.", "Shade"]], ["Trees!", "More trees.", "Shade"]) == ["Trees and shade"]
     assert theme_labels([["!!!", "123"]], ["!!!", "123"]) == ["Other"]
