@@ -10,7 +10,7 @@ tests/data/themes_eval_general.json (a city's climate adaptation and a hospital'
 safety; held out), for: the default method (centred sentence-model vectors), the same with
 the opt-in peace-security domain pack, and plain word TF-IDF grouped by the same clustering
 (the baseline, from the same run). Label faithfulness: the share of labels whose every
-content word (stemmed) occurs in the theme's own statements.
+content word (lemmatised) occurs in the theme's own statements.
 
 Cost: model load time; embedding throughput (what the background worker does once per
 contribution when it is stored); grouping time per 1,000 statements with the vectors already

@@ -354,7 +354,7 @@ def test_same_groups_and_labels_in_other_processes():
 
 @pytest.mark.parametrize("name", sorted(EVAL_SETS))
 def test_every_label_word_occurs_in_its_theme(sets, name):
-    """Faithfulness: each content word of each label, stemmed, is used by the theme."""
+    """Faithfulness: each content word of each label, lemmatised, is used by the theme."""
     rows, vectors = sets[name]
     checked = 0
     for indices in by_kind(rows).values():
