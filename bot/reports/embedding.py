@@ -112,7 +112,7 @@ class MiniLMEmbedder:
 
     def __init__(self, *, threads: int | None = None) -> None:
         try:
-            import onnxruntime as ort
+            import onnxruntime as ort  # type: ignore[import-untyped]
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ModelUnavailable("onnxruntime and tokenizers are not installed") from exc
