@@ -3,11 +3,13 @@ missed jobs."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.i18n import translator
 from bot.scheduling.missed import DEFAULT_GRACE, Disposition, classify, triage
 from bot.scheduling.timing import When, WhenError, describe, parse_when, resolve
 
@@ -70,8 +72,8 @@ def test_parse_understands_what_organisers_type(text: str, expected: When) -> No
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("", "Please say when, for example"),
-        ("blah", "couldn't understand 'blah' as a date or time, for example '2026-02-11 09:00'"),
+        ("", "Please say when. For example"),
+        ("blah", "couldn't understand 'blah' as a date or time. For example: '2026-02-11 09:00'"),
         ("9.30", "couldn't find a time of day in '9.30'. Write times like 09:00 or 9am"),
         ("11 feb", "time of day in '11 feb'"),
         ("15 parsecs before start", "don't know the unit 'parsecs'"),
@@ -82,14 +84,14 @@ def test_parse_understands_what_organisers_type(text: str, expected: When) -> No
         ("every day at 11 feb 09:00", "say the time of day alone"),
         ("daily at 18:00 until 9 feb", "'until 9 feb' is already over"),
         ("daily at 18:00 until 12 feb 10:00", "should be a date without a time"),
-        ("2026-02-09 09:00", "'2026-02-09 09:00' is in the past (it is now Tue 10 Feb 12:00 CET)."),
+        ("2026-02-09 09:00", "'2026-02-09 09:00' is in the past (it is now Tue 10 Feb, 12:00 CET)."),
         ("10 feb 09:00", "If you mean next year, add the year"),
         ("today 11:00", "'today 11:00' is in the past"),
-        ("tue 11 feb 09:00", "Wed 11 Feb 2026 is a Wednesday, not a Tuesday"),
+        ("tue 11 feb 09:00", "11 February 2026 is a Wednesday, not a Tuesday"),
         ("tomorrow 11 feb 9:00", "gives both a date and 'today'/'tomorrow'"),
         ("today tomorrow 9:00", "names the day twice"),
         ("feb 09:00", "give the day and the month"),
-        ("29 feb 09:00", "there is no 29 Feb in 2026"),
+        ("29 feb 09:00", "there is no 29 February in 2026"),
         ("30 feb 09:00", "couldn't understand '30 feb 09:00'"),
         ("09:00 CET", "leave the zone out"),
         ("09:00 +01:00", "leave the zone out"),
@@ -99,6 +101,58 @@ def test_parse_explains_what_it_did_not_understand(text: str, says: str) -> None
     with pytest.raises(WhenError) as error:
         parse_when(text, tz=OSLO, now=NOW)
     assert says in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15 min avant le début", before("start", minutes=15)),
+        ("1 heure avant la fin de la séance", before("end", hours=1)),
+        ("une heure avant la clôture", before("end", hours=1)),
+        ("10 min après le début", after("start", minutes=10)),
+        ("2 jours avant", before("start", days=2)),
+        ("à la fin", after("end")),
+        ("à l’ouverture", after("start")),
+        ("demain 8h30", at("2026-02-11 08:30")),
+        ("mercredi 11 février 9h", at("2026-02-11 09:00")),
+        ("11 févr. 09:00", at("2026-02-11 09:00")),
+        ("chaque jour à 08:00 jusqu'au 12 févr.", When.daily_at(time(8), date(2026, 2, 12))),
+        ("tous les jours à 18h", When.daily_at(time(18))),
+    ],
+)
+def test_parse_understands_french(text: str, expected: When) -> None:
+    """A French-speaking organiser writes the same phrases in French."""
+    assert parse_when(text, tz=OSLO, now=NOW) == expected
+
+
+def test_errors_are_worded_in_the_readers_language() -> None:
+    """An error carries its values, not a sentence: each reader gets it in their language, with
+    the phrase they typed (not our English reading of it) and dates formatted for them."""
+    with pytest.raises(WhenError) as past:
+        parse_when("2026-02-09 09:00", tz=OSLO, now=NOW)
+    assert past.value.text(translator("fr")) == "« 2026-02-09 09:00 » est déjà passé (nous sommes le mar. 10 févr., 12:00 CET)."
+    with pytest.raises(WhenError) as unit:
+        parse_when("15 parsecs avant le début", tz=OSLO, now=NOW)
+    assert unit.value.text(translator("fr")) == (
+        "Dans « 15 parsecs avant le début », je ne connais pas l’unité « parsecs » : "
+        "utilisez des minutes, des heures, des jours ou des semaines."
+    )
+    assert "I don't know the unit 'parsecs'" in str(unit.value)  # English for logs
+    with pytest.raises(WhenError) as weekday:
+        parse_when("mardi 11 févr 9h", tz=OSLO, now=NOW)
+    assert "le 11 février 2026 est un mercredi, pas un mardi" in weekday.value.text(translator("fr"))
+    with pytest.raises(WhenError) as escaped:
+        parse_when("<b>", tz=OSLO, now=NOW)
+    assert "&lt;b&gt;" in escaped.value.text(translator("en"), html.escape)
+
+
+def test_describe_in_french() -> None:
+    french = translator("fr")
+    assert describe(before("start", minutes=15), OSLO, session_start=START, tr=french) == "15 min avant le début (mer. 11 févr., 08:45 CET)"
+    assert describe(before("end", days=2), OSLO, tr=french) == "2 jours avant la fin"
+    assert describe(When.daily_at(time(8), date(2026, 2, 12)), OSLO, tr=french) == (
+        "chaque jour à 08:00 jusqu’au jeudi 12 février 2026 (fuseau Europe/Oslo)"
+    )
 
 
 def test_parse_needs_an_aware_now() -> None:
@@ -129,13 +183,13 @@ def test_an_inconsistent_when_is_refused() -> None:
 @pytest.mark.parametrize(
     ("when", "text"),
     [
-        (before("start", minutes=15), "15 min before start (Wed 11 Feb 08:45 CET)"),
-        (after("end"), "at end (Wed 11 Feb 17:00 CET)"),
-        (before("start", days=1, hours=2), "1 day 2 h before start (Tue 10 Feb 07:00 CET)"),
-        (at("2026-02-11 09:00"), "Wed 11 Feb 09:00 CET"),
+        (before("start", minutes=15), "15 min before start (Wed 11 Feb, 08:45 CET)"),
+        (after("end"), "at end (Wed 11 Feb, 17:00 CET)"),
+        (before("start", days=1, hours=2), "1 day 2 h before start (Tue 10 Feb, 07:00 CET)"),
+        (at("2026-02-11 09:00"), "Wed 11 Feb, 09:00 CET"),
         (
             When.daily_at(time(8), date(2026, 2, 12)),
-            "every day at 08:00 until Thu 12 Feb 2026 (Europe/Oslo time)",
+            "every day at 08:00 until Thursday, 12 February 2026 (Europe/Oslo time)",
         ),
     ],
 )
@@ -240,7 +294,7 @@ def test_an_absolute_time_in_the_spring_gap_fires_when_the_clocks_jump() -> None
 
     assert when == at("2026-03-29 02:30")  # the wall time is kept, not a UTC guess
     assert resolve(when, session_start=None, session_end=None, tz=OSLO, after=NOW) == utc("2026-03-29 01:00")
-    assert describe(when, OSLO) == "Sun 29 Mar 03:00 CEST"
+    assert describe(when, OSLO) == "Sun 29 Mar, 03:00 CEST"
 
 
 def test_a_recurring_reminder_stops_after_its_last_day() -> None:

@@ -16,14 +16,20 @@ fall-back change fires once, at its first occurrence.
 
 Calendar dates and times of day are read by python-dateutil (month names, day-first numeric dates,
 am/pm). The small phrase grammar around them ("before start", "every day", "until", "tomorrow")
-is ours: no library reads it.
+is ours: no library reads it. French organisers write the same phrases in French ("15 min avant le
+début", "demain 8h30", "chaque jour à 08:00 jusqu'au 12 févr."): their words are mapped to the
+English grammar word by word before reading (`_FRENCH`), which is all the grammar needs.
+
+Errors are for the organiser, in their language: a :class:`WhenError` carries an English text
+marked for the catalogue and its values (dates as dates), and is worded when shown
+(:meth:`WhenError.text`); ``str()`` gives the English, for logs and the agenda checker.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from calendar import day_name
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, NamedTuple
@@ -31,12 +37,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateutil_parser
 
+from bot.i18n import N_, Translator, translator
+
 Kind = Literal["absolute", "relative", "recurring"]
 Anchor = Literal["start", "end"]
 
-EXAMPLES = (
-    "for example '2026-02-11 09:00', '11 Feb 09:00', 'tomorrow 8:30', '15 min before start', "
-    "'1 hour before end', 'at close' or 'every day at 08:00 until 12 Feb'"
+EXAMPLES = N_(
+    "For example: '2026-02-11 09:00', '11 Feb 09:00', 'tomorrow 8:30', '15 min before start', "
+    "'1 hour before end', 'at close' or 'every day at 08:00 until 12 Feb'."
 )
 MAX_OFFSET = timedelta(days=365)
 
@@ -63,6 +71,57 @@ _RELATIVE = re.compile(r"(?P<amount>.+?) (?P<direction>before|after)(?: (?P<anch
 _AT_ANCHOR = re.compile(r"at (?P<anchor>.+)")
 _RECURRING_START = re.compile(r"(?:every|each|daily)\b")
 _RECURRING = re.compile(r"(?:every ?day|each day|daily)(?: at)? (?P<time>.+?)(?: until (?P<until>.+))?")
+# French words of the grammar and the English ones they stand for; months and weekdays for dateutil.
+_FRENCH: dict[str, str] = {
+    **dict.fromkeys(("avant",), "before"),
+    **dict.fromkeys(("après", "apres"), "after"),
+    **dict.fromkeys(("début", "debut", "commencement"), "start"),
+    **dict.fromkeys(("fin",), "end"),
+    **dict.fromkeys(("ouverture",), "opening"),
+    **dict.fromkeys(("clôture", "cloture"), "close"),
+    **dict.fromkeys(("le", "la", "les"), "the"),
+    **dict.fromkeys(("de", "du", "des"), "of"),
+    **dict.fromkeys(("à", "au"), "at"),
+    **dict.fromkeys(("et",), "and"),
+    **dict.fromkeys(("un", "une"), "one"),
+    "heure": "hour",
+    "heures": "hours",
+    "jour": "day",
+    "jours": "days",
+    "j": "d",
+    "semaine": "week",
+    "semaines": "weeks",
+    **dict.fromkeys(("séance", "réunion", "atelier", "événement", "evenement"), "session"),
+    **dict.fromkeys(("chaque",), "every"),
+    **dict.fromkeys(("quotidiennement",), "daily"),
+    **dict.fromkeys(("jusqu'au", "jusqu’au", "jusqu'à", "jusqu’à"), "until"),
+    **dict.fromkeys(("demain",), "tomorrow"),
+    **dict.fromkeys(("aujourd'hui", "aujourd’hui"), "today"),
+    **dict.fromkeys(("1er",), "1"),
+    **dict.fromkeys(("lundi",), "monday"),
+    **dict.fromkeys(("mardi",), "tuesday"),
+    **dict.fromkeys(("mercredi",), "wednesday"),
+    **dict.fromkeys(("jeudi",), "thursday"),
+    **dict.fromkeys(("vendredi",), "friday"),
+    **dict.fromkeys(("samedi",), "saturday"),
+    **dict.fromkeys(("dimanche",), "sunday"),
+    **dict.fromkeys(("janvier", "janv"), "jan"),
+    **dict.fromkeys(("février", "fevrier", "févr", "fevr", "fév", "fev"), "feb"),
+    **dict.fromkeys(("mars",), "mar"),
+    **dict.fromkeys(("avril", "avr"), "apr"),
+    **dict.fromkeys(("mai",), "may"),
+    **dict.fromkeys(("juin",), "jun"),
+    **dict.fromkeys(("juillet", "juil"), "jul"),
+    **dict.fromkeys(("août", "aout"), "aug"),
+    **dict.fromkeys(("septembre", "sept"), "sep"),
+    **dict.fromkeys(("octobre",), "oct"),
+    **dict.fromkeys(("novembre",), "nov"),
+    **dict.fromkeys(("décembre", "decembre", "déc"), "dec"),
+}
+_FRENCH_PHRASES = (
+    (re.compile(r"\btous les jours\b"), "every day"),  # i18n: not shown
+)
+_ELISION = re.compile(r"^(l|d)['’](?=\w)")  # l'ouverture → le ouverture, d'ouverture → de ouverture
 _YEAR_FIRST = re.compile(r"\d{4}\b")
 _DAY_WORDS = {"today": 0, "tomorrow": 1}
 _DATEUTIL_INFO = dateutil_parser.parserinfo()
@@ -72,8 +131,70 @@ _DATEUTIL_INFO = dateutil_parser.parserinfo()
 _PROBES = (datetime(2000, 1, 1, 0, 0), datetime(2004, 12, 31, 23, 59))
 
 
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """An instant, shown as the date and time in `zone` with the zone's abbreviation."""
+
+    instant: datetime
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """A calendar date, shown in the reader's language with a Babel date `pattern`."""
+
+    value: date
+    pattern: str = "full"
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A text of ours (marked with N_), translated where it is shown."""
+
+    message: str
+
+
+Param = str | int | Moment | Day | Said
+
+
+def show_moment(instant: datetime, zone: str, tr: Translator) -> str:
+    """'Tue 11 Feb, 09:15 CET' / 'mar. 11 févr., 09:15 CET': the date and time in `zone`."""
+    abbreviation = instant.astimezone(ZoneInfo(zone)).tzname() or ""
+    return f"{tr.datetime(instant, zone)} {abbreviation}".strip()
+
+
+def show_param(value: Param, tr: Translator) -> str:
+    if isinstance(value, Moment):
+        return show_moment(value.instant, value.zone, tr)
+    if isinstance(value, Day):
+        return tr.date(value.value, value.pattern)
+    if isinstance(value, Said):
+        return tr.gettext(value.message)
+    return str(value)
+
+
+def _same(text: str) -> str:
+    return text
+
+
 class WhenError(ValueError):
-    """Input that could not be read; the message is meant for the organiser and shows examples."""
+    """Input that could not be read; the message is meant for the organiser and shows examples.
+
+    `message` is English marked for the catalogue, with {named} placeholders filled from
+    `params` when it is shown, in the reader's language (`text`)."""
+
+    def __init__(self, message: str, **params: Param) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+    def text(self, tr: Translator, escape: Callable[[str], str] = _same) -> str:
+        """The explanation in `tr`'s language; `escape` is applied to every value (HTML)."""
+        values = {name: escape(show_param(value, tr)) for name, value in self.params.items()}
+        return tr.gettext(self.message).format(**values)
+
+    def __str__(self) -> str:
+        return self.text(translator("en"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,19 +216,19 @@ class When:
     def __post_init__(self) -> None:
         if self.kind == "absolute":
             if self.local is None or self.local.tzinfo is not None or not self.tz_name:
-                raise ValueError("an absolute When needs a naive local datetime and a zone name")
+                raise ValueError("an absolute When needs a naive local datetime and a zone name")  # i18n: not shown
             try:
                 ZoneInfo(self.tz_name)  # fail now, not when the reminder is due
             except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {self.tz_name!r}") from None
+                raise ValueError(f"unknown time zone {self.tz_name!r}") from None  # i18n: not shown
         elif self.kind == "relative":
             if self.anchor not in ("start", "end"):
-                raise ValueError("a relative When needs anchor 'start' or 'end'")
+                raise ValueError("a relative When needs anchor 'start' or 'end'")  # i18n: not shown
         elif self.kind == "recurring":
             if self.time_of_day is None or self.time_of_day.tzinfo is not None:
-                raise ValueError("a recurring When needs a naive local time of day")
+                raise ValueError("a recurring When needs a naive local time of day")  # i18n: not shown
         else:
-            raise ValueError(f"unknown kind {self.kind!r}")
+            raise ValueError(f"unknown kind {self.kind!r}")  # i18n: not shown
 
     @classmethod
     def absolute_at(cls, local: datetime, tz_name: str) -> When:
@@ -165,27 +286,75 @@ def parse_when(text: str, *, tz: ZoneInfo, now: datetime) -> When:
     names a moment that has already passed.
     """
     _require_aware(now, "now")
-    phrase = " ".join(text.lower().split()).rstrip(".")
-    if not phrase:
-        raise WhenError(f"Please say when, {EXAMPLES}.")
-    if _RECURRING_START.match(phrase):
-        return _read_recurring(phrase, tz, now)
-    relative = _read_relative(phrase)
-    if relative is not None:
-        return relative
-    return _read_absolute(phrase, tz, now)
+    typed = " ".join(text.lower().split()).rstrip(".")
+    if not typed:
+        raise WhenError(N_("Please say when. {examples}"), examples=Said(EXAMPLES))
+    reading = _Reading.of(typed)
+    phrase = reading.phrase
+    try:
+        if _RECURRING_START.match(phrase):
+            return _read_recurring(phrase, tz, now)
+        relative = _read_relative(phrase)
+        if relative is not None:
+            return relative
+        return _read_absolute(phrase, tz, now)
+    except WhenError as error:
+        # Quote what they wrote, not our reading of it ("15 min avant le début", not "… before the start").
+        error.params = {name: reading.typed(value) if isinstance(value, str) else value for name, value in error.params.items()}
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """A phrase in the English grammar, each of its words remembering the word typed: French
+    phrases are read word by word ("15 min avant le début" → "15 min before the start"); English
+    ones come back unchanged (no French word here is an English one)."""
+
+    words: tuple[str, ...]
+    origins: tuple[int, ...]  # for each word, the index of the typed word it comes from
+    typed_words: tuple[str, ...]
+
+    @classmethod
+    def of(cls, typed: str) -> _Reading:
+        text = typed
+        for pattern, replacement in _FRENCH_PHRASES:
+            text = pattern.sub(replacement, text)
+        words: list[str] = []
+        origins: list[int] = []
+        typed_words = text.split()
+        for index, token in enumerate(typed_words):
+            for part in _ELISION.sub(r"\1e ", token).split():
+                words.append(_FRENCH.get(part.rstrip(".,"), part))
+                origins.append(index)
+        return cls(tuple(words), tuple(origins), tuple(typed_words))
+
+    @property
+    def phrase(self) -> str:
+        return " ".join(self.words)
+
+    def typed(self, part: str) -> str:
+        """The typed words behind `part` of the phrase (`part` itself if it is not a run of its words)."""
+        wanted = tuple(part.split())
+        for start in range(len(self.words) - len(wanted) + 1):
+            if wanted and self.words[start : start + len(wanted)] == wanted:
+                first, last = self.origins[start], self.origins[start + len(wanted) - 1]
+                return " ".join(self.typed_words[first : last + 1])
+        return part
 
 
 def _read_recurring(phrase: str, tz: ZoneInfo, now: datetime) -> When:
     match = _RECURRING.fullmatch(phrase)
     if match is None:
         raise WhenError(
-            f"I understood '{phrase}' as a repeating reminder but not the rest. Only daily ones "
-            "are supported: write e.g. 'every day at 08:00' or 'daily at 18:00 until 2026-02-12'."
+            N_(
+                "I understood '{phrase}' as a repeating reminder but not the rest. Only daily ones "
+                "are supported: write e.g. 'every day at 08:00' or 'daily at 18:00 until 2026-02-12'."
+            ),
+            phrase=phrase,
         )
     fields = _read_fields(match["time"])
     if fields.hour is None or fields.has_date:
-        raise WhenError(f"In '{phrase}', say the time of day alone, e.g. 'every day at 08:00'.")
+        raise WhenError(N_("In '{phrase}', say the time of day alone, e.g. 'every day at 08:00'."), phrase=phrase)
     until = _read_until(match["until"], tz, now) if match["until"] else None
     return When.daily_at(fields.time_of_day(), until)
 
@@ -195,10 +364,10 @@ def _read_until(text: str, tz: ZoneInfo, now: datetime) -> date:
     fields = _read_fields(text)
     today = now.astimezone(tz).date()
     if fields.hour is not None:
-        raise WhenError(f"'until {text}' should be a date without a time, e.g. 'until 12 Feb'.")
+        raise WhenError(N_("'until {text}' should be a date without a time, e.g. 'until 12 Feb'."), text=text)
     last_day = fields.calendar_date(today.year, f"until {text}")
     if last_day < today:
-        raise WhenError(f"'until {text}' is already over; give today or a later date.")
+        raise WhenError(N_("'until {text}' is already over; give today or a later date."), text=text)
     return last_day
 
 
@@ -214,8 +383,12 @@ def _read_relative(phrase: str) -> When | None:
     anchor = _read_anchor(match["anchor"] or "start")
     if anchor is None:
         raise WhenError(
-            f"In '{phrase}', '{match['anchor']}' is not something I can schedule around: "
-            "say 'start' or 'end', e.g. '15 min before start' or '1 hour before end'."
+            N_(
+                "In '{phrase}', '{anchor}' is not something I can schedule around: "
+                "say 'start' or 'end', e.g. '15 min before start' or '1 hour before end'."
+            ),
+            phrase=phrase,
+            anchor=match["anchor"],
         )
     amount = _read_duration(match["amount"], phrase)
     return When.relative_to(anchor, -amount if match["direction"] == "before" else amount)
@@ -233,16 +406,22 @@ def _read_duration(text: str, phrase: str) -> timedelta:
     while position < len(text):
         part = _DURATION_PART.match(text, position)
         if part is None:
-            raise WhenError(f"In '{phrase}', I could not read '{text}' as an amount of time; write e.g. '15 min', '2 hours' or '1 day'.")
+            raise WhenError(
+                N_("In '{phrase}', I could not read '{text}' as an amount of time; write e.g. '15 min', '2 hours' or '1 day'."),
+                phrase=phrase,
+                text=text,
+            )
         unit = _UNIT_SECONDS.get(part["unit"])
         if unit is None:
-            raise WhenError(f"In '{phrase}', I don't know the unit '{part['unit']}'; use minutes, hours, days or weeks.")
+            raise WhenError(
+                N_("In '{phrase}', I don't know the unit '{unit}'; use minutes, hours, days or weeks."), phrase=phrase, unit=part["unit"]
+            )
         seconds += float(part["number"] or 1) * unit
         position = part.end()
         while position < len(text) and text[position] == " ":
             position += 1
     if seconds > MAX_OFFSET.total_seconds():
-        raise WhenError(f"In '{phrase}', the offset is more than a year; please give a date instead.")
+        raise WhenError(N_("In '{phrase}', the offset is more than a year; please give a date instead."), phrase=phrase)
     return timedelta(seconds=seconds)
 
 
@@ -251,14 +430,23 @@ def _read_absolute(phrase: str, tz: ZoneInfo, now: datetime) -> When:
     rest, day_word = _split_day_word(phrase)
     fields = _read_fields(rest) if rest else _Fields()
     if fields.hour is None:
-        raise WhenError(f"I couldn't find a time of day in '{phrase}'. Write times like 09:00 or 9am, {EXAMPLES}.")
+        raise WhenError(
+            N_("I couldn't find a time of day in '{phrase}'. Write times like 09:00 or 9am. {examples}"),
+            phrase=phrase,
+            examples=Said(EXAMPLES),
+        )
     local_now = now.astimezone(tz)
     for day in _candidate_days(fields, day_word, local_now.date(), phrase):
         local = datetime.combine(day, fields.time_of_day())
         if _to_utc(local, tz) > now:
             return When.absolute_at(local, _zone_name(tz))
-    hint = "" if fields.year is not None or not fields.has_date else " If you mean next year, add the year."
-    raise WhenError(f"'{phrase}' is in the past (it is now {_format_instant(now, tz)}).{hint}")
+    if fields.year is not None or not fields.has_date:
+        raise WhenError(N_("'{phrase}' is in the past (it is now {now})."), phrase=phrase, now=Moment(now, _zone_name(tz)))
+    raise WhenError(
+        N_("'{phrase}' is in the past (it is now {now}). If you mean next year, add the year."),
+        phrase=phrase,
+        now=Moment(now, _zone_name(tz)),
+    )
 
 
 def _split_day_word(phrase: str) -> tuple[str, int | str | None]:
@@ -273,7 +461,7 @@ def _split_day_word(phrase: str) -> tuple[str, int | str | None]:
         bare = word.strip(",")
         if bare in _DAY_WORDS or _DATEUTIL_INFO.weekday(bare) is not None:
             if found is not None:
-                raise WhenError(f"'{phrase}' names the day twice; give it once, e.g. 'tomorrow 8:30'.")
+                raise WhenError(N_("'{phrase}' names the day twice; give it once, e.g. 'tomorrow 8:30'."), phrase=phrase)
             found = _DAY_WORDS.get(bare, bare)
         else:
             kept.append(word)
@@ -284,11 +472,18 @@ def _candidate_days(fields: _Fields, day_word: int | str | None, today: date, ph
     """Days the organiser may mean, earliest first; the caller takes the first one still ahead."""
     if fields.has_date:
         if isinstance(day_word, int):
-            raise WhenError(f"'{phrase}' gives both a date and 'today'/'tomorrow'; give one of them.")
+            raise WhenError(N_("'{phrase}' gives both a date and 'today'/'tomorrow'; give one of them."), phrase=phrase)
         day = fields.calendar_date(today.year, phrase)
         weekday = _DATEUTIL_INFO.weekday(day_word) if isinstance(day_word, str) else None
         if weekday is not None and weekday != day.weekday():
-            raise WhenError(f"In '{phrase}', {_format_date(day)} is a {day:%A}, not a {day_name[weekday]}.")
+            named = day + timedelta(days=weekday - day.weekday())  # a date on the weekday they wrote
+            raise WhenError(
+                N_("In '{phrase}', {date} is a {weekday}, not a {named}."),
+                phrase=phrase,
+                date=Day(day, "long"),
+                weekday=Day(day, "EEEE"),
+                named=Day(named, "EEEE"),
+            )
         return [day]
     if isinstance(day_word, int):
         return [today + timedelta(days=day_word)]
@@ -321,11 +516,17 @@ class _Fields(NamedTuple):
     def calendar_date(self, default_year: int, text: str) -> date:
         """The written date; a missing year means ``default_year``."""
         if self.month is None or self.day is None:
-            raise WhenError(f"In '{text}', give the day and the month, e.g. '11 Feb' or '2026-02-11'.")
+            raise WhenError(N_("In '{text}', give the day and the month, e.g. '11 Feb' or '2026-02-11'."), text=text)
         try:
             return date(self.year or default_year, self.month, self.day)
         except ValueError:
-            raise WhenError(f"'{text}': there is no {self.day} {_month_name(self.month)} in {self.year or default_year}.") from None
+            raise WhenError(
+                N_("'{text}': there is no {day} {month} in {year}."),
+                text=text,
+                day=str(self.day),
+                month=Day(date(2000, self.month, 1), "MMMM"),
+                year=str(self.year or default_year),
+            ) from None
 
 
 def _read_fields(text: str) -> _Fields:
@@ -351,9 +552,11 @@ def _dateutil_parse(text: str, default: datetime, dayfirst: bool) -> datetime:
         except dateutil_parser.UnknownTimezoneWarning:
             pass
         except (ValueError, OverflowError):
-            raise WhenError(f"I couldn't understand '{text}' as a date or time, {EXAMPLES}.") from None
+            raise WhenError(
+                N_("I couldn't understand '{text}' as a date or time. {examples}"), text=text, examples=Said(EXAMPLES)
+            ) from None
     if parsed is None or parsed.tzinfo is not None:
-        raise WhenError(f"'{text}': times are read in the event's time zone; leave the zone out.")
+        raise WhenError(N_("'{text}': times are read in the event's time zone; leave the zone out."), text=text)
     return parsed
 
 
@@ -392,21 +595,28 @@ def describe(
     *,
     session_start: datetime | None = None,
     session_end: datetime | None = None,
+    tr: Translator | None = None,
 ) -> str:
-    """Text for listings, e.g. '15 min before start (Wed 11 Feb 08:45 CET)'.
+    """Text for listings, e.g. '15 min before start (Wed 11 Feb, 08:45 CET)', in `tr`'s language
+    (English by default).
 
     The time in brackets appears for relative reminders when the session's anchor is known.
     """
+    tr = tr or translator(None)
     if when.kind == "recurring":
-        until = f" until {_format_date(when.until)}" if when.until else ""
         assert when.time_of_day is not None
-        return f"every day at {when.time_of_day:%H:%M}{until} ({_zone_name(tz)} time)"
+        clock = f"{when.time_of_day:%H:%M}"
+        if when.until:
+            return tr.gettext("every day at {time} until {date} ({zone} time)").format(
+                time=clock, date=tr.date(when.until, "full"), zone=_zone_name(tz)
+            )
+        return tr.gettext("every day at {time} ({zone} time)").format(time=clock, zone=_zone_name(tz))
     instant = _instant(when, session_start, session_end, tz)
     if when.kind == "absolute":
         assert instant is not None and when.tz_name is not None
-        return _format_instant(instant, ZoneInfo(when.tz_name))
-    label = _describe_offset(when)
-    return f"{label} ({_format_instant(instant, tz)})" if instant is not None else label
+        return show_moment(instant, when.tz_name, tr)
+    label = _describe_offset(when, tr)
+    return f"{label} ({show_moment(instant, _zone_name(tz), tr)})" if instant is not None else label
 
 
 def _instant(when: When, session_start: datetime | None, session_end: datetime | None, tz: ZoneInfo) -> datetime | None:
@@ -479,41 +689,38 @@ def _gap_end(wall: datetime, tz: ZoneInfo) -> datetime:
 # --- small helpers -------------------------------------------------------------------------------
 
 
-def _describe_offset(when: When) -> str:
-    if not when.offset:
-        return f"at {when.anchor}"
-    direction = "before" if when.offset < timedelta(0) else "after"
-    return f"{_format_duration(abs(when.offset))} {direction} {when.anchor}"
+# Every offset phrase whole, so that a language can order its words: (anchor, direction).
+_OFFSET_PHRASES = {
+    ("start", "at"): N_("at start"),
+    ("end", "at"): N_("at end"),
+    ("start", "before"): N_("{duration} before start"),
+    ("start", "after"): N_("{duration} after start"),
+    ("end", "before"): N_("{duration} before end"),
+    ("end", "after"): N_("{duration} after end"),
+}
 
 
-def _format_duration(span: timedelta) -> str:
+def _describe_offset(when: When, tr: Translator) -> str:
+    assert when.anchor is not None
+    direction = "at" if not when.offset else "before" if when.offset < timedelta(0) else "after"
+    return tr.gettext(_OFFSET_PHRASES[(when.anchor, direction)]).format(duration=_format_duration(abs(when.offset), tr))
+
+
+def _format_duration(span: timedelta, tr: Translator) -> str:
     minutes, seconds = divmod(round(span.total_seconds()), 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    parts = [tr.ngettext("{n} day", "{n} days", days).format(n=days)] if days else []
     parts += [f"{value} {unit}" for value, unit in ((hours, "h"), (minutes, "min"), (seconds, "s")) if value]
     return " ".join(parts)
 
 
-def _format_instant(instant: datetime, tz: ZoneInfo) -> str:
-    local = instant.astimezone(tz)
-    return f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname()}"
-
-
-def _format_date(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
-def _month_name(month: int) -> str:
-    return date(2000, month, 1).strftime("%b")
-
-
 def _zone_name(tz: ZoneInfo) -> str:
     if not tz.key:
-        raise ValueError("the event's zone needs an IANA name (ZoneInfo('Europe/Oslo'))")
+        raise ValueError("the event's zone needs an IANA name (ZoneInfo('Europe/Oslo'))")  # i18n: not shown
     return tz.key
 
 
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware")
+        raise ValueError(f"{name} must be timezone-aware")  # i18n: not shown
