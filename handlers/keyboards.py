@@ -15,7 +15,6 @@ from telegram import InlineKeyboardMarkup as Markup
 
 from bot.services.ids import parse_number
 from bot.services.views import ContributionView, MembershipView, Page, SessionView
-from handlers.schedule_texts import RESEND_BUTTON, RESEND_NO, RESEND_YES
 from handlers.texts import COMMUNITY_LABEL
 from storage.models import Community, SessionStatus
 
@@ -131,25 +130,3 @@ def manage_keyboard(session: SessionView) -> Markup:
 
 def community_values() -> set[str]:
     return {c.value for c in Community}
-
-
-# ----- scheduling ------------------------------------------------------------------------
-
-
-def schedule_item_keyboard(item_id: int, *, missed: bool = False) -> Markup:
-    """✏️ change time, ✖ cancel, and ▶ send now for an item that was missed."""
-    row = [Button("✏️ Change time", callback_data=f"se:{item_id}"), Button("✖ Cancel", callback_data=f"sx:{item_id}")]
-    return Markup([[Button("▶ Send now", callback_data=f"sn:{item_id}")], row] if missed else [row])
-
-
-def papers_done_keyboard() -> Markup:
-    return Markup([[Button("✓ Done", callback_data="sc:done")]])
-
-
-def resend_keyboard(delivery_id: int, count: int) -> Markup:
-    """Under a delivery summary: resend to the unconfirmed recipients (asks first)."""
-    return Markup([[Button(RESEND_BUTTON.format(count=count), callback_data=f"sr:{delivery_id}")]])
-
-
-def resend_confirm_keyboard(delivery_id: int) -> Markup:
-    return Markup([[Button(RESEND_YES, callback_data=f"sy:{delivery_id}"), Button(RESEND_NO, callback_data="sr:no")]])

@@ -1,36 +1,56 @@
 """Organisers: /remind, /papers, /deliver, /schedule and /move, and their buttons.
 
-Parsing stays here (commands and their words); rules, times and roles are the services'.
-Buttons: sc:<choice> (a wizard step), se:<id> change time, sx:<id> cancel, sn:<id> send now;
-under a delivery summary, sr:<delivery id> asks to resend to the unconfirmed and sy:<delivery id>
-confirms it (sr:no declines).
+Parsing stays here (commands and their words); rules, times and roles are the services'. Every
+use case returns a typed outcome; this module registers how each one reads (`@render.register`),
+and `respond` stores the replies in the outbox and sends them, like every other reply. The
+scheduler's own messages to organisers (missed items, delivery summaries) render here too.
+Buttons and their data: see handlers.schedule_keyboards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 
-from telegram import Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 
-from bot.i18n import translator
-from bot.services.deliveries import ResendAsked, ResendStarted
+from bot.i18n import Translator
+from bot.services.deliveries import DeliveryReport, Missed, ResendAsked, ResendStarted
 from bot.services.outcomes import Notice
 from bot.services.schedule_flows import AskAudience, AskFiles, AskTarget, AskWhen, DocumentRef, PaperAdded
-from bot.services.scheduling import ItemCancelled, ItemScheduled, ScheduleList, SessionMoved
-from handlers import keyboards as kb
+from bot.services.schedule_items import when_text
+from bot.services.scheduling import (
+    ItemCancelled,
+    ItemScheduled,
+    Rescheduled,
+    ScheduleHint,
+    ScheduleList,
+    SendingNow,
+    SessionMoved,
+    TimePassed,
+    TooManyPapers,
+    WhenUnclear,
+    WhenUnreadable,
+    WizardScheduled,
+)
+from bot.services.views import UserRef
+from handlers import schedule_keyboards as kb
 from handlers import schedule_texts as st
-from handlers.common import Context, respond, services, stale, user_ref
+from handlers.common import Context, reader_translator, respond, services, stale, user_ref
 from handlers.keyboards import parse_callback
 from handlers.render import Reply, render
+from handlers.texts import esc
 from storage.models import Audience, ItemStatus
 
 SCHEDULE_BUTTONS = r"^(sc|se|sx|sn|sr|sy)(:|$)"
-AUDIENCE_WORDS = {
+AUDIENCE_WORDS = {  # i18n: not shown (command words, in English and French)
     "everyone": Audience.EVERYONE,
     "all": Audience.EVERYONE,
+    "tous": Audience.EVERYONE,
     "non-responders": Audience.NON_RESPONDERS,
     "nonresponders": Audience.NON_RESPONDERS,
     "non_responders": Audience.NON_RESPONDERS,
@@ -41,37 +61,63 @@ AUDIENCE_WORDS = {
 _CHAT_REF = re.compile(r"^(-?\d{5,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
 
 
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A command given without what it needs: how to write it."""
+
+    command: Literal["remind", "deliver", "move"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatUnreachable:
+    """/deliver … to CHAT, for a chat the bot cannot reach: nothing was scheduled."""
+
+    ref: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResendDeclined:
+    """The organiser said no to a resend."""
+
+
+# Outcomes of a button press shown by editing the pressed message (so it cannot be pressed twice).
+IN_PLACE = (ItemCancelled, ResendDeclined)
+
+
 async def remind(update: Update, context: Context) -> None:
     """/remind alone starts the wizard; /remind CODE [audience] <when> | <text> schedules at once."""
-    user = user_ref(update.effective_user)
+    user = _user(update)
     words = _arguments(update).split(maxsplit=1)
     if not words:
-        await _show(update, context, lambda: services(context).schedule_flows.begin_remind(user))
+        await respond(update, context, lambda: services(context).schedule_flows.begin_remind(user))
         return
     rest = words[1] if len(words) > 1 else ""
     first, _, after = rest.partition(" ")
     audience = AUDIENCE_WORDS.get(first.lower())
     phrase = after if audience is not None else rest
     if not phrase.strip():
-        await _say(update, context, st.REMIND_USAGE)
+        await respond(update, context, _returning(Usage("remind")))
         return
-    await _show(update, context, lambda: services(context).scheduling.remind(user, words[0], audience or Audience.EVERYONE, phrase))
+    await respond(update, context, lambda: services(context).scheduling.remind(user, words[0], audience or Audience.EVERYONE, phrase))
 
 
 async def papers(update: Update, context: Context) -> None:
-    user = user_ref(update.effective_user)
+    user = _user(update)
     ref = context.args[0] if context.args else None
-    await _show(update, context, lambda: services(context).schedule_flows.begin_papers(user, ref))
+    await respond(update, context, lambda: services(context).schedule_flows.begin_papers(user, ref))
 
 
 async def deliver(update: Update, context: Context) -> None:
     """/deliver CODE <when> [latest|approved] [event] [to CHAT]…"""
-    user = user_ref(update.effective_user)
+    user = _user(update)
     words = _arguments(update).split()
     if len(words) < 2:
-        await _say(update, context, st.DELIVER_USAGE)
+        await respond(update, context, _returning(Usage("deliver")))
         return
-    ref, source, whole_event, chat_refs, when_words = words[0], "approved", False, [], []
+    ref, source, whole_event = words[0], "approved", False
+    chat_refs: list[str] = []
+    when_words: list[str] = []
     index = 1
     while index < len(words):
         word = words[index].lower()
@@ -88,7 +134,7 @@ async def deliver(update: Update, context: Context) -> None:
             when_words.append(words[index])
         index += 1
     if not when_words:
-        await _say(update, context, st.DELIVER_USAGE)
+        await respond(update, context, _returning(Usage("deliver")))
         return
     organising = services(context).organising
     if chat_refs and not await organising.is_organiser(user):  # don't probe chats for non-organisers
@@ -98,144 +144,263 @@ async def deliver(update: Update, context: Context) -> None:
         try:
             chats.append((await context.bot.get_chat(int(chat_ref) if chat_ref.lstrip("-").isdigit() else chat_ref)).id)
         except TelegramError as exc:
-            await _say(update, context, st.chat_unreachable(chat_ref, exc.message))
+            await respond(update, context, _returning(ChatUnreachable(chat_ref, exc.message)))
             return
     scheduling = services(context).scheduling
-    await _show(
+    await respond(
         update,
         context,
         lambda: scheduling.schedule_report(
             user,
             ref,
             " ".join(when_words),
-            source=source,
+            source="latest" if source == "latest" else "approved",
             chats=tuple(chats),
-            whole_event=whole_event,  # type: ignore[arg-type]
+            whole_event=whole_event,
         ),
     )
 
 
 async def schedule(update: Update, context: Context) -> None:
-    user = user_ref(update.effective_user)
-    await _show(update, context, lambda: services(context).scheduling.list_items(user))
+    user = _user(update)
+    await respond(update, context, lambda: services(context).scheduling.list_items(user))
 
 
 async def move(update: Update, context: Context) -> None:
     """/move CODE 2026-02-11 10:00"""
     words = _arguments(update).split(maxsplit=1)
     if len(words) < 2:
-        await _say(update, context, st.MOVE_USAGE)
+        await respond(update, context, _returning(Usage("move")))
         return
-    user = user_ref(update.effective_user)
-    await _show(update, context, lambda: services(context).scheduling.move_session(user, words[0], words[1]))
+    user = _user(update)
+    await respond(update, context, lambda: services(context).scheduling.move_session(user, words[0], words[1]))
 
 
 async def paper_file(update: Update, context: Context) -> None:
     """A document sent while /papers waits for files."""
-    document = update.effective_message.document
+    document = _message(update).document
+    if document is None:
+        return
     ref = DocumentRef(
         document.file_id, document.file_unique_id, document.file_name or "document", document.mime_type or "", document.file_size
     )
-    user = user_ref(update.effective_user)
-    await _show(update, context, lambda: services(context).schedule_flows.attach(user, ref))
+    user = _user(update)
+    await respond(update, context, lambda: services(context).schedule_flows.attach(user, ref))
 
 
 async def button(update: Update, context: Context) -> None:
-    callback = parse_callback(update.callback_query.data)
-    user = user_ref(update.effective_user)
+    query = update.callback_query
+    callback = parse_callback(query.data if query is not None else None)
+    user = _user(update)
     number = callback.int_arg() if callback else None
-    scheduling, flows = services(context).scheduling, services(context).schedule_flows
+    scheduling, flows, deliveries = services(context).scheduling, services(context).schedule_flows, services(context).deliveries
     if callback and callback.verb == "sc" and callback.arg:
-        await _show(update, context, lambda: flows.choose(user, callback.arg or ""))
+        choice = callback.arg
+        await respond(update, context, lambda: flows.choose(user, choice))
     elif callback and callback.verb == "se" and number is not None:
-        await _show(update, context, lambda: flows.begin_change(user, number))
+        await respond(update, context, lambda: flows.begin_change(user, number))
     elif callback and callback.verb == "sx" and number is not None:
-        await _show(update, context, lambda: scheduling.cancel(user, number), edit=True)
+        await _pressed(update, context, lambda: scheduling.cancel(user, number))
     elif callback and callback.verb == "sn" and number is not None:
-        await _show(update, context, lambda: scheduling.send_now(user, number), edit=True)
+        await _pressed(update, context, lambda: scheduling.send_now(user, number))
     elif callback and callback.verb == "sr" and callback.arg == "no":
-        await _show(update, context, _declined, edit=True)
+        await _pressed(update, context, _returning(ResendDeclined()))
     elif callback and callback.verb == "sr" and number is not None:
-        await _show(update, context, lambda: services(context).deliveries.ask_resend(user, number))
+        await respond(update, context, lambda: deliveries.ask_resend(user, number))
     elif callback and callback.verb == "sy" and number is not None:
-        await _show(update, context, lambda: services(context).deliveries.resend(user, number), edit=True)
+        await _pressed(update, context, lambda: deliveries.resend(user, number))
     else:
         await respond(update, context, stale)
 
 
-# ----- rendering ----------------------------------------------------------------------------
-
-
-def replies(outcome: object) -> list[Reply]:
-    """Messages for scheduling outcomes; notices render as everywhere else."""
-    match outcome:
-        case AskTarget(purpose=purpose, options=options):
-            return [Reply(st.ask_target(purpose), kb.options_keyboard(options, verb="sc", per_row=1))]
-        case AskAudience(target=target):
-            return [Reply(st.ask_audience(target), kb.options_keyboard(st.AUDIENCE_BUTTONS, verb="sc", per_row=1))]
-        case AskWhen(purpose=purpose, target=target, item=item):
-            return [Reply(st.ask_when(purpose, target, item), kb.cancel_keyboard())]
-        case AskFiles(target=target):
-            return [Reply(st.ask_files(target), kb.papers_done_keyboard())]
-        case PaperAdded(file_name=name, count=count):
-            return [Reply(st.paper_added(name, count), kb.papers_done_keyboard())]
-        case ItemScheduled(item=item):
-            return [Reply(st.scheduled(item), kb.schedule_item_keyboard(item.id))]
-        case ScheduleList(items=items, more=more):
-            cards = [Reply(st.item_card(i), kb.schedule_item_keyboard(i.id, missed=i.status is ItemStatus.MISSED)) for i in items]
-            return [Reply(st.schedule_header(len(items), more)), *cards]
-        case SessionMoved():
-            return [Reply(st.session_moved(outcome))]
-        case ItemCancelled(item=item):
-            return [Reply(st.cancelled(item))]
-        case ResendAsked(delivery_id=delivery_id):
-            return [Reply(st.resend_question(outcome), kb.resend_confirm_keyboard(delivery_id))]
-        case ResendStarted():
-            return [Reply(st.resend_started(outcome))]
-    return render(outcome, translator("en"))  # English until this module moves into the catalogue
-
-
-class Declined:
-    """The organiser said no to a resend."""
-
-
-async def _declined() -> Declined:
-    return Declined()
-
-
-async def _show(update: Update, context: Context, action: Callable[[], Awaitable[Any]], *, edit: bool = False) -> None:
-    """Run the use case through `respond` (refusals, toasts), with scheduling's own messages.
-
-    With `edit`, a button's own message is updated in place (cancelled, or its buttons removed
-    once used) so that it cannot be pressed twice.
-    """
+async def _pressed(update: Update, context: Context, action: Callable[[], Awaitable[object]]) -> None:
+    """A button that acts once: its message loses its buttons, or (cancelled, declined) turns
+    into the outcome itself once the change is committed; a message too old to edit gets the
+    outcome as a new message instead. A stale press changes nothing (a toast says so)."""
     query = update.callback_query
+    outcomes: list[object] = []
 
     async def run() -> object:
         outcome = await action()
-        if edit and query is not None and not (isinstance(outcome, Notice) and outcome.key == "stale"):
-            try:
-                if isinstance(outcome, ItemCancelled):
-                    await query.edit_message_text(st.cancelled(outcome.item))
-                    return None
-                if isinstance(outcome, Declined):
-                    await query.edit_message_text(st.RESEND_DECLINED)
-                    return None
-                await query.edit_message_reply_markup(None)
-            except BadRequest:  # too old to edit, or already without buttons: say it anew
-                pass
-        if isinstance(outcome, Notice) or outcome is None:
+        outcomes.append(outcome)
+        if query is None or _is_stale(outcome):
             return outcome
-        return replies(outcome)  # sent by respond, after the commit, through the outbox
+        if isinstance(outcome, IN_PLACE):
+            return None  # shown by editing the pressed message, after the commit
+        await _drop_buttons(query)
+        return outcome
 
     await respond(update, context, run)
+    if query is None or not outcomes or not isinstance(outcomes[0], IN_PLACE):
+        return
+    shown = outcomes[0]
+    try:
+        await query.edit_message_text(render(shown, await reader_translator(update, context))[0].text)
+    except BadRequest:  # too old to edit: say it anew
+        await respond(update, context, _returning(shown))
 
 
-async def _say(update: Update, context: Context, text: str) -> None:
-    await context.bot.send_message(update.effective_chat.id, text)
+async def _drop_buttons(query: CallbackQuery) -> None:
+    with contextlib.suppress(BadRequest):  # too old to edit, or already without buttons
+        await query.edit_message_reply_markup(None)
+
+
+def _is_stale(outcome: object) -> bool:
+    return isinstance(outcome, Notice) and outcome.key == "stale"
+
+
+def _returning(outcome: object) -> Callable[[], Awaitable[object]]:
+    async def action() -> object:
+        return outcome
+
+    return action
+
+
+def _user(update: Update) -> UserRef:
+    user = update.effective_user
+    if user is None:
+        raise RuntimeError("a scheduling command without a user")  # PTB routes only users' updates here
+    return user_ref(user)
+
+
+def _message(update: Update) -> Message:
+    message = update.effective_message
+    if message is None:
+        raise RuntimeError("a scheduling command without a message")
+    return message
 
 
 def _arguments(update: Update) -> str:
     """The text after the command, line breaks kept (context.args would lose them)."""
-    text = update.effective_message.text or ""
+    text = _message(update).text or ""
     return text.partition(" ")[2] if " " in text.split("\n", 1)[0] else text.partition("\n")[2]
+
+
+# ----- rendering: every scheduling outcome, in the reader's language --------------------------
+
+
+@render.register
+def _ask_target(outcome: AskTarget, tr: Translator) -> list[Reply]:
+    return [Reply(st.ask_target(outcome.purpose, tr), kb.targets_keyboard(outcome.options, tr))]
+
+
+@render.register
+def _ask_audience(outcome: AskAudience, tr: Translator) -> list[Reply]:
+    return [Reply(st.ask_audience(outcome.target, tr), kb.audience_keyboard(tr))]
+
+
+@render.register
+def _ask_when(outcome: AskWhen, tr: Translator) -> list[Reply]:
+    return [Reply(st.ask_when(outcome.purpose, outcome.target, outcome.item, tr), kb.cancel_keyboard(tr))]
+
+
+@render.register
+def _ask_files(outcome: AskFiles, tr: Translator) -> list[Reply]:
+    return [Reply(st.ask_files(outcome.target, tr), kb.papers_done_keyboard(tr))]
+
+
+@render.register
+def _paper_added(outcome: PaperAdded, tr: Translator) -> list[Reply]:
+    return [Reply(st.paper_added(outcome.file_name, outcome.count, tr), kb.papers_done_keyboard(tr))]
+
+
+@render.register
+def _item_scheduled(outcome: ItemScheduled, tr: Translator) -> list[Reply]:
+    return [Reply(st.scheduled(outcome.item, tr), kb.item_keyboard(outcome.item.id, tr))]
+
+
+@render.register
+def _wizard_scheduled(outcome: WizardScheduled, tr: Translator) -> list[Reply]:
+    return [Reply(st.created(outcome.item, tr))]
+
+
+@render.register
+def _schedule_list(outcome: ScheduleList, tr: Translator) -> list[Reply]:
+    cards = [Reply(st.item_card(i, tr), kb.item_keyboard(i.id, tr, missed=i.status is ItemStatus.MISSED)) for i in outcome.items]
+    return [Reply(st.schedule_header(len(outcome.items), outcome.more, tr)), *cards]
+
+
+@render.register
+def _session_moved(outcome: SessionMoved, tr: Translator) -> list[Reply]:
+    return [Reply(st.session_moved(outcome, tr))]
+
+
+@render.register
+def _item_cancelled(outcome: ItemCancelled, tr: Translator) -> list[Reply]:
+    return [Reply(st.cancelled(outcome.item, tr))]
+
+
+@render.register
+def _resend_asked(outcome: ResendAsked, tr: Translator) -> list[Reply]:
+    return [Reply(st.resend_question(outcome, tr), kb.resend_confirm_keyboard(outcome.delivery_id, tr))]
+
+
+@render.register
+def _resend_started(outcome: ResendStarted, tr: Translator) -> list[Reply]:
+    return [Reply(st.resend_started(outcome, tr))]
+
+
+@render.register
+def _resend_declined(outcome: ResendDeclined, tr: Translator) -> list[Reply]:
+    return [Reply(tr.gettext(st.RESEND_DECLINED))]
+
+
+@render.register
+def _usage(outcome: Usage, tr: Translator) -> list[Reply]:
+    return [Reply(tr.gettext(st.USAGE[outcome.command]).format(examples=tr.gettext(st.WHEN_EXAMPLES)))]
+
+
+@render.register
+def _chat_unreachable(outcome: ChatUnreachable, tr: Translator) -> list[Reply]:
+    return [Reply(st.chat_unreachable(outcome.ref, outcome.reason, tr))]
+
+
+@render.register
+def _hint(outcome: ScheduleHint, tr: Translator) -> list[Reply]:
+    return [Reply(tr.gettext(st.HINTS[outcome.key]))]
+
+
+@render.register
+def _when_unreadable(outcome: WhenUnreadable, tr: Translator) -> list[Reply]:
+    return [Reply(tr.gettext(st.WHEN_UNREADABLE).format(error=outcome.error.text(tr, esc)))]
+
+
+@render.register
+def _time_passed(outcome: TimePassed, tr: Translator) -> list[Reply]:
+    return [Reply(tr.gettext(st.TIME_PASSED).format(when=esc(when_text(outcome.when, outcome.target, tr))))]
+
+
+@render.register
+def _when_unclear(outcome: WhenUnclear, tr: Translator) -> list[Reply]:
+    return [Reply(tr.gettext(st.WHEN_UNCLEAR).format(phrase=esc(outcome.phrase), examples=tr.gettext(st.WHEN_EXAMPLES)))]
+
+
+@render.register
+def _rescheduled(outcome: Rescheduled, tr: Translator) -> list[Reply]:
+    when = when_text(outcome.when, outcome.target, tr)
+    return [Reply(tr.gettext(st.RESCHEDULED).format(target=esc(outcome.target.title), when=esc(when)))]
+
+
+@render.register
+def _sending_now(outcome: SendingNow, tr: Translator) -> list[Reply]:
+    return [Reply(tr.gettext(st.SENDING_NOW).format(target=esc(outcome.target.title)))]
+
+
+@render.register
+def _too_many_papers(outcome: TooManyPapers, tr: Translator) -> list[Reply]:
+    return [Reply(tr.gettext(st.TOO_MANY_PAPERS).format(limit=outcome.limit))]
+
+
+@render.register
+def _missed(outcome: Missed, tr: Translator) -> list[Reply]:
+    """To the organiser who scheduled it: an item the bot could not send on time."""
+    markup = None if outcome.item.recurring else kb.item_keyboard(outcome.item.id, tr, missed=True)
+    return [Reply(st.missed_notice(outcome, tr), markup)]
+
+
+@render.register
+def _delivery_summary(outcome: DeliveryReport, tr: Translator) -> list[Reply]:
+    """The organiser's delivery summary, paged; the resend button under the last page."""
+    pages = st.delivery_summary_pages(outcome, tr)
+    resend = kb.resend_keyboard(outcome.delivery_id, outcome.unconfirmed, tr) if outcome.unconfirmed else None
+    return [Reply(page, resend if number == len(pages) else None) for number, page in enumerate(pages, start=1)]

@@ -287,43 +287,12 @@ def community_label(value: Community | None) -> str:
     return COMMUNITY_LABEL.get(value, "—") if value else "—"
 
 
-# ----- scheduling (reminders, papers, report deliveries); the longer texts are in schedule_texts
-
-NOTICES.update(
-    {
-        "sched_when_error": "⚠️ {error}\n\nTry again, or /cancel.",
-        "sched_past": "⚠️ That moment — {when} — has already passed. Give a later time, or /cancel.",
-        "sched_ask_text": "✍️ What should the message say? Type it, or /skip for a standard text.",
-        "sched_created_reminder": "✅ Reminder for <b>{target}</b> scheduled: {when}.\n/schedule lists what is scheduled, with ✏️ change and ✖ cancel buttons.",
-        "sched_created_nudge": "✅ Nudge to those who haven't answered yet in <b>{target}</b> scheduled: {when}.\n/schedule lists what is scheduled, with ✏️ change and ✖ cancel buttons.",
-        "sched_created_rapporteur_nudge": "✅ Reminder to the rapporteurs of <b>{target}</b> (sent only if the report isn't approved by then) scheduled: {when}.\n/schedule lists what is scheduled.",
-        "sched_created_papers": "✅ Background papers for <b>{target}</b> will be sent: {when}.\n/schedule lists what is scheduled, with ✏️ change and ✖ cancel buttons.",
-        "sched_created_report": "✅ Report delivery for <b>{target}</b> scheduled: {when}.\n/schedule lists what is scheduled.",
-        "sched_changed": "✅ Rescheduled (<b>{target}</b>): {when}.",
-        "sched_sending": "▶ Sending now (<b>{target}</b>). You'll get a delivery summary when it is done.",
-        "sched_nothing": "Nothing is scheduled. /remind schedules a reminder or nudge, /papers background papers, /deliver a session report.",
-        "sched_use_buttons": "Please choose with the buttons above, or /cancel.",
-        "sched_which_event": "You organise several events: send the command without arguments and pick one with the buttons, or give a session code.",
-        "sched_report_needs_session": "A report belongs to a session: give its code, e.g. <code>/deliver K7QX2M 30 min after end</code>.",
-        "sched_move_needs_date": "Give the new start as a date and time, e.g. <code>/move K7QX2M 2026-02-11 10:00</code>.",
-        "papers_none": "No documents yet: send them as files (📎 → File) first, then tap ✓ Done.",
-        "papers_need_file": "Send the background papers as <b>files</b> (📎 → File), then tap ✓ Done — or /cancel.",
-        "papers_too_many": "That's the limit of {limit} documents for one distribution. Tap ✓ Done, and use /papers again for more.",
-    }
-)
-
 HELP_ORGANISER += """
 /remind — schedule a reminder, a nudge to those who haven't answered, or a note to rapporteurs
 /papers CODE — attach background papers and schedule when they go out
 /deliver CODE &lt;when&gt; — schedule the session report's delivery
 /schedule — what is scheduled, with change and cancel buttons
 /move CODE 2026-02-11 10:00 — move a session; its relative reminders follow"""
-
-NOTICES["sched_when_unclear"] = (
-    "⚠️ I couldn't tell when to send it from “{phrase}”. Put a <code>|</code> between the time and the message, "
-    "e.g. <code>/remind K7QX2M 15 min before start | Coffee is served</code>. Times: 15 min before start, at close, "
-    "1 day before, 2026-02-11 08:30, tomorrow 18:00, every day at 08:00."
-)
 
 
 def help_for(roles: frozenset[str]) -> str:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import delete, insert, select
 
 import bot.services.scheduling as scheduling_module
 import telegram_edge.dispatch.runner as runner_module
+from bot.scheduling.delivery import deliver
 from bot.scheduling.pacing import TelegramLimits
 from bot.services.views import UserRef
 from fake_bot_api import FakeBotAPI, FakeUser, FloodLimits, UploadedFile
@@ -111,7 +113,7 @@ async def test_reminder_nudge_and_report_across_restarts(clock: Clock, quick_cha
 
     # A reminder 15 minutes before the session, in one message.
     reply = await organiser.reply_after(lambda: organiser.send(f"/remind {code} 15 min before start | Coffee is served in the lobby"))
-    assert "15 min before start (Tue 11 Feb 09:15 CET)" in reply[0].plain_text
+    assert "15 min before start (Tue 11 Feb, 09:15 CET)" in reply[0].plain_text
     assert [b[0] for b in reply[0].buttons()] == ["✏️ Change time", "✖ Cancel"]
     # A nudge to those who have not answered, with the wizard's buttons.
     targets = await organiser.reply_after(lambda: organiser.send("/remind"))
@@ -151,8 +153,13 @@ async def test_reminder_nudge_and_report_across_restarts(clock: Clock, quick_cha
     await bot.services.reporting.approve(UserRef(ORGANISER), code)  # the rapporteurs' part, done meanwhile
     due = END + timedelta(minutes=30)
     await _restart_just_before(bot, clock, due)
-    files = lambda chat: [m.document[0].rsplit(".", 1)[1] for m in api.messages_to(chat) if m.document]  # noqa: E731
-    everywhere = lambda: all(sorted(files(chat)) == ["docx", "pdf"] for chat in (amira.id, lars.id, CHANNEL))  # noqa: E731
+
+    def files(chat: int) -> list[str]:
+        return [m.document[0].rsplit(".", 1)[1] for m in api.messages_to(chat) if m.document]
+
+    def everywhere() -> bool:
+        return all(sorted(files(chat)) == ["docx", "pdf"] for chat in (amira.id, lars.id, CHANNEL))
+
     # The report and its PDF and DOCX are rendered when it is due: 1 s alone, up to 4 s on a loaded machine.
     await _due_at(api, clock, due, lambda: any("Session report" in m.plain_text for m in api.messages_to(CHANNEL)), "the report", slack=8.0)
     await api.wait_for(everywhere, what="the report's files everywhere")
@@ -190,16 +197,18 @@ async def test_restart_with_jobs_pending_fires_late_ones_and_reports_old_ones(cl
     await bot.stop()
     clock.set(START - timedelta(minutes=10))
     await bot.start()
-    await api.wait_for(lambda: _count(api, ana.id, "Doors open") and _count(api, ben.id, "Doors open"), what="the late reminder")
+    await api.wait_for(lambda: bool(_count(api, ana.id, "Doors open") and _count(api, ben.id, "Doors open")), what="the late reminder")
     await api.wait_for(lambda: any("Not sent" in m.plain_text for m in api.messages_to(ORGANISER)), what="the missed report")
     missed = next(m for m in api.messages_to(ORGANISER) if "Not sent" in m.plain_text)
     assert "Breakfast is ready" not in " ".join(m.plain_text for m in api.messages_to(ana.id))
-    assert "due Tue 11 Feb 08:00 CET, but the bot was offline" in missed.plain_text
+    assert "due Tue 11 Feb, 08:00 CET, but the bot was offline" in missed.plain_text
     assert [b[0] for b in missed.buttons()] == ["▶ Send now", "✏️ Change time", "✖ Cancel"]
 
     # The organiser sends it anyway; pressing twice sends it once.
     await organiser.reply_after(lambda: organiser.press(missed, text="▶ Send now"))
-    await api.wait_for(lambda: _count(api, ana.id, "Breakfast is ready") and _count(api, ben.id, "Breakfast is ready"), what="sent now")
+    await api.wait_for(
+        lambda: bool(_count(api, ana.id, "Breakfast is ready") and _count(api, ben.id, "Breakfast is ready")), what="sent now"
+    )
     organiser.press_data(missed.message_id, f"sn:{missed.buttons()[0][1].split(':')[1]}")  # type: ignore[union-attr]
     await api.wait_for(lambda: len(_summaries(api)) == 2, what="two summaries")
     await bot.restart()
@@ -216,7 +225,8 @@ async def _reminder_under_way(
     organiser, code, _second = await _meeting(api)
     async with bot.services.db.session() as db:
         session_id = await db.scalar(select(Session.id).where(Session.join_code == code))
-    await seed_people(bot.services, session_id, people)  # type: ignore[arg-type]
+    assert session_id is not None
+    await seed_people(bot.services, session_id, people)
     users = [api.user(telegram_id, name) for telegram_id, name in people]
     await organiser.reply_after(lambda: organiser.send(f"/remind {code} 15 min before start | {text}"))
     await _restart_just_before(bot, clock, START - timedelta(minutes=15))
@@ -287,16 +297,19 @@ async def test_papers_move_cancel_and_refusals(clock: Clock, quick_chats: None, 
     assert "When should the papers go out?" in when[0].plain_text
     created = await organiser.reply_after(lambda: organiser.send("1 hour before start"))
     assert (
-        "Background papers for Good practice during crisis will be sent: 1 h before start (Tue 11 Feb 08:30 CET)" in created[0].plain_text
+        "Background papers for Good practice during crisis will be sent: 1 h before start (Tue 11 Feb, 08:30 CET)" in created[0].plain_text
     )
 
     # Moving the session moves the papers with it.
     moved = await organiser.reply_after(lambda: organiser.send(f"/move {code} 2031-02-11 10:00"))
-    assert "now starts Tue 11 Feb 10:00 CET, ends Tue 11 Feb 11:30 CET" in moved[0].plain_text
-    assert "1 h before start (Tue 11 Feb 09:00 CET)" in moved[0].plain_text
+    assert "now starts Tue 11 Feb, 10:00 CET, ends Tue 11 Feb, 11:30 CET" in moved[0].plain_text
+    assert "1 h before start (Tue 11 Feb, 09:00 CET)" in moved[0].plain_text
     due = START + timedelta(minutes=30) - timedelta(hours=1)
     await _restart_just_before(bot, clock, due)
-    documents = lambda: [m.document for m in api.messages_to(amira.id) if m.document]  # noqa: E731
+
+    def documents() -> list[tuple[str, bytes]]:
+        return [m.document for m in api.messages_to(amira.id) if m.document]
+
     await _due_at(api, clock, due, lambda: len(documents()) == 2, "the papers")
     assert documents() == [("concept-note.pdf", b"%PDF-1.4 concept"), ("programme.txt", b"09:30 Opening")]
     assert _count(api, amira.id, "Background papers · Good practice during crisis") == 1
@@ -322,7 +335,7 @@ async def test_papers_move_cancel_and_refusals(clock: Clock, quick_chats: None, 
         f"/move {code} 2031-02-11 12:00",
         f"/papers {code}",
     ):
-        refused = await amira.reply_after(lambda c=command: amira.send(c))
+        refused = await amira.reply_after(partial(amira.send, command))
         assert "Sorry, that's for the" in refused[0].plain_text, command
     usage = await organiser.reply_after(lambda: organiser.send("/deliver"))
     assert "/deliver CODE" in usage[0].plain_text
@@ -369,7 +382,7 @@ async def test_summary_lists_every_unconfirmed_recipient_on_pages_and_resends_on
         )
     await database.dispose()
     runs: list[int] = []
-    engine = runner_module.deliver
+    engine = deliver
 
     async def counted(delivery: int, *args: object, **kwargs: object) -> object:
         runs.append(delivery)
@@ -377,6 +390,7 @@ async def test_summary_lists_every_unconfirmed_recipient_on_pages_and_resends_on
 
     monkeypatch.setattr(runner_module, "deliver", counted)
     await bot.start()
+    assert bot.application is not None
     await bot.application.bot_data[runner_module.RUNNER_KEY]._catch_up()  # the sweep, while it resumes
     await api.wait_for(lambda: received() == 20 and len(_summaries(api)) >= 3, timeout=10, what="the others and a paged summary")
     pages = [m for m in api.messages_to(ORGANISER) if "Delivery summary" in m.plain_text]

@@ -9,13 +9,24 @@ import pytest
 from sqlalchemy import select
 
 from bot.container import Services
+from bot.i18n import translator
 from bot.scheduling.delivery import Blocked, Outcome, deliver
 from bot.scheduling.ledger import SqlDeliveryLedger
 from bot.services.access import NotAllowed
 from bot.services.organising import EventCreated
 from bot.services.outcomes import Notice
-from bot.services.schedule_flows import AskAudience, AskFiles, AskTarget, AskWhen, DocumentRef, PaperAdded
-from bot.services.scheduling import ItemScheduled, ScheduleList, SessionMoved
+from bot.services.schedule_flows import AskAudience, AskFiles, AskTarget, AskWhen, DocumentRef, PaperAdded, TargetOption
+from bot.services.scheduling import (
+    ItemScheduled,
+    Rescheduled,
+    ScheduleHint,
+    ScheduleList,
+    SendingNow,
+    SessionMoved,
+    TimePassed,
+    WhenUnreadable,
+    WizardScheduled,
+)
 from bot.services.views import MessageRef, UserRef
 from handlers.schedule_texts import scheduled_message
 from storage.models import (
@@ -36,8 +47,8 @@ ORG = UserRef(ORGANISER, "Olivia", username="olivia")
 NOW = datetime(2031, 2, 1, 12, 0, tzinfo=UTC)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 async def _meeting(services: Services, agenda: str = MEETING, now: datetime = NOW) -> EventCreated:
@@ -81,7 +92,8 @@ async def test_relative_times_follow_the_session_and_the_event(services: Service
     session = (await _meeting(services)).event.sessions[0]  # 09:30-11:00 CET = 08:30-10:00 UTC
     before = await _remind(services, session.join_code, "15 min before start | Coffee in the lobby")
     assert before.item.next_fire_at == utc(2031, 2, 11, 8, 15)
-    assert before.item.text == "Coffee in the lobby" and "09:15 CET" in before.item.when_text
+    assert before.item.text == "Coffee in the lobby" and "09:15 CET" in before.item.when_text()
+    assert before.item.when_text(translator("fr")) == "15 min avant le début (mar. 11 févr., 09:15 CET)"
     close = await _remind(services, session.join_code.lower(), "at close Thank you all")  # no separator
     assert close.item.next_fire_at == utc(2031, 2, 11, 10, 0) and close.item.text == "Thank you all"
     day_before = await _remind(services, session.join_code, "1 day before")
@@ -96,12 +108,12 @@ async def test_relative_times_follow_the_session_and_the_event(services: Service
 async def test_unreadable_or_past_times_are_explained(services: Services) -> None:
     session = (await _meeting(services)).event.sessions[0]
     unreadable = await services.scheduling.remind(ORG, session.join_code, Audience.EVERYONE, "at lunch | Food")
-    assert isinstance(unreadable, Notice) and unreadable.key == "sched_when_error" and "at lunch" in unreadable.params["error"]
+    assert isinstance(unreadable, WhenUnreadable) and "at lunch" in str(unreadable.error)
     past = await services.scheduling.remind(ORG, session.join_code, Audience.EVERYONE, "2031-01-05 09:00 | Too late")
-    assert isinstance(past, Notice) and past.key == "sched_when_error" and "in the past" in past.params["error"]
+    assert isinstance(past, WhenUnreadable) and "in the past" in str(past.error)
     services.scheduling.clock = lambda: utc(2031, 2, 11, 9, 0)  # the session has started
     passed = await services.scheduling.remind(ORG, session.join_code, Audience.EVERYONE, "15 min before start | Hurry")
-    assert isinstance(passed, Notice) and passed.key == "sched_past"
+    assert isinstance(passed, TimePassed) and passed.target.session_id == session.id
     unknown = await services.scheduling.remind(ORG, "ZZZZZZ", Audience.EVERYONE, "at close | x")
     assert isinstance(unknown, Notice) and unknown.key == "unknown_session"
     with pytest.raises(NotAllowed):
@@ -136,7 +148,7 @@ async def test_moving_a_session_moves_its_relative_reminders(services: Services)
     item = await _item(services, relative.item.id)
     assert item.status is ItemStatus.MISSED and item.note == "moved"
     refused = await services.scheduling.move_session(ORG, first.join_code, "15 min before start")
-    assert isinstance(refused, Notice) and refused.key == "sched_move_needs_date"
+    assert refused == ScheduleHint("move_needs_date")
 
 
 async def test_recipients_for_each_audience(services: Services) -> None:
@@ -196,7 +208,7 @@ async def test_daylight_saving_change(services: Services) -> None:
 
     # A daily digest stays at 08:00 local on both sides of the change, and ends with the event.
     daily = await _remind(services, "event", "every day at 08:00 | Today's programme")
-    assert daily.item.next_fire_at == utc(2031, 3, 29, 7, 0) and "until Mon 31 Mar 2031" in daily.item.when_text
+    assert daily.item.next_fire_at == utc(2031, 3, 29, 7, 0) and "until Monday, 31 March 2031" in daily.item.when_text()
     fired_at = []
     for _ in range(4):
         item = await _item(services, daily.item.id)
@@ -206,7 +218,7 @@ async def test_daylight_saving_change(services: Services) -> None:
         fired_at.append(item.next_fire_at)
         plan = await services.deliveries.plan(daily.item.id)
         assert plan is not None
-        digest = scheduled_message(plan)  # a daily digest: that day's sessions, local times
+        digest = scheduled_message(plan, translator("en"))  # a daily digest: that day's sessions, local times
         assert ("• 09:00 Sunday morning session" in digest) is (item.next_fire_at.day == 30), digest
         await _fire(services, daily.item.id)
     assert fired_at == [utc(2031, 3, 29, 7, 0), utc(2031, 3, 30, 6, 0), utc(2031, 3, 31, 6, 0)]
@@ -230,8 +242,8 @@ async def test_missed_items_are_recorded_and_daily_ones_move_on(services: Servic
     assert isinstance(listing, ScheduleList)
     assert [(i.id, i.status) for i in listing.items] == [(once.id, ItemStatus.MISSED), (daily.id, ItemStatus.ACTIVE)]
     # "Send now" brings a missed item back, due at once; a second press is stale.
-    assert (await services.scheduling.send_now(ORG, once.id)).key == "sched_sending"
-    assert (await services.scheduling.send_now(ORG, once.id)).key == "stale"
+    assert isinstance(await services.scheduling.send_now(ORG, once.id), SendingNow)
+    assert await services.scheduling.send_now(ORG, once.id) == Notice("stale")
     assert (await _item(services, once.id)).next_fire_at == utc(2031, 2, 11, 12, 0)
     assert (await services.scheduling.cancel(ORG, once.id)).item.status is ItemStatus.CANCELLED  # type: ignore[union-attr]
     assert isinstance(await services.scheduling.cancel(ORG, once.id), Notice)
@@ -245,15 +257,15 @@ async def test_wizards_remind_papers_and_change(services: Services) -> None:
         return await services.participation.text(ORG, text, MessageRef(ORGANISER, next(messages)))
 
     asked = await services.schedule_flows.begin_remind(ORG)
-    assert isinstance(asked, AskTarget) and (f"{session.join_code} · {session.title}", f"s{session.id}") in asked.options
+    assert isinstance(asked, AskTarget) and TargetOption(f"s{session.id}", session.title, session.join_code) in asked.options
     assert isinstance(await services.schedule_flows.choose(ORG, f"s{session.id}"), AskAudience)
     assert (await services.schedule_flows.choose(ORG, "s999999")).key == "stale"  # type: ignore[union-attr]
     assert isinstance(await services.schedule_flows.choose(ORG, "non_responders"), AskWhen)
     wrong = await say("whenever")
-    assert isinstance(wrong, Notice) and wrong.key == "sched_when_error"
-    assert (await say("10 min after start")).key == "sched_ask_text"  # type: ignore[attr-defined]
+    assert isinstance(wrong, WhenUnreadable)
+    assert await say("10 min after start") == ScheduleHint("ask_text")
     created = await say("Please share one point before the break")
-    assert isinstance(created, Notice) and created.key == "sched_created_nudge", created
+    assert isinstance(created, WizardScheduled) and created.item.kind is ScheduleKind.NUDGE, created
 
     files = await services.schedule_flows.begin_papers(ORG, session.join_code)
     assert isinstance(files, AskFiles) and await services.schedule_flows.is_attaching(ORG)
@@ -262,9 +274,10 @@ async def test_wizards_remind_papers_and_change(services: Services) -> None:
             ORG, DocumentRef(f"file{number}", f"u{number}", f"paper{number}.pdf", "application/pdf", 1000)
         )
         assert isinstance(added, PaperAdded) and added.count == number
-    assert (await say("here they are")).key == "papers_need_file"  # type: ignore[attr-defined]
+    assert await say("here they are") == ScheduleHint("papers_need_file")
     assert isinstance(await services.schedule_flows.choose(ORG, "done"), AskWhen)
-    assert (await say("1 day before")).key == "sched_created_papers"  # type: ignore[attr-defined]
+    papers = await say("1 day before")
+    assert isinstance(papers, WizardScheduled) and papers.item.kind is ScheduleKind.PAPERS and papers.item.documents == 2
     assert not await services.schedule_flows.is_attaching(ORG)
 
     async with services.db.session() as db:
@@ -279,7 +292,7 @@ async def test_wizards_remind_papers_and_change(services: Services) -> None:
 
     change = await services.schedule_flows.begin_change(ORG, items[0].id)
     assert isinstance(change, AskWhen) and change.item is not None
-    assert (await say("20 min after start")).key == "sched_changed"  # type: ignore[attr-defined]
+    assert isinstance(await say("20 min after start"), Rescheduled)
     assert (await _item(services, items[0].id)).next_fire_at == utc(2031, 2, 11, 8, 50)
     # /cancel leaves a wizard without scheduling anything.
     await services.schedule_flows.begin_remind(ORG)

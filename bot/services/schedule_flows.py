@@ -9,17 +9,26 @@ buttons through `choose`; both re-check the user's role on the target every time
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import N_
 from bot.scheduling.timing import When
 from bot.services.access import NotAllowed, require
 from bot.services.outcomes import Notice
 from bot.services.participation import ANSWERING
 from bot.services.schedule_items import ItemView, Target, item_view, load_target, target_from_key
-from bot.services.scheduling import AUDIENCE_KIND, Scheduling
+from bot.services.scheduling import (
+    AUDIENCE_KIND,
+    Refusal,
+    Rescheduled,
+    ScheduleHint,
+    Scheduling,
+    TooManyPapers,
+    WhenUnreadable,
+    WizardScheduled,
+)
 from bot.services.state import IDLE, load_actor, set_flow
 from bot.services.views import UserRef
 from storage.db import Database
@@ -34,9 +43,18 @@ MAX_TARGETS = 24
 
 
 @dataclass(frozen=True, slots=True)
+class TargetOption:
+    """A button of the "which session?" question: a whole event (no join code) or a session."""
+
+    key: str  # the target as button data (Target.key)
+    title: str
+    join_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class AskTarget:
     purpose: str  # REMIND or PAPERS
-    options: tuple[tuple[str, str], ...]  # (label, target key)
+    options: tuple[TargetOption, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +91,10 @@ class DocumentRef:
     size: int | None
 
 
+# What a typed answer or /skip in these flows leads to.
+FlowOutcome = WizardScheduled | Rescheduled | Refusal
+
+
 class ScheduleFlows:
     def __init__(self, db: Database, scheduling: Scheduling) -> None:
         self.db = db
@@ -88,7 +110,7 @@ class ScheduleFlows:
             set_flow(state, REMIND, "target", back=_back(state))
             return AskTarget(REMIND, options)
 
-    async def begin_papers(self, user: UserRef, ref: str | None) -> AskTarget | AskFiles | Notice:
+    async def begin_papers(self, user: UserRef, ref: str | None) -> AskTarget | AskFiles | Notice | ScheduleHint:
         """/papers CODE goes straight to the files; /papers alone asks which session first."""
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
@@ -97,7 +119,7 @@ class ScheduleFlows:
                 set_flow(state, PAPERS, "target", back=_back(state))
                 return AskTarget(PAPERS, options)
             target = await self.scheduling.find_target(db, participant, ref)
-            if isinstance(target, Notice):
+            if not isinstance(target, Target):
                 return target
             set_flow(state, PAPERS, "files", back=_back(state), target=target.key, documents=[])
             return AskFiles(target)
@@ -113,7 +135,7 @@ class ScheduleFlows:
             set_flow(state, RESCHEDULE, "when", back=_back(state), item_id=item.id)
             return AskWhen(RESCHEDULE, target, await item_view(db, item, target))
 
-    async def choose(self, user: UserRef, value: str) -> Any:
+    async def choose(self, user: UserRef, value: str) -> AskFiles | AskAudience | AskWhen | Notice | ScheduleHint:
         """A button of these flows; checked against the current step, so stale presses do nothing."""
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
@@ -139,7 +161,7 @@ class ScheduleFlows:
                 if target is None:
                     return Notice("stale")
                 if not data.get("documents"):
-                    return Notice("papers_none")
+                    return ScheduleHint("papers_none")
                 set_flow(state, PAPERS, "when", **data)
                 return AskWhen(PAPERS, target)
             return Notice("stale")
@@ -154,7 +176,7 @@ class ScheduleFlows:
             )
             return state is not None and state.flow == PAPERS and state.step == "files"
 
-    async def attach(self, user: UserRef, document: DocumentRef) -> PaperAdded | Notice:
+    async def attach(self, user: UserRef, document: DocumentRef) -> PaperAdded | Notice | TooManyPapers:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
             if state.flow != PAPERS or state.step != "files":
@@ -164,7 +186,7 @@ class ScheduleFlows:
                 return Notice("stale")
             data = dict(state.data)
             if len(data.get("documents", [])) >= MAX_DOCUMENTS:
-                return Notice("papers_too_many", {"limit": MAX_DOCUMENTS})
+                return TooManyPapers(MAX_DOCUMENTS)
             row = Document(
                 event_id=target.event_id,
                 session_id=target.session_id,
@@ -183,11 +205,11 @@ class ScheduleFlows:
 
     # ----- ForeignFlow --------------------------------------------------------------------
 
-    async def text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> Any:
+    async def text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> FlowOutcome:
         step = (state.flow, state.step)
         if step == (RESCHEDULE, "when"):
             outcome = await self.scheduling.change_time(db, participant, int(state.data.get("item_id", 0)), text)
-            if outcome.key in ("sched_changed", "stale"):
+            if isinstance(outcome, Rescheduled) or (isinstance(outcome, Notice) and outcome.key == "stale"):
                 set_flow(state, state.data.get("back", IDLE))
             return outcome
         if step in ((REMIND, "when"), (PAPERS, "when")):
@@ -195,7 +217,7 @@ class ScheduleFlows:
             if target is None:
                 return Notice("stale")
             when = self.scheduling.parse(text, target)
-            if isinstance(when, Notice):
+            if isinstance(when, WhenUnreadable):
                 return when
             problem = self.scheduling.check_time(when, target)
             if problem is not None:
@@ -203,21 +225,21 @@ class ScheduleFlows:
             if state.flow == PAPERS:
                 return await self._finish(db, participant, state, target, ScheduleKind.PAPERS, when, "")
             set_flow(state, REMIND, "text", **{**state.data, "when": when.to_dict()})
-            return Notice("sched_ask_text")
+            return ScheduleHint("ask_text")
         if step == (REMIND, "text"):
             return await self._finish_reminder(db, participant, state, text)
         if step == (PAPERS, "files"):
-            return Notice("papers_need_file")
-        return Notice("sched_use_buttons")
+            return ScheduleHint("papers_need_file")
+        return ScheduleHint("use_buttons")
 
-    async def skip(self, db: AsyncSession, participant: Participant, state: ChatState) -> Any:
+    async def skip(self, db: AsyncSession, participant: Participant, state: ChatState) -> FlowOutcome:
         if (state.flow, state.step) == (REMIND, "text"):
             return await self._finish_reminder(db, participant, state, "")
         return Notice("nothing_to_skip")
 
     # ----- helpers ------------------------------------------------------------------------
 
-    async def _finish_reminder(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> Any:
+    async def _finish_reminder(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> WizardScheduled | Refusal:
         target = await self._flow_target(db, participant, state)
         if target is None:
             return Notice("stale")
@@ -235,13 +257,13 @@ class ScheduleFlows:
         when: When,
         text: str,
         audience: Audience = Audience.EVERYONE,
-    ) -> Notice:
+    ) -> WizardScheduled | Refusal:
         options = {"documents": list(state.data.get("documents", []))} if kind is ScheduleKind.PAPERS else {}
         created = await self.scheduling.create(db, participant, target, kind, when, audience=audience, text=text, options=options)
-        if isinstance(created, Notice):
+        if not isinstance(created, ItemView):
             return created
         set_flow(state, state.data.get("back", IDLE))
-        return Notice(f"sched_created_{created.kind.value}", {"target": target.title, "when": created.when_text})
+        return WizardScheduled(created)
 
     async def _flow_target(self, db: AsyncSession, participant: Participant, state: ChatState) -> Target | None:
         """The flow's target, re-checked; None (and the flow ends) if it was deleted meanwhile."""
@@ -252,26 +274,26 @@ class ScheduleFlows:
         return await self._managed(db, participant, target.event_id, target.session_id)
 
     async def _managed(self, db: AsyncSession, participant: Participant, event_id: int, session_id: int | None) -> Target:
-        require(await self.access.can_manage_event(db, participant, event_id), "organiser of this event")
+        require(await self.access.can_manage_event(db, participant, event_id), N_("organiser of this event"))
         target = await load_target(db, event_id, session_id)
         assert target is not None  # callers pass ids of rows they just read
         return target
 
-    async def _target_options(self, db: AsyncSession, participant: Participant) -> tuple[tuple[str, str], ...]:
+    async def _target_options(self, db: AsyncSession, participant: Participant) -> tuple[TargetOption, ...]:
         """The events the user organises (latest first) and their sessions, as buttons."""
         events = (await self.scheduling.managed_events(db, participant))[::-1]
         if not events:
-            raise NotAllowed("organiser")
+            raise NotAllowed(N_("organiser"))
         sessions = await db.scalars(
             select(Session).where(Session.event_id.in_([e.id for e in events])).order_by(Session.event_id, Session.position)
         )
         by_event: dict[int, list[Session]] = {}
         for session in sessions:
             by_event.setdefault(session.event_id, []).append(session)
-        options: list[tuple[str, str]] = []
+        options: list[TargetOption] = []
         for event in events:
-            options.append((f"🗓 Whole event · {event.title}"[:60], f"e{event.id}"))
-            options += [(f"{s.join_code} · {s.title}"[:60], f"s{s.id}") for s in by_event.get(event.id, [])]
+            options.append(TargetOption(f"e{event.id}", event.title))
+            options += [TargetOption(f"s{s.id}", s.title, s.join_code) for s in by_event.get(event.id, [])]
         return tuple(options[:MAX_TARGETS])
 
 

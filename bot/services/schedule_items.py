@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import Translator, supported
 from bot.scheduling.timing import When, describe, resolve
 from bot.services.ids import parse_id
 from storage.models import Audience, Document, Event, ItemStatus, ScheduledItem, ScheduleKind, Session
@@ -37,6 +38,7 @@ class Target:
     ends_at: datetime | None = None
     track: str = ""
     last_day: date | None = None  # the event's last day: daily reminders stop there by default
+    language: str = "en"  # the event's report language: what a channel or group is sent
 
     @property
     def title(self) -> str:
@@ -60,7 +62,7 @@ class ItemView:
     kind: ScheduleKind
     audience: Audience
     text: str
-    when_text: str
+    when: When
     next_fire_at: datetime | None
     status: ItemStatus
     note: str
@@ -68,6 +70,10 @@ class ItemView:
     recurring: bool
     options: dict[str, Any]
     documents: int = 0
+
+    def when_text(self, tr: Translator | None = None) -> str:
+        """When it goes out, in `tr`'s language (English by default)."""
+        return when_text(self.when, self.target, tr)
 
 
 async def load_target(db: AsyncSession, event_id: int, session_id: int | None) -> Target | None:
@@ -79,7 +85,15 @@ async def load_target(db: AsyncSession, event_id: int, session_id: int | None) -
         first, last = (
             await db.execute(select(func.min(Session.starts_at), func.max(Session.ends_at)).where(Session.event_id == event_id))
         ).one()
-        return Target(event.id, event.title, event.timezone, starts_at=_aware(first), ends_at=_aware(last), last_day=event.ends_on)
+        return Target(
+            event.id,
+            event.title,
+            event.timezone,
+            starts_at=_aware(first),
+            ends_at=_aware(last),
+            last_day=event.ends_on,
+            language=supported(event.report_language),
+        )
     session = await db.get(Session, session_id)
     if session is None or session.event_id != event_id:
         return None
@@ -94,6 +108,7 @@ async def load_target(db: AsyncSession, event_id: int, session_id: int | None) -
         session.ends_at,
         session.track,
         event.ends_on,
+        supported(event.report_language),
     )
 
 
@@ -120,8 +135,8 @@ def anchor_missing(when: When, target: Target) -> bool:
     return (target.starts_at if when.anchor == "start" else target.ends_at) is None
 
 
-def when_text(when: When, target: Target) -> str:
-    return describe(when, target.zone, session_start=target.starts_at, session_end=target.ends_at)
+def when_text(when: When, target: Target, tr: Translator | None = None) -> str:
+    return describe(when, target.zone, session_start=target.starts_at, session_end=target.ends_at, tr=tr)
 
 
 async def item_view(db: AsyncSession, item: ScheduledItem, target: Target | None = None) -> ItemView:
@@ -134,7 +149,7 @@ async def item_view(db: AsyncSession, item: ScheduledItem, target: Target | None
         item.kind,
         item.audience,
         item.text,
-        when_text(when, target),
+        when,
         item.next_fire_at,
         item.status,
         item.note,

@@ -18,6 +18,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import N_
 from bot.scheduling.timing import When, WhenError, parse_when
 from bot.services.access import Access, require
 from bot.services.catalog import SessionCatalog
@@ -30,7 +31,6 @@ from bot.services.schedule_items import (
     item_view,
     load_target,
     next_fire,
-    when_text,
 )
 from bot.services.state import load_actor
 from bot.services.views import UserRef
@@ -52,7 +52,74 @@ _CHANGED = "scheduling.changed"
 
 @dataclass(frozen=True, slots=True)
 class ItemScheduled:
+    """Scheduled by a command: shown as the item's card, with its buttons."""
+
     item: ItemView
+
+
+@dataclass(frozen=True, slots=True)
+class WizardScheduled:
+    """Scheduled at the end of a step-by-step flow: a confirmation line."""
+
+    item: ItemView
+
+
+@dataclass(frozen=True, slots=True)
+class WhenUnreadable:
+    """What the organiser typed is not a time; the error explains, with examples."""
+
+    error: WhenError
+
+
+@dataclass(frozen=True, slots=True)
+class TimePassed:
+    when: When
+    target: Target
+
+
+@dataclass(frozen=True, slots=True)
+class WhenUnclear:
+    """A one-line /remind whose time could not be told apart from its text."""
+
+    phrase: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rescheduled:
+    target: Target
+    when: When
+
+
+@dataclass(frozen=True, slots=True)
+class SendingNow:
+    target: Target
+
+
+@dataclass(frozen=True, slots=True)
+class TooManyPapers:
+    limit: int
+
+
+# Scheduling's answers that carry nothing but what to say.
+HintKey = Literal[
+    "nothing_scheduled",
+    "use_buttons",
+    "which_event",
+    "report_needs_session",
+    "move_needs_date",
+    "ask_text",
+    "papers_none",
+    "papers_need_file",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleHint:
+    key: HintKey
+
+
+# Why a scheduling use case did nothing (generic refusals stay Notices: stale, unknown session).
+Refusal = Notice | ScheduleHint | WhenUnreadable | TimePassed | WhenUnclear | TooManyPapers
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +189,9 @@ class Scheduling:
         audience: Audience = Audience.EVERYONE,
         text: str = "",
         options: dict[str, Any] | None = None,
-    ) -> ItemView | Notice:
+    ) -> ItemView | TimePassed:
         """Store a new item, or say why its time cannot be used."""
-        require(await self.access.can_manage_event(db, participant, target.event_id), "organiser of this event")
+        require(await self.access.can_manage_event(db, participant, target.event_id), N_("organiser of this event"))
         when = self._with_default_end(when, target)
         problem = self.check_time(when, target)
         if problem is not None:
@@ -146,19 +213,19 @@ class Scheduling:
         self.changed(db, item.id)
         return await item_view(db, item, target)
 
-    def parse(self, text: str, target: Target) -> When | Notice:
+    def parse(self, text: str, target: Target) -> When | WhenUnreadable:
         """What the organiser typed, read in the event's time zone; errors explain with examples."""
         try:
             return parse_when(text, tz=target.zone, now=self.now())
         except WhenError as exc:
-            return Notice("sched_when_error", {"error": str(exc)})
+            return WhenUnreadable(exc)
 
-    def check_time(self, when: When, target: Target) -> Notice | None:
+    def check_time(self, when: When, target: Target) -> TimePassed | None:
         """None if `when` fires in the future (or waits for the session to get a time)."""
         if anchor_missing(when, target):
             return None
         if next_fire(when, target, self.now()) is None:
-            return Notice("sched_past", {"when": when_text(when, target)})
+            return TimePassed(when, target)
         return None
 
     def _with_default_end(self, when: When, target: Target) -> When:
@@ -169,36 +236,38 @@ class Scheduling:
             return when
         return replace(when, until=target.last_day)
 
-    async def remind(self, user: UserRef, ref: str, audience: Audience, phrase: str) -> ItemScheduled | Notice:
+    async def remind(self, user: UserRef, ref: str, audience: Audience, phrase: str) -> ItemScheduled | Refusal:
         """/remind CODE [audience] <when> | <text>, all in one message."""
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             target = await self.find_target(db, participant, ref)
-            if isinstance(target, Notice):
+            if not isinstance(target, Target):
                 return target
             read = self.split_when(phrase, target)
-            if isinstance(read, Notice):
+            if not isinstance(read, tuple):
                 return read
             when, text = read
             created = await self.create(db, participant, target, AUDIENCE_KIND[audience], when, audience=audience, text=text)
             return ItemScheduled(created) if isinstance(created, ItemView) else created
 
-    def split_when(self, phrase: str, target: Target) -> tuple[When, str] | Notice:
+    def split_when(self, phrase: str, target: Target) -> tuple[When, str] | WhenUnreadable | WhenUnclear:
         """'<when> | <text>' (or a line break); without one, the longest leading words that read as
         a time are the time and the rest is the text."""
         for separator in ("|", "\n"):
             if separator in phrase:
                 when_part, _, text = phrase.partition(separator)
                 when = self.parse(when_part, target)
-                return when if isinstance(when, Notice) else (when, text.strip())
+                return when if isinstance(when, WhenUnreadable) else (when, text.strip())
         words = phrase.split()
         for count in range(len(words), 0, -1):
             when = self.parse(" ".join(words[:count]), target)
-            if not isinstance(when, Notice):
+            if not isinstance(when, WhenUnreadable):
                 return when, " ".join(words[count:])
         if not words:
-            return self.parse("", target)
-        return Notice("sched_when_unclear", {"phrase": phrase[:200]})
+            empty = self.parse("", target)
+            assert isinstance(empty, WhenUnreadable)
+            return empty
+        return WhenUnclear(phrase[:200])
 
     async def schedule_report(
         self,
@@ -209,17 +278,17 @@ class Scheduling:
         source: ReportSource = "approved",
         chats: tuple[int, ...] = (),
         whole_event: bool = False,
-    ) -> ItemScheduled | Notice:
+    ) -> ItemScheduled | Refusal:
         """/deliver: the session's report, to its participants (or the event's) and extra chats."""
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             target = await self.find_target(db, participant, ref)
-            if isinstance(target, Notice):
+            if not isinstance(target, Target):
                 return target
             if target.session_id is None:
-                return Notice("sched_report_needs_session")
+                return ScheduleHint("report_needs_session")
             when = self.parse(when_text_, target)
-            if isinstance(when, Notice):
+            if isinstance(when, WhenUnreadable):
                 return when
             options = {"source": source, "chats": list(dict.fromkeys(chats)), "whole_event": whole_event}
             created = await self.create(db, participant, target, ScheduleKind.REPORT, when, options=options)
@@ -227,12 +296,12 @@ class Scheduling:
 
     # ----- listing and changing -----------------------------------------------------------
 
-    async def list_items(self, user: UserRef) -> ScheduleList | Notice:
+    async def list_items(self, user: UserRef) -> ScheduleList | ScheduleHint:
         """Active and missed items of the events the user organises, soonest first."""
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             event_ids = [event.id for event in await self.managed_events(db, participant)]
-            require(bool(event_ids) or await self.access.is_organiser_anywhere(db, participant), "organiser")
+            require(bool(event_ids) or await self.access.is_organiser_anywhere(db, participant), N_("organiser"))
             rows = list(
                 await db.scalars(
                     select(ScheduledItem)
@@ -241,7 +310,7 @@ class Scheduling:
                 )
             )
             if not rows:
-                return Notice("sched_nothing")
+                return ScheduleHint("nothing_scheduled")
             views = tuple([await item_view(db, item) for item in rows[:MAX_LISTED]])
             return ScheduleList(views, max(0, len(rows) - MAX_LISTED))
 
@@ -255,7 +324,7 @@ class Scheduling:
             self.changed(db, item.id)
             return ItemCancelled(await item_view(db, item))
 
-    async def send_now(self, user: UserRef, item_id: int) -> Notice:
+    async def send_now(self, user: UserRef, item_id: int) -> SendingNow | Notice:
         """A missed item goes out now (once: a second press finds it active and is stale)."""
         async with self.db.session() as db:
             item = await self._managed_item(db, user, item_id)
@@ -266,18 +335,18 @@ class Scheduling:
             item.note = ""
             self.changed(db, item.id)
             view = await item_view(db, item)
-            return Notice("sched_sending", {"target": view.target.title})
+            return SendingNow(view.target)
 
-    async def change_time(self, db: AsyncSession, participant: Participant, item_id: int, text: str) -> Notice:
+    async def change_time(self, db: AsyncSession, participant: Participant, item_id: int, text: str) -> Rescheduled | Refusal:
         """A new time for an item (typed after ✏️); used inside the caller's unit of work."""
         item = await db.get(ScheduledItem, item_id)
         if item is None or item.status not in (ItemStatus.ACTIVE, ItemStatus.MISSED):
             return Notice("stale")
-        require(await self.access.can_manage_event(db, participant, item.event_id), "organiser of this event")
+        require(await self.access.can_manage_event(db, participant, item.event_id), N_("organiser of this event"))
         target = await load_target(db, item.event_id, item.session_id)
         assert target is not None
         when = self.parse(text, target)
-        if isinstance(when, Notice):
+        if isinstance(when, WhenUnreadable):
             return when
         when = self._with_default_end(when, target)
         problem = self.check_time(when, target)
@@ -288,23 +357,23 @@ class Scheduling:
         item.status = ItemStatus.ACTIVE
         item.note = ""
         self.changed(db, item.id)
-        return Notice("sched_changed", {"target": target.title, "when": when_text(when, target)})
+        return Rescheduled(target, when)
 
-    async def move_session(self, user: UserRef, code: str, new_start: str) -> SessionMoved | Notice:
+    async def move_session(self, user: UserRef, code: str, new_start: str) -> SessionMoved | Refusal:
         """Move a session (its end keeps the duration); its relative reminders move with it."""
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             session = await find_session(db, code)
             if session is None:
                 return Notice("unknown_session", {"ref": code[:32]})
-            require(await self.access.can_manage_event(db, participant, session.event_id), "organiser of this event")
+            require(await self.access.can_manage_event(db, participant, session.event_id), N_("organiser of this event"))
             target = await load_target(db, session.event_id, session.id)
             assert target is not None
             when = self.parse(new_start, target)
-            if isinstance(when, Notice):
+            if isinstance(when, WhenUnreadable):
                 return when
             if when.kind != "absolute":
-                return Notice("sched_move_needs_date")
+                return ScheduleHint("move_needs_date")
             start = next_fire(when, target, EPOCH)
             assert start is not None
             if session.ends_at is not None and session.starts_at is not None:
@@ -353,13 +422,13 @@ class Scheduling:
 
     # ----- helpers ------------------------------------------------------------------------
 
-    async def find_target(self, db: AsyncSession, participant: Participant, ref: str) -> Target | Notice:
+    async def find_target(self, db: AsyncSession, participant: Participant, ref: str) -> Target | Notice | ScheduleHint:
         """A session by join code, or "event" for the only event the user organises."""
         if ref.strip().lower() == "event":
             events = await self.managed_events(db, participant)
             if len(events) != 1:
-                require(bool(events), "organiser")
-                return Notice("sched_which_event")
+                require(bool(events), N_("organiser"))
+                return ScheduleHint("which_event")
             found = await load_target(db, events[0].id, None)
         else:
             session = await find_session(db, ref)
@@ -367,7 +436,7 @@ class Scheduling:
                 return Notice("unknown_session", {"ref": ref[:32]})
             found = await load_target(db, session.event_id, session.id)
         assert found is not None
-        require(await self.access.can_manage_event(db, participant, found.event_id), "organiser of this event")
+        require(await self.access.can_manage_event(db, participant, found.event_id), N_("organiser of this event"))
         return found
 
     async def managed_events(self, db: AsyncSession, participant: Participant) -> list[Event]:
@@ -384,7 +453,7 @@ class Scheduling:
         item = await db.get(ScheduledItem, item_id)
         if item is None or item.status not in (ItemStatus.ACTIVE, ItemStatus.MISSED):
             return None
-        require(await self.access.can_manage_event(db, participant, item.event_id), "organiser of this event")
+        require(await self.access.can_manage_event(db, participant, item.event_id), N_("organiser of this event"))
         return item
 
 
