@@ -343,7 +343,7 @@ def test_two_senders_racing_for_one_delivery_send_each_part_once() -> None:
     chats = list(range(1, 121))
     ledger, telegram = MemoryLedger(chats), FakeTelegram(default_latency=0.02)
 
-    async def both() -> list[DeliverySummary]:
+    async def both() -> tuple[DeliverySummary, DeliverySummary]:
         pacer = FloodPacer(clock=now)
         return await asyncio.gather(
             deliver(DELIVERY, ledger, telegram, pacer, parts=2),

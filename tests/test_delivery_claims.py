@@ -10,14 +10,17 @@ from collections import Counter
 from sqlalchemy import func, select, update
 
 from bot.container import Services
+from bot.i18n import translator
 from bot.scheduling.delivery import Blocked, Outcome, deliver
 from bot.scheduling.ledger import SqlDeliveryLedger
-from bot.services.deliveries import ResendAsked, ResendStarted
+from bot.services.deliveries import PartName, ResendAsked, ResendStarted
 from bot.services.outcomes import Notice
 from bot.services.views import UserRef
+from handlers.schedule_texts import delivery_summary_pages
 from storage.db import Database
 from storage.models import Anonymity, Audience, DeliveryPart, Participant, PartState, RecipientStatus, ScheduledItem, Session
-from tests.test_scheduling_service import ORG, _fire, _meeting, _remind, seed_people
+from tests.schedule_samples import seed_people
+from tests.test_scheduling_service import ORG, _fire, _meeting, _remind
 
 
 class _NoPacer:
@@ -113,8 +116,14 @@ async def test_a_resume_settles_parts_left_in_flight_and_completes_the_rest(serv
     assert (summary.sent, summary.unconfirmed, summary.blocked) == (1, 2, 1)
     report = await services.deliveries.finish(delivery_id)
     problems = {p.name: p for p in report.problems}
-    assert problems["P0"].status is RecipientStatus.UNCONFIRMED and problems["P0"].missing == ("report.pdf",)
-    assert problems["P1"].status is RecipientStatus.UNCONFIRMED and problems["P1"].missing == ("text",)
+    assert problems["P0"].status is RecipientStatus.UNCONFIRMED and problems["P0"].missing == (PartName("file", "report.pdf"),)
+    assert problems["P1"].status is RecipientStatus.UNCONFIRMED and problems["P1"].missing == (PartName("text"),)
+    french = [line for line in delivery_summary_pages(report, translator("fr"))[0].splitlines() if line.startswith("• ")]
+    assert french == [  # the organiser reads who missed what in their language; names and file names stay as they are
+        "• P0 — interrompu par un redémarrage ; le message n’est peut-être pas arrivé et n’a pas été renvoyé — manquant : report.pdf",
+        "• P1 — interrompu par un redémarrage ; le message n’est peut-être pas arrivé et n’a pas été renvoyé — manquant : texte",
+        "• P3 — a bloqué le bot ou ne l’a jamais lancé",
+    ]
     assert problems["P3"].status is RecipientStatus.BLOCKED
     async with services.db.session() as db:
         assert await db.scalar(select(Participant.blocked_at).where(Participant.telegram_user_id == 2003)) is not None

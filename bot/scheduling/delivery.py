@@ -45,7 +45,7 @@ DEFAULT_CONCURRENCY = 16
 # doubt. At 30/s it sustains the full rate while a claim, the request and its record take up to
 # 10/30 s together; they take a few ms to ~0.25 s in practice (see bench/README.md).
 DEFAULT_WINDOW = 10
-IN_DOUBT_DETAIL = "interrupted during the send by a crash or restart; it may or may not have arrived"
+IN_DOUBT_DETAIL = "interrupted during the send by a crash or restart; it may or may not have arrived"  # i18n: not shown (a diagnostic)
 
 
 class Outcome(Enum):
@@ -69,7 +69,7 @@ class RateLimited(SendError):
     """429: Telegram asks the whole bot to wait ``retry_after`` seconds."""
 
     def __init__(self, retry_after: float) -> None:
-        super().__init__(f"flood wait of {retry_after} s")
+        super().__init__(f"flood wait of {retry_after} s")  # i18n: not shown (a diagnostic)
         self.retry_after = retry_after
 
 
@@ -182,13 +182,13 @@ async def deliver(
     failure, cancellation) propagates as itself.
     """
     if max_attempts < 1 or concurrency < 1 or parts < 1 or not backoff:
-        raise ValueError("parts, max_attempts and concurrency must be at least 1, and backoff not empty")
+        raise ValueError("parts, max_attempts and concurrency must be at least 1, and backoff not empty")  # i18n: not shown (a diagnostic)
     run = _Run(delivery_id, ledger, send, pacer, parts, max_attempts, tuple(backoff), sleep)
     if window is not None:
         run.window = window
     interrupted = await ledger.settle_interrupted(delivery_id, resend=resend_unconfirmed)
     if interrupted:
-        action = "re-sending" if resend_unconfirmed else "not re-sending"
+        action = "re-sending" if resend_unconfirmed else "not re-sending"  # i18n: not shown (a diagnostic)
         logger.warning("delivery %s: %d parts were in flight when it stopped; %s them", delivery_id, interrupted, action)
     run.summary.skipped_already_done = await ledger.finished_count(delivery_id)
     recipients = list(dict.fromkeys(await ledger.pending(delivery_id)))
@@ -246,7 +246,8 @@ class _Run:
                 except TransientError as error:
                     failures += 1
                     if failures >= self.max_attempts:
-                        return await self._mark(chat_id, part, Outcome.FAILED, f"gave up after {failures} attempts: {error.reason}")
+                        detail = f"gave up after {failures} attempts: {error.reason}"  # i18n: not shown (a diagnostic)
+                        return await self._mark(chat_id, part, Outcome.FAILED, detail)
                     await self.ledger.release(self.delivery_id, chat_id, part)
             await self.sleep(self.backoff[min(failures, len(self.backoff)) - 1])
 
@@ -264,7 +265,7 @@ class _Run:
             return await self._mark(chat_id, part, Outcome.FAILED, error.reason)
         except Exception as error:  # a bug for one recipient must not stop the broadcast
             logger.exception("delivery %s: unexpected error sending part %s to %s", self.delivery_id, part, chat_id)
-            return await self._mark(chat_id, part, Outcome.FAILED, f"unexpected error: {error!r}")
+            return await self._mark(chat_id, part, Outcome.FAILED, f"unexpected error: {error!r}")  # i18n: not shown (a diagnostic)
         return await self._mark(chat_id, part, Outcome.SENT, None)
 
     async def _mark(self, chat_id: int, part: int, outcome: Outcome, detail: str | None) -> tuple[Outcome, str | None]:

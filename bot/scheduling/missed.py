@@ -28,7 +28,7 @@ class Disposition(Enum):
 def classify(next_fire: datetime, *, now: datetime, grace: timedelta = DEFAULT_GRACE) -> Disposition:
     """Place one job: a job due exactly ``now`` fires; one late by exactly ``grace`` still fires."""
     if next_fire.tzinfo is None or now.tzinfo is None:
-        raise ValueError("next_fire and now must be timezone-aware")
+        raise ValueError("next_fire and now must be timezone-aware")  # i18n: not shown (a diagnostic)
     if next_fire > now:
         return Disposition.FUTURE
     return Disposition.FIRE_NOW if now - next_fire <= grace else Disposition.REPORT_MISSED

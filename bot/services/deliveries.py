@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import N_, supported
 from bot.scheduling.timing import When
 from bot.services.access import require
 from bot.services.outcomes import Notice
@@ -73,6 +74,7 @@ class FirePlan:
     creator_chat: int | None
     recurring: bool
     digest: tuple[SessionLine, ...] = ()  # the event's sessions that day, for daily reminders
+    creator_locale: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +89,29 @@ class Missed:
     occurrence: datetime
     creator_chat: int | None
     reason: str
+    creator_locale: str = "en"  # the organiser's language, for the notice
+
+
+@dataclass(frozen=True, slots=True)
+class PartName:
+    """How the summary names a part: a file by its name; a text as "text" (numbered when there
+    are several), worded in the organiser's language when shown."""
+
+    kind: Literal["text", "document", "file"]
+    file_name: str = ""
+    number: int = 1
+    of: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A recipient who did not get the item (or not all of it), for the organiser's summary."""
 
-    name: str
+    name: str  # empty for a chat without a name (shown by its id)
     chat_id: int
     status: RecipientStatus
     detail: str
-    missing: tuple[str, ...] = ()  # the parts that did not surely arrive, when only some did
+    missing: tuple[PartName, ...] = ()  # the parts that did not surely arrive, when only some did
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +126,7 @@ class DeliveryReport:
     creator_chat: int | None
     summary_sent: bool = False
     options: dict[str, Any] | None = None
+    creator_locale: str = "en"  # the organiser's language, for the summary
 
     @property
     def total(self) -> int:
@@ -148,12 +163,12 @@ def content_parts(content: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def part_labels(content: Mapping[str, Any]) -> list[str]:
-    """How the summary names each part: "text" (numbered when there are several), else the file name."""
+def part_labels(content: Mapping[str, Any]) -> list[PartName]:
+    """How the summary names each part, in the order of `content_parts`."""
     texts = len(content.get("messages", []))
-    labels = ["text" if texts == 1 else f"text {n}/{texts}" for n in range(1, texts + 1)]
-    labels += [str(d.get("name") or "document") for d in content.get("documents", [])]
-    labels += [str(u.get("name") or "file") for u in content.get("uploads", [])]
+    labels = [PartName("text", number=n, of=texts) for n in range(1, texts + 1)]
+    labels += [PartName("document", str(d.get("name") or "")) for d in content.get("documents", [])]
+    labels += [PartName("file", str(u.get("name") or "")) for u in content.get("uploads", [])]
     return labels
 
 
@@ -182,7 +197,7 @@ class Deliveries:
             query = query.where(ScheduledItem.id.in_(list(item_ids)))
         async with self.db.session() as db:
             rows = await db.execute(query.order_by(ScheduledItem.next_fire_at))
-            return [(item_id, kind, at) for item_id, kind, at in rows]
+            return [(item_id, kind, at) for item_id, kind, at in rows if at is not None]  # none is None: filtered above
 
     async def plan(self, item_id: int) -> FirePlan | None:
         async with self.db.session() as db:
@@ -195,6 +210,7 @@ class Deliveries:
             documents = await documents_of(db, [int(i) for i in item.options.get("documents", [])], item.event_id)
             recurring = When.from_dict(item.when).kind == "recurring"
             digest = await self._digest(db, target, item.next_fire_at) if recurring and item.session_id is None else ()
+            creator_chat, creator_locale = await _creator(db, item.created_by)
             return FirePlan(
                 item.id,
                 item.kind,
@@ -205,9 +221,10 @@ class Deliveries:
                 target,
                 dict(item.options),
                 tuple((d.file_id, d.file_name) for d in documents),
-                await _telegram_id(db, item.created_by),
+                creator_chat,
                 recurring,
                 digest,
+                creator_locale,
             )
 
     # ----- firing ---------------------------------------------------------------------------
@@ -266,7 +283,8 @@ class Deliveries:
             else:
                 item.status = ItemStatus.MISSED
             self.scheduling.changed(db, item.id)
-            return Missed(await item_view(db, item, target), occurrence, await _telegram_id(db, item.created_by), reason)
+            creator_chat, creator_locale = await _creator(db, item.created_by)
+            return Missed(await item_view(db, item, target), occurrence, creator_chat, reason, creator_locale)
 
     async def _advance(self, db: AsyncSession, item: ScheduledItem, occurrence: datetime) -> None:
         """After a firing: done, or the next daily occurrence still ahead (missed days are skipped)."""
@@ -325,6 +343,17 @@ class Deliveries:
             )
             return won is not None
 
+    async def recipient_locales(self, delivery_id: int) -> dict[int, str]:
+        """Each person's language by chat, for sending them the content in it (channels and
+        groups have none: they get the event's language)."""
+        async with self.db.session() as db:
+            rows = await db.execute(
+                select(DeliveryRecipient.chat_id, Participant.language)
+                .join(Participant, Participant.id == DeliveryRecipient.participant_id)
+                .where(DeliveryRecipient.delivery_id == delivery_id)
+            )
+            return {chat_id: supported(language) for chat_id, language in rows}
+
     async def content(self, delivery_id: int) -> dict[str, Any]:
         async with self.db.session() as db:
             delivery = await db.get(Delivery, delivery_id)
@@ -367,6 +396,7 @@ class Deliveries:
             if delivery.finished_at is None:
                 delivery.finished_at = utcnow()
                 delivery.summary = counts
+            creator_chat, creator_locale = await _creator(db, item.created_by)
             return DeliveryReport(
                 delivery.id,
                 item.kind,
@@ -375,9 +405,10 @@ class Deliveries:
                 delivery.occurrence_at,
                 counts,
                 await self._problems(db, delivery, named=not await _hides_names(db, item)),
-                await _telegram_id(db, item.created_by),
+                creator_chat,
                 delivery.summary_sent_at is not None,
                 dict(item.options),
+                creator_locale,
             )
 
     async def summary_sent(self, delivery_id: int) -> None:
@@ -429,7 +460,7 @@ class Deliveries:
         item = await db.get(ScheduledItem, delivery.scheduled_item_id) if delivery is not None else None
         if delivery is None or item is None:
             return None
-        require(await self.scheduling.access.can_manage_event(db, participant, item.event_id), "organiser of this event")
+        require(await self.scheduling.access.can_manage_event(db, participant, item.event_id), N_("organiser of this event"))
         target = await load_target(db, item.event_id, item.session_id)
         if delivery.finished_at is None or target is None:
             return None
@@ -466,7 +497,7 @@ class Deliveries:
             .order_by(DeliveryRecipient.position)
         )
         labels = part_labels(delivery.content)
-        missing: dict[int, list[str]] = {}
+        missing: dict[int, list[PartName]] = {}
         sent: dict[int, int] = {}
         for chat_id, part, state in await db.execute(
             select(DeliveryPart.chat_id, DeliveryPart.part, DeliveryPart.state)
@@ -480,7 +511,7 @@ class Deliveries:
         problems = []
         for number, (recipient, display_name, username) in enumerate(rows, start=1):
             if named or recipient.participant_id is None:
-                name = display_name or (f"@{username}" if username else "") or f"chat {recipient.chat_id}"
+                name = display_name or (f"@{username}" if username else "")  # no name: shown by chat id
             else:
                 name = f"#{number}"
             only_some = sent.get(recipient.chat_id, 0) > 0
@@ -514,7 +545,9 @@ async def _hides_names(db: AsyncSession, item: ScheduledItem) -> bool:
     return bool(anonymous)
 
 
-async def _telegram_id(db: AsyncSession, participant_id: int | None) -> int | None:
+async def _creator(db: AsyncSession, participant_id: int | None) -> tuple[int | None, str]:
+    """The chat and language of whoever scheduled an item (told of misses and summaries)."""
     if participant_id is None:
-        return None
-    return await db.scalar(select(Participant.telegram_user_id).where(Participant.id == participant_id))
+        return None, "en"
+    row = (await db.execute(select(Participant.telegram_user_id, Participant.language).where(Participant.id == participant_id))).first()
+    return (None, "en") if row is None else (row[0], supported(row[1]))

@@ -30,23 +30,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackContext
+from telegram.ext import Application, CallbackContext, JobQueue
 
+from bot.i18n import translator
 from bot.scheduling.delivery import DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_WINDOW, Outcome, deliver
 from bot.scheduling.ledger import SqlDeliveryLedger
 from bot.scheduling.missed import Disposition, classify
 from bot.scheduling.pacing import FloodPacer, TelegramLimits
 from bot.scheduling.slots import RequestSpacing
-from handlers import keyboards as kb
-from handlers import schedule_texts as st
+from handlers import scheduling as _registers_scheduling_outcomes  # noqa: F401  (render knows Missed and DeliveryReport)
+from handlers.render import render
 from storage.models import ItemStatus, ScheduleKind
-from telegram_edge.dispatch.content import message_content, parts, report_content
+from telegram_edge.dispatch.content import ReportPackage, message_content, parts, report_content
+
+if TYPE_CHECKING:
+    from bot.container import Services
+    from bot.services.deliveries import Deliveries, DeliveryReport
 from telegram_edge.dispatch.sending import ChatSender
 
 log = logging.getLogger(__name__)
@@ -71,7 +76,7 @@ class Runner:
     def __init__(
         self,
         application: Application,  # type: ignore[type-arg]
-        services: Any,
+        services: Services,
         *,
         limits: TelegramLimits | None = None,
         grace: Mapping[ScheduleKind, timedelta] = GRACE,
@@ -99,7 +104,7 @@ class Runner:
         self._stopped = False
 
     @property
-    def deliveries(self) -> Any:
+    def deliveries(self) -> Deliveries:
         return self.services.deliveries
 
     def now(self) -> datetime:
@@ -151,7 +156,7 @@ class Runner:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
-    def _jobs(self) -> Any:
+    def _jobs(self) -> JobQueue[Any]:
         jobs = self.application.job_queue
         if jobs is None:
             raise RuntimeError("scheduling needs PTB's JobQueue: install python-telegram-bot[job-queue]")
@@ -264,21 +269,23 @@ class Runner:
         finally:
             self._firing.discard(item_id)
 
-    async def _package(self, session_id: int | None, source: str) -> Any:
+    async def _package(self, session_id: int | None, source: str) -> ReportPackage | None:
         """The report to deliver (bot.services.reporting), or None when there is nothing yet."""
-        reporting = getattr(self.services, "reporting", None)
-        if reporting is None or session_id is None:
-            log.warning("no report service: a report delivery cannot be prepared")
+        if session_id is None:
+            log.warning("a report delivery without a session cannot be prepared")
             return None
-        return await reporting.package(session_id, source="latest" if source == "latest" else "approved")
+        package: ReportPackage | None = await self.services.reporting.package(
+            session_id, source="latest" if source == "latest" else "approved"
+        )
+        return package
 
     async def _report_missed(self, item_id: int, occurrence: datetime, reason: str) -> None:
         missed = await self.deliveries.miss(item_id, occurrence, reason)
         if missed is None or missed.creator_chat is None:
             return
-        markup = None if missed.item.recurring else kb.schedule_item_keyboard(missed.item.id, missed=True)
         try:
-            await self.bot.send_message(missed.creator_chat, st.missed_notice(missed), reply_markup=markup)
+            for reply in render(missed, translator(missed.creator_locale)):
+                await self.bot.send_message(missed.creator_chat, reply.text, reply_markup=reply.markup)
         except TelegramError:
             log.warning("could not tell organiser %s about missed item %s", missed.creator_chat, item_id, exc_info=True)
 
@@ -298,7 +305,12 @@ class Runner:
             if files is None:
                 files = await self._files_for_resume(content)
             sender = ChatSender(
-                self.bot, content, self._spacing, files=files, remember_file=partial(self.deliveries.remember_file, delivery_id)
+                self.bot,
+                content,
+                self._spacing,
+                files=files,
+                remember_file=partial(self.deliveries.remember_file, delivery_id),
+                locales=await self.deliveries.recipient_locales(delivery_id),
             )
             count = max(1, parts(content))
             concurrency = min(MAX_CONCURRENCY, DEFAULT_CONCURRENCY * count)
@@ -339,15 +351,13 @@ class Runner:
         task.add_done_callback(self._summaries.discard)
         await asyncio.shield(task)
 
-    async def _send_summary(self, delivery_id: int, report: Any) -> None:
+    async def _send_summary(self, delivery_id: int, report: DeliveryReport) -> None:
         if report.creator_chat is not None:
-            pages = st.delivery_summary_pages(report)
-            for number, page in enumerate(pages, start=1):
-                markup = kb.resend_keyboard(delivery_id, report.unconfirmed) if number == len(pages) and report.unconfirmed else None
+            for page in render(report, translator(report.creator_locale)):
                 try:
                     await self.pacer.acquire(report.creator_chat)  # a page a second: one chat's limit
                     await self._spacing.wait(report.creator_chat)
-                    await self.bot.send_message(report.creator_chat, page, reply_markup=markup)
+                    await self.bot.send_message(report.creator_chat, page.text, reply_markup=page.markup)
                 except TelegramError:
                     log.warning("could not send the summary of delivery %s", delivery_id, exc_info=True)
                     break
@@ -355,7 +365,7 @@ class Runner:
                     self._spacing.answered(report.creator_chat)
         await self.deliveries.summary_sent(delivery_id)
 
-    def _spawn_background(self, coroutine: Any) -> None:
+    def _spawn_background(self, coroutine: Coroutine[Any, Any, None]) -> None:
         if self._stopped:
             coroutine.close()
             return

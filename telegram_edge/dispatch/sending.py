@@ -6,6 +6,8 @@ before the request left -> TransientError (backed off and retried). A *read* tim
 got the request and did not answer in time: the message may well have arrived, and Telegram has no
 idempotency key to ask, so it is not repeated but recorded as unconfirmed (the organiser sees who).
 
+Texts go to each chat in its person's language (`locales`, chat id → locale; the content holds the
+texts in every language, `by_locale`); a chat without one gets the content's default `messages`.
 Content goes out part by part (deliver() claims each): texts, then documents by file_id, then files
 uploaded from bytes — each uploaded once, by the first recipient, after which everyone gets it by
 the returned file_id (fast, and what Telegram recommends). Every part has its own pacer slot, so a
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 SEND_ONCE = -1
 # The request never left: our aiohttp client's connect errors, or httpx's for a bot built with HTTPXRequest.
 _NOT_SENT_CAUSES = (*NOT_SENT_ERRORS, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-UNCONFIRMED_DETAIL = "Telegram did not answer in time, so it was not repeated"
+UNCONFIRMED_DETAIL = "Telegram did not answer in time, so it was not repeated"  # i18n: not shown (a diagnostic)
 
 
 class BroadcastRateLimiter(AIORateLimiter):
@@ -105,7 +107,8 @@ def send_error(exc: TelegramError) -> SendError:
     if isinstance(exc, Forbidden):
         return Blocked(exc.message)
     if isinstance(exc, ChatMigrated):
-        return PermanentError(f"the group became a supergroup with id {exc.new_chat_id}; schedule it for that id")
+        moved = f"the group became a supergroup with id {exc.new_chat_id}; schedule it for that id"  # i18n: not shown (a diagnostic)
+        return PermanentError(moved)
     if isinstance(exc, BadRequest):
         return PermanentError(exc.message)
     if isinstance(exc, TimedOut):
@@ -141,10 +144,16 @@ class ChatSender:
         *,
         files: Mapping[str, bytes],
         remember_file: Callable[[str, str], Awaitable[None]],
+        locales: Mapping[int, str] | None = None,
     ) -> None:
         self.bot = bot
         self.spacing = spacing
         self.parts = content_parts(content)
+        texts = len(content.get("messages", []))
+        self._texts: dict[str, list[str]] = {
+            locale: list(messages) for locale, messages in (content.get("by_locale") or {}).items() if len(messages) == texts
+        }
+        self._locales = locales or {}
         self._files = files
         self._file_ids = {u["name"]: u["file_id"] for u in content.get("uploads", []) if u.get("file_id")}
         self._uploading: dict[str, asyncio.Lock] = {}
@@ -156,6 +165,9 @@ class ChatSender:
 
     async def __call__(self, chat_id: int, part: int) -> None:
         kind, value = self.parts[part]
+        translated = self._texts.get(self._locales.get(chat_id, ""))
+        if kind == "text" and translated is not None:
+            value = translated[part]  # texts come first: a text's part number is its index
         try:
             await self._send(chat_id, kind, value)
         except TelegramError as exc:
@@ -181,7 +193,7 @@ class ChatSender:
                 if file_id is None:  # the first recipient uploads the bytes
                     data = self._files.get(name)
                     if data is None:
-                        raise PermanentError(f"the file {name} is no longer available")
+                        raise PermanentError(f"the file {name} is no longer available")  # i18n: not shown (a diagnostic)
                     await self.spacing.wait(chat_id)
                     message = await self.bot.send_document(chat_id, data, filename=name, **self._once)
                     if message.document is not None:
