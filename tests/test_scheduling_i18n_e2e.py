@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select, update
 
 import bot.services.scheduling as scheduling_module
-from bot.fake_bot_api import FakeBotAPI, FakeUser
 from bot.services.views import UserRef
+from fake_bot_api import FakeBotAPI, FakeUser
 from storage.models import Audience, Delivery, DeliveryRecipient, Participant, RecipientStatus, ScheduledItem, ScheduleKind
 from telegram_edge.offline import OfflineBot
 from tests.conftest import ORGANISER

@@ -20,13 +20,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, supported
+from bot.i18n import supported
 from bot.scheduling.timing import When
 from bot.services.access import require
 from bot.services.outcomes import Notice
 from bot.services.recipients import recipients
 from bot.services.schedule_items import ItemView, Target, documents_of, item_view, load_target, next_fire
-from bot.services.scheduling import Scheduling
+from bot.services.scheduling import EVENT_ORGANISER, Scheduling
 from bot.services.state import load_actor
 from bot.services.views import UserRef
 from storage.db import Database
@@ -460,7 +460,7 @@ class Deliveries:
         item = await db.get(ScheduledItem, delivery.scheduled_item_id) if delivery is not None else None
         if delivery is None or item is None:
             return None
-        require(await self.scheduling.access.can_manage_event(db, participant, item.event_id), N_("organiser of this event"))
+        require(await self.scheduling.access.can_manage_event(db, participant, item.event_id), EVENT_ORGANISER)
         target = await load_target(db, item.event_id, item.session_id)
         if delivery.finished_at is None or target is None:
             return None

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_
 from bot.scheduling.timing import When
 from bot.services.access import NotAllowed, require
 from bot.services.outcomes import Notice
@@ -21,6 +20,7 @@ from bot.services.participation import ANSWERING
 from bot.services.schedule_items import ItemView, Target, item_view, load_target, target_from_key
 from bot.services.scheduling import (
     AUDIENCE_KIND,
+    EVENT_ORGANISER,
     Refusal,
     Rescheduled,
     ScheduleHint,
@@ -274,7 +274,7 @@ class ScheduleFlows:
         return await self._managed(db, participant, target.event_id, target.session_id)
 
     async def _managed(self, db: AsyncSession, participant: Participant, event_id: int, session_id: int | None) -> Target:
-        require(await self.access.can_manage_event(db, participant, event_id), N_("organiser of this event"))
+        require(await self.access.can_manage_event(db, participant, event_id), EVENT_ORGANISER)
         target = await load_target(db, event_id, session_id)
         assert target is not None  # callers pass ids of rows they just read
         return target
@@ -283,7 +283,7 @@ class ScheduleFlows:
         """The events the user organises (latest first) and their sessions, as buttons."""
         events = (await self.scheduling.managed_events(db, participant))[::-1]
         if not events:
-            raise NotAllowed(N_("organiser"))
+            raise NotAllowed("organiser")
         sessions = await db.scalars(
             select(Session).where(Session.event_id.in_([e.id for e in events])).order_by(Session.event_id, Session.position)
         )

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_
 from bot.scheduling.timing import When, WhenError, parse_when
 from bot.services.access import Access, require
 from bot.services.catalog import SessionCatalog
@@ -43,6 +42,8 @@ AUDIENCE_KIND = {
     Audience.NON_RESPONDERS: ScheduleKind.NUDGE,
     Audience.RAPPORTEURS: ScheduleKind.RAPPORTEUR_NUDGE,
 }
+# What a refusal says was needed (a key of bot.services.access's refusals, worded there).
+EVENT_ORGANISER: Final = "organiser of this event"  # i18n: not shown (a refusal key)
 MAX_TEXT = 3000  # leaves room for the header within Telegram's 4,096 characters
 MAX_LISTED = 25
 ReportSource = Literal["approved", "latest"]
@@ -191,7 +192,7 @@ class Scheduling:
         options: dict[str, Any] | None = None,
     ) -> ItemView | TimePassed:
         """Store a new item, or say why its time cannot be used."""
-        require(await self.access.can_manage_event(db, participant, target.event_id), N_("organiser of this event"))
+        require(await self.access.can_manage_event(db, participant, target.event_id), EVENT_ORGANISER)
         when = self._with_default_end(when, target)
         problem = self.check_time(when, target)
         if problem is not None:
@@ -301,7 +302,7 @@ class Scheduling:
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             event_ids = [event.id for event in await self.managed_events(db, participant)]
-            require(bool(event_ids) or await self.access.is_organiser_anywhere(db, participant), N_("organiser"))
+            require(bool(event_ids) or await self.access.is_organiser_anywhere(db, participant), "organiser")
             rows = list(
                 await db.scalars(
                     select(ScheduledItem)
@@ -342,7 +343,7 @@ class Scheduling:
         item = await db.get(ScheduledItem, item_id)
         if item is None or item.status not in (ItemStatus.ACTIVE, ItemStatus.MISSED):
             return Notice("stale")
-        require(await self.access.can_manage_event(db, participant, item.event_id), N_("organiser of this event"))
+        require(await self.access.can_manage_event(db, participant, item.event_id), EVENT_ORGANISER)
         target = await load_target(db, item.event_id, item.session_id)
         assert target is not None
         when = self.parse(text, target)
@@ -366,7 +367,7 @@ class Scheduling:
             session = await find_session(db, code)
             if session is None:
                 return Notice("unknown_session", {"ref": code[:32]})
-            require(await self.access.can_manage_event(db, participant, session.event_id), N_("organiser of this event"))
+            require(await self.access.can_manage_event(db, participant, session.event_id), EVENT_ORGANISER)
             target = await load_target(db, session.event_id, session.id)
             assert target is not None
             when = self.parse(new_start, target)
@@ -427,7 +428,7 @@ class Scheduling:
         if ref.strip().lower() == "event":
             events = await self.managed_events(db, participant)
             if len(events) != 1:
-                require(bool(events), N_("organiser"))
+                require(bool(events), "organiser")
                 return ScheduleHint("which_event")
             found = await load_target(db, events[0].id, None)
         else:
@@ -436,7 +437,7 @@ class Scheduling:
                 return Notice("unknown_session", {"ref": ref[:32]})
             found = await load_target(db, session.event_id, session.id)
         assert found is not None
-        require(await self.access.can_manage_event(db, participant, found.event_id), N_("organiser of this event"))
+        require(await self.access.can_manage_event(db, participant, found.event_id), EVENT_ORGANISER)
         return found
 
     async def managed_events(self, db: AsyncSession, participant: Participant) -> list[Event]:
@@ -453,7 +454,7 @@ class Scheduling:
         item = await db.get(ScheduledItem, item_id)
         if item is None or item.status not in (ItemStatus.ACTIVE, ItemStatus.MISSED):
             return None
-        require(await self.access.can_manage_event(db, participant, item.event_id), N_("organiser of this event"))
+        require(await self.access.can_manage_event(db, participant, item.event_id), EVENT_ORGANISER)
         return item
 
 
