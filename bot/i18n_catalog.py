@@ -7,7 +7,8 @@ The catalogue is split into domains by area of the product, so that work on one 
 .po file: `domain_of` says which domain a source file's texts belong to. Extraction uses Babel's
 Python extractor with the standard keywords (`N_`, `gettext`, `ngettext`, `pgettext`, `_`), so
 `tr.gettext("…")` and `N_("…")` are both collected. Entries keep the order they have in the
-code, so a diff of a .po file reads like the diff of the texts.
+code, so a diff of a .po file reads like the diff of the texts. The web pages' Jinja templates
+(`{{ _("…") }}`, `ngettext`) are extracted with jinja2's Babel extractor into their domain too.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.i18n import DEFAULT_LOCALE, LOCALE_DIR, LOCALES
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_PACKAGES = ("bot", "handlers", "telegram_edge", "web")
 DOMAINS = ("messages", "organiser", "schedule", "reports", "web")
+TEMPLATE_FOLDERS = ("web/templates",)
 
 
 def domain_of(relative: str) -> str:
@@ -49,13 +51,21 @@ def source_files() -> Iterator[tuple[str, Path]]:
             yield path.relative_to(ROOT).as_posix(), path
 
 
+def template_files() -> Iterator[tuple[str, Path]]:
+    for folder in TEMPLATE_FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*.html")):
+            yield path.relative_to(ROOT).as_posix(), path
+
+
 def extract() -> dict[str, Catalog]:
     """The template of each domain: every marked text in the code, in code order."""
     templates = {domain: _new_catalog(None, domain) for domain in DOMAINS}
-    for relative, path in source_files():
+    sources = [("python", relative, path) for relative, path in source_files()]
+    sources += [("jinja2.ext:babel_extract", relative, path) for relative, path in template_files()]
+    for method, relative, path in sources:
         template = templates[domain_of(relative)]
         for lineno, message, comments, context in extract_from_file(
-            "python", str(path), keywords=DEFAULT_KEYWORDS, comment_tags=("TRANSLATORS:",)
+            method, str(path), keywords=DEFAULT_KEYWORDS, comment_tags=("TRANSLATORS:",)
         ):
             template.add(message, locations=[(relative, lineno)], auto_comments=comments, context=context)
     return templates

@@ -1,4 +1,12 @@
-"""/mydata, /forget and its buttons (fg:keep, fg:all, fg:no), and the hourly retention sweep."""
+"""/mydata, /forget and its buttons (fg:keep, fg:all, fg:no), and the hourly retention sweep.
+
+Replies take the one path: the privacy service's outcomes are rendered in the reader's language
+(handlers.privacy_texts registers them with `render`) and sent by `respond`. Two exceptions, and
+why: the /mydata file is a document, which the outbox does not hold; and the answer to a /forget
+button replaces the question in place (its buttons must not be pressed twice) and is not kept
+in the outbox, because a stored reply to the person's chat would keep their Telegram id in the
+database after they asked to be forgotten.
+"""
 
 from __future__ import annotations
 
@@ -7,50 +15,53 @@ import json
 import logging
 from datetime import datetime
 
-from telegram import InlineKeyboardButton as Button
-from telegram import InlineKeyboardMarkup as Markup
 from telegram import Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application
 
+from bot.container import Services
+from bot.i18n import translator
+from bot.services.outbox import owed as owed_message
+from bot.services.outcomes import Notice
+from bot.services.privacy import PersonalData
 from handlers import privacy_texts as pt
-from handlers import texts as t
-from handlers.common import Context, answer, reader_translator, services, user_ref
+from handlers.common import Context, answer, reader_translator, respond, send_owed, send_reply, services, user_ref
 from handlers.keyboards import parse_callback
+from handlers.render import Reply, render
 
 log = logging.getLogger(__name__)
 BUTTONS = r"^fg(:|$)"
 RETENTION_EVERY_SECONDS = 3600
 RETENTION_FIRST_SECONDS = 600  # not in the first minutes after a start: demos and restarts settle first
 RETENTION_JOB = "privacy-retention"
+EXPORT_NAME = "my-data.json"
 
 
 async def my_data(update: Update, context: Context) -> None:
-    """Everything stored about the sender: a readable summary and the complete JSON file."""
+    """Everything stored about the sender: a readable summary and the complete JSON file (its
+    values as stored, never translated)."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
-    personal = await services(context).privacy.my_data(user_ref(user))
-    content = json.dumps(personal.data, ensure_ascii=False, indent=2).encode("utf-8", "replace")
-    chat_id = chat.id
-    await context.bot.send_message(chat_id, pt.my_data(personal))
-    await context.bot.send_document(chat_id, io.BytesIO(content), filename="my-data.json", caption=pt.MY_DATA_CAPTION)
+    found: list[PersonalData] = []
+
+    async def summary() -> PersonalData:
+        found.append(await services(context).privacy.my_data(user_ref(user)))
+        return found[-1]
+
+    await respond(update, context, summary)
+    if found:
+        content = json.dumps(found[-1].data, ensure_ascii=False, indent=2).encode("utf-8", "replace")
+        caption = (await reader_translator(update, context)).gettext(pt.MY_DATA_CAPTION)
+        await context.bot.send_document(chat.id, io.BytesIO(content), filename=EXPORT_NAME, caption=caption)
 
 
 async def forget(update: Update, context: Context) -> None:
     """What would be erased, and the choice (the buttons are the confirmation)."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None:
+    user = update.effective_user
+    if user is None:
         return
-    preview = await services(context).privacy.preview_forget(user_ref(user))
-    keyboard = Markup(
-        [
-            [Button(pt.FORGET_KEEP, callback_data="fg:keep")],
-            [Button(pt.FORGET_ALL, callback_data="fg:all")],
-            [Button(pt.FORGET_CANCEL, callback_data="fg:no")],
-        ]
-    )
-    await context.bot.send_message(chat.id, pt.forget_ask(preview), reply_markup=keyboard)
+    await respond(update, context, lambda: services(context).privacy.preview_forget(user_ref(user)))
 
 
 async def button(update: Update, context: Context) -> None:
@@ -60,27 +71,35 @@ async def button(update: Update, context: Context) -> None:
     callback = parse_callback(query.data)
     choice = callback.arg if callback else None
     if choice not in ("keep", "all", "no"):
-        await answer(update, context, t.notice("stale", {}, await reader_translator(update, context)))
+        await respond(update, context, _stale)
         return
+    tr = await reader_translator(update, context)  # before the erasure: their language goes with them
     if choice == "no":
-        await answer(update, context, pt.FORGET_CANCELLED)
-        await _replace(update, context, pt.FORGET_CANCELLED)
+        await answer(update, context, tr.gettext(pt.FORGET_CANCELLED))
+        await _replace(update, context, render(pt.ForgetCancelled(), tr))
         return
     result = await services(context).privacy.forget(user_ref(user), keep_contributions=choice == "keep")
     await answer(update, context)
-    await _replace(update, context, pt.forgotten(result))
+    await _replace(update, context, render(result, tr))
 
 
-async def _replace(update: Update, context: Context, text: str) -> None:
+async def _stale() -> Notice:
+    return Notice("stale")
+
+
+async def _replace(update: Update, context: Context, replies: list[Reply]) -> None:
     """The question becomes the outcome, so its buttons cannot be pressed twice."""
     query, chat = update.callback_query, update.effective_chat
-    try:
-        if query is None:
-            raise BadRequest("no message to edit")
-        await query.edit_message_text(text)
-    except BadRequest:  # too old to edit: say it anew
-        if chat is not None:
-            await context.bot.send_message(chat.id, text)
+    reply = replies[0]
+    if query is not None:
+        try:
+            await query.edit_message_text(reply.text, reply_markup=reply.markup)
+        except BadRequest as exc:  # too old to edit: say it anew
+            log.info("Could not replace the /forget question: %s", exc.message)
+        else:
+            return
+    if chat is not None:
+        await send_reply(context, chat.id, reply)
 
 
 # ----- retention --------------------------------------------------------------------------
@@ -100,12 +119,17 @@ async def _retention_job(context: Context) -> None:
 
 
 async def run_retention(application: Application, now: datetime | None = None) -> int:  # type: ignore[type-arg]
-    """One sweep; each event's organisers are told what was erased. Returns how many people."""
-    applied = await application.bot_data["services"].privacy.apply_retention(now)
+    """One sweep; each event's organisers are told what was erased, each in their language,
+    through the outbox. Returns how many people were erased."""
+    found: Services = application.bot_data["services"]
+    applied = await found.privacy.apply_retention(now)
     for item in applied:
         for chat_id in item.organiser_chat_ids:
+            tr = translator(await found.languages.locale_of(chat_id, None))
+            async with found.db.unit_of_work() as db:
+                owed = found.outbox.add(db, chat_id, [(reply.text, None) for reply in render(item, tr)])
             try:
-                await application.bot.send_message(chat_id, pt.retention_applied(item))
+                await send_owed(application.bot, found.outbox, [owed_message(row) for row in owed])
             except TelegramError as exc:  # the erasure is done either way; the log keeps it
                 log.warning("Could not tell organiser about a retention erasure: %s", exc)
     return sum(item.erased for item in applied)

@@ -216,8 +216,8 @@ async def test_screen_refusals_and_anonymity(
     assert snapshot is not None and int(first) not in [cid for cid, _kind, _text in snapshot.recent]
     assert snapshot.joined == 2 and snapshot.contributions == 4
 
-    title, revoked = await services.screens.revoke(organiser, session_id)
-    assert revoked == 1 and (await client.get(f"/screen/{link.token}")).status_code == 404
+    revoked = await services.screens.revoke(organiser, session_id)
+    assert revoked.count == 1 and (await client.get(f"/screen/{link.token}")).status_code == 404
     assert (await client.get(f"/screen/{link.token}/live")).status_code == 404
 
     logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))  # httpx: this test's own client

@@ -111,9 +111,9 @@ async def _health(request: Any) -> Any:
         async with asyncio.timeout(5):
             current = await db.current_revision()
     except Exception:  # unreachable, or refusing us: the driver's exception types vary
-        return PlainTextResponse("database unreachable", status_code=503)
+        return PlainTextResponse("database unreachable", status_code=503)  # i18n: not shown (for the load balancer)
     if current != db.head_revision():
-        return PlainTextResponse("database migrations not current", status_code=503)
+        return PlainTextResponse("database migrations not current", status_code=503)  # i18n: not shown
     return PlainTextResponse("ok")
 
 

@@ -1,23 +1,33 @@
-"""What every web route shares: the services, the templates, refusals, client keys."""
+"""What every web route shares: the services, the templates in each language, refusals,
+client keys.
+
+The templates are written in English with `{{ _("…") }}` (and `ngettext`) around every text,
+through jinja2's i18n extension; `bot.i18n_catalog` extracts them into the "web" domain with
+Babel's jinja2 extractor. Each locale has its own template environment with that locale's
+Translator installed (`pages(locale)`), so a page is rendered in one language from top to
+bottom, `<html lang>` included, without passing a translator through every template.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import jinja2
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.config import Settings
 from bot.container import Services
+from bot.i18n import LOCALES, Translator, locale_for, translator
 from web import texts
 from web.security import Csrf, LinkSigner, RateLimiter
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.globals["t"] = texts
+TEMPLATE_DIR = Path(__file__).parent / "templates"
 REFUSAL_STATUS = {
     "missing": 401,
     "forged": 401,
@@ -62,7 +72,7 @@ class WebContext:
         return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
 
     def join_link(self, code: str) -> str | None:
-        return f"https://t.me/{self.bot_username}?start={code}" if self.bot_username else None
+        return f"https://t.me/{self.bot_username}?start={code}" if self.bot_username else None  # i18n: not shown
 
 
 def web(request: Request) -> WebContext:
@@ -74,11 +84,50 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def refusal(reason: str, *, html: bool = False, request: Request | None = None) -> Response:
-    """A refusal the page can show: JSON for the API, a small page for browsers."""
+@functools.cache
+def pages(locale: str) -> Jinja2Templates:
+    """The templates, rendering in `locale` (one environment per locale, built once)."""
+    tr = translator(locale)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=jinja2.select_autoescape(), extensions=["jinja2.ext.i18n"]
+    )
+    # Old-style callables: `_()` returns the plain translation, and `.format(name=…)` fills the
+    # `{name}` placeholders the catalogue uses everywhere; autoescaping then escapes the result.
+    cast(Any, env).install_gettext_callables(tr.gettext, tr.ngettext, newstyle=False, pgettext=tr.pgettext)
+    env.globals.update(t=texts, lang=tr.locale)
+    return Jinja2Templates(env=env)
+
+
+def browser_locale(request: Request) -> str:
+    """Before anyone has signed in, the language the browser asks for (Accept-Language, in the
+    order of its q-values); the first one we speak wins, else English."""
+    wanted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag:
+            wanted.append((-quality, index, tag))
+    for _quality, _index, tag in sorted(wanted):
+        primary = tag.split("-", 1)[0].lower()
+        if primary in LOCALES:
+            return locale_for(primary)
+    return locale_for(None)
+
+
+def browser_translator(request: Request) -> Translator:
+    return translator(browser_locale(request))
+
+
+def refusal(reason: str, tr: Translator, *, html: bool = False, request: Request | None = None) -> Response:
+    """A refusal the page can show, in `tr`'s language: JSON for the API, a small page for browsers."""
     status = REFUSAL_STATUS.get(reason, 400)
-    message = texts.APP_REFUSED.get(reason, texts.APP_REFUSED["invalid"])
+    message = tr.gettext(texts.APP_REFUSED.get(reason, texts.APP_REFUSED["invalid"]))
     headers = {"Retry-After": "30"} if status == 429 else None
     if html and request is not None:
-        return TEMPLATES.TemplateResponse(request, "refused.html", {"message": message}, status_code=status, headers=headers)
-    return JSONResponse({"error": reason, "message": message}, status_code=status, headers=headers)
+        return pages(tr.locale).TemplateResponse(request, "refused.html", {"message": message}, status_code=status, headers=headers)
+    return JSONResponse({"error": reason, "message": message, "lang": tr.locale}, status_code=status, headers=headers)

@@ -5,6 +5,9 @@ bot). The stream wakes when the participation service reports a committed answer
 cheap fingerprint every POLL_SECONDS for everything else (reactions, edits, joins, answers
 stored by another process, a revoked token); it renders the live part once per change and
 sends it as HTML. Nothing on the screen carries a name.
+
+The screen speaks its event's report language (`events.report_language`): it is shown to a
+room, not to one person, and the room is the event's.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bot.services.screen import ScreenSnapshot
-from web.common import TEMPLATES, WebContext, client_key, refusal, web
+from web.common import WebContext, browser_translator, client_key, pages, refusal, web
 
 POLL_SECONDS = 1.5  # the fallback: changes the notifier cannot see show within this
 MIN_INTERVAL = 1.0  # a burst of answers becomes one update; the database is read at most this often
@@ -37,22 +40,23 @@ def routes() -> list[Route]:
 
 
 def _live_html(snapshot: ScreenSnapshot) -> str:
-    return TEMPLATES.get_template("screen_live.html").render(s=snapshot)
+    return pages(snapshot.language).get_template("screen_live.html").render(s=snapshot)
 
 
 async def screen_page(request: Request) -> Response:
     context = web(request)
+    tr = browser_translator(request)
     if not context.page_limit.allow(client_key(request)) or not context.refusal_limit.has_room(client_key(request)):
-        return refusal("rate", html=True, request=request)
+        return refusal("rate", tr, html=True, request=request)
     token = request.path_params["token"]
     session_id = await context.services.screens.session_of_token(token)
     snapshot = await context.services.screens.snapshot(session_id) if session_id is not None else None
     if snapshot is None:
         context.refusal_limit.allow(client_key(request))
-        return TEMPLATES.TemplateResponse(request, "screen_missing.html", {}, status_code=404)
+        return pages(tr.locale).TemplateResponse(request, "screen_missing.html", {}, status_code=404)
     link = context.join_link(snapshot.join_code)
     qr = segno.make(link or snapshot.join_code, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff", omitsize=True)
-    return TEMPLATES.TemplateResponse(
+    return pages(snapshot.language).TemplateResponse(
         request,
         "screen.html",
         {"s": snapshot, "qr": qr, "link": link, "live_html": _live_html(snapshot), "stream_url": f"/screen/{token}/live"},
@@ -61,14 +65,15 @@ async def screen_page(request: Request) -> Response:
 
 async def screen_stream(request: Request) -> Response:
     context = web(request)
+    tr = browser_translator(request)
     if not context.page_limit.allow(client_key(request)) or not context.refusal_limit.has_room(client_key(request)):
-        return refusal("rate")
+        return refusal("rate", tr)
     session_id = await context.services.screens.session_of_token(request.path_params["token"])
     if session_id is None:
         context.refusal_limit.allow(client_key(request))
-        return refusal("unknown")
+        return refusal("unknown", tr)
     if context.streams.get(session_id, 0) >= MAX_STREAMS_PER_SESSION:
-        return refusal("rate")
+        return refusal("rate", tr)
     return StreamingResponse(
         _events(context, request.path_params["token"], session_id),
         media_type="text/event-stream",

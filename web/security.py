@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 
 def derive_key(bot_token: str, label: str) -> bytes:
-    return hmac.new(bot_token.encode("utf-8"), f"workshop-bot web {label}".encode(), hashlib.sha256).digest()
+    return hmac.new(bot_token.encode("utf-8"), f"workshop-bot web {label}".encode(), hashlib.sha256).digest()  # i18n: not shown
 
 
 def _mac(key: bytes, *parts: object) -> str:

@@ -6,7 +6,8 @@ username. Erasing a person either deletes them with everything they sent, or kee
 contributions (and votes) under an anonymous row without any of those. Either way the reports of
 the sessions they took part in get a new version without them, and earlier versions, rapporteurs'
 edits and frozen broadcast texts are scrubbed of their name and organisation, so nothing in the
-database still names them.
+database still names them. What replaces a name in a stored report ("a participant") is written
+in the language of that report, the event's report language.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import N_, supported, translator
 from bot.reports.render.markdown import render_markdown
 from bot.reports.serialize import report_from_dict
 from bot.services.reporting import Reporting
@@ -53,9 +55,19 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 180
 MAX_RETENTION_DAYS = 3650
-REMOVED_NAME = "a participant"
-REMOVED_ORGANISATION = "an organisation"
-WITHDRAWN = "[withdrawn by its author]"
+# What takes an erased person's place in stored reports, translated into each report's language.
+REMOVED_NAME = N_("a participant")
+REMOVED_ORGANISATION = N_("an organisation")
+WITHDRAWN = N_("[withdrawn by its author]")
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureDate:
+    """When an event's participants are erased automatically: `after`, shown in the event's zone."""
+
+    event: str
+    after: datetime
+    timezone: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,8 @@ class PersonalData:
     contributions: int
     reactions: int
     roles: int
+    consent_at: datetime | None = None
+    erasures: tuple[ErasureDate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +156,11 @@ class Privacy:
                     .order_by(Role.id)
                 )
             ).all()
-            retention = {}
+            erasures: dict[int, ErasureDate] = {}
             for _progress, _session, event in joined:
-                if event.id not in retention:
+                if event.id not in erasures:
                     end = await _event_end(db, event)
-                    retention[event.id] = {"event": event.title, "erased_after": _iso(end + timedelta(days=event.retention_days))}
+                    erasures[event.id] = ErasureDate(event.title, end + timedelta(days=event.retention_days), event.timezone)
         data: dict[str, Any] = {
             "profile": {
                 "telegram_user_id": participant.telegram_user_id,
@@ -195,9 +209,11 @@ class Privacy:
                 "active_session_id": state.active_session_id,
                 "updated_at": _iso(state.updated_at) if state.updated_at else None,
             },
-            "retention": list(retention.values()),
+            "retention": [{"event": item.event, "erased_after": _iso(item.after)} for item in erasures.values()],
         }
-        return PersonalData(data, len(joined), len(contributions), len(reactions), len(roles))
+        return PersonalData(
+            data, len(joined), len(contributions), len(reactions), len(roles), participant.consent_at, tuple(erasures.values())
+        )
 
     # ----- /forget ------------------------------------------------------------------------
 
@@ -405,24 +421,40 @@ def _scrubbed(value: Any, names: list[tuple[str, str]]) -> Any:
     return value
 
 
+def _in_language(names: list[tuple[str, str]], locale: str | None) -> list[tuple[str, str]]:
+    """The replacements (English message ids) in a report's language."""
+    tr = translator(supported(locale))
+    return [(old, tr.gettext(new)) for old, new in names]
+
+
 async def _scrub(db: AsyncSession, session_ids: set[int], names: list[tuple[str, str]]) -> None:
     """Earlier report versions and rapporteurs' edits of these sessions, and the frozen texts of
-    their events' deliveries."""
+    their events' deliveries; each in its event's report language."""
     if not names or not session_ids:
         return
+    languages = dict(
+        (
+            await db.execute(
+                select(Session.id, Event.report_language).join(Event, Event.id == Session.event_id).where(Session.id.in_(session_ids))
+            )
+        ).all()
+    )
     for version in await db.scalars(select(ReportVersion).where(ReportVersion.session_id.in_(session_ids))):
-        content = _scrubbed(version.content, names)
+        content = _scrubbed(version.content, _in_language(names, languages.get(version.session_id)))
         if content != version.content:
             version.content = content
             version.markdown = render_markdown(report_from_dict(content))
     for edit in await db.scalars(select(ReportEdit).where(ReportEdit.session_id.in_(session_ids))):
-        edit.value = _scrubbed(edit.value, names)
+        edit.value = _scrubbed(edit.value, _in_language(names, languages.get(edit.session_id)))
     events = select(Session.event_id).where(Session.id.in_(session_ids))  # event-wide deliveries quote every session
-    deliveries = await db.scalars(
-        select(Delivery).join(ScheduledItem, ScheduledItem.id == Delivery.scheduled_item_id).where(ScheduledItem.event_id.in_(events))
+    deliveries = await db.execute(
+        select(Delivery, Event.report_language)
+        .join(ScheduledItem, ScheduledItem.id == Delivery.scheduled_item_id)
+        .join(Event, Event.id == ScheduledItem.event_id)
+        .where(ScheduledItem.event_id.in_(events))
     )
-    for delivery in deliveries:
-        content = _scrubbed(delivery.content, names)
+    for delivery, language in deliveries:
+        content = _scrubbed(delivery.content, _in_language(names, language))
         if content != delivery.content:
             delivery.content = content
 

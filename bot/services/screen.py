@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import DEFAULT_LOCALE, N_, supported
 from bot.reports.themes import GroupItem, ThemeGroup, make_grouper
 from bot.services.access import Access, require
 from bot.services.embeddings import session_vectors
@@ -110,6 +111,7 @@ class ScreenSnapshot:
     recent: list[tuple[int, str, str]]  # (contribution id, kind, text)
     themes: list[ThemeCount]
     support: list[CommunityBar]
+    language: str = DEFAULT_LOCALE  # the event's report language: the screen speaks to its room
 
     @property
     def current_prompt(self) -> PromptCount | None:
@@ -122,6 +124,21 @@ class ModeratedStatement:
     kind: str
     text: str
     on_screen: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationList:
+    """The newest statements of a session, each with whether the room screen shows it."""
+
+    session_id: int
+    title: str
+    statements: tuple[ModeratedStatement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LinksRevoked:
+    title: str
+    count: int
 
 
 @dataclass
@@ -152,8 +169,8 @@ class Screens:
             db.add(ScreenToken(session_id=session.id, token_hash=hash_token(token), created_by=participant.id))
             return ScreenLink(session.id, session.title, session.join_code, token)
 
-    async def revoke(self, user: UserRef, session_ref: str | int) -> tuple[str, int]:
-        """Revoke every screen link of the session; (session title, links revoked)."""
+    async def revoke(self, user: UserRef, session_ref: str | int) -> LinksRevoked:
+        """Revoke every screen link of the session."""
         async with self.db.session() as db:
             _participant, session = await self._moderated(db, user, session_ref)
             result = await db.execute(
@@ -161,7 +178,7 @@ class Screens:
                 .where(ScreenToken.session_id == session.id, ScreenToken.revoked_at.is_(None))
                 .values(revoked_at=utcnow())
             )
-            return session.title, int(getattr(result, "rowcount", 0) or 0)
+            return LinksRevoked(session.title, int(getattr(result, "rowcount", 0) or 0))
 
     async def session_of_token(self, token: str) -> int | None:
         """The session a valid, unrevoked token opens; None for anything else."""
@@ -250,6 +267,7 @@ class Screens:
             recent=[(cid, kind.value, text) for cid, kind, text in recent_rows],
             themes=themes,
             support=support,
+            language=supported(event.report_language) if event else DEFAULT_LOCALE,
         )
 
     async def _support(self, db: AsyncSession, session_id: int) -> list[CommunityBar]:
@@ -334,8 +352,8 @@ class Screens:
             session = await db.get(Session, session_id)
             return session is not None and await self.access.can_run_session(db, participant, session.event_id, session.id)
 
-    async def moderation_list(self, user: UserRef, session_ref: str | int) -> tuple[int, str, list[ModeratedStatement]]:
-        """The newest statements with whether each is on the screen: (session id, title, statements)."""
+    async def moderation_list(self, user: UserRef, session_ref: str | int) -> ModerationList:
+        """The newest statements with whether each is on the screen."""
         async with self.db.session() as db:
             _participant, session = await self._moderated(db, user, session_ref)
             hidden = set(await db.scalars(select(ScreenHide.contribution_id).where(ScreenHide.session_id == session.id)))
@@ -346,7 +364,8 @@ class Screens:
                 .order_by(Contribution.id.desc())
                 .limit(MODERATION_LIST)
             )
-            return session.id, session.title, [ModeratedStatement(cid, kind.value, text, cid not in hidden) for cid, kind, text in rows]
+            statements = tuple(ModeratedStatement(cid, kind.value, text, cid not in hidden) for cid, kind, text in rows)
+            return ModerationList(session.id, session.title, statements)
 
     async def set_on_screen(self, user: UserRef, contribution_id: int, on_screen: bool) -> int:
         """Take a statement off the room screen, or put it back; returns its session id."""
@@ -368,7 +387,7 @@ class Screens:
         session = await _find_session(db, session_ref)
         if session is None:
             raise LookupError(session_ref)
-        require(await self.access.can_run_session(db, participant, session.event_id, session.id), "organiser or moderator")
+        require(await self.access.can_run_session(db, participant, session.event_id, session.id), N_("organiser or moderator"))
         return participant, session
 
 

@@ -28,6 +28,14 @@
     statusLine.classList.toggle("error", !!isError);
   }
 
+  // Every answer speaks the signed-in user's language: the page follows it as a whole.
+  function speak(data) {
+    if (data.lang) { document.documentElement.lang = data.lang; }
+    if (data.title) { document.title = data.title; }
+    var labels = data.labels || {};
+    Object.keys(labels).forEach(function (key) { root.setAttribute("data-" + key, labels[key]); });
+  }
+
   function fail(message) {
     var alert = document.createElement("p");
     alert.className = "notice";
@@ -49,6 +57,7 @@
     }
     return fetch(url, options).then(function (response) {
       return response.json().catch(function () { return { message: response.statusText }; }).then(function (data) {
+        speak(data);
         if (!response.ok) {
           if (body) { say(root.getAttribute("data-failed").replace("{reason}", data.message || response.statusText), true); }
           else { fail(data.message || response.statusText); }
@@ -60,7 +69,7 @@
         say(data.message);
         document.body.setAttribute("data-version", String(data.version || ""));
       });
-    }).catch(function () { say(root.getAttribute("data-failed").replace("{reason}", "network"), true); });
+    }).catch(function () { say(root.getAttribute("data-failed").replace("{reason}", root.getAttribute("data-network")), true); });
   }
 
   function editForm(button) {
