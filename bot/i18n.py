@@ -126,5 +126,7 @@ def _load(locale: str) -> Translations:
         compiled = io.BytesIO()
         write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
         compiled.seek(0)
-        merged.merge(Translations(compiled, domain=po_file.stem))
+        domain = Translations(compiled, domain=po_file.stem)
+        merged.merge(domain)
+        merged.plural = domain.plural  # merge() keeps the empty start's English rule (n != 1)
     return merged

@@ -1,7 +1,9 @@
 """Privacy end to end, on both backends: /mydata sends everything stored about a person, /forget
 erases them (keeping or deleting their answers) with their reports regenerated without them, and
 an event's retention period erases its participants automatically and tells the organiser.
-After an erasure the database holds no trace of the name, the organisation or the Telegram id."""
+After an erasure the database holds no trace of the name, the organisation or the Telegram id.
+A French-speaking participant gets /mydata and /forget in French (the data itself as stored), and
+an organiser who chose French gets the retention notice in French."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, text
 
 from bot.i18n import translator
+from bot.services.views import MessageRef, UserRef
 from fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from handlers.privacy import run_retention
 from storage.models import Base, Contribution, Reaction, ReportVersion
@@ -20,7 +23,7 @@ from telegram_edge.offline import OfflineBot
 from tests.agenda_samples import EXPERT_MEETING
 from tests.conftest import ORGANISER
 
-AMIRA, LARS = 2001, 2002
+AMIRA, LARS, AMELIE = 2001, 2002, 2003
 FUTURE_AGENDA = EXPERT_MEETING.replace("2008-02-", "2099-02-")
 
 
@@ -205,3 +208,70 @@ def test_raw_updates_are_matched_by_every_sender_and_chat_they_name() -> None:
     update = {"update_id": 9, "callback_query": {"from": {"id": AMIRA}, "message": {"chat": {"id": AMIRA}, "from": {"id": 123456}}}}
     assert _people_in(update) == {AMIRA, 123456}
     assert _people_in({"message": {"chat": {"id": -100}, "text": "id 2001"}}) == {-100}
+
+
+async def _joined_through_services(bot: OfflineBot, user: UserRef, code: str, name: str, organisation: str, answers: list[str]) -> None:
+    """Someone's onboarding and answers, stored through the services the chat handlers call
+    (the chat flows in each language are the participant tests' business)."""
+    participation = bot.services.participation
+    await participation.join(user, code)
+    await participation.consent(user, True)
+    await participation.text(user, name, MessageRef(user.telegram_id, 1))
+    await participation.text(user, organisation, MessageRef(user.telegram_id, 2))
+    await participation.choose_community(user, "development")
+    for n, answer in enumerate(answers):
+        await participation.text(user, answer, MessageRef(user.telegram_id, 10 + n))
+
+
+async def test_mydata_and_forget_in_french(api: FakeBotAPI, bot: OfflineBot) -> None:
+    _organiser, code = await _setup(api)
+    answers = ["Les bailleurs travaillent encore en silos", "L’analyse conjointe reste rare"]
+    await _joined_through_services(bot, UserRef(AMELIE, "Amélie", language="fr"), code, "Amélie Durand", "Institut de la paix", answers)
+    amelie = api.user(AMELIE, "Amélie", username="amelie_d", language_code="fr")
+
+    summary, document = await amelie.reply_after(lambda: amelie.send("/mydata"), count=2)
+    text = summary.plain_text
+    assert text.startswith("Vos données (le fichier joint les contient toutes)\nNom : Amélie Durand\nOrganisation : Institut de la paix\n")
+    assert "Communauté : Développement" in text and f"Telegram : identifiant {AMELIE}, @amelie_d" in text
+    assert "Sessions rejointes : 1 · réponses : 2 · réactions aux points des autres : 0 · rôles : 1" in text
+    day = (utcnow() + timedelta(days=180)).date()
+    assert any(f"Effacement automatique après le {translator('fr').date(day + timedelta(days=d))} (" in text for d in (-1, 0, 1)), text
+    assert "/forget les efface dès maintenant ; /myinput permet de modifier ou de supprimer une réponse." in text
+    assert document.document is not None and document.document[0] == "my-data.json"
+    assert document.plain_text == "Toutes les données que je conserve à votre sujet, au format JSON."
+    data = json.loads(document.document[1])  # the values as stored: never translated
+    assert data["profile"]["community"] == "development" and data["profile"]["language"] == "fr"
+    assert [c["text"] for c in data["contributions"]] == answers and data["contributions"][0]["kind"] == "challenge"
+
+    asked = await amelie.reply_after(lambda: amelie.send("/forget"))
+    assert asked[0].plain_text.startswith(
+        "🗑 Effacer mes données\n\nJ’effacerai votre nom, votre organisation et votre identité Telegram. "
+        "Vous avez participé à 1 session. Vous avez envoyé 2 réponses. Vous avez réagi à 0 point."
+    )
+    assert [b[0] for b in asked[0].buttons()] == [
+        "M’effacer, garder mes réponses anonymement",
+        "M’effacer avec toutes mes réponses",
+        "Annuler",
+    ]
+    done = await amelie.reply_after(lambda: amelie.press(asked[0], text="M’effacer avec toutes mes réponses"), timeout=30)
+    assert done[0].plain_text == (
+        "✅ C’est fait : votre nom, votre organisation et votre identité Telegram ont été effacés. "
+        "2 réponses de votre part ont été supprimées.\n\nSi vous m’écrivez à nouveau, je vous considérerai comme une nouvelle personne."
+    )
+    dump = await _database_text(bot)
+    for trace in ("Amélie Durand", "Institut de la paix", "amelie_d", str(AMELIE), answers[0]):
+        assert trace not in dump, trace
+
+
+async def test_retention_notice_in_the_organisers_language(api: FakeBotAPI, bot: OfflineBot) -> None:
+    organiser, code = await _setup(api)
+    await bot.services.languages.choose(UserRef(ORGANISER, "Olivia"), "fr")
+    await _joined_through_services(bot, UserRef(AMIRA, "Amira"), code, "Amira Haddad", "Norad Institute", ["Donors still work in silos"])
+    await _joined_through_services(bot, UserRef(LARS, "Lars"), code, "Lars Berg", "Foreign Ministry", ["Embassies lack development staff"])
+    told = await organiser.reply_after(lambda: run_retention(bot.application, utcnow() + timedelta(days=181)), timeout=30)
+    assert told[0].plain_text == (
+        "🧹 Thematic meeting on diplomacy, development and integrated planning in fragile states : sa durée de conservation (180 jours après l’événement) est écoulée. "
+        "J’ai effacé les noms, organisations et identités Telegram de 2 participants ; leurs réponses restent, de façon anonyme."
+    )
+    async with bot.services.db.session() as db:
+        assert await db.scalar(select(func.count()).select_from(Contribution)) == 2  # kept, anonymously

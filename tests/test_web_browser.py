@@ -1,7 +1,9 @@
 """The web pages in a real browser (Debian's headless Chromium driven by Playwright): the room
 screen updates when a participant answers through the fake Bot API; the rapporteur opens the
 editor from /draft's Mini App button, edits the summary, moves a statement, approves, and the
-PDF reflects it; forged and expired initData are refused. Screenshots go to docs/ for README."""
+PDF reflects it; forged and expired initData are refused. In French: a French rapporteur's
+editor, and the room screen of an event whose report language is French. Screenshots go to
+docs/ for README."""
 
 from __future__ import annotations
 
@@ -84,12 +86,13 @@ async def _screenshot(page: Any, name: str, tmp_path: Path) -> None:
     assert (folder / name).stat().st_size > 10_000
 
 
-def _init_data(api: FakeBotAPI, telegram_id: int, first_name: str, *, age: int = 0, token: str | None = None) -> str:
-    fields = {
-        "auth_date": str(int(time.time()) - age),
-        "query_id": "AAE-test",
-        "user": json.dumps({"id": telegram_id, "first_name": first_name}),
-    }
+def _init_data(
+    api: FakeBotAPI, telegram_id: int, first_name: str, *, age: int = 0, token: str | None = None, language: str | None = None
+) -> str:
+    user: dict[str, object] = {"id": telegram_id, "first_name": first_name}
+    if language:
+        user["language_code"] = language
+    fields = {"auth_date": str(int(time.time()) - age), "query_id": "AAE-test", "user": json.dumps(user)}
     return sign(fields, token or api.token)
 
 
@@ -225,4 +228,97 @@ async def test_forged_and_expired_init_data_are_refused(api: FakeBotAPI, web_bot
     await page.goto(url + quote(_init_data(api, 5000, "Amira")))  # a participant, not a rapporteur
     assert "rapporteurs and organisers" in await page.get_by_role("alert").inner_text()
     assert "Amira Haddad" not in await page.content()
+    await page.close()
+
+
+# ----- in French --------------------------------------------------------------------------
+
+
+async def _report_in(web_bot: OfflineBot, session_id: int, language: str) -> None:
+    """The event's report language (set here directly: choosing it is the organiser's business)."""
+    from sqlalchemy import select, update
+
+    from storage.models import Event, Session
+
+    async with web_bot.services.db.session() as db:
+        event_id = await db.scalar(select(Session.event_id).where(Session.id == session_id))
+        await db.execute(update(Event).where(Event.id == event_id).values(report_language=language))
+
+
+async def test_french_rapporteur_edits_in_french(api: FakeBotAPI, web_bot: OfflineBot, browser: Any) -> None:
+    """The editor speaks the signed-in user's language (Telegram's language_code in the verified
+    initData), whatever the browser asks for: the page switches as a whole, <html lang> too."""
+    session_id, code = await _seed(web_bot)
+    rapporteur = api.user(1002, "Rémi", username="remi_r", language_code="fr")
+    organiser = api.user(ORGANISER, "Olivia")
+    await rapporteur.reply_after(lambda: rapporteur.send("/start"))
+    await organiser.reply_after(lambda: organiser.send(f"/grant {code} rapporteur @remi_r"))
+
+    page = await _page(browser, viewport={"width": 430, "height": 900}, locale="en-GB")
+    url = f"{web_bot.settings.public_url}/app/editor/{session_id}"
+    await page.goto(url + "#tgWebAppData=" + quote(_init_data(api, 1002, "Rémi", language="fr")))
+    await page.locator("#summary-text").wait_for()
+    assert await page.evaluate("document.documentElement.lang") == "fr"
+    assert await page.title() == "Éditeur de rapport"
+    assert await page.locator("#summary-heading").text_content() == "Synthèse"
+    assert await page.locator("#downloads-heading").text_content() == "Téléchargements"
+    assert await page.get_by_role("button", name="Approuver", exact=True).count() == 1
+    assert await page.get_by_role("link", name="Graphique (PNG)").count() == 1
+    assert "Summary" not in await page.locator("#content").inner_text()
+
+    summary = "Les participants souhaitent que l’alerte précoce parvienne aux décideurs en quelques jours."
+    await page.get_by_role("button", name="Modifier : Synthèse").click()
+    await page.get_by_label("Modifier : Synthèse").fill(summary)
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(page.locator("#status")).to_have_text(re.compile(r"^Enregistré comme version \d+\.$"))
+    assert await page.locator("#summary-text").inner_text() == summary
+    assert "(modifiée)" in await page.locator("#summary-heading").text_content()
+
+    async with web_bot.services.db.session() as db:
+        from sqlalchemy import select
+
+        from storage.models import ReportVersion
+
+        latest = await db.scalar(select(ReportVersion).where(ReportVersion.session_id == session_id).order_by(ReportVersion.number.desc()))
+    assert latest is not None and report_from_dict(latest.content).summary_override == summary
+
+    # The same page opened by someone on an English phone is in English.
+    english = await _page(browser, locale="fr-FR")
+    await english.goto(url + "#tgWebAppData=" + quote(_init_data(api, ORGANISER, "Olivia", language="en")))
+    await english.locator("#summary-text").wait_for()
+    assert await english.evaluate("document.documentElement.lang") == "en"
+    assert await english.locator("#summary-heading").text_content() == "Summary (edited)"
+    await english.close()
+    await page.close()
+
+
+async def test_screen_of_a_french_event_is_in_french(api: FakeBotAPI, web_bot: OfflineBot, browser: Any) -> None:
+    """The room screen speaks its event's report language, not the browser's."""
+    session_id, code = await _seed(web_bot)
+    await _report_in(web_bot, session_id, "fr")
+    olivia = api.user(ORGANISER, "Olivia")
+    reply = await olivia.reply_after(lambda: olivia.send(f"/screen {code}"))
+    url = next(word for word in reply[0].plain_text.split() if "/screen/" in word)
+
+    page = await _page(browser, viewport={"width": 1600, "height": 900}, locale="en-GB")
+    await page.goto(url)
+    assert await page.evaluate("document.documentElement.lang") == "fr"
+    await expect(page.locator("#connection")).to_have_text("En direct")
+    assert await page.locator("#join-heading").text_content() == "Rejoignez la session et donnez votre avis"
+    assert await page.locator("#per-prompt-heading").text_content() == "Contributions par question"
+    assert await page.locator("#recent-heading").text_content() == "À l’instant"
+    kinds = set(await page.locator("#recent-list .kind").all_text_contents())
+    assert kinds and kinds <= {"Défis", "Recommandations"}, kinds
+    counts = await page.locator(".counts").inner_text()
+    assert "participants" in counts and "contributions" in counts, counts
+    for english in ("Join and share your view", "Just in", "Emerging themes", "Challenges"):
+        assert english not in await page.content()
+
+    await olivia.reply_after(lambda: olivia.send(f"/screen {code} revoke"))
+    await page.get_by_role("alert").wait_for(timeout=9000)
+    assert await page.get_by_role("alert").inner_text() == "Ce lien d’écran a été révoqué. Demandez-en un nouveau à l’organisateur."
+    missing = await _page(browser)
+    await missing.goto(url)  # revoked: the page for a broken link, in the browser's language
+    assert "This screen link does not work" in await missing.locator("h1").inner_text()
+    await missing.close()
     await page.close()
