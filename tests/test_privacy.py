@@ -7,11 +7,13 @@ an organiser who chose French gets the retention notice in French."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import timedelta
 
 from sqlalchemy import func, select, text
+from telegram.ext import Application
 
 from bot.i18n import translator
 from bot.services.views import MessageRef, UserRef
@@ -53,8 +55,8 @@ async def _room(api: FakeBotAPI, agenda: str = EXPERT_MEETING) -> tuple[FakeUser
     await amira.reply_after(lambda: amira.send("Joint analysis is rare"))
     await lars.reply_after(lambda: lars.send("Embassies lack development staff"))
     for user in (amira, lars):
-        shown = await user.reply_after(lambda u=user: u.send("/react"))
-        await user.reply_after(lambda s=shown[0], u=user: u.press(s, text="👍 Agree"))
+        shown = await user.reply_after(functools.partial(user.send, "/react"))
+        await user.reply_after(functools.partial(user.press, shown[0], text="👍 Agree"))
     return organiser, code, amira, lars
 
 
@@ -64,9 +66,14 @@ async def _draft(api: FakeBotAPI, organiser: FakeUser, code: str) -> None:
     await api.wait_for(lambda: any("(draft)" in m.text for m in api.messages_to(ORGANISER)[before:]), 30, what="the draft")
 
 
+def _application(bot: OfflineBot) -> Application:  # type: ignore[type-arg]
+    assert bot.application is not None
+    return bot.application
+
+
 async def _database_text(bot: OfflineBot) -> str:
     """Every value of every table, as text: what a dump of the database would show."""
-    parts = []
+    parts: list[str] = []
     async with bot.services.db.session() as db:
         for table in Base.metadata.sorted_tables:
             for row in (await db.execute(text(f"SELECT * FROM {table.name}"))).all():  # noqa: S608 - our own table names
@@ -172,8 +179,8 @@ async def test_retention_erases_participants_and_tells_the_organiser(api: FakeBo
     await _draft(api, organiser, code)
 
     later = utcnow() + timedelta(days=181)
-    assert await run_retention(bot.application) == 0  # not yet
-    told = await organiser.reply_after(lambda: run_retention(bot.application, later), timeout=30)
+    assert await run_retention(_application(bot)) == 0  # not yet
+    told = await organiser.reply_after(lambda: run_retention(_application(bot), later), timeout=30)
     assert "its retention period (180 days after the event) has ended" in told[0].plain_text
     assert "identity of 1 participant;" in told[0].plain_text and "1 session report got a new version" in told[0].plain_text
     dump = await _database_text(bot)
@@ -183,11 +190,11 @@ async def test_retention_erases_participants_and_tells_the_organiser(api: FakeBo
 
     # Idempotent: the next sweep finds nobody and says nothing.
     sent = len(api.messages_to(ORGANISER))
-    assert await run_retention(bot.application, later) == 0
+    assert await run_retention(_application(bot), later) == 0
     assert len(api.messages_to(ORGANISER)) == sent
 
     # Once the future event is over too, Lars goes as well.
-    assert await run_retention(bot.application, utcnow() + timedelta(days=365 * 80)) == 1
+    assert await run_retention(_application(bot), utcnow() + timedelta(days=365 * 80)) == 1
     assert "Lars Berg" not in await _database_text(bot)
 
 
@@ -268,7 +275,7 @@ async def test_retention_notice_in_the_organisers_language(api: FakeBotAPI, bot:
     await bot.services.languages.choose(UserRef(ORGANISER, "Olivia"), "fr")
     await _joined_through_services(bot, UserRef(AMIRA, "Amira"), code, "Amira Haddad", "Norad Institute", ["Donors still work in silos"])
     await _joined_through_services(bot, UserRef(LARS, "Lars"), code, "Lars Berg", "Foreign Ministry", ["Embassies lack development staff"])
-    told = await organiser.reply_after(lambda: run_retention(bot.application, utcnow() + timedelta(days=181)), timeout=30)
+    told = await organiser.reply_after(lambda: run_retention(_application(bot), utcnow() + timedelta(days=181)), timeout=30)
     assert told[0].plain_text == (
         "🧹 Thematic meeting on diplomacy, development and integrated planning in fragile states : sa durée de conservation (180 jours après l’événement) est écoulée. "
         "J’ai effacé les noms, organisations et identités Telegram de 2 participants ; leurs réponses restent, de façon anonyme."

@@ -8,6 +8,7 @@ docs/ for README."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import os
@@ -106,7 +107,8 @@ async def test_screen_updates_live_when_a_participant_answers(api: FakeBotAPI, w
     olivia = api.user(ORGANISER, "Olivia")
     reply = await olivia.reply_after(lambda: olivia.send(f"/screen {session.join_code}"))
     url = next(word for word in reply[0].plain_text.split() if "/screen/" in word)
-    assert any(b.get("web_app") for row in reply[0].reply_markup["inline_keyboard"] for b in row)
+    markup = reply[0].reply_markup
+    assert markup is not None and any(b.get("web_app") for row in markup["inline_keyboard"] for b in row)
 
     page = await _page(browser, viewport={"width": 1600, "height": 900})
     await page.goto(url)
@@ -131,7 +133,7 @@ async def test_screen_updates_live_when_a_participant_answers(api: FakeBotAPI, w
     assert "Amira" not in await page.content()  # the screen is anonymous, even for a named session
 
     for n, text in enumerate(["Funding cycles are too short for peacebuilding.", "Donors compete instead of coordinating."]):
-        await amira.reply_after(lambda text=text: amira.send(text))
+        await amira.reply_after(functools.partial(amira.send, text))
         await page.locator("#recent-list").get_by_text(text).wait_for(timeout=2000)
         assert await page.locator("#contributions").inner_text() == str(n + 2)
     # The emerging themes follow, grouped in the background: every statement in one of them.
@@ -160,7 +162,9 @@ async def test_rapporteur_edits_moves_approves_and_the_pdf_reflects_it(
     await rapporteur.reply_after(lambda: rapporteur.send("/start"))
     await organiser.reply_after(lambda: organiser.send(f"/grant {code} rapporteur @ravi_r"))
     menu = await rapporteur.reply_after(lambda: rapporteur.send(f"/edit {code}"), timeout=60)
-    button = menu[-1].reply_markup["inline_keyboard"][0][0]
+    markup = menu[-1].reply_markup
+    assert markup is not None
+    button = markup["inline_keyboard"][0][0]
     assert button["text"] == "📝 Open the editor"
     url = button["web_app"]["url"]
     assert url.endswith(f"/app/editor/{session_id}")

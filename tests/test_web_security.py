@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.container import Services
@@ -104,7 +105,7 @@ async def seeded(services: Services) -> tuple[Services, int, int, list[int]]:
 @pytest.fixture
 async def client(seeded: tuple[Services, int, int, list[int]]) -> AsyncIterator[httpx.AsyncClient]:
     services = seeded[0]
-    settings = Settings(database_url=services.settings.database_url, telegram_bot_token=TOKEN, public_url=PUBLIC, web_port=8080)
+    settings = Settings(database_url=services.settings.database_url, telegram_bot_token=SecretStr(TOKEN), public_url=PUBLIC, web_port=8080)
     app = create_app(services, settings, bot_username="workshop_test_bot")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC) as http:
         yield http

@@ -57,7 +57,11 @@ APP_REFUSED: Final = {
 }
 EDITOR_TITLE: Final = N_("Report editor")
 MODERATE_TITLE: Final = N_("Moderate the room screen")
-EDITOR_FIELDS: Final = {"lead": pgettext("web", "Institutional lead"), "moderator": pgettext("web", "Moderator"), "focus": pgettext("web", "Thematic focus")}
+EDITOR_FIELDS: Final = {
+    "lead": pgettext("web", "Institutional lead"),
+    "moderator": pgettext("web", "Moderator"),
+    "focus": pgettext("web", "Thematic focus"),
+}
 EDITOR_EXPORT_LABEL: Final = {
     "md": N_("Markdown"),
     "html": N_("HTML"),

@@ -482,14 +482,7 @@ class Reporting:
         return session
 
     async def _find(self, db: AsyncSession, ref: str | int) -> Session | None:
-        session_id = parse_id(ref)
-        if session_id is not None:
-            found = await db.get(Session, session_id)
-            if found is not None:
-                return found
-        if isinstance(ref, int):
-            return None
-        return await db.scalar(select(Session).where(func.upper(Session.join_code) == str(ref).strip().upper()))
+        return await find_session(db, ref)
 
     async def _version(self, db: AsyncSession, session_id: int, number: int | None) -> ReportVersion | None:
         query = select(ReportVersion).where(ReportVersion.session_id == session_id)
@@ -633,3 +626,15 @@ def _dates(start: date | None, end: date | None) -> str:
     if (start.year, start.month) == (end.year, end.month):
         return f"{start.day}–{end.day} {end:%B %Y}"
     return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
+
+
+async def find_session(db: AsyncSession, ref: str | int) -> Session | None:
+    """A session by id (a number from a button) or join code (typed, any case); None if neither."""
+    session_id = parse_id(ref)
+    if session_id is not None:
+        found = await db.get(Session, session_id)
+        if found is not None:
+            return found
+    if isinstance(ref, int):
+        return None
+    return await db.scalar(select(Session).where(func.upper(Session.join_code) == str(ref).strip().upper()))

@@ -30,6 +30,7 @@ from bot.reports.themes import GroupItem, ThemeGroup, make_grouper
 from bot.services.access import Access, require
 from bot.services.embeddings import session_vectors
 from bot.services.live import LiveNotifier
+from bot.services.reporting import find_session
 from bot.services.state import load_actor
 from bot.services.views import UserRef
 from storage.db import Database
@@ -384,19 +385,11 @@ class Screens:
 
     async def _moderated(self, db: AsyncSession, user: UserRef, session_ref: str | int) -> tuple[Participant, Session]:
         participant, _ = await load_actor(db, user)
-        session = await _find_session(db, session_ref)
+        session = await find_session(db, session_ref)
         if session is None:
             raise LookupError(session_ref)
         require(await self.access.can_run_session(db, participant, session.event_id, session.id), N_("organiser or moderator"))
         return participant, session
-
-
-async def _find_session(db: AsyncSession, ref: str | int) -> Session | None:
-    if isinstance(ref, int) or ref.isdigit():
-        found = await db.get(Session, int(ref))
-        if found is not None:
-            return found
-    return await db.scalar(select(Session).where(func.upper(Session.join_code) == str(ref).strip().upper()))
 
 
 def _lower_priority() -> None:
