@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.config import Settings
 from bot.container import Services
-from bot.i18n import LOCALES, Translator, locale_for, translator
+from bot.i18n import DEFAULT_LOCALE, LOCALES, Translator, translator
 from web import texts
 from web.security import Csrf, LinkSigner, RateLimiter
 
@@ -115,8 +115,8 @@ def browser_locale(request: Request) -> str:
     for _quality, _index, tag in sorted(wanted):
         primary = tag.split("-", 1)[0].lower()
         if primary in LOCALES:
-            return locale_for(primary)
-    return locale_for(None)
+            return primary
+    return DEFAULT_LOCALE
 
 
 def browser_translator(request: Request) -> Translator:
