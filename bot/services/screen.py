@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import DEFAULT_LOCALE, N_, supported
+from bot.i18n import DEFAULT_LOCALE, supported
 from bot.reports.themes import GroupItem, ThemeGroup, make_grouper
 from bot.services.access import Access, require
 from bot.services.embeddings import session_vectors
@@ -388,7 +388,8 @@ class Screens:
         session = await find_session(db, session_ref)
         if session is None:
             raise LookupError(session_ref)
-        require(await self.access.can_run_session(db, participant, session.event_id, session.id), N_("organiser or moderator"))
+        allowed = await self.access.can_run_session(db, participant, session.event_id, session.id)
+        require(allowed, "organiser or moderator")  # i18n: not shown (a refusal key, worded by bot.services.access)
         return participant, session
 
 
