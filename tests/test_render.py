@@ -1022,7 +1022,7 @@ def test_same_input_gives_identical_files_in_two_processes():
 def test_hospital_draft_reads_as_a_report_with_numbers():
     report = build_hospital()
     text = "\n".join(check_message(m) for m in render_chat_messages(report))
-    assert "Draft report v1 · generated 2019-05-15 16:30 CEST" in text  # the event's time zone
+    assert "Draft report v1 · generated 15 May 2019, 16:30 CEST" in text  # the event's time zone
     assert "Person" not in text[: text.index("ANNEX")]  # no names in the body
     assert re.search(r"It was (raised|highlighted) that|Another challenge presented was", text)
     assert "[#" in text and "ANNEX: CONTRIBUTIONS BY THEME" in text

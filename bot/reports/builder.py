@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.i18n import N_, translator
 from bot.reports.model import CommunitySupport, Paragraph, Section, SectionKey, Sentence, SessionReport, Standing, Statement, Support, Theme
 from bot.reports.privacy import DEFAULT_MIN_GROUP, CommunityMask
 from bot.reports.prose import NO_INPUT, ProseWriter, plain, proper_nouns
@@ -26,10 +27,10 @@ SECTION_OF_KIND: dict[str, SectionKey] = {
     "question": "questions",
 }
 SECTION_TITLES: dict[SectionKey, str] = {
-    "challenges": "Challenges",
-    "takeaways": "Key takeaways",
-    "recommendations": "Recommendations",
-    "questions": "Open questions",
+    "challenges": N_("Challenges"),
+    "takeaways": N_("Key takeaways"),
+    "recommendations": N_("Recommendations"),
+    "questions": N_("Open questions"),
 }
 SECTION_ORDER: tuple[SectionKey, ...] = ("challenges", "takeaways", "recommendations", "questions")
 # A community "agrees" with a point when at least this share of its votes are agree; "disagrees"
@@ -92,12 +93,15 @@ def build_report(
     version: int | None = None,
     min_group: int = DEFAULT_MIN_GROUP,
     timezone: str = "UTC",
+    language: str = "en",
 ) -> SessionReport:
-    """The report the stored facts support; the same facts always give the same report.
+    """The report the stored facts support, written in ``language`` (the event's report
+    language: section titles and prose); the same facts always give the same report.
 
     Each kind is grouped with ALL its contributions, hidden ones included, and hidden ones are
     dropped afterwards: hiding a point then changes only the theme that held it.
     """
+    tr = translator(language)
     mask = CommunityMask.for_session(facts.participation, anonymous=facts.anonymous, min_group=min_group)
     support = _support_by_contribution(reactions, mask)
     renames = {e.key: e.value for e in edits if e.kind == "rename"}
@@ -113,14 +117,14 @@ def build_report(
         groups = regroup(group([GroupItem(c.id, c.text, c.hidden) for c in items]), items, edits)
         themes = [t for g in groups if (t := _theme(g, items, support, renames, facts.anonymous, mask)) is not None]
         themes.sort(key=theme_rank)
-        sections.append(Section(key, SECTION_TITLES[key], themes))
+        sections.append(Section(key, tr.gettext(SECTION_TITLES[key]), themes))
     overrides = {e.key: e.value for e in edits if e.kind == "section"}
-    writer = ProseWriter(proper_nouns(c.text for c in contributions if not c.hidden))
+    writer = ProseWriter(proper_nouns(c.text for c in contributions if not c.hidden), tr)
     for section in sections:
         section.text_override = overrides.get(section.key)
         writer.section(section)
     summary_override = next((e.value for e in edits if e.kind == "summary"), None)
-    summary_prose: list[Paragraph] = writer.summary(sections) if sections else [(Sentence(NO_INPUT),)]
+    summary_prose: list[Paragraph] = writer.summary(sections) if sections else [(Sentence(tr.gettext(NO_INPUT)),)]
     return SessionReport(
         event_title=facts.event_title,
         event_dates=facts.event_dates,
@@ -142,6 +146,7 @@ def build_report(
         summary_override=summary_override,
         summary_prose=summary_prose,
         timezone=timezone,
+        language=tr.locale,
     )
 
 

@@ -166,6 +166,7 @@ class SessionReport:
     timezone: str = "UTC"  # the event's: every time the report shows is in it
     writer: str | None = None  # the writing model used for some prose, None when all offline
     writer_note: str | None = None  # why the model was not used (timeout, error), for the rapporteur
+    language: str = "en"  # the event's report language when drafted: headings, prose and dates
 
     @property
     def is_empty(self) -> bool:

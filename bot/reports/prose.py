@@ -16,6 +16,13 @@ How a statement is framed depends on its form, judged by small word lists (no ta
 a clause ("Donors work in silos") follows "that", an imperative ("Pool the funds") follows
 "to", a noun phrase ("Lack of joint analysis") stands as the subject or object, and a question
 or a statement in another language is quoted as it was sent.
+
+The report is written in the event's report language. The templates below are the English
+message ids of the catalogue; a French report takes their French translations, which read as a
+French rapporteur's compte rendu (« Il a été souligné que… », « Les participants des communautés
+du développement et de la sécurité ont convenu que… »). French statements are judged by
+`prose_french` (a clause, an infinitive, or quoted), so no template has to agree in gender or
+number with a participant's words; statements in another language are quoted.
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from babel.lists import format_list
+
+from bot.i18n import N_, Translator, translator
+from bot.reports import prose_french
 from bot.reports.model import Paragraph, Section, Sentence, Statement, Theme
 from bot.reports.privacy import OTHER
 
@@ -653,7 +664,9 @@ class Point:
     rest: tuple[str, ...]  # further sentences of the same contribution, as sentences
 
     @classmethod
-    def of(cls, text: str, proper: frozenset[str]) -> Point:
+    def of(cls, text: str, proper: frozenset[str], language: str = "en") -> Point:
+        if language == "fr":
+            return cls.french(text, proper)
         parts = sentences_of(text) or [tidy(text) or text.strip()]
         head = reported(parts[0])
         form = form_of(head)
@@ -662,188 +675,220 @@ class Point:
         rest = tuple(upper_first(reported(p)) for p in parts[1:])
         return cls(form, lower_first(head, proper), rest)
 
+    @classmethod
+    def french(cls, text: str, proper: frozenset[str]) -> Point:
+        """For a French report: a French clause or infinitive is set in the sentence; anything
+        else is quoted whole."""
+        parts = sentences_of(text) or [tidy(text) or text.strip()]
+        head = prose_french.without_fillers(parts[0])
+        form = prose_french.form_of(head)
+        if form == "quote":
+            return cls("quote", upper_first(tidy(text)), ())
+        return cls(form, lower_first(head, proper), tuple(upper_first(p) for p in parts[1:]))
+
 
 # --- connecting phrases -------------------------------------------------------------------
 
 # {c}: a clause, {v}: an imperative, {p}: a noun phrase, {q}: a quotation. Keyed by section and
 # role; each list is cycled from an offset so neighbouring sentences use different phrases.
+# Every template is a catalogue entry (N_), translated when the sentence is written.
+# TRANSLATORS comments would repeat this: each template is one whole sentence of a report.
 FRAMES: dict[str, dict[str, dict[Form, tuple[str, ...]]]] = {
     "challenges": {
         "first": {
-            "clause": ("The challenge raised most often was that {c}", "Foremost among the challenges, it was raised that {c}"),
-            "phrase": ("The challenge raised most often was {p}", "{P} was presented as the main challenge"),
-            "imperative": ("The challenge raised most often was the need to {v}",),
-            "quote": ("The challenge raised most often was put as follows: “{q}”",),
+            "clause": (N_("The challenge raised most often was that {c}"), N_("Foremost among the challenges, it was raised that {c}")),
+            "phrase": (N_("The challenge raised most often was {p}"), N_("{P} was presented as the main challenge")),
+            "imperative": (N_("The challenge raised most often was the need to {v}"),),
+            "quote": (N_("The challenge raised most often was put as follows: “{q}”"),),
         },
         "next": {
             "clause": (
-                "Another challenge presented was that {c}",
-                "It was raised that {c}",
-                "It was highlighted that {c}",
-                "Participants also pointed out that {c}",
+                N_("Another challenge presented was that {c}"),
+                N_("It was raised that {c}"),
+                N_("It was highlighted that {c}"),
+                N_("Participants also pointed out that {c}"),
             ),
             "phrase": (
-                "Another challenge presented was {p}",
-                "{P} was also presented as a challenge",
-                "{P} was underlined as a challenge",
-                "It was also raised that {p} is a challenge",
+                N_("Another challenge presented was {p}"),
+                N_("{P} was also presented as a challenge"),
+                N_("{P} was underlined as a challenge"),
+                N_("It was also raised that {p} is a challenge"),
             ),
-            "imperative": ("It was raised that there is a need to {v}", "Another challenge presented was how to {v}"),
-            "quote": ("Another challenge was put as follows: “{q}”", "It was also said: “{q}”"),
+            "imperative": (N_("It was raised that there is a need to {v}"), N_("Another challenge presented was how to {v}")),
+            "quote": (N_("Another challenge was put as follows: “{q}”"), N_("It was also said: “{q}”")),
         },
         "last": {
-            "clause": ("Lastly, it was raised that {c}",),
-            "phrase": ("Lastly, {p} was underlined as a challenge",),
-            "imperative": ("Lastly, the need to {v} was underlined as a challenge",),
-            "quote": ("Lastly, it was said: “{q}”",),
+            "clause": (N_("Lastly, it was raised that {c}"),),
+            "phrase": (N_("Lastly, {p} was underlined as a challenge"),),
+            "imperative": (N_("Lastly, the need to {v} was underlined as a challenge"),),
+            "quote": (N_("Lastly, it was said: “{q}”"),),
         },
     },
     "takeaways": {
         "first": {
-            "clause": ("The key takeaway shared most often was that {c}", "Above all, it was highlighted that {c}"),
-            "phrase": ("The key takeaway shared most often was {p}", "{P} stood out as the main takeaway"),
-            "imperative": ("The key takeaway shared most often was the need to {v}",),
-            "quote": ("The key takeaway shared most often was put as follows: “{q}”",),
+            "clause": (N_("The key takeaway shared most often was that {c}"), N_("Above all, it was highlighted that {c}")),
+            "phrase": (N_("The key takeaway shared most often was {p}"), N_("{P} stood out as the main takeaway")),
+            "imperative": (N_("The key takeaway shared most often was the need to {v}"),),
+            "quote": (N_("The key takeaway shared most often was put as follows: “{q}”"),),
         },
         "next": {
             "clause": (
-                "It was highlighted that {c}",
-                "Another key takeaway was that {c}",
-                "It was emphasized that {c}",
-                "It was mentioned that {c}",
+                N_("It was highlighted that {c}"),
+                N_("Another key takeaway was that {c}"),
+                N_("It was emphasized that {c}"),
+                N_("It was mentioned that {c}"),
             ),
             "phrase": (
-                "Another key takeaway was {p}",
-                "{P} was emphasized as key",
-                "It was highlighted that {p} matters",
-                "{P} was also mentioned",
+                N_("Another key takeaway was {p}"),
+                N_("{P} was emphasized as key"),
+                N_("It was highlighted that {p} matters"),
+                N_("{P} was also mentioned"),
             ),
-            "imperative": ("It was emphasized that there is a need to {v}", "Another takeaway was the need to {v}"),
-            "quote": ("It was also said: “{q}”", "Another takeaway was put as follows: “{q}”"),
+            "imperative": (N_("It was emphasized that there is a need to {v}"), N_("Another takeaway was the need to {v}")),
+            "quote": (N_("It was also said: “{q}”"), N_("Another takeaway was put as follows: “{q}”")),
         },
         "last": {
-            "clause": ("Lastly, it was emphasized that {c}",),
-            "phrase": ("Lastly, {p} was emphasized as key",),
-            "imperative": ("Lastly, it was emphasized that there is a need to {v}",),
-            "quote": ("Lastly, it was said: “{q}”",),
+            "clause": (N_("Lastly, it was emphasized that {c}"),),
+            "phrase": (N_("Lastly, {p} was emphasized as key"),),
+            "imperative": (N_("Lastly, it was emphasized that there is a need to {v}"),),
+            "quote": (N_("Lastly, it was said: “{q}”"),),
         },
     },
     "recommendations": {
         "first": {
-            "clause": ("The recommendation made most often was that {c}", "Foremost, it was recommended that {c}"),
-            "phrase": ("The recommendation made most often was {p}", "{P} was the recommendation made most often"),
-            "imperative": ("The recommendation made most often was to {v}", "Foremost, it was recommended to {v}"),
-            "quote": ("The recommendation made most often was put as follows: “{q}”",),
+            "clause": (N_("The recommendation made most often was that {c}"), N_("Foremost, it was recommended that {c}")),
+            "phrase": (N_("The recommendation made most often was {p}"), N_("{P} was the recommendation made most often")),
+            "imperative": (N_("The recommendation made most often was to {v}"), N_("Foremost, it was recommended to {v}")),
+            "quote": (N_("The recommendation made most often was put as follows: “{q}”"),),
         },
         "next": {
             "clause": (
-                "Another recommendation mentioned was that {c}",
-                "It was suggested that {c}",
-                "It was recommended that {c}",
-                "Participants also proposed that {c}",
+                N_("Another recommendation mentioned was that {c}"),
+                N_("It was suggested that {c}"),
+                N_("It was recommended that {c}"),
+                N_("Participants also proposed that {c}"),
             ),
             "phrase": (
-                "Another recommendation mentioned was {p}",
-                "Several contributions called for {p}",
-                "{P} was also recommended",
-                "A further recommendation concerned {p}",
+                N_("Another recommendation mentioned was {p}"),
+                N_("Several contributions called for {p}"),
+                N_("{P} was also recommended"),
+                N_("A further recommendation concerned {p}"),
             ),
             "imperative": (
-                "Another recommendation was to {v}",
-                "It was recommended to {v}",
-                "A further suggestion was to {v}",
-                "Participants also proposed to {v}",
+                N_("Another recommendation was to {v}"),
+                N_("It was recommended to {v}"),
+                N_("A further suggestion was to {v}"),
+                N_("Participants also proposed to {v}"),
             ),
-            "quote": ("Another recommendation was put as follows: “{q}”", "It was also suggested: “{q}”"),
+            "quote": (N_("Another recommendation was put as follows: “{q}”"), N_("It was also suggested: “{q}”")),
         },
         "last": {
-            "clause": ("Lastly, it was recommended that {c}",),
-            "phrase": ("Lastly, {p} was recommended",),
-            "imperative": ("Lastly, it was recommended to {v}",),
-            "quote": ("Lastly, it was suggested: “{q}”",),
+            "clause": (N_("Lastly, it was recommended that {c}"),),
+            "phrase": (N_("Lastly, {p} was recommended"),),
+            "imperative": (N_("Lastly, it was recommended to {v}"),),
+            "quote": (N_("Lastly, it was suggested: “{q}”"),),
         },
     },
     "questions": {
-        "first": {form: ("The question asked most often was: “{q}”",) for form in FORMS},
+        "first": {form: (N_("The question asked most often was: “{q}”"),) for form in FORMS},
         "next": {
-            form: ("It was also asked: “{q}”", "A further open question was: “{q}”", "Participants also asked: “{q}”") for form in FORMS
+            form: (N_("It was also asked: “{q}”"), N_("A further open question was: “{q}”"), N_("Participants also asked: “{q}”"))
+            for form in FORMS
         },
-        "last": {form: ("Lastly, it was asked: “{q}”",) for form in FORMS},
+        "last": {form: (N_("Lastly, it was asked: “{q}”"),) for form in FORMS},
     },
 }
 SUPPORTING: dict[Form, tuple[str, ...]] = {
     "clause": (
-        "Along the same lines, it was noted that {c}",
-        "In a similar vein, it was added that {c}",
-        "Relatedly, it was mentioned that {c}",
+        N_("Along the same lines, it was noted that {c}"),
+        N_("In a similar vein, it was added that {c}"),
+        N_("Relatedly, it was mentioned that {c}"),
     ),
-    "phrase": ("{P} was mentioned in the same vein", "Related contributions pointed to {p}", "In the same vein, {p} was mentioned"),
+    "phrase": (N_("{P} was mentioned in the same vein"), N_("Related contributions pointed to {p}"), N_("In the same vein, {p} was mentioned")),
     "imperative": (
-        "Along the same lines, it was suggested to {v}",
-        "Relatedly, it was proposed to {v}",
-        "In a similar vein, the need to {v} was mentioned",
+        N_("Along the same lines, it was suggested to {v}"),
+        N_("Relatedly, it was proposed to {v}"),
+        N_("In a similar vein, the need to {v} was mentioned"),
     ),
-    "quote": ("In the same vein, it was said: “{q}”", "A related contribution read: “{q}”"),
+    "quote": (N_("In the same vein, it was said: “{q}”"), N_("A related contribution read: “{q}”")),
 }
 AGREED: dict[Form, str] = {
-    "clause": "{who} agreed that {c}",
-    "phrase": "{who} agreed on {p}",
-    "imperative": "{who} agreed on the need to {v}",
-    "quote": "{who} agreed with the point “{q}”",
+    "clause": N_("{who} agreed that {c}"),
+    "phrase": N_("{who} agreed on {p}"),
+    "imperative": N_("{who} agreed on the need to {v}"),
+    "quote": N_("{who} agreed with the point “{q}”"),
 }
 DIFFERED: dict[Form, str] = {
-    "clause": "Views differed on whether {c}: {yes} largely agreed, while {no} did not",
-    "phrase": "Views differed on {p}: {yes} largely agreed, while {no} did not",
-    "imperative": "Views differed on whether to {v}: {yes} largely agreed, while {no} did not",
-    "quote": "Views differed on the point “{q}”: {yes} largely agreed, while {no} did not",
+    "clause": N_("Views differed on whether {c}: {yes} largely agreed, while {no} did not"),
+    "phrase": N_("Views differed on {p}: {yes} largely agreed, while {no} did not"),
+    "imperative": N_("Views differed on whether to {v}: {yes} largely agreed, while {no} did not"),
+    "quote": N_("Views differed on the point “{q}”: {yes} largely agreed, while {no} did not"),
 }
 SECTION_INTROS: dict[str, str] = {
-    "challenges": "Several challenges were presented in a variety of areas",
-    "takeaways": "Several key takeaways emerged from the discussion",
-    "recommendations": "Several recommendations were made",
-    "questions": "Several questions remained open",
+    "challenges": N_("Several challenges were presented in a variety of areas."),
+    "takeaways": N_("Several key takeaways emerged from the discussion."),
+    "recommendations": N_("Several recommendations were made."),
+    "questions": N_("Several questions remained open."),
 }
 CLOSING: dict[str, str] = {
-    "challenges": "Further challenges, each raised less often, concerned {labels}",
-    "takeaways": "Further takeaways, each shared less often, concerned {labels}",
-    "recommendations": "Further recommendations, each made less often, concerned {labels}",
-    "questions": "Further questions concerned {labels}",
+    "challenges": N_("Further challenges, each raised less often, concerned {labels}."),
+    "takeaways": N_("Further takeaways, each shared less often, concerned {labels}."),
+    "recommendations": N_("Further recommendations, each made less often, concerned {labels}."),
+    "questions": N_("Further questions concerned {labels}."),
 }
 SUMMARY_LEADS: dict[str, dict[Form, str]] = {
     "challenges": {
-        "clause": "Among the challenges, it was raised most often that {c}",
-        "phrase": "Among the challenges, {p} was raised most often",
-        "imperative": "Among the challenges, the need to {v} was raised most often",
-        "quote": "Among the challenges, one was raised most often: “{q}”",
+        "clause": N_("Among the challenges, it was raised most often that {c}"),
+        "phrase": N_("Among the challenges, {p} was raised most often"),
+        "imperative": N_("Among the challenges, the need to {v} was raised most often"),
+        "quote": N_("Among the challenges, one was raised most often: “{q}”"),
     },
     "takeaways": {
-        "clause": "As a key takeaway, it was highlighted most often that {c}",
-        "phrase": "As a key takeaway, {p} was highlighted most often",
-        "imperative": "As a key takeaway, the need to {v} was highlighted most often",
-        "quote": "As a key takeaway, one was shared most often: “{q}”",
+        "clause": N_("As a key takeaway, it was highlighted most often that {c}"),
+        "phrase": N_("As a key takeaway, {p} was highlighted most often"),
+        "imperative": N_("As a key takeaway, the need to {v} was highlighted most often"),
+        "quote": N_("As a key takeaway, one was shared most often: “{q}”"),
     },
     "recommendations": {
-        "clause": "The most frequent recommendation was that {c}",
-        "phrase": "The most frequent recommendation concerned {p}",
-        "imperative": "The most frequent recommendation was to {v}",
-        "quote": "The most frequent recommendation read: “{q}”",
+        "clause": N_("The most frequent recommendation was that {c}"),
+        "phrase": N_("The most frequent recommendation concerned {p}"),
+        "imperative": N_("The most frequent recommendation was to {v}"),
+        "quote": N_("The most frequent recommendation read: “{q}”"),
     },
-    "questions": {form: "The question asked most often was: “{q}”" for form in FORMS},
+    "questions": {form: N_("The question asked most often was: “{q}”") for form in FORMS},
 }
 SUMMARY_ALSO: dict[Form, str] = {
-    "clause": "It was also raised that {c}",
-    "phrase": "{P} was also raised",
-    "imperative": "It was also raised that there is a need to {v}",
-    "quote": "It was also said: “{q}”",
+    "clause": N_("It was also raised that {c}"),
+    "phrase": N_("{P} was also raised"),
+    "imperative": N_("It was also raised that there is a need to {v}"),
+    "quote": N_("It was also said: “{q}”"),
 }
-NO_INPUT = "No input has been received for this session yet."
+NO_INPUT = N_("No input has been received for this session yet.")
+# Who agreed or differed, as the subject of a sentence ("Participants from …") and as a side
+# of a division ("the … communities"); {names} is a list of communities in COMMUNITY_OF form.
+WHO_ACROSS = N_("Participants across communities")
+WHO_ONE = N_("Participants from the {names} community")
+WHO_MANY = N_("Participants from the {names} communities")
+WHO_ONE_AND_OTHERS = N_("Participants from the {names} community and from other communities")
+WHO_MANY_AND_OTHERS = N_("Participants from the {names} communities and from other communities")
+SIDE_ACROSS = N_("communities across the board")
+SIDE_ONE = N_("the {names} community")
+SIDE_MANY = N_("the {names} communities")
+SIDE_ONE_AND_OTHERS = N_("the {names} community and other communities")
+SIDE_MANY_AND_OTHERS = N_("the {names} communities and other communities")
+_SENTENCE_ENDS = ("?”", "!”", ".”", "? »", "! »", ". »")
 
 
-def fill(template: str, point: Point, **names: str) -> str:
-    """A template with the point in the slot its form needs, as one finished sentence."""
+def fill(template: str, point: Point, tr: Translator | None = None, **names: str) -> str:
+    """A template in the report's language with the point in the slot its form needs, as one
+    finished sentence."""
+    tr = tr or translator("en")
     body = point.body
-    text = template.format(c=body, v=body, p=body, P=upper_first(body), q=body, **names)
-    return upper_first(text) + ("" if text.endswith(("?”", "!”", ".”")) else ".")
+    mark = "\x00" if tr.locale == "fr" else ""  # where the template meets the statement: elision
+    text = tr.gettext(template).format(c=mark + body, v=mark + body, p=body, P=upper_first(body), q=body, **names)
+    if mark:
+        text = prose_french.elide_junctions(text)
+    return upper_first(text) + ("" if text.endswith(_SENTENCE_ENDS) else ".")
 
 
 def _offset(seed: str, modulo: int) -> int:
@@ -860,15 +905,40 @@ def cites_of(*statements: Statement) -> tuple[int, ...]:
     return tuple(sorted(numbers[:MAX_CITES]))
 
 
-def community_names(names: Sequence[str]) -> str:
-    """ "Participants from the development and security communities" from community names."""
+def _community_list(names: Sequence[str], tr: Translator) -> tuple[str, int, bool]:
     named = sorted({n for n in names if n and n != OTHER})
-    others = any(n == OTHER for n in names)
-    if not named:
-        return "Participants across communities"
-    joined = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
-    noun = "community" if len(named) == 1 else "communities"
-    return f"Participants from the {joined} {noun}" + (" and from other communities" if others else "")
+    # A community's name as it follows "the … community" ("development"; in French « du
+    # développement »), so each language can put its article and contraction in.
+    known = {
+        "diplomacy": tr.pgettext("community of", "diplomacy"),
+        "development": tr.pgettext("community of", "development"),
+        "security": tr.pgettext("community of", "security"),
+        "humanitarian": tr.pgettext("community of", "humanitarian"),
+    }
+    shown = [known.get(n, n) for n in named]
+    joined = format_list(shown, locale=tr.babel_locale) if shown else ""
+    return joined, len(named), any(n == OTHER for n in names)
+
+
+def community_names(names: Sequence[str], tr: Translator | None = None) -> str:
+    """ "Participants from the development and security communities" from community names."""
+    tr = tr or translator("en")
+    joined, count, others = _community_list(names, tr)
+    if not count:
+        return tr.gettext(WHO_ACROSS)
+    if others:
+        return tr.gettext(WHO_ONE_AND_OTHERS if count == 1 else WHO_MANY_AND_OTHERS).format(names=joined)
+    return tr.gettext(WHO_ONE if count == 1 else WHO_MANY).format(names=joined)
+
+
+def _side_name(names: list[str], tr: Translator) -> str:
+    """ "the development and security communities": one side of a division."""
+    joined, count, others = _community_list(names, tr)
+    if not count:
+        return tr.gettext(SIDE_ACROSS)
+    if others:
+        return tr.gettext(SIDE_ONE_AND_OTHERS if count == 1 else SIDE_MANY_AND_OTHERS).format(names=joined)
+    return tr.gettext(SIDE_ONE if count == 1 else SIDE_MANY).format(names=joined)
 
 
 def _sides(statement: Statement) -> tuple[list[str], list[str]]:
@@ -882,18 +952,19 @@ def _sides(statement: Statement) -> tuple[list[str], list[str]]:
     return agreeing, disagreeing
 
 
-def _side_name(names: list[str]) -> str:
-    return community_names(names).replace("Participants from ", "", 1)
-
-
 class ProseWriter:
-    """Writes one session's prose; holds what every sentence needs (the session's names)."""
+    """Writes one session's prose in the report's language; holds what every sentence needs
+    (the session's names and the translator)."""
 
-    def __init__(self, proper: frozenset[str]) -> None:
+    def __init__(self, proper: frozenset[str], tr: Translator | None = None) -> None:
         self.proper = proper
+        self.tr = tr or translator("en")
 
     def point(self, statement: Statement) -> Point:
-        return Point.of(statement.text, self.proper)
+        return Point.of(statement.text, self.proper, self.tr.locale)
+
+    def fill(self, template: str, point: Point, **names: str) -> str:
+        return fill(template, point, self.tr, **names)
 
     # --- sections ---------------------------------------------------------------------
 
@@ -908,7 +979,7 @@ class ProseWriter:
         written = themes[:PROSE_THEMES]
         offset = _offset(section.key + themes[0].representative.text, 997)
         if len(written) >= 3:
-            section.intro = [Sentence(SECTION_INTROS[section.key] + ".", cites_of(*(t.representative for t in written)))]
+            section.intro = [Sentence(self.tr.gettext(SECTION_INTROS[section.key]), cites_of(*(t.representative for t in written)))]
         for position, theme in enumerate(written):
             role = "first" if position == 0 else "last" if position == len(written) - 1 and len(written) >= 3 else "next"
             theme.prose = self.theme_paragraph(section.key, theme, role, position + offset)
@@ -917,8 +988,11 @@ class ProseWriter:
             shown = rest[:CLOSING_THEMES]
             labels = "; ".join(lower_first(t.label, self.proper) for t in shown)
             if len(rest) > len(shown):
-                labels += f"; and {len(rest) - len(shown):,} more listed in the annex"
-            text = CLOSING[section.key].format(labels=labels) + "."
+                more = len(rest) - len(shown)
+                labels += self.tr.ngettext(
+                    "; and {count} more listed in the annex", "; and {count} more listed in the annex", more
+                ).format(count=self.tr.number(more))
+            text = self.tr.gettext(CLOSING[section.key]).format(labels=labels)
             section.closing = [Sentence(text, cites_of(*(t.representative for t in shown)))]
 
     def theme_paragraph(self, key: str, theme: Theme, role: str, turn: int) -> list[Sentence]:
@@ -931,7 +1005,7 @@ class ProseWriter:
             sentences = [agreed]
         else:
             options = FRAMES[key][role][point.form]
-            sentences = [Sentence(fill(options[turn % len(options)], point), cites_of(lead))]
+            sentences = [Sentence(self.fill(options[turn % len(options)], point), cites_of(lead))]
         sentences += [Sentence(upper_first(r) + ".", cites_of(lead)) for r in point.rest]
         others = sorted(
             (s for s in theme.statements if s.contribution_id != lead.contribution_id),
@@ -943,7 +1017,7 @@ class ProseWriter:
             second_point = self.point(second)
             supporting = SUPPORTING[second_point.form]
             marked = self._agreement(second, second_point)
-            sentences.append(marked or Sentence(fill(supporting[turn % len(supporting)], second_point), cites_of(second)))
+            sentences.append(marked or Sentence(self.fill(supporting[turn % len(supporting)], second_point), cites_of(second)))
         for other in distinct[1:]:
             marked = self._agreement(other, self.point(other))
             if marked is not None:
@@ -959,11 +1033,11 @@ class ProseWriter:
             return None
         agreeing, disagreeing = _sides(statement)
         if standing == "consensus":
-            text = fill(AGREED[point.form], point, who=community_names(agreeing))
+            text = self.fill(AGREED[point.form], point, who=community_names(agreeing, self.tr))
         else:
             if not agreeing or not disagreeing:
                 return None
-            text = fill(DIFFERED[point.form], point, yes=_side_name(agreeing), no=_side_name(disagreeing))
+            text = self.fill(DIFFERED[point.form], point, yes=_side_name(agreeing, self.tr), no=_side_name(disagreeing, self.tr))
         return Sentence(text, (statement.contribution_id,))
 
     # --- summary ----------------------------------------------------------------------
@@ -977,13 +1051,13 @@ class ProseWriter:
                 continue
             first = section.themes[0]
             point = self.point(first.representative)
-            points.append(Sentence(fill(SUMMARY_LEADS[section.key][point.form], point), cites_of(first.representative)))
+            points.append(Sentence(self.fill(SUMMARY_LEADS[section.key][point.form], point), cites_of(first.representative)))
             if len(section.themes) > 1 and section.key != "questions":
                 second = section.themes[1].representative
                 also = self.point(second)
-                points.append(Sentence(fill(SUMMARY_ALSO[also.form], also), cites_of(second)))
+                points.append(Sentence(self.fill(SUMMARY_ALSO[also.form], also), cites_of(second)))
         if not points:
-            return [(Sentence(NO_INPUT),)]
+            return [(Sentence(self.tr.gettext(NO_INPUT)),)]
         agreement: list[Sentence] = []
         for standing in ("consensus", "divisive"):
             found = [

@@ -7,6 +7,9 @@ sentence with the numbers it rests on, as ``[#12, #15]``. A theme whose answer h
 citing no number, or a number that was not sent for that theme, keeps the offline text: an
 invented citation cannot reach a report. Timeouts and errors leave the whole offline draft and
 a note for the rapporteur. The call is made with aiohttp, outside any database transaction.
+
+The instructions are in English (what such models follow best) and ask for the labels and
+paragraphs in the report's language (`LANGUAGE_INSTRUCTIONS`), in that language's own register.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ STATEMENTS_PER_THEME = 6
 LABEL_MAX_WORDS = 8
 LABEL_MAX_CHARS = 80
 _CITATION = re.compile(r"\[\s*(#?\d+(?:\s*,\s*#?\d+)*)\s*\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?\]”\"])\s+(?=[A-Z“\"(])")
-SYSTEM_PROMPT = (
+_SENTENCE_END = re.compile(r"(?<=[.!?\]”\"»])\s+(?=[A-ZÀ-ÖØ-Þ“\"«(])")
+SYSTEM_PROMPT = (  # i18n: not shown (instructions to the model, not a text for people)
     "You are the rapporteur of a workshop session. For each theme, write a label of 2 to 6 words "
     'and one paragraph of 1 to 3 sentences in reported speech ("It was raised that…", '
     '"Participants recommended…"), naming nobody, using only what the statements say. End EVERY '
@@ -38,6 +41,20 @@ SYSTEM_PROMPT = (
     'given for that theme. Answer with JSON only: {"themes": [{"theme": "T1", "label": "…", '
     '"paragraph": "…"}]}.'
 )
+# What the prompt adds per report language: the output language and its reporting register.
+LANGUAGE_INSTRUCTIONS = {  # i18n: not shown (instructions to the model)
+    "en": " Write the labels and paragraphs in English.",
+    "fr": (
+        " Write the labels and paragraphs in French, as a French-speaking rapporteur writes a compte rendu: "
+        "impersonal reported speech (« Il a été souligné que… », « Les participants ont recommandé de… »), "
+        "French typography (« » quotes, a space before : ; ? !). Quote statements in another language in « »."
+    ),
+}
+
+
+def system_prompt(language: str) -> str:
+    """The instructions, asking for output in the report's language."""
+    return SYSTEM_PROMPT + LANGUAGE_INSTRUCTIONS.get(language, LANGUAGE_INSTRUCTIONS["en"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +108,7 @@ class ModelWriter:
         if not requests:
             return
         try:
-            answer = await self._ask(requests)
+            answer = await self._ask(requests, report.language)
         except WriterFailed as failure:
             report.writer_note = failure.reason
             return
@@ -101,13 +118,13 @@ class ModelWriter:
         if replaced:
             report.writer_note = f"replaced:{replaced}"
 
-    async def _ask(self, requests: Sequence[_Request]) -> dict[str, Any]:
+    async def _ask(self, requests: Sequence[_Request], language: str = "en") -> dict[str, Any]:
         payload = {
             "model": self.config.model,
             "temperature": 0,
             "seed": 0,
             "messages": [
-                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "system", "content": system_prompt(language)},
                 {"role": "user", "content": json.dumps({"themes": [_theme_payload(r) for r in requests]}, ensure_ascii=False)},
             ],
         }
@@ -230,8 +247,8 @@ def apply_answer(requests: Sequence[_Request], answer: dict[str, Any], model: st
 def reuse_written(report: SessionReport, previous: SessionReport | None) -> None:
     """Keep what the model wrote for themes that did not change since the previous version, so
     an edit elsewhere (a hidden point, a replaced section) does not lose it or call the model."""
-    if previous is None:
-        return
+    if previous is None or previous.language != report.language:
+        return  # nothing to reuse after the report language changed
     written = {
         (section.key, theme.fingerprint): theme
         for section in previous.sections

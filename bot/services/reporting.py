@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.i18n import Translator, supported, translator
 from bot.reports.builder import SECTION_TITLES, ContributionFact, EditFact, ReactionFact, SessionFacts, build_report
 from bot.reports.model import Citations, SessionReport
 from bot.reports.privacy import OTHER, CommunityMask
@@ -119,7 +120,7 @@ class Reporting:
         assert event is not None
         group = make_grouper(await session_vectors(db, session.id), domain_pack=event.domain_pack)
         report = await asyncio.to_thread(
-            partial(build_report, min_group=event.min_group_size, timezone=event.timezone),
+            partial(build_report, min_group=event.min_group_size, timezone=event.timezone, language=supported(event.report_language)),
             facts,
             contributions,
             reactions,
@@ -332,9 +333,12 @@ class Reporting:
             participant, _ = await load_actor(db, user)
             session = await self._authorised(db, participant, session_ref)
             rows = await self._csv_rows(db, session)
+            event = await db.get(Event, session.event_id)
+            language = supported(event.report_language if event else None)
         from bot.reports.render import slugify
 
-        return f"{slugify(session.title)}_contributions.csv", render_csv(rows)
+        tr = translator(language)
+        return f"{slugify(session.title)}_{tr.pgettext('file name', 'contributions')}.csv", render_csv(rows, language)
 
     async def report_for_operator(self, session_ref: str | int) -> SessionReport:
         """For trusted callers with database access (the CLI): the approved version, else the
@@ -397,13 +401,15 @@ class Reporting:
                 keep = [s for s in report.sections if s.key in ("takeaways", "recommendations")]
                 if any(s.themes or s.text_override for s in keep):  # no bare headings for sessions without input
                     parts.append(SessionSections(session.title, keep))
+            language = supported(event.report_language)
             event_report = EventReport(
                 event.title,
-                _dates(event.starts_on, event.ends_on),
+                _dates(event.starts_on, event.ends_on, translator(language)),
                 event.place,
                 parts,
                 event.disclaimer,
                 local_time(utcnow(), event.timezone),
+                language=language,
             )
         content = await asyncio.to_thread(render, event_report, fmt)
         return report_filename(event_report, fmt), content
@@ -503,7 +509,7 @@ class Reporting:
         participation = await _participation(db, session.id)
         facts = SessionFacts(
             event.title,
-            _dates(event.starts_on, event.ends_on),
+            _dates(event.starts_on, event.ends_on, translator(event.report_language)),
             event.place,
             session.title,
             session.institutional_lead,
@@ -618,14 +624,16 @@ def _draft(row: ReportVersion) -> Draft:
     return Draft(row.session_id, report, row.number, report.approved)
 
 
-def _dates(start: date | None, end: date | None) -> str:
+def _dates(start: date | None, end: date | None, tr: Translator) -> str:
+    """The event's dates as a report header says them, in the report's language:
+    "2–4 February 2026", « 2–4 février 2026 »."""
     if start is None:
         return ""
     if end is None or end == start:
-        return f"{start.day} {start:%B %Y}"
+        return tr.date(start, "d MMMM y")
     if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{end.day} {end:%B %Y}"
-    return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
+        return f"{start.day}–{tr.date(end, 'd MMMM y')}"
+    return f"{tr.date(start, 'd MMMM')} – {tr.date(end, 'd MMMM y')}"
 
 
 async def find_session(db: AsyncSession, ref: str | int) -> Session | None:

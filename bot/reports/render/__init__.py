@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
+from bot.i18n import translator
 from bot.reports.model import Citations, SessionReport
 from bot.reports.render.safe_text import safe_copy
 
@@ -102,15 +103,17 @@ def slugify(text: str, fallback: str = "report") -> str:
 
 
 def report_filename(report: SessionReport | EventReport, fmt: str) -> str:
-    """``<title>_<date>[_v3]_draft.<ext>``: sortable, says which version and whether approved."""
+    """``<title>_<date>[_v3]_draft.<ext>``: sortable, says which version and whether approved
+    (the words in the report's language: ``_brouillon`` in French)."""
+    tr = translator(report.language)
     if isinstance(report, SessionReport):
-        parts = [slugify(report.session_title, "session-report"), f"{report.generated_at:%Y-%m-%d}"]
+        parts = [slugify(report.session_title, tr.pgettext("file name", "session-report")), f"{report.generated_at:%Y-%m-%d}"]
         if report.version is not None:
             parts.append(f"v{report.version}")
         if not report.approved:
-            parts.append("draft")
+            parts.append(tr.pgettext("file name", "draft"))
     else:
-        parts = [slugify(report.event_title, "event-report")]
+        parts = [slugify(report.event_title, tr.pgettext("file name", "event-report"))]
         if report.generated_at is not None:
             parts.append(f"{report.generated_at:%Y-%m-%d}")
     return "_".join(parts) + f".{fmt}"

@@ -18,8 +18,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.i18n import N_, Translator, translator
 from bot.reports.model import SessionReport, Theme
-from bot.reports.render.layout import VOTED_SECTIONS, rank_themes
+from bot.reports.render.layout import VOTED_SECTIONS, community_name, rank_themes
 
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.2, 100  # 1000 x 520 px, whatever the data
 TOP_THEMES = 10
@@ -33,7 +34,7 @@ PANEL_BOXES = {
     2: [(0.205, 0.09, 0.43, 0.8), (0.775, 0.09, 0.19, 0.8)],
     3: [(0.15, 0.09, 0.22, 0.8), (0.53, 0.09, 0.22, 0.8), (0.865, 0.09, 0.115, 0.8)],
 }
-SUPPORT_TITLES = {"recommendations": "Recommendations by support", "takeaways": "Key takeaways by support"}
+SUPPORT_TITLES = {"recommendations": N_("Recommendations by support"), "takeaways": N_("Key takeaways by support")}
 
 
 def wrap_label(text: str, width: int = 26, lines: int = 2) -> str:
@@ -47,7 +48,8 @@ def wrap_label(text: str, width: int = 26, lines: int = 2) -> str:
 
 def voted_themes(report: SessionReport, top: int = TOP_THEMES) -> list[tuple[str, list[Theme]]]:
     """Per voted section (recommendations, key takeaways: never mixed), its best supported
-    themes that anyone has voted on, with the panel's title."""
+    themes that anyone has voted on, with the panel's title in the report's language."""
+    tr = translator(report.language)
     panels = []
     for section in report.sections:
         if section.key not in VOTED_SECTIONS or section.text_override is not None:
@@ -55,17 +57,17 @@ def voted_themes(report: SessionReport, top: int = TOP_THEMES) -> list[tuple[str
         themes = [t for t in rank_themes(section) if t.support.agree or t.support.disagree]
         themes.sort(key=lambda t: (-t.support.score, -t.count, t.label.casefold(), t.representative.contribution_id))
         if themes:
-            panels.append((SUPPORT_TITLES[section.key], themes[:top]))
+            panels.append((tr.gettext(SUPPORT_TITLES[section.key]), themes[:top]))
     return panels
 
 
-def _plot_support(ax: Axes, title: str, themes: Sequence[Theme], label_width: int) -> None:
+def _plot_support(ax: Axes, title: str, themes: Sequence[Theme], label_width: int, tr: Translator) -> None:
     """Diverging bars: agreement to the right, disagreement to the left, best on top."""
     y = range(len(themes))
     agree = [t.support.agree for t in themes]
     disagree = [-t.support.disagree for t in themes]
-    ax.barh(y, agree, color=AGREE_COLOR, label="Agree")
-    ax.barh(y, disagree, color=DISAGREE_COLOR, label="Disagree")
+    ax.barh(y, agree, color=AGREE_COLOR, label=tr.gettext("Agree"))
+    ax.barh(y, disagree, color=DISAGREE_COLOR, label=tr.gettext("Disagree"))
     ax.set_yticks(list(y), [wrap_label(t.label, label_width) for t in themes], fontsize=8)
     _fixed_rows(ax, len(themes))
     ax.axvline(0, color="#333333", linewidth=0.8)
@@ -85,12 +87,12 @@ def _plot_support(ax: Axes, title: str, themes: Sequence[Theme], label_width: in
     _tidy_axes(ax)
 
 
-def _plot_participation(ax: Axes, participation: dict[str, int], title: str = "Participants by community") -> None:
+def _plot_participation(ax: Axes, participation: dict[str, int], title: str, tr: Translator) -> None:
     """Participants per policy community, largest first."""
     ranked = sorted(participation.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_THEMES]
     y = range(len(ranked))
     ax.barh(y, [n for _, n in ranked], color=COMMUNITY_COLOR)
-    ax.set_yticks(list(y), [wrap_label(c, 18) for c, _ in ranked], fontsize=8)
+    ax.set_yticks(list(y), [wrap_label(community_name(c, tr), 18) for c, _ in ranked], fontsize=8)
     _fixed_rows(ax, len(ranked))
     for i, (_, n) in enumerate(ranked):
         ax.annotate(str(n), (n, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
@@ -114,6 +116,7 @@ def _tidy_axes(ax: Axes) -> None:
 
 def render_chart(report: SessionReport) -> bytes | None:
     """The chart as PNG bytes of a fixed size, or ``None`` when there is nothing to plot."""
+    tr = translator(report.language)
     supported = voted_themes(report)
     participation = {c: n for c, n in report.participation.items() if n > 0}
     if not supported and not participation:
@@ -123,10 +126,10 @@ def render_chart(report: SessionReport) -> bytes | None:
     panels: list[Callable[[Axes], None]] = []
     label_width = 26 if len(supported) < 2 else 20
     for title, themes in supported:
-        panels.append(partial(_plot_support, title=title, themes=themes, label_width=label_width))
+        panels.append(partial(_plot_support, title=title, themes=themes, label_width=label_width, tr=tr))
     if participation:
-        title = "Participants" if len(supported) > 1 else "Participants by community"
-        panels.append(lambda ax: _plot_participation(ax, participation, title))
+        title = tr.gettext("Participants") if len(supported) > 1 else tr.gettext("Participants by community")
+        panels.append(lambda ax: _plot_participation(ax, participation, title, tr))
     for plot, box in zip(panels, PANEL_BOXES[len(panels)], strict=True):
         plot(fig.add_axes(box))
     buffer = io.BytesIO()

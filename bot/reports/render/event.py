@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from bot.i18n import N_, translator
 from bot.reports.model import Section
 from bot.reports.render.html import blocks_html_document
 from bot.reports.render.layout import (
@@ -26,7 +27,7 @@ from bot.reports.render.layout import (
 )
 from bot.reports.render.markdown import blocks_markdown
 
-NO_SESSIONS_NOTICE = "No session has takeaways or recommendations yet."
+NO_SESSIONS_NOTICE = N_("No session has takeaways or recommendations yet.")
 
 
 class SessionSections(NamedTuple):
@@ -47,18 +48,20 @@ class EventReport:
     disclaimer: str = ""
     generated_at: datetime | None = None
     anonymous: bool = False  # hide every author, whatever the session builders passed
+    language: str = "en"  # the event's report language
 
 
 def event_blocks(event: EventReport, limits: Limits = DOCUMENT_LIMITS) -> list[Block]:
     """Event header, then per session its title and sections, then the disclaimer."""
+    tr = translator(event.language)
     blocks = event_header(event.event_title, event.event_dates, event.event_place)
-    citer = Citer(limits.citations)
+    citer = Citer(limits.citations, tr=tr)
     for title, sections in event.sessions:
         blocks.append(Heading(title, 1))
         for section in sections:
-            blocks += section_blocks(section, limits, anonymous=event.anonymous, citer=citer)
+            blocks += section_blocks(section, limits, anonymous=event.anonymous, citer=citer, tr=tr)
     if not event.sessions:
-        blocks.append(Para(NO_SESSIONS_NOTICE, "note"))
+        blocks.append(Para(tr.gettext(NO_SESSIONS_NOTICE), "note"))
     return blocks + citer.footnotes() + paragraphs(event.disclaimer, "small")
 
 
@@ -69,7 +72,7 @@ def render_event_markdown(event: EventReport, limits: Limits = DOCUMENT_LIMITS) 
 
 def render_event_html(event: EventReport, limits: Limits = DOCUMENT_LIMITS) -> str:
     """The consolidated report as a standalone HTML page."""
-    return blocks_html_document(event_blocks(event, limits), event.event_title)
+    return blocks_html_document(event_blocks(event, limits), event.event_title, language=event.language)
 
 
 def render_event_docx(event: EventReport, limits: Limits = DOCUMENT_LIMITS) -> bytes:

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from jinja2 import DictLoader, Environment, select_autoescape
 
+from bot.i18n import N_, translator
 from bot.reports.model import SessionReport
 from bot.reports.render.layout import DOCUMENT_LIMITS, Block, Limits, session_blocks
 
@@ -59,7 +60,7 @@ figure.chart img { max-width: 100%; height: auto; }
 """
 
 _TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
+<html lang="{{ lang }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -97,7 +98,7 @@ _TEMPLATE = """<!DOCTYPE html>
 """
 
 _HEADING_TAGS = {1: ("h2", "session"), 2: ("h3", "section"), 3: ("h4", "part")}
-CHART_ALT = "Support for recommendations and participation by policy community"
+CHART_ALT = N_("Support for recommendations and participation by policy community")
 
 
 @lru_cache(maxsize=1)
@@ -118,8 +119,9 @@ def png_data_uri(png: bytes | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii") if png else None
 
 
-def blocks_html_document(blocks: Sequence[Block], title: str, chart_png: bytes | None = None) -> str:
-    """Any block sequence (session or event) as a full HTML document."""
+def blocks_html_document(blocks: Sequence[Block], title: str, chart_png: bytes | None = None, language: str = "en") -> str:
+    """Any block sequence (session or event) as a full HTML document in the report's language."""
+    tr = translator(language)
     return (
         _environment()
         .get_template("report.html")
@@ -129,7 +131,8 @@ def blocks_html_document(blocks: Sequence[Block], title: str, chart_png: bytes |
             css=_CSS,
             heading_tags=_HEADING_TAGS,
             chart_uri=png_data_uri(chart_png),
-            chart_alt=CHART_ALT,
+            chart_alt=tr.gettext(CHART_ALT),
+            lang=tr.locale,
         )
     )
 
@@ -137,4 +140,4 @@ def blocks_html_document(blocks: Sequence[Block], title: str, chart_png: bytes |
 def render_html(report: SessionReport, chart_png: bytes | None = None, limits: Limits = DOCUMENT_LIMITS) -> str:
     """The session report as a standalone HTML page."""
     title = f"{report.session_title} — {report.event_title}"
-    return blocks_html_document(session_blocks(report, limits), title, chart_png)
+    return blocks_html_document(session_blocks(report, limits), title, chart_png, report.language)

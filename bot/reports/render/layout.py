@@ -5,6 +5,10 @@ shown, how counts and agreement are worded, when authors are hidden) happens her
 Each format module only decides *how* a block looks. That keeps the chat message, Markdown,
 HTML, DOCX and PDF saying the same thing, and lets the event-level report reuse the section
 blocks of the session report instead of copying them.
+
+Every word the layout adds (headings, counts, notes, dates) is in the report's language
+(``SessionReport.language``, the event's report language when it was drafted): the blocks are
+built with that language's translator, so the format modules never translate anything.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.i18n import N_, Translator, translator
 from bot.reports.model import (
     Citations,
     CommunitySupport,
@@ -29,21 +34,21 @@ from bot.reports.model import (
 
 MINUS = "\u2212"  # a real minus sign reads better than a hyphen in "+12/−3"
 LRM = "\u200e"  # LEFT-TO-RIGHT MARK
-NO_INPUT_NOTICE = (
+NO_INPUT_NOTICE = N_(
     "No input yet: participants have not sent any contributions to this session, "
     "so there is nothing to summarise. This draft fills in as contributions arrive."
 )
-NO_THEMES_NOTE = "No contributions in this section yet."
-CSV_HINT = "the CSV export lists every contribution"
+NO_THEMES_NOTE = N_("No contributions in this section yet.")
 STANDING_LABELS: dict[str, str] = {
-    "consensus": "Consensus across communities",
-    "divisive": "Divisive",
+    "consensus": N_("Consensus across communities"),
+    "divisive": N_("Divisive"),
 }
+
 VOTED_SECTIONS = frozenset({"recommendations", "takeaways"})
 """Sections whose themes people vote on, so agreement per community is worth showing."""
-ANNEX_TITLE = "Annex: Contributions by theme"
-ANNEX_NOTE = "The contributions behind each paragraph, grouped by theme; numbers (#12) match those cited in the text."
-NOTES_TITLE = "Notes"
+ANNEX_TITLE = N_("Annex: Contributions by theme")
+ANNEX_NOTE = N_("The contributions behind each paragraph, grouped by theme; numbers (#12) match those cited in the text.")
+NOTES_TITLE = N_("Notes")
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 CITATION_CHOICES: tuple[Citations, ...] = ("footnotes", "inline", "none")
 
@@ -130,6 +135,7 @@ class StatementLine:
     number: int | None = None
     standing: str | None = None  # a key of STANDING_LABELS
     agreement: str | None = None
+    standing_label: str | None = None  # the standing in the report's language
 
     @property
     def stats_suffix(self) -> str:
@@ -140,10 +146,6 @@ class StatementLine:
     def number_prefix(self) -> str:
         """``#12 `` before the statement, the number prose cites."""
         return f"#{self.number} " if self.number is not None else ""
-
-    @property
-    def standing_label(self) -> str | None:
-        return STANDING_LABELS.get(self.standing) if self.standing else None
 
     @property
     def mark(self) -> str | None:
@@ -166,6 +168,8 @@ class ThemeItem:
     more: int  # statements not shown
     section: str | None = None  # set for the summary's main themes (which omit "+N more")
     rtl: bool = False  # the label reads right to left
+    standing_label: str | None = None  # the standing in the report's language
+    more_text: str | None = None  # "+2 more" in the report's language, when statements are left out
 
     @property
     def stats_inline(self) -> str:
@@ -177,13 +181,6 @@ class ThemeItem:
         """``Challenges:`` before a main theme, its colon kept with the word in RTL lines."""
         return ltr_island(f"{self.section}:", self.rtl) if self.section else None
 
-    @property
-    def standing_label(self) -> str | None:
-        return STANDING_LABELS.get(self.standing) if self.standing else None
-
-    @property
-    def more_text(self) -> str | None:
-        return f"+{self.more} more" if self.more else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,9 +194,14 @@ Block = Title | Meta | Heading | Field | Para | ThemeItem | ChartSlot
 # --- wording ------------------------------------------------------------------------------
 
 
-def plural(n: int, word: str) -> str:
-    """``1 contribution`` / ``2 contributions``: counts read naturally in every format."""
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+def count_text(n: int, what: str, tr: Translator) -> str:
+    """``1 contribution`` / ``2 contributions`` in the report's language (``what``: one of
+    "contribution", "participant")."""
+    if what == "participant":
+        text = tr.ngettext("{count} participant", "{count} participants", n)
+    else:
+        text = tr.ngettext("{count} contribution", "{count} contributions", n)
+    return text.format(count=tr.number(n))
 
 
 def votes_text(support: Support) -> str:
@@ -211,33 +213,47 @@ def _has_votes(support: Support) -> bool:
     return bool(support.agree or support.disagree or support.passed)
 
 
-def theme_stats(theme: Theme) -> str:
+def theme_stats(theme: Theme, tr: Translator) -> str:
     """``12 contributions, +30/−4`` so a reader sees how much backs a theme (votes once there are any)."""
-    count = plural(theme.count, "contribution")
+    count = count_text(theme.count, "contribution", tr)
     return f"{count}, {votes_text(theme.support)}" if _has_votes(theme.support) else count
 
 
-def statement_stats(statement: Statement) -> str:
+def statement_stats(statement: Statement, tr: Translator) -> str:
     """Reactions to one statement, plus how many near-duplicates were merged into it; empty
     when there is nothing to say, so an unvoted draft is not cluttered with +0/−0."""
     parts = [votes_text(statement.support)] if _has_votes(statement.support) else []
     if statement.duplicates:
-        parts.append(f"{statement.duplicates:,} similar")
+        parts.append(tr.ngettext("{count} similar", "{count} similar", statement.duplicates).format(count=tr.number(statement.duplicates)))
     return ", ".join(parts)
 
 
-def community_agreement(entry: CommunitySupport) -> str | None:
+def community_name(community: str, tr: Translator) -> str:
+    """A policy community as the report's language names it (the stored values are English
+    words; names we don't know are kept as given)."""
+    names = {
+        "diplomacy": tr.pgettext("community", "diplomacy"),
+        "development": tr.pgettext("community", "development"),
+        "security": tr.pgettext("community", "security"),
+        "humanitarian": tr.pgettext("community", "humanitarian"),
+        "other": tr.pgettext("community", "other"),
+    }
+    return names.get(community, community)
+
+
+def community_agreement(entry: CommunitySupport, tr: Translator) -> str | None:
     """``diplomacy 80% (8/10)``; ``None`` when the community did not vote."""
     share = entry.agreement
     if share is None:
         return None
-    return f"{entry.community} {round(share * 100)}% ({entry.agree}/{entry.voted})"
+    percent = tr.gettext("{percent}%").format(percent=round(share * 100))
+    return f"{community_name(entry.community, tr)} {percent} ({entry.agree}/{entry.voted})"
 
 
-def agreement_text(support: Support) -> str | None:
+def agreement_text(support: Support, tr: Translator) -> str | None:
     """Agreement per policy community, the basis of the consensus/divisive marker."""
-    parts = [p for p in map(community_agreement, support.by_community) if p]
-    return "Agreement by community: " + " · ".join(parts) if parts else None
+    parts = [p for p in (community_agreement(c, tr) for c in support.by_community) if p]
+    return tr.gettext("Agreement by community: {shares}").format(shares=" · ".join(parts)) if parts else None
 
 
 def marked_standing(standing: Standing) -> str | None:
@@ -245,21 +261,31 @@ def marked_standing(standing: Standing) -> str | None:
     return standing if standing in STANDING_LABELS else None
 
 
-def attribution(statement: Statement, anonymous: bool) -> str | None:
+def standing_label(standing: str | None, tr: Translator) -> str | None:
+    return tr.gettext(STANDING_LABELS[standing]) if standing in STANDING_LABELS else None
+
+
+def attribution(statement: Statement, anonymous: bool, tr: Translator) -> str | None:
     """Who said it. Anonymous reports never name anyone, even if a builder slipped."""
     author = None if anonymous else (statement.author or "").strip() or None
     community = (statement.community or "").strip() or None
+    community = community_name(community, tr) if community else None
     if author and community:
         return f"{author} ({community})"
     return author or community
 
 
-def participation_text(report: SessionReport) -> str:
+def participation_text(report: SessionReport, tr: Translator) -> str:
     """``20 participants made 64 contributions. By policy community: a 8 · b 7.``"""
-    text = f"{plural(report.participants, 'participant')} made {plural(report.contributions, 'contribution')}."
+    people = count_text(report.participants, "participant", tr)
+    made = count_text(report.contributions, "contribution", tr)
+    text = tr.ngettext("{participants} made {contributions}.", "{participants} made {contributions}.", report.participants).format(
+        participants=people, contributions=made
+    )
     ranked = sorted(report.participation.items(), key=lambda kv: (-kv[1], kv[0]))
     if ranked:
-        text += " By policy community: " + " · ".join(f"{c} {n:,}" for c, n in ranked) + "."
+        shares = " · ".join(f"{community_name(c, tr)} {tr.number(n)}" for c, n in ranked)
+        text += " " + tr.gettext("By policy community: {shares}.").format(shares=shares)
     return text
 
 
@@ -271,15 +297,45 @@ def local_time(moment: datetime, timezone: str) -> datetime:
         return moment
 
 
-def status_text(report: SessionReport) -> str:
+# The labels of the session's people (bot.services.catalog.session_people stores them in English).
+PEOPLE_LABELS: dict[str, str] = {
+    "Chair": N_("Chair"),
+    "Co-hosts": N_("Co-hosts"),
+    "Speakers": N_("Speakers"),
+    "Rapporteurs": N_("Rapporteurs"),
+}
+
+
+def people_label(label: str, tr: Translator) -> str:
+    known = PEOPLE_LABELS.get(label)
+    return tr.gettext(known) if known else label
+
+
+def zone_or_utc(timezone: str) -> str:
+    """The zone if we know it, else UTC (a report never fails on an odd stored zone)."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return timezone
+
+
+def status_text(report: SessionReport, tr: Translator) -> str:
     """Draft or approved, which version, and when (event's time zone), so nobody circulates a
     stale draft."""
-    state = "Approved report" if report.approved else "Draft report"
-    version = f" v{report.version}" if report.version is not None else ""
     moment = local_time(report.generated_at, report.timezone)
-    when = moment.strftime("%Y-%m-%d %H:%M")
+    when = tr.datetime(report.generated_at, zone_or_utc(report.timezone), "yMMMd")
     zone = moment.strftime("%Z")
-    return f"{state}{version} · generated {when}{' ' + zone if zone else ''}"
+    when = f"{when} {zone}" if zone else when
+    if report.version is None:
+        text = tr.gettext("Approved report · generated {when}") if report.approved else tr.gettext("Draft report · generated {when}")
+        return text.format(when=when)
+    text = (
+        tr.gettext("Approved report v{version} · generated {when}")
+        if report.approved
+        else tr.gettext("Draft report v{version} · generated {when}")
+    )
+    return text.format(version=report.version, when=when)
 
 
 @dataclass(slots=True)
@@ -289,6 +345,7 @@ class Citer:
 
     style: Citations
     notes: list[str] = field(default_factory=list)
+    tr: Translator = field(default_factory=lambda: translator("en"))
 
     def paragraph(self, paragraph: Paragraph) -> Para:
         parts = []
@@ -316,8 +373,11 @@ class Citer:
         """``Notes`` with one line per footnote: ``³ Contributions #12, #15``."""
         if not self.notes:
             return []
-        lines = [f"{str(i).translate(SUPERSCRIPT)} Contributions {numbers}" for i, numbers in enumerate(self.notes, start=1)]
-        return [Heading(NOTES_TITLE, 2), Para("\n".join(lines), "small")]
+        lines = [
+            f"{str(i).translate(SUPERSCRIPT)} " + self.tr.gettext("Contributions {numbers}").format(numbers=numbers)
+            for i, numbers in enumerate(self.notes, start=1)
+        ]
+        return [Heading(self.tr.gettext(NOTES_TITLE), 2), Para("\n".join(lines), "small")]
 
 
 def paragraphs(text: str, style: str = "body") -> list[Para]:
@@ -367,31 +427,36 @@ def theme_item(
     anonymous: bool,
     voted: bool,
     section: str | None = None,
+    tr: Translator | None = None,
 ) -> ThemeItem:
     """One theme as a block: numbers, marker, agreement and the top statements."""
+    tr = tr or translator("en")
     picked = pick_statements(theme, 1 if section else limits.statements_per_theme)
     lines = tuple(
         StatementLine(
             clip(s.text, limits.statement_chars),
-            attribution(s, anonymous),
-            statement_stats(s),
+            attribution(s, anonymous, tr),
+            statement_stats(s, tr),
             is_rtl(s.text),
             s.contribution_id,
             marked_standing(s.support.standing),
-            agreement_text(s.support) if marked_standing(s.support.standing) else None,
+            agreement_text(s.support, tr) if marked_standing(s.support.standing) else None,
+            standing_label(marked_standing(s.support.standing), tr),
         )
         for s in picked
     )
+    more = hidden_count(theme, len(picked)) if section is None else 0
     return ThemeItem(
         rank=rank,
         label=theme.label,
-        stats=theme_stats(theme),
+        stats=theme_stats(theme, tr),
         standing=None,
         agreement=None,
         statements=lines,
-        more=hidden_count(theme, len(picked)) if section is None else 0,
+        more=more,
         section=section,
         rtl=is_rtl(theme.label),
+        more_text=tr.ngettext("+{count} more", "+{count} more", more).format(count=tr.number(more)) if more else None,
     )
 
 
@@ -409,53 +474,59 @@ def fields(pairs: Iterable[tuple[str, str]]) -> list[Block]:
     return [Field(label, value.strip()) for label, value in pairs if value and value.strip()]
 
 
-def section_blocks(section: Section, limits: Limits, *, anonymous: bool, level: int = 2, citer: Citer | None = None) -> list[Block]:
+def section_blocks(
+    section: Section, limits: Limits, *, anonymous: bool, level: int = 2, citer: Citer | None = None, tr: Translator | None = None
+) -> list[Block]:
     """A section as prose: the rapporteur's text if given, else the generated paragraphs."""
-    citer = citer or Citer(limits.citations)
+    tr = tr or (citer.tr if citer else translator("en"))
+    citer = citer or Citer(limits.citations, tr=tr)
     blocks: list[Block] = [Heading(section.title, level)]
     if section.text_override is not None:
         return blocks + paragraphs(section.text_override)
     if not section.themes:
-        return blocks + [Para(NO_THEMES_NOTE, "note")]
+        return blocks + [Para(tr.gettext(NO_THEMES_NOTE), "note")]
     return blocks + citer.paragraphs(section.paragraphs)
 
 
-def annex_section_blocks(section: Section, limits: Limits, *, anonymous: bool, level: int = 3) -> list[Block]:
+def annex_section_blocks(section: Section, limits: Limits, *, anonymous: bool, level: int = 3, tr: Translator | None = None) -> list[Block]:
     """A section's ranked themes with their numbered statements and "+N more"."""
+    tr = tr or translator("en")
     blocks: list[Block] = [Heading(section.title, level)]
     if not section.themes:
-        return blocks + [Para(NO_THEMES_NOTE, "note")]
+        return blocks + [Para(tr.gettext(NO_THEMES_NOTE), "note")]
     ranked = rank_themes(section)
     voted = section.key in VOTED_SECTIONS
     shown = ranked[: limits.themes_per_section]
-    blocks += [theme_item(t, i, limits=limits, anonymous=anonymous, voted=voted) for i, t in enumerate(shown, start=1)]
+    blocks += [theme_item(t, i, limits=limits, anonymous=anonymous, voted=voted, tr=tr) for i, t in enumerate(shown, start=1)]
     rest = ranked[len(shown) :]
     if rest:
-        total = sum(t.count for t in rest)
-        blocks.append(
-            Para(
-                f"+{len(rest):,} more themes ({plural(total, 'contribution')}); {CSV_HINT}.",
-                "note",
-            )
+        total = count_text(sum(t.count for t in rest), "contribution", tr)
+        more = tr.ngettext(
+            "+{count} more theme ({total}); the CSV export lists every contribution.",
+            "+{count} more themes ({total}); the CSV export lists every contribution.",
+            len(rest),
         )
+        blocks.append(Para(more.format(count=tr.number(len(rest)), total=total), "note"))
     return blocks
 
 
-def annex_blocks(report: SessionReport, limits: Limits) -> list[Block]:
+def annex_blocks(report: SessionReport, limits: Limits, tr: Translator | None = None) -> list[Block]:
     """ "Contributions by theme": what the prose rests on, names only in named sessions."""
+    tr = tr or translator(report.language)
     sections = [s for s in report.sections if s.themes]
     if not sections:
         return []
-    blocks: list[Block] = [Heading(ANNEX_TITLE, 2), Para(ANNEX_NOTE, "note")]
+    blocks: list[Block] = [Heading(tr.gettext(ANNEX_TITLE), 2), Para(tr.gettext(ANNEX_NOTE), "note")]
     for section in sections:
-        blocks += annex_section_blocks(section, limits, anonymous=report.anonymous)
+        blocks += annex_section_blocks(section, limits, anonymous=report.anonymous, tr=tr)
     return blocks
 
 
 def summary_blocks(report: SessionReport, limits: Limits, citer: Citer | None = None) -> list[Block]:
     """Participation, then the rapporteur's summary or the generated one."""
-    citer = citer or Citer(limits.citations)
-    blocks: list[Block] = [Heading("Summary", 2), Para(participation_text(report))]
+    tr = translator(report.language)
+    citer = citer or Citer(limits.citations, tr=tr)
+    blocks: list[Block] = [Heading(tr.gettext("Summary"), 2), Para(participation_text(report, tr))]
     if report.summary_override is not None:
         return blocks + paragraphs(report.summary_override)
     if report.summary_prose:
@@ -466,27 +537,28 @@ def summary_blocks(report: SessionReport, limits: Limits, citer: Citer | None = 
 def session_blocks(report: SessionReport, limits: Limits = DOCUMENT_LIMITS) -> list[Block]:
     """The whole session report in reading order, mirroring the forum's printed reports:
     header, focus, summary, chart, each section as prose, the annex, notes, disclaimer."""
+    tr = translator(report.language)
     blocks = event_header(report.event_title, report.event_dates, report.event_place)
-    blocks += [Heading(report.session_title, 1), Meta(status_text(report))]
+    blocks += [Heading(report.session_title, 1), Meta(status_text(report, tr))]
     blocks += fields(
         [
-            ("Institutional lead", report.institutional_lead),
-            ("Moderator", report.moderator),
-            *((label, value) for label, value in report.people),
+            (tr.gettext("Institutional lead"), report.institutional_lead),
+            (tr.gettext("Moderator"), report.moderator),
+            *((people_label(label, tr), value) for label, value in report.people),
         ]
     )
     if report.is_empty:
-        return blocks + [Para(NO_INPUT_NOTICE, "note")]
+        return blocks + [Para(tr.gettext(NO_INPUT_NOTICE), "note")]
     if report.thematic_focus.strip():
-        blocks += [Heading("Thematic focus", 2), *paragraphs(report.thematic_focus)]
-    citer = Citer(limits.citations)
+        blocks += [Heading(tr.gettext("Thematic focus"), 2), *paragraphs(report.thematic_focus)]
+    citer = Citer(limits.citations, tr=tr)
     blocks += summary_blocks(report, limits, citer)
     blocks.append(ChartSlot())
     for section in report.sections:
         if section.key == "questions" and not section.themes and section.text_override is None:
             continue  # "questions if any"
-        blocks += section_blocks(section, limits, anonymous=report.anonymous, citer=citer)
-    blocks += annex_blocks(report, limits)
+        blocks += section_blocks(section, limits, anonymous=report.anonymous, citer=citer, tr=tr)
+    blocks += annex_blocks(report, limits, tr)
     blocks += citer.footnotes()
     return blocks + paragraphs(report.disclaimer, "small")
 
