@@ -184,6 +184,7 @@ class EventSpec(BaseModel):
     # whether anonymous sessions' statements may go to the writing model (LLM_BASE_URL).
     min_group_size: int = Field(default=3, ge=1, le=100)
     allow_writing_model: bool = False
+    report_language: Literal["en", "fr"] | None = None  # drafts and exports; unset keeps the event's (/reportlanguage)
 
     @field_validator("domain_pack")
     @classmethod

@@ -47,6 +47,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("versions", reports.versions),
         ("export", reports.export),
         ("eventreport", reports.event_report),
+        ("reportlanguage", reports.report_language),
         ("react", reports.react),
         ("remind", scheduling.remind),
         ("papers", scheduling.papers),

@@ -49,8 +49,10 @@ async def test_rapporteur_drafts_edits_approves_and_downloads(api: FakeBotAPI, b
 
     started = time.perf_counter()
     before = len(rapporteur.inbox)
-    await rapporteur.reply_after(lambda: rapporteur.send("/draft"), count=1)
-    await api.wait_for(lambda: any("Version 1 (draft)" in m.text for m in rapporteur.inbox[before:]), timeout=60)
+    await rapporteur.reply_after(lambda: rapporteur.send("/draft"), count=1, timeout=60)
+    # The report and the version line come first (one reply path), then the chart, DOCX and PDF.
+    await api.wait_for(lambda: any(m.document and m.document[0].endswith(".pdf") for m in rapporteur.inbox[before:]), timeout=60)
+    assert any("Version 1 (draft)" in m.text for m in rapporteur.inbox[before:])
     elapsed = time.perf_counter() - started
     draft = rapporteur.inbox[before:]
     text = "\n".join(m.plain_text for m in draft if m.method == "sendMessage")

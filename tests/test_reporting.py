@@ -103,7 +103,7 @@ async def test_draft_edit_approve_versions_export(services: Services) -> None:
 
     approved = await reporting.approve(ORG, code)
     assert approved.approved and approved.report.approved
-    title, versions = await reporting.versions(ORG, code)
+    versions = (await reporting.versions(ORG, code)).versions
     assert [v.number for v in versions] == list(range(1, len(versions) + 1)) and versions[-1].approved
 
     # New input after approval does not change the approved package.

@@ -15,9 +15,9 @@ from typing import Literal
 
 SectionKey = Literal["challenges", "recommendations", "takeaways", "questions"]
 Standing = Literal["consensus", "divisive", "mixed", "untested"]
+# How a format shows the contribution numbers behind each sentence: ``[#12, #15]`` after the
+# sentence (the rapporteur's editing view), numbered footnotes, or not at all.
 Citations = Literal["inline", "footnotes", "none"]
-"""How a format shows the contribution numbers behind each sentence: ``[#12, #15]`` after the
-sentence (the rapporteur's editing view), numbered footnotes, or not at all."""
 
 
 @dataclass(frozen=True, slots=True)

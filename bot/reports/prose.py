@@ -804,7 +804,11 @@ SUPPORTING: dict[Form, tuple[str, ...]] = {
         N_("In a similar vein, it was added that {c}"),
         N_("Relatedly, it was mentioned that {c}"),
     ),
-    "phrase": (N_("{P} was mentioned in the same vein"), N_("Related contributions pointed to {p}"), N_("In the same vein, {p} was mentioned")),
+    "phrase": (
+        N_("{P} was mentioned in the same vein"),
+        N_("Related contributions pointed to {p}"),
+        N_("In the same vein, {p} was mentioned"),
+    ),
     "imperative": (
         N_("Along the same lines, it was suggested to {v}"),
         N_("Relatedly, it was proposed to {v}"),
@@ -989,9 +993,9 @@ class ProseWriter:
             labels = "; ".join(lower_first(t.label, self.proper) for t in shown)
             if len(rest) > len(shown):
                 more = len(rest) - len(shown)
-                labels += self.tr.ngettext(
-                    "; and {count} more listed in the annex", "; and {count} more listed in the annex", more
-                ).format(count=self.tr.number(more))
+                labels += self.tr.ngettext("; and {count} more listed in the annex", "; and {count} more listed in the annex", more).format(
+                    count=self.tr.number(more)
+                )
             text = self.tr.gettext(CLOSING[section.key]).format(labels=labels)
             section.closing = [Sentence(text, cites_of(*(t.representative for t in shown)))]
 

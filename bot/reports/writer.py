@@ -186,10 +186,10 @@ def _theme_payload(request: _Request) -> dict[str, Any]:
 def _json_object(content: str) -> dict[str, Any]:
     start, end = content.find("{"), content.rfind("}")
     if start < 0 or end <= start:
-        raise ValueError("no JSON object")
+        raise ValueError("no JSON object")  # i18n: not shown
     data = json.loads(content[start : end + 1])
     if not isinstance(data, dict):
-        raise ValueError("not an object")
+        raise ValueError("not an object")  # i18n: not shown
     return data
 
 

@@ -200,6 +200,8 @@ class Organising:
         )
         fields.update(timezone=zone_name, key=spec.event.stable_key, details=spec.event.details())
         fields.update(min_group_size=spec.event.min_group_size, allow_writing_model=spec.event.allow_writing_model)  # report privacy
+        if spec.event.report_language is not None:
+            fields["report_language"] = spec.event.report_language
         if event is None:
             event = await self.create_event(db, participant, trusted=True, **fields)
         else:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
+from bot.i18n import N_
 from bot.services.access import Access, require
 from bot.services.reporting import Draft, Reporting
 from bot.services.state import load_actor
@@ -57,7 +58,7 @@ class ReportShaping:
                     raise LookupError(f"#{target_id}")
                 kinds = await db.scalars(select(Prompt.kind).where(Prompt.id.in_((statement.prompt_id, target.prompt_id))))
                 if len(set(kinds)) != 1:
-                    raise ValueError("a statement moves only between themes of its own section")
+                    raise ValueError("a statement moves only between themes of its own section")  # i18n: not shown
             await db.execute(
                 delete(ReportEdit).where(
                     ReportEdit.session_id == statement.session_id,
@@ -74,7 +75,7 @@ class ReportShaping:
             session = await db.get(Session, session_id)
             if session is None:
                 raise LookupError(session_id)
-            require(await self.access.can_report(db, participant, session.event_id, session.id), "session's rapporteurs and organisers")
+            require(await self.access.can_report(db, participant, session.event_id, session.id), N_("session's rapporteurs and organisers"))
             rows = await db.execute(
                 select(Contribution.id, Prompt.kind, Contribution.text)
                 .join(Prompt, Prompt.id == Contribution.prompt_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Literal
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.i18n import Translator, supported, translator
+from bot.i18n import LOCALES, N_, Translator, supported, translator
 from bot.reports.builder import SECTION_TITLES, ContributionFact, EditFact, ReactionFact, SessionFacts, build_report
 from bot.reports.model import Citations, SessionReport
 from bot.reports.privacy import OTHER, CommunityMask
@@ -68,9 +68,28 @@ class Draft:
 @dataclass(frozen=True, slots=True)
 class VersionInfo:
     number: int
-    created_at: object
+    created_at: datetime  # as stored (aware); shown in the event's time zone
     contributions: int
     approved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VersionList:
+    """The kept versions of a session's report (/versions)."""
+
+    title: str
+    code: str
+    versions: tuple[VersionInfo, ...]
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLanguage:
+    """The event's report language: set now (`changed`) or as it stands."""
+
+    event_title: str
+    language: str
+    changed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,16 +191,30 @@ class Reporting:
             row = await self._version(db, session.id, number)
             return _draft(row) if row else None
 
-    async def versions(self, user: UserRef, session_ref: str | int) -> tuple[str, list[VersionInfo]]:
+    async def versions(self, user: UserRef, session_ref: str | int) -> VersionList:
+        """Every kept version of the session's report, oldest first."""
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             session = await self._authorised(db, participant, session_ref)
             rows = await db.scalars(select(ReportVersion).where(ReportVersion.session_id == session.id).order_by(ReportVersion.number))
             event = await db.get(Event, session.event_id)
             zone = event.timezone if event else "UTC"
-            return session.title, [
-                VersionInfo(r.number, local_time(r.created_at, zone), r.contributions, r.approved_at is not None) for r in rows
-            ]
+            items = tuple(VersionInfo(r.number, _aware(r.created_at), r.contributions, r.approved_at is not None) for r in rows)
+            return VersionList(session.title, session.join_code, items, zone)
+
+    async def report_language(self, user: UserRef, session_ref: str | int, language: str | None) -> ReportLanguage:
+        """The language of the event's drafts and exports (`language` None: as it stands).
+        The session's rapporteurs and the event's organisers may change it; it applies from the
+        next draft (a kept version stays in the language it was written in)."""
+        async with self.db.session() as db:
+            participant, _ = await load_actor(db, user)
+            session = await self._authorised(db, participant, session_ref)
+            event = await db.get(Event, session.event_id)
+            assert event is not None
+            if language is None or language not in LOCALES:
+                return ReportLanguage(event.title, supported(event.report_language), changed=False)
+            event.report_language = language
+            return ReportLanguage(event.title, language, changed=True)
 
     async def approve(self, user: UserRef, session_ref: str | int, number: int | None = None) -> Draft:
         """Mark a version (default: the newest) as the final report; earlier approvals are kept in history."""
@@ -337,8 +370,8 @@ class Reporting:
             language = supported(event.report_language if event else None)
         from bot.reports.render import slugify
 
-        tr = translator(language)
-        return f"{slugify(session.title)}_{tr.pgettext('file name', 'contributions')}.csv", render_csv(rows, language)
+        suffix = translator(language).pgettext("file name", "contributions")
+        return f"{slugify(session.title)}_{suffix}.csv", render_csv(rows, language)
 
     async def report_for_operator(self, session_ref: str | int) -> SessionReport:
         """For trusted callers with database access (the CLI): the approved version, else the
@@ -384,7 +417,7 @@ class Reporting:
             require(
                 await self.access.can_manage_event(db, participant, anchor.event_id)
                 or await self.access.can_report(db, participant, anchor.event_id, anchor.id),
-                "organiser or rapporteur",
+                N_("organiser or rapporteur"),
             )
             event = await db.get(Event, anchor.event_id)
             assert event is not None
@@ -457,7 +490,7 @@ class Reporting:
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             if await db.get(Progress, (participant.id, session_id)) is None:
-                raise NotAllowed("participants of this session")
+                raise NotAllowed(N_("participants of this session"))
             session = await db.get(Session, session_id)
             assert session is not None
             mine = dict(
@@ -484,7 +517,7 @@ class Reporting:
         session = await self._find(db, session_ref)
         if session is None:
             raise LookupError(session_ref)
-        require(await self.access.can_report(db, participant, session.event_id, session.id), "session's rapporteurs and organisers")
+        require(await self.access.can_report(db, participant, session.event_id, session.id), N_("session's rapporteurs and organisers"))
         return session
 
     async def _find(self, db: AsyncSession, ref: str | int) -> Session | None:
@@ -616,6 +649,11 @@ async def _participation(db: AsyncSession, session_id: int) -> dict[str, int]:
         name = str(getattr(community, "value", community)) if community else OTHER
         counts[name] = counts.get(name, 0) + int(count)
     return dict(sorted(counts.items()))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive UTC datetimes; PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _draft(row: ReportVersion) -> Draft:

@@ -34,6 +34,7 @@ PANEL_BOXES = {
     2: [(0.205, 0.09, 0.43, 0.8), (0.775, 0.09, 0.19, 0.8)],
     3: [(0.15, 0.09, 0.22, 0.8), (0.53, 0.09, 0.22, 0.8), (0.865, 0.09, 0.115, 0.8)],
 }
+OFFSET = "offset points"  # i18n: not shown (a matplotlib coordinate system)
 SUPPORT_TITLES = {"recommendations": N_("Recommendations by support"), "takeaways": N_("Key takeaways by support")}
 
 
@@ -73,7 +74,7 @@ def _plot_support(ax: Axes, title: str, themes: Sequence[Theme], label_width: in
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_title(title, fontsize=10.5, loc="left", pad=14)
     ax.legend(
-        loc="lower right",
+        loc="lower right",  # i18n: not shown
         bbox_to_anchor=(1.0, 1.0),
         ncols=2,
         fontsize=8,
@@ -95,7 +96,7 @@ def _plot_participation(ax: Axes, participation: dict[str, int], title: str, tr:
     ax.set_yticks(list(y), [wrap_label(community_name(c, tr), 18) for c, _ in ranked], fontsize=8)
     _fixed_rows(ax, len(ranked))
     for i, (_, n) in enumerate(ranked):
-        ax.annotate(str(n), (n, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.annotate(str(n), (n, i), xytext=(3, 0), textcoords=OFFSET, va="center", fontsize=8)
     ax.set_xlim(0, max(n for _, n in ranked) * 1.18)
     ax.set_title(title, fontsize=10.5, loc="left", pad=14)
     _tidy_axes(ax)

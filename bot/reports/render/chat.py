@@ -187,7 +187,7 @@ def split_for_telegram(
     message, so every message is balanced on its own.
     """
     if limit < 2:
-        raise ValueError("limit must leave room for at least one character")
+        raise ValueError("limit must leave room for at least one character")  # i18n: not shown
     atoms = _atomize(html_text)
     messages: list[str] = []
     stack: list[_Atom] = []

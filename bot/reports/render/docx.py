@@ -37,6 +37,7 @@ from bot.reports.render.layout import (
 )
 
 MUTED = RGBColor(0x5B, 0x64, 0x75)
+BULLET_STYLE = "List Bullet"  # i18n: not shown (a built-in Word style)
 STANDING_COLORS = {"consensus": RGBColor(0x2E, 0x7D, 0x32), "divisive": RGBColor(0xC6, 0x28, 0x28)}
 CHART_WIDTH = Inches(6.3)
 # Elements that follow <w:bidi/> inside <w:pPr> in the OOXML schema (CT_PPrBase sequence).
@@ -115,10 +116,19 @@ class _Writer:
             paragraph._p.style = self._style_ids[style]
         return paragraph
 
-    def text(self, text: str, style: str | None = None, **run_style) -> Paragraph:
+    def text(
+        self,
+        text: str,
+        style: str | None = None,
+        *,
+        bold: bool = False,
+        italic: bool = False,
+        color: RGBColor | None = None,
+        size: float | None = None,
+    ) -> Paragraph:
         """A one-run paragraph with direction set from its text."""
         paragraph = self.paragraph(style)
-        _add_run(paragraph, text, **run_style)
+        _add_run(paragraph, text, bold=bold, italic=italic, color=color, size=size)
         _mark_direction(paragraph, text)
         return paragraph
 
@@ -142,7 +152,7 @@ class _Writer:
         if item.agreement:
             self.text(item.agreement, italic=True, color=MUTED, size=9)
         for st in item.statements:
-            bullet = self.paragraph("List Bullet")
+            bullet = self.paragraph(BULLET_STYLE)
             _add_run(bullet, st.number_prefix, color=MUTED)
             _add_run(bullet, f"“{st.text}”")
             if st.attribution:
@@ -157,7 +167,7 @@ class _Writer:
                 if st.agreement:
                     _add_run(mark, f". {st.agreement}", italic=True, color=MUTED, size=9)
         if item.more_text:
-            self.text(item.more_text, "List Bullet", italic=True, color=MUTED)
+            self.text(item.more_text, BULLET_STYLE, italic=True, color=MUTED)
 
     def block(self, block: Block) -> None:
         """Append one block to the document."""

@@ -82,7 +82,7 @@ def installed() -> tuple[FallbackFont, ...]:
 @lru_cache(maxsize=64)
 def coverage(font: FallbackFont) -> frozenset[int]:
     """The code points a face can draw (its cmap), read once per process."""
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
     with TTFont(str(font.path), fontNumber=0, lazy=True) as face:
         cmap = face.getBestCmap() or {}

@@ -18,7 +18,8 @@ from bot.i18n import N_, translator
 from bot.reports.model import SessionReport
 from bot.reports.render.layout import DOCUMENT_LIMITS, Block, Limits, session_blocks
 
-_CSS = """
+_CSS = (  # i18n: not shown (a style sheet)
+    """
 @page { size: A4; margin: 18mm 16mm; }
 :root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --accent: #1f4e79;
         --agree: #2e7d32; --disagree: #c62828; }
@@ -58,8 +59,10 @@ figure.chart { margin: 1.2rem 0; text-align: center; break-inside: avoid; }
 figure.chart img { max-width: 100%; height: auto; }
 @media print { body { margin: 0; max-width: none; } a { color: inherit; } }
 """
+)
 
-_TEMPLATE = """<!DOCTYPE html>
+_TEMPLATE = (  # i18n: not shown (the page's markup)
+    """<!DOCTYPE html>
 <html lang="{{ lang }}">
 <head>
 <meta charset="utf-8">
@@ -96,6 +99,7 @@ _TEMPLATE = """<!DOCTYPE html>
 </body>
 </html>
 """
+)
 
 _HEADING_TAGS = {1: ("h2", "session"), 2: ("h3", "section"), 3: ("h4", "part")}
 CHART_ALT = N_("Support for recommendations and participation by policy community")

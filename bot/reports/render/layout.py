@@ -44,8 +44,8 @@ STANDING_LABELS: dict[str, str] = {
     "divisive": N_("Divisive"),
 }
 
+# Sections whose themes people vote on, so agreement per community is worth showing.
 VOTED_SECTIONS = frozenset({"recommendations", "takeaways"})
-"""Sections whose themes people vote on, so agreement per community is worth showing."""
 ANNEX_TITLE = N_("Annex: Contributions by theme")
 ANNEX_NOTE = N_("The contributions behind each paragraph, grouped by theme; numbers (#12) match those cited in the text.")
 NOTES_TITLE = N_("Notes")
@@ -180,7 +180,6 @@ class ThemeItem:
     def kicker(self) -> str | None:
         """``Challenges:`` before a main theme, its colon kept with the word in RTL lines."""
         return ltr_island(f"{self.section}:", self.rtl) if self.section else None
-
 
 
 @dataclass(frozen=True, slots=True)

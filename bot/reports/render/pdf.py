@@ -17,8 +17,9 @@ import os
 import re
 import unicodedata
 from collections import ChainMap
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import datetime
+from typing import cast
 
 import matplotlib
 from fpdf import FPDF
@@ -76,7 +77,7 @@ def font_cmap(pdf: FPDF, style: str) -> Mapping[int, object]:
     font = pdf.fonts[f"{FAMILY.lower()}{style}"]
     assert isinstance(font, TTFFont)
     extra = getattr(pdf, "fallback_cmap", None)  # what the Noto fallbacks add (render/fonts.py)
-    return ChainMap(font.cmap, extra) if extra else font.cmap
+    return ChainMap(cast(MutableMapping[int, object], font.cmap), extra) if extra else font.cmap
 
 
 def printable(text: str, cmap: Mapping[int, object]) -> str:
