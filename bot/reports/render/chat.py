@@ -227,7 +227,7 @@ def _theme_html(item: ThemeItem) -> str:
         lines.append(f"<i>{esc(item.agreement)}</i>")
     for st in item.statements:
         who = f" — {esc(st.attribution)}" if st.attribution else ""
-        lines.append(f"• {esc(st.number_prefix)}“{esc(' '.join(st.text.split()))}”{who}{esc(st.stats_suffix)}")
+        lines.append(f"• {esc(st.number_prefix)}{esc(st.quoted(' '.join(st.text.split())))}{who}{esc(st.stats_suffix)}")
         if st.mark:
             lines.append(f"  {STANDING_EMOJI[st.standing or '']} <i>{esc(st.mark)}</i>")
     if item.more_text:

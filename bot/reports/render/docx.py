@@ -154,7 +154,7 @@ class _Writer:
         for st in item.statements:
             bullet = self.paragraph(BULLET_STYLE)
             _add_run(bullet, st.number_prefix, color=MUTED)
-            _add_run(bullet, f"“{st.text}”")
+            _add_run(bullet, st.quoted())
             if st.attribution:
                 _add_run(bullet, f" — {st.attribution}", color=MUTED)
             if st.stats_suffix:

@@ -136,6 +136,11 @@ class StatementLine:
     standing: str | None = None  # a key of STANDING_LABELS
     agreement: str | None = None
     standing_label: str | None = None  # the standing in the report's language
+    quotes: tuple[str, str] = ("“", "”")  # the report language's quotation marks (« … » in French)
+
+    def quoted(self, text: str | None = None) -> str:
+        """The statement (or ``text``, a cleaned copy of it) between the report's quotation marks."""
+        return f"{self.quotes[0]}{self.text if text is None else text}{self.quotes[1]}"
 
     @property
     def stats_suffix(self) -> str:
@@ -430,6 +435,7 @@ def theme_item(
 ) -> ThemeItem:
     """One theme as a block: numbers, marker, agreement and the top statements."""
     tr = tr or translator("en")
+    quotes = (tr.pgettext("opening quotation mark", "“"), tr.pgettext("closing quotation mark", "”"))
     picked = pick_statements(theme, 1 if section else limits.statements_per_theme)
     lines = tuple(
         StatementLine(
@@ -441,6 +447,7 @@ def theme_item(
             marked_standing(s.support.standing),
             agreement_text(s.support, tr) if marked_standing(s.support.standing) else None,
             standing_label(marked_standing(s.support.standing), tr),
+            quotes,
         )
         for s in picked
     )

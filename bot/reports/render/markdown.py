@@ -68,7 +68,7 @@ def _theme_md(item: ThemeItem) -> str:
     for st in item.statements:
         who = f" — {escape_inline(st.attribution)}" if st.attribution else ""
         number = escape_inline(st.number_prefix) + " " if st.number_prefix else ""
-        bullets.append(f"- {number}“{escape_inline(st.text)}”{who}{escape_inline(st.stats_suffix)}")
+        bullets.append(f"- {number}{st.quoted(escape_inline(st.text))}{who}{escape_inline(st.stats_suffix)}")
         if st.mark:
             bullets.append(f"  _{escape_inline(st.mark)}_")
     if item.more_text:

@@ -286,7 +286,7 @@ class _Writer:
         for st in item.statements:
             who = f" — {st.attribution}" if st.attribution else ""
             self.text(
-                f"{st.number_prefix}“{st.text}”{who}{st.stats_suffix}",
+                f"{st.number_prefix}{st.quoted()}{who}{st.stats_suffix}",
                 size=9.5,
                 indent=INDENT_MM,
                 space_after=0.8,
