@@ -43,6 +43,7 @@ RAPPORTEUR_COMMANDS = [
     BotCommand("versions", "Every version of the report"),
     BotCommand("export", "One file: md, html, docx, pdf, csv, chart"),
     BotCommand("eventreport", "One document for the whole event"),
+    BotCommand("reportlanguage", "The language of the event's reports (en, fr)"),
 ]
 ORGANISER_COMMANDS = [
     *MODERATOR_COMMANDS,

@@ -157,9 +157,11 @@ async def test_timeout_falls_back_to_the_offline_draft_with_a_note(database_url:
         assert loop.time() - started < 15  # the 0.5 s timeout (plus the draft), not the stub's 30 s
         assert report.writer is None and report.writer_note == "timeout"
         assert all(t.written_by is None and t.prose for s in report.sections for t in s.themes)
+        from bot.i18n import translator
         from handlers.report_texts import writer_note
 
-        assert "did not answer in time" in (writer_note(report.writer_note, report.writer) or "")
+        assert "did not answer in time" in (writer_note(report.writer_note, report.writer, translator("en")) or "")
+        assert "n’a pas répondu à temps" in (writer_note(report.writer_note, report.writer, translator("fr")) or "")
     finally:
         await services.close()
 
