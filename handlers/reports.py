@@ -23,7 +23,7 @@ from bot.i18n import LOCALES, N_, Translator, translator
 from bot.reports.model import Citations, Section, SessionReport
 from bot.reports.render import FORMATS, Format, render_chart
 from bot.reports.render.chat import esc, render_chat_messages
-from bot.reports.render.layout import Citer
+from bot.reports.render.layout import Citer, zone_or_utc
 from bot.services.access import NotAllowed
 from bot.services.ids import parse_id
 from bot.services.outcomes import Notice
@@ -626,7 +626,7 @@ def _version_list(outcome: VersionList, tr: Translator) -> list[Reply]:
         return [Reply(text.format(title=esc(outcome.title), code=esc(outcome.code)))]
     lines = [tr.gettext("<b>Versions of {title}</b>").format(title=esc(outcome.title))]
     for v in outcome.versions[-VERSIONS_SHOWN:]:
-        when = tr.datetime(v.created_at, outcome.timezone)
+        when = tr.datetime(v.created_at, zone_or_utc(outcome.timezone))
         count = tr.ngettext("{count} contribution", "{count} contributions", v.contributions).format(count=tr.number(v.contributions))
         mark = " " + tr.gettext("✅ approved") if v.approved else ""
         lines.append(f"v{v.number} · {when} · {count}{mark}")
