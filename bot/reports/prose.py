@@ -683,7 +683,10 @@ class Point:
         head = prose_french.without_fillers(parts[0])
         form = prose_french.form_of(head)
         if form == "quote":
-            return cls("quote", upper_first(tidy(text)), ())
+            quoted = upper_first(tidy(text))
+            if quoted.endswith("?") and prose_french.is_french(quoted):
+                quoted = quoted[:-1].rstrip() + " ?"  # French typography: a space before ?
+            return cls("quote", quoted, ())
         return cls(form, lower_first(head, proper), tuple(upper_first(p) for p in parts[1:]))
 
 
