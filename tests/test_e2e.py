@@ -361,7 +361,10 @@ async def test_chart_export_honours_version_and_event_report_skips_empty_session
     await user.reply_after(lambda: user.send("Plan security and development together"))
     before = len(organiser.inbox)
     organiser.send(f"/draft {code}")
-    await api.wait_for(lambda: any("Version 1" in m.text for m in organiser.inbox[before:]), timeout=60, what="the draft")
+    # the version line, then the chart, the DOCX and the PDF
+    await api.wait_for(
+        lambda: any(m.document and m.document[0].endswith(".pdf") for m in organiser.inbox[before:]), timeout=60, what="the draft"
+    )
     chart = await organiser.reply_after(lambda: organiser.send(f"/export {code} chart 1"))
     assert chart[0].photo and chart[0].photo.startswith(b"\x89PNG")
     missing = await organiser.reply_after(lambda: organiser.send(f"/export {code} chart 7"))

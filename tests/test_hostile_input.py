@@ -36,6 +36,7 @@ async def test_unsafe_characters_are_stored_and_every_report_still_renders(api: 
 
     organiser.send(f"/draft {code}")
     await _until(api, ORGANISER, "Version 1 (draft)")
+    await api.wait_for(lambda: any(m.document and m.document[0].endswith(".pdf") for m in api.messages_to(ORGANISER)), timeout=60)
     documents = [m for m in api.messages_to(ORGANISER) if m.document is not None]
     files = dict(d.document for d in documents if d.document is not None)
     assert {name.rsplit(".", 1)[1] for name in files} == {"docx", "pdf"}

@@ -64,6 +64,8 @@ async def _draft(api: FakeBotAPI, organiser: FakeUser, code: str) -> None:
     before = len(api.messages_to(ORGANISER))
     organiser.send(f"/draft {code}")
     await api.wait_for(lambda: any("(draft)" in m.text for m in api.messages_to(ORGANISER)[before:]), 30, what="the draft")
+    pdf_sent = lambda: any(m.document and m.document[0].endswith(".pdf") for m in api.messages_to(ORGANISER)[before:])  # noqa: E731
+    await api.wait_for(pdf_sent, 30, what="its files")  # they follow the version line
 
 
 def _application(bot: OfflineBot) -> Application:  # type: ignore[type-arg]
