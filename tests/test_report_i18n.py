@@ -15,8 +15,8 @@ import re
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from bot.services.views import MessageRef, UserRef
+from fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from storage.models import Event, SessionStatus
 from telegram_edge.offline import OfflineBot
 from tests.conftest import ORGANISER
