@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import common, general, organiser, participant, privacy, reports, scheduling, web_pages
 from handlers.common import send_all_owed
+from handlers.context import BotApplication
 
 __all__ = ["register", "send_all_owed"]
 
 PRIVATE = filters.ChatType.PRIVATE
-PARTICIPANT_BUTTONS = r"^(nx|dn|ag|mi|ed|dl|dy|cc|sw|cs|nm|cm|pf)(:|$)"
+PARTICIPANT_BUTTONS = r"^(nx|dn|ag|mi|ed|dl|dy|cc|sw|cs|nm|cm|pf|lg)(:|$)"
 ORGANISER_BUTTONS = r"^(wz|op|cl|lk)(:|$)"
 REPORT_BUTTONS = r"^(rp|rs|re|rr|rx|rv|rn)(:|$)"
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     """All handlers, in order. Group 0 holds everything; within it the first match wins, so
     specific commands come before the catch-all for unknown commands, and text before other media."""
     commands = [
@@ -26,6 +27,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("skip", participant.skip),
         ("cancel", participant.cancel),
         ("profile", participant.profile),
+        ("language", participant.language),
         ("help", general.help_command),
         ("newevent", organiser.new_event),
         ("newsession", organiser.new_session),

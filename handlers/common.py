@@ -7,12 +7,11 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardMarkup, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot.container import Services
 from bot.i18n import Translator, translator
@@ -24,18 +23,19 @@ from bot.services.outcomes import Notice
 from bot.services.state import ACTOR_LOCALE
 from bot.services.views import UserRef
 from handlers import texts as t
+from handlers.context import BotContext
 from handlers.render import Reply, render
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
-Context = ContextTypes.DEFAULT_TYPE
+Context = BotContext
 # Notices that answer a button press with a small toast instead of a new message.
 TOAST_NOTICES = {"stale", "nothing_to_cancel"}
 MESSAGE_LIMIT = 4096
 
 
 def services(context: Context) -> Services:
-    return context.application.bot_data["services"]
+    return context.bot_data.services
 
 
 def user_ref(user: User) -> UserRef:
@@ -55,7 +55,7 @@ async def reader_translator(update: Update, context: Context) -> Translator:
     return translator(await services(context).languages.locale_of(user.id, user.language_code))
 
 
-def _actor_translator(db: AsyncSession, update: Update) -> Translator | None:
+def _actor_translator(db: AsyncSession) -> Translator | None:
     """The translator for the person the use case acted for, if it loaded them (no query)."""
     locale = db.info.get(ACTOR_LOCALE)
     return translator(locale) if isinstance(locale, str) else None
@@ -74,7 +74,7 @@ async def _send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMa
     await bot.send_message(chat_id, chunks[-1], reply_markup=markup)
 
 
-async def respond(update: Update, context: Context, action: Callable[[], Awaitable[Any]]) -> None:
+async def respond(update: Update, context: Context, action: Callable[[], Awaitable[object]]) -> None:
     """Run a use case and show its outcome; a refusal becomes a polite message, not an error.
 
     The use case, the replies it owes (the outbox) and the update's "processed" mark commit in
@@ -91,12 +91,12 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
         async with found.db.unit_of_work() as db:
             outcome = await action()
             if outcome is not None:
-                tr = _actor_translator(db, update) or await reader_translator(update, context)
-            if query is not None and isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
-                toast = t.notice(outcome.key, outcome.params, tr)
-            elif outcome is not None and chat_id is not None:
-                replies = outcome if isinstance(outcome, list) else render(outcome, tr)
-                owed = found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in replies])
+                tr = _actor_translator(db) or await reader_translator(update, context)
+                if query is not None and isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
+                    toast = t.notice(outcome.key, outcome.params, tr)
+                elif chat_id is not None:
+                    replies: list[Reply] = outcome if isinstance(outcome, list) else render(outcome, tr)
+                    owed = found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in replies])
     except NotAllowed as refusal:
         refused = Notice("not_allowed", {"needed": refusal.needed})
         tr = await reader_translator(update, context)

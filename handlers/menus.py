@@ -1,9 +1,11 @@
-"""Command menus per role and per chat.
+"""Command menus per role, per chat and per language.
 
-Everyone's private chat shows the participant commands; a person who holds a role gets their
-own menu (`BotCommandScopeChat`) with that role's commands as well, set at start for everyone
-holding a role and again whenever a role is granted or revoked, so a new rapporteur sees /draft
-and /edit at once.
+Everyone's private chat shows the participant commands in the language of their Telegram app:
+English by default, French for apps set to French (`language_code="fr"`). A person who holds a
+role, or who chose a language with /language, gets their own menu (`BotCommandScopeChat`) in
+their language, with their roles' commands as well. Role holders' menus are set at start and
+again whenever a role is granted or revoked, so a new rapporteur sees /draft and /edit at once;
+a participant's own menu is set when they choose a language.
 """
 
 from __future__ import annotations
@@ -13,55 +15,61 @@ from collections.abc import Iterable
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import TelegramError
-from telegram.ext import Application
+
+from bot.i18n import DEFAULT_LOCALE, LOCALES, N_, Translator, translator
+from bot.services.views import UserRef
+from handlers.context import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
 
-PARTICIPANT_COMMANDS = [
-    BotCommand("join", "Join a session with its code"),
-    BotCommand("myinput", "Review, edit or delete your answers"),
-    BotCommand("sessions", "Switch between your sessions"),
-    BotCommand("skip", "Skip the current question"),
-    BotCommand("react", "Agree or disagree with others' points"),
-    BotCommand("profile", "Your name, organisation and community"),
-    BotCommand("mydata", "Everything stored about you"),
-    BotCommand("forget", "Erase your personal data"),
-    BotCommand("cancel", "Stop what you are doing"),
-    BotCommand("help", "How this works"),
-]
-MODERATOR_COMMANDS = [
-    BotCommand("manage", "Your sessions with live counts"),
-    BotCommand("open", "Open a session"),
-    BotCommand("close", "Close a session"),
-    BotCommand("link", "Join link and QR code"),
-]
-RAPPORTEUR_COMMANDS = [
-    BotCommand("draft", "A fresh draft of the session report"),
-    BotCommand("edit", "Edit the report section by section"),
-    BotCommand("regenerate", "Rebuild the draft, keeping your edits"),
-    BotCommand("approve", "Make the newest version final"),
-    BotCommand("versions", "Every version of the report"),
-    BotCommand("export", "One file: md, html, docx, pdf, csv, chart"),
-    BotCommand("eventreport", "One document for the whole event"),
-    BotCommand("reportlanguage", "The language of the event's reports (en, fr)"),
-]
-ORGANISER_COMMANDS = [
+# (command, description): descriptions are catalogue keys, translated for each menu.
+Commands = tuple[tuple[str, str], ...]
+PARTICIPANT_COMMANDS: Commands = (
+    ("join", N_("Join a session with its code")),
+    ("myinput", N_("Review, edit or delete your answers")),
+    ("sessions", N_("Switch between your sessions")),
+    ("skip", N_("Skip the current question")),
+    ("react", N_("Agree or disagree with others' points")),
+    ("profile", N_("Your name, organisation and community")),
+    ("language", N_("English or French")),
+    ("mydata", N_("Everything stored about you")),
+    ("forget", N_("Erase your personal data")),
+    ("cancel", N_("Stop what you are doing")),
+    ("help", N_("How this works")),
+)
+MODERATOR_COMMANDS: Commands = (
+    ("manage", N_("Your sessions with live counts")),
+    ("open", N_("Open a session")),
+    ("close", N_("Close a session")),
+    ("link", N_("Join link and QR code")),
+)
+RAPPORTEUR_COMMANDS: Commands = (
+    ("draft", N_("A fresh draft of the session report")),
+    ("edit", N_("Edit the report section by section")),
+    ("regenerate", N_("Rebuild the draft, keeping your edits")),
+    ("approve", N_("Make the newest version final")),
+    ("versions", N_("Every version of the report")),
+    ("export", N_("One file: md, html, docx, pdf, csv, chart")),
+    ("eventreport", N_("One document for the whole event")),
+    ("reportlanguage", N_("The language of the event's reports (en, fr)")),
+)
+ORGANISER_COMMANDS: Commands = (
     *MODERATOR_COMMANDS,
-    BotCommand("newevent", "Create an event"),
-    BotCommand("newsession", "Add a session"),
-    BotCommand("agenda", "Create or update an event from a YAML agenda"),
-    BotCommand("grant", "Give someone a role"),
-    BotCommand("revoke", "Take a role back"),
-    BotCommand("remind", "Schedule a reminder or a nudge"),
-    BotCommand("schedule", "What is scheduled; change or cancel"),
-    BotCommand("papers", "Send background papers before a session"),
-    BotCommand("deliver", "Schedule the report's delivery"),
-    BotCommand("move", "Move a session (its reminders follow)"),
-    BotCommand("screen", "Room screen link for the projector"),
-]
+    ("newevent", N_("Create an event")),
+    ("newsession", N_("Add a session")),
+    ("agenda", N_("Create or update an event from a YAML agenda")),
+    ("grant", N_("Give someone a role")),
+    ("revoke", N_("Take a role back")),
+    ("remind", N_("Schedule a reminder or a nudge")),
+    ("schedule", N_("What is scheduled; change or cancel")),
+    ("papers", N_("Send background papers before a session")),
+    ("deliver", N_("Schedule the report's delivery")),
+    ("move", N_("Move a session (its reminders follow)")),
+    ("screen", N_("Room screen link for the projector")),
+)
 
 
-def menu_for(roles: Iterable[str]) -> list[BotCommand]:
+def menu_for(roles: Iterable[str], tr: Translator) -> list[BotCommand]:
     """The participant commands, then those of each role held; organisers also write reports."""
     held = set(roles)
     commands = list(PARTICIPANT_COMMANDS)
@@ -72,29 +80,47 @@ def menu_for(roles: Iterable[str]) -> list[BotCommand]:
             commands += MODERATOR_COMMANDS
         if "rapporteur" in held:
             commands += RAPPORTEUR_COMMANDS
-    return list({c.command: c for c in commands}.values())
+    unique = dict(commands)  # first description wins, order kept
+    return [BotCommand(command, tr.gettext(description)) for command, description in unique.items()]
 
 
-async def publish(bot: Bot, telegram_id: int, roles: Iterable[str]) -> None:
-    """Set (or, with no role left, remove) one person's own menu."""
+async def publish(bot: Bot, telegram_id: int, roles: Iterable[str], locale: str, *, chosen: bool = False) -> None:
+    """Set one person's own menu in their language; with no role left and no language of their
+    own choosing, remove it (the menu for everyone applies again)."""
     held = frozenset(roles) - {"participant"}
     scope = BotCommandScopeChat(telegram_id)
     try:
-        if held:
-            await bot.set_my_commands(menu_for(held), scope=scope)
+        if held or chosen:
+            await bot.set_my_commands(menu_for(held, translator(locale)), scope=scope)
         else:
             await bot.delete_my_commands(scope=scope)
     except TelegramError as exc:  # someone who never started the bot has no chat yet
         log.warning("Could not set the command menu of %s: %s", telegram_id, exc)
 
 
-async def publish_all(application: Application) -> None:  # type: ignore[type-arg]
-    """At start: the default menu, and one per person holding a role."""
+async def refresh(context: BotContext, telegram_id: int, *, only_roles: bool = False) -> None:
+    """Bring one person's menu in line with their roles and language (after /start, /language,
+    /grant, /revoke). `only_roles`: leave it alone unless they hold a role (a plain /start)."""
+    services = context.services
+    roles = await services.organising.roles(UserRef(telegram_id)) - {"participant"}
+    if only_roles and not roles:
+        return
+    locale, chosen = await services.languages.preference(telegram_id)
+    await publish(context.bot, telegram_id, roles, locale, chosen=chosen)
+
+
+async def publish_all(application: BotApplication) -> None:
+    """At start: the menu for everyone in each language, and one per person holding a role."""
+    bot, everyone = application.bot, BotCommandScopeAllPrivateChats()
     try:
-        await application.bot.set_my_commands(PARTICIPANT_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        for locale in LOCALES:  # English is the default (no language_code): every other app language
+            language_code = None if locale == DEFAULT_LOCALE else locale
+            await bot.set_my_commands(menu_for((), translator(locale)), scope=everyone, language_code=language_code)
     except TelegramError as exc:
         log.warning("Could not set the command menu: %s", exc)
         return
-    people = await application.bot_data["services"].organising.people_with_roles()
+    services = application.bot_data.services
+    people = await services.organising.people_with_roles()
     for telegram_id, roles in people.items():
-        await publish(application.bot, telegram_id, roles)
+        locale, chosen = await services.languages.preference(telegram_id)
+        await publish(bot, telegram_id, roles, locale, chosen=chosen)

@@ -78,7 +78,7 @@ async def _import(context: Context, user: UserRef, source: str | bytes) -> objec
     except AgendaError as exc:
         return Notice("agenda_error", {"error": str(exc)})
     for telegram_id in result.changes.granted if result.changes else ():  # rapporteurs the bot already knew
-        await menus.publish(context.bot, telegram_id, await organising.roles(UserRef(telegram_id)))
+        await menus.refresh(context, telegram_id)
     return result
 
 
@@ -104,7 +104,11 @@ async def manage(update: Update, context: Context) -> None:
         for session in event.sessions[:MANAGE_LIMIT]:
             members = overview.members.get(session.id, 0)
             answers = overview.answers.get(session.id, 0)
-            await context.bot.send_message(chat_id, _session_line(session, members, answers), reply_markup=manage_keyboard(session))
+            await context.bot.send_message(
+                chat_id,
+                _session_line(session, members, answers),
+                reply_markup=manage_keyboard(session, await reader_translator(update, context)),
+            )
         if len(event.sessions) > MANAGE_LIMIT:
             rest = ", ".join(f"<code>{s.join_code}</code>" for s in event.sessions[MANAGE_LIMIT:])
             await context.bot.send_message(
@@ -220,7 +224,7 @@ async def _role_command(update: Update, context: Context, *, revoke: bool) -> No
     await respond(update, context, run)
     if outcome and isinstance(outcome[0], RoleGranted):  # their menu shows the role's commands at once
         grantee = outcome[0].telegram_id
-        await menus.publish(context.bot, grantee, await organising.roles(UserRef(grantee)))
+        await menus.refresh(context, grantee)
 
 
 async def button(update: Update, context: Context) -> None:

@@ -1,4 +1,5 @@
-"""Participants: joining, onboarding, answering, reviewing and editing their input."""
+"""Participants: joining, onboarding, answering, reviewing and editing their input, and the
+language they are spoken to in."""
 
 from __future__ import annotations
 
@@ -6,75 +7,104 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
+from bot.services.outcomes import Notice
 from bot.services.participation import Participation
 from bot.services.views import MessageRef, UserRef
 from handlers import menus
 from handlers.common import Context, respond, services, stale, user_ref
+from handlers.context import message_of, sender_of
 from handlers.keyboards import Callback, parse_callback
 
 
 async def start(update: Update, context: Context) -> None:
     """/start, or a deep link t.me/<bot>?start=<code> from the room's screen."""
     payload = context.args[0] if context.args else None
-    user = user_ref(update.effective_user)
+    user = user_ref(sender_of(update))
     await respond(update, context, lambda: services(context).participation.start(user, payload))
     if payload is None:  # an agenda may have named them rapporteur by @username: their menu shows it
-        roles = await services(context).organising.roles(user)
-        if roles:
-            await menus.publish(context.bot, user.telegram_id, roles)
+        await menus.refresh(context, user.telegram_id, only_roles=True)
 
 
 async def join(update: Update, context: Context) -> None:
-    if not context.args:
-        await context.bot.send_message(update.effective_chat.id, "Send the session code with the command, e.g. <code>/join K7QX2M</code>.")
+    user = user_ref(sender_of(update))
+    code = context.args[0] if context.args else None
+    if code is None:
+        await respond(update, context, _needs_code)
         return
-    await respond(update, context, lambda: services(context).participation.join(user_ref(update.effective_user), context.args[0]))
+    await respond(update, context, lambda: services(context).participation.join(user, code))
+
+
+async def _needs_code() -> Notice:
+    return Notice("join_needs_code")
 
 
 async def text(update: Update, context: Context) -> None:
-    message = update.effective_message
+    message = message_of(update)
+    user = user_ref(sender_of(update))
     ref = MessageRef(message.chat_id, message.message_id)
-    await respond(update, context, lambda: services(context).participation.text(user_ref(update.effective_user), message.text, ref))
+    await respond(update, context, lambda: services(context).participation.text(user, message.text or "", ref))
 
 
 async def edited(update: Update, context: Context) -> None:
     """An answer edited in Telegram: the stored text follows; other edits are ignored quietly."""
-    message = update.edited_message
+    message = message_of(update)
+    user = user_ref(sender_of(update))
     ref = MessageRef(message.chat_id, message.message_id)
-    await respond(
-        update, context, lambda: services(context).participation.edited_message(user_ref(update.effective_user), ref, message.text)
-    )
+    await respond(update, context, lambda: services(context).participation.edited_message(user, ref, message.text or ""))
 
 
 async def non_text(update: Update, context: Context) -> None:
-    await respond(update, context, lambda: services(context).participation.non_text(user_ref(update.effective_user)))
+    user = user_ref(sender_of(update))
+    await respond(update, context, lambda: services(context).participation.non_text(user))
 
 
 async def skip(update: Update, context: Context) -> None:
-    await respond(update, context, lambda: services(context).participation.skip(user_ref(update.effective_user)))
+    user = user_ref(sender_of(update))
+    await respond(update, context, lambda: services(context).participation.skip(user))
 
 
 async def cancel(update: Update, context: Context) -> None:
-    await respond(update, context, lambda: services(context).participation.cancel(user_ref(update.effective_user)))
+    user = user_ref(sender_of(update))
+    await respond(update, context, lambda: services(context).participation.cancel(user))
 
 
 async def my_input(update: Update, context: Context) -> None:
-    await respond(update, context, lambda: services(context).participation.my_input(user_ref(update.effective_user)))
+    user = user_ref(sender_of(update))
+    await respond(update, context, lambda: services(context).participation.my_input(user))
 
 
 async def sessions(update: Update, context: Context) -> None:
-    await respond(update, context, lambda: services(context).participation.sessions(user_ref(update.effective_user)))
+    user = user_ref(sender_of(update))
+    await respond(update, context, lambda: services(context).participation.sessions(user))
 
 
 async def profile(update: Update, context: Context) -> None:
-    await respond(update, context, lambda: services(context).participation.profile(user_ref(update.effective_user)))
+    user = user_ref(sender_of(update))
+    await respond(update, context, lambda: services(context).participation.profile(user))
+
+
+async def language(update: Update, context: Context) -> None:
+    """/language: English or French, whatever the Telegram app's language."""
+    user = user_ref(sender_of(update))
+    await respond(update, context, lambda: services(context).languages.ask(user))
 
 
 async def button(update: Update, context: Context) -> None:
     """Every participant button. Unknown or malformed data is answered as out of date."""
-    callback = parse_callback(update.callback_query.data)
-    action = _action(services(context).participation, user_ref(update.effective_user), callback) if callback else None
+    query = update.callback_query
+    user = user_ref(sender_of(update))
+    callback = parse_callback(query.data if query else None)
+    if callback is not None and callback.verb == "lg":
+        await choose_language(update, context, user, callback.arg or "")
+        return
+    action = _action(services(context).participation, user, callback) if callback else None
     await respond(update, context, action or stale)
+
+
+async def choose_language(update: Update, context: Context, user: UserRef, locale: str) -> None:
+    """The person's choice of language; the confirmation and their command menu follow it."""
+    await respond(update, context, lambda: services(context).languages.choose(user, locale))
+    await menus.refresh(context, user.telegram_id)
 
 
 def _action(p: Participation, user: UserRef, cb: Callback) -> Callable[[], Awaitable[object]] | None:
@@ -82,7 +112,8 @@ def _action(p: Participation, user: UserRef, cb: Callback) -> Callable[[], Await
     n = cb.int_arg()
     match cb.verb:
         case "nx" if n is not None and cb.number is not None:
-            return lambda: p.next_prompt(user, n, cb.number)  # type: ignore[arg-type]
+            position = cb.number
+            return lambda: p.next_prompt(user, n, position)
         case "dn" if n is not None:
             return lambda: p.done(user, n)
         case "ag" if n is not None:

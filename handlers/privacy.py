@@ -121,7 +121,7 @@ async def _retention_job(context: Context) -> None:
 async def run_retention(application: Application, now: datetime | None = None) -> int:  # type: ignore[type-arg]
     """One sweep; each event's organisers are told what was erased, each in their language,
     through the outbox. Returns how many people were erased."""
-    found: Services = application.bot_data["services"]
+    found: Services = application.bot_data.services
     applied = await found.privacy.apply_retention(now)
     for item in applied:
         for chat_id in item.organiser_chat_ids:

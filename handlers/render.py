@@ -1,4 +1,10 @@
-"""Turns service outcomes into messages: text (HTML) and an optional inline keyboard."""
+"""Turns service outcomes into messages: text (HTML) and an optional inline keyboard, in the
+reader's language.
+
+`render` is the one renderer. Each outcome type has its own function, registered with
+`@render.register`; other areas register theirs in their handlers module, so there is no list of
+every outcome to keep in step here.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,8 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
 
-from bot.i18n import Translator, translator
+from bot.i18n import Translator
+from bot.services.languages import ChooseLanguage, LanguageChosen
 from bot.services.organising import EventCreated, RoleGranted, SessionCreated, StatusChanged
 from bot.services.outcomes import (
     AnswerSaved,
@@ -26,8 +33,7 @@ from bot.services.views import EventView, MembershipView, Page
 from bot.services.wizards import WizardAsk
 from handlers import keyboards as kb
 from handlers import texts as t
-
-EXCERPT = 600
+from storage.models import SessionStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,44 +47,6 @@ def render(outcome: object, tr: Translator) -> list[Reply]:
     """The one renderer: an outcome, in the reader's language, as messages. Outcomes of other
     areas register their own rendering with `@render.register` in their handlers module."""
     match outcome:
-        case Notice(key=key, params=params):
-            return [Reply(t.notice(key, params, tr))]
-        case ShowPrompt(session=session, position=position, answered=answered, intro=intro):
-            replies = [Reply(t.session_intro(session))] if intro else []
-            return [*replies, Reply(t.prompt(session, position, answered), kb.prompt_keyboard(session, position))]
-        case AnswerSaved(session=session, position=position, answered=answered):
-            return [Reply(t.answer_saved(session, position, answered), kb.prompt_keyboard(session, position))]
-        case Finished(session=session, answers=answers):
-            return [Reply(t.finished(session, answers), kb.finished_keyboard(session))]
-        case Waiting(session=session):
-            return [Reply(t.waiting(session))]
-        case AskOnboarding(step="consent", session=session):
-            intro = [Reply(t.session_intro(session))] if session else []
-            return [*intro, Reply(t.CONSENT, kb.consent_keyboard())]
-        case AskOnboarding(step="name", suggested_name=suggested):
-            return [Reply(t.ONBOARDING_ASK["name"], kb.name_keyboard(suggested))]
-        case AskOnboarding(step="community"):
-            return [Reply(t.ONBOARDING_ASK["community"], kb.community_keyboard())]
-        case AskOnboarding(step=step):
-            return [Reply(t.ONBOARDING_ASK[step])]
-        case MyInput(session=session, page=page):
-            return [Reply(_my_input(session.title, page), kb.my_input_keyboard(page))]
-        case AskEdit(contribution=item):
-            return [Reply(f"Send the new text for:\n\n<blockquote>{t.esc(item.text)}</blockquote>", kb.cancel_keyboard())]
-        case ConfirmDelete(contribution=item):
-            return [
-                Reply(f"Delete this answer?\n\n<blockquote>{t.esc(_excerpt(item.text))}</blockquote>", kb.confirm_delete_keyboard(item))
-            ]
-        case SessionList(memberships=memberships):
-            return [Reply(_sessions(memberships), kb.sessions_keyboard(memberships))]
-        case Profile(profile=profile):
-            text = (
-                "<b>Your profile</b>\n"
-                f"Name: {t.esc(profile.display_name) or '—'}\n"
-                f"Organisation: {t.esc(profile.organisation) or '—'}\n"
-                f"Community: {t.community_label(profile.community)}\n\nTap what you want to change."
-            )
-            return [Reply(text, kb.profile_keyboard())]
         case WizardAsk(flow=flow, step=step, options=options, data=data, error=error):
             per_row = 1 if step in ("event",) else 2
             return [Reply(t.wizard(flow, step, data, error), kb.options_keyboard(options, per_row=per_row))]
@@ -89,43 +57,146 @@ def render(outcome: object, tr: Translator) -> list[Reply]:
                 f"✅ Session <b>{t.esc(session.title)}</b> created with {len(session.prompts)} prompt(s).\n"
                 f"Join code: <code>{session.join_code}</code> (status: draft).\n/open {session.join_code} when the room is ready; /link {session.join_code} for the QR code."
             )
-            return [Reply(text, kb.manage_keyboard(session))]
+            return [Reply(text, kb.manage_keyboard(session, tr))]
         case StatusChanged(session=session, waiting=waiting):
             state = {"open": "is now <b>open</b> ▶", "closed": "is now <b>closed</b> ⏹", "draft": "is a draft"}[session.status.value]
             extra = f" I'm sending the first question to the {len(waiting)} participant(s) who were waiting." if waiting else ""
-            return [Reply(f"<b>{t.esc(session.title)}</b> {state}.{extra}", kb.manage_keyboard(session))]
+            return [Reply(f"<b>{t.esc(session.title)}</b> {state}.{extra}", kb.manage_keyboard(session, tr))]
         case RoleGranted(role=role, name=name, scope=scope):
             return [Reply(f"✅ {t.esc(name)} — {role.value} for <b>{t.esc(scope)}</b>.")]
     raise TypeError(f"no rendering for {type(outcome).__name__}")
 
 
-def _excerpt(text: str) -> str:
-    return text if len(text) <= EXCERPT else text[:EXCERPT].rsplit(" ", 1)[0] + " …"
+# ----- the participant's outcomes ------------------------------------------------------------
 
 
-def _my_input(title: str, page: Page) -> str:
+@render.register
+def _notice(outcome: Notice, tr: Translator) -> list[Reply]:
+    return [Reply(t.notice(outcome.key, outcome.params, tr))]
+
+
+@render.register
+def _show_prompt(outcome: ShowPrompt, tr: Translator) -> list[Reply]:
+    session, position = outcome.session, outcome.position
+    intro = [Reply(t.session_intro(session, tr))] if outcome.intro else []
+    return [*intro, Reply(t.prompt(session, position, outcome.answered, tr), kb.prompt_keyboard(session, position, tr))]
+
+
+@render.register
+def _answer_saved(outcome: AnswerSaved, tr: Translator) -> list[Reply]:
+    session, position = outcome.session, outcome.position
+    return [Reply(t.answer_saved(session, position, outcome.answered, tr), kb.prompt_keyboard(session, position, tr))]
+
+
+@render.register
+def _finished(outcome: Finished, tr: Translator) -> list[Reply]:
+    return [Reply(t.finished(outcome.session, outcome.answers, tr), kb.finished_keyboard(outcome.session, tr))]
+
+
+@render.register
+def _waiting(outcome: Waiting, tr: Translator) -> list[Reply]:
+    return [Reply(t.waiting(outcome.session, tr))]
+
+
+@render.register
+def _ask_onboarding(outcome: AskOnboarding, tr: Translator) -> list[Reply]:
+    match outcome.step:
+        case "consent":
+            intro = [Reply(t.session_intro(outcome.session, tr))] if outcome.session else []
+            return [*intro, Reply(tr.gettext(t.CONSENT), kb.consent_keyboard(tr))]
+        case "name":
+            return [Reply(tr.gettext(t.ONBOARDING_ASK["name"]), kb.name_keyboard(outcome.suggested_name, tr))]
+        case "community":
+            return [Reply(tr.gettext(t.ONBOARDING_ASK["community"]), kb.community_keyboard(tr))]
+    return [Reply(tr.gettext(t.ONBOARDING_ASK[outcome.step]))]
+
+
+@render.register
+def _my_input(outcome: MyInput, tr: Translator) -> list[Reply]:
+    return [Reply(_my_input_text(outcome.session.title, outcome.page, tr), kb.my_input_keyboard(outcome.page, tr))]
+
+
+@render.register
+def _ask_edit(outcome: AskEdit, tr: Translator) -> list[Reply]:
+    text = tr.gettext("Send the new text for:\n\n<blockquote>{answer}</blockquote>").format(answer=t.esc(outcome.contribution.text))
+    return [Reply(text, kb.cancel_keyboard(tr))]
+
+
+@render.register
+def _confirm_delete(outcome: ConfirmDelete, tr: Translator) -> list[Reply]:
+    item = outcome.contribution
+    text = tr.gettext("Delete this answer?\n\n<blockquote>{answer}</blockquote>").format(answer=t.esc(t.excerpt(item.text)))
+    return [Reply(text, kb.confirm_delete_keyboard(item, tr))]
+
+
+@render.register
+def _session_list(outcome: SessionList, tr: Translator) -> list[Reply]:
+    return [Reply(_sessions(outcome.memberships, tr), kb.sessions_keyboard(outcome.memberships))]
+
+
+@render.register
+def _profile(outcome: Profile, tr: Translator) -> list[Reply]:
+    profile = outcome.profile
+    text = tr.gettext(
+        "<b>Your profile</b>\nName: {name}\nOrganisation: {organisation}\nCommunity: {community}\n\nTap what you want to change."
+    ).format(
+        name=t.esc(profile.display_name) or "—",
+        organisation=t.esc(profile.organisation) or "—",
+        community=t.community_label(profile.community, tr),
+    )
+    return [Reply(text, kb.profile_keyboard(tr))]
+
+
+@render.register
+def _choose_language(outcome: ChooseLanguage, tr: Translator) -> list[Reply]:
+    return [Reply(tr.gettext("Which language should I use with you?"), kb.language_keyboard(outcome.current))]
+
+
+@render.register
+def _language_chosen(outcome: LanguageChosen, tr: Translator) -> list[Reply]:
+    """Said in the new language: `tr` is already the chosen one."""
+    return [Reply(tr.gettext("✅ From now on I will write to you in English."))]
+
+
+def _my_input_text(title: str, page: Page, tr: Translator) -> str:
     if not page.total:
-        return f"You haven't sent anything to <b>{t.esc(title)}</b> yet."
-    lines = [
-        f"<b>Your input to {t.esc(title)}</b> ({page.total} point{'s' if page.total != 1 else ''}, page {page.number + 1}/{page.count})"
-    ]
+        return tr.gettext("You haven't sent anything to <b>{title}</b> yet.").format(title=t.esc(title))
+    head = tr.ngettext(
+        "<b>Your input to {title}</b> ({count} point, page {page} of {pages})",
+        "<b>Your input to {title}</b> ({count} points, page {page} of {pages})",
+        page.total,
+    ).format(title=t.esc(title), count=page.total, page=page.number + 1, pages=page.count)
+    lines = [head]
     for index, item in enumerate(page.items, start=page.offset + 1):
-        edited = " <i>(edited)</i>" if item.edited else ""
-        lines.append(
-            f"\n<b>{index}.</b> Q{item.prompt_position + 1} · {t.KIND_LABEL[item.prompt_kind]}{edited}\n{t.esc(_excerpt(item.text))}"
-        )
+        # TRANSLATORS: "Q2 · Recommendation": the question's number and kind, in a list of one's answers
+        where = tr.gettext("Q{number} · {kind}").format(number=item.prompt_position + 1, kind=t.kind_label(item.prompt_kind, tr))
+        edited = " <i>" + tr.gettext("(edited)") + "</i>" if item.edited else ""
+        lines.append(f"\n<b>{index}.</b> {where}{edited}\n{t.esc(t.excerpt(item.text))}")
     return "\n".join(lines)
 
 
-def _sessions(memberships: tuple[MembershipView, ...]) -> str:
+def _status(status: SessionStatus, tr: Translator) -> str:
+    """A session's status in a list of one's sessions (the word agrees with "session")."""
+    match status:
+        case SessionStatus.OPEN:
+            return tr.pgettext("session status", "open")
+        case SessionStatus.CLOSED:
+            return tr.pgettext("session status", "closed")
+    return tr.pgettext("session status", "not open yet")
+
+
+def _sessions(memberships: tuple[MembershipView, ...], tr: Translator) -> str:
     if not memberships:
-        return t.notice("no_session", {}, translator("en"))
-    lines = ["<b>Your sessions</b> (tap one to switch)"]
+        return t.notice("no_session", {}, tr)
+    lines = [tr.gettext("<b>Your sessions</b> (tap one to switch)")]
     for m in memberships:
         mark = "▶ " if m.active else ""
-        status = {"open": "open", "closed": "closed", "draft": "not open yet"}[m.session.status.value]
-        lines.append(f"{mark}<b>{t.esc(m.session.title)}</b> — {m.answers} answer(s), {status}")
+        line = tr.ngettext("<b>{title}</b> — {count} answer, {status}", "<b>{title}</b> — {count} answers, {status}", m.answers)
+        lines.append(mark + line.format(title=t.esc(m.session.title), count=m.answers, status=_status(m.session.status, tr)))
     return "\n".join(lines)
+
+
+# ----- organising (moving to handlers/organiser.py with its texts) -----------------------------
 
 
 def _event_created(event: EventView, new: bool = True) -> str:

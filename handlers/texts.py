@@ -11,21 +11,23 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, Translator
+from bot.services.access import refusal
 from bot.services.views import SessionView
 from storage.models import Community, PromptKind
 
+# Labels are catalogue keys (`N_`): translate them when shown (`kind_label`, `community_label`).
 KIND_LABEL = {
-    PromptKind.CHALLENGE: "Challenge",
-    PromptKind.RECOMMENDATION: "Recommendation",
-    PromptKind.TAKEAWAY: "Key takeaway",
-    PromptKind.QUESTION: "Open question",
+    PromptKind.CHALLENGE: N_("Challenge"),
+    PromptKind.RECOMMENDATION: N_("Recommendation"),
+    PromptKind.TAKEAWAY: N_("Key takeaway"),
+    PromptKind.QUESTION: N_("Open question"),
 }
 COMMUNITY_LABEL = {
-    Community.DIPLOMACY: "Diplomacy",
-    Community.DEVELOPMENT: "Development",
-    Community.SECURITY: "Security / defence",
-    Community.HUMANITARIAN: "Humanitarian",
-    Community.OTHER: "Other",
+    Community.DIPLOMACY: N_("Diplomacy"),
+    Community.DEVELOPMENT: N_("Development"),
+    Community.SECURITY: N_("Security / defence"),
+    Community.HUMANITARIAN: N_("Humanitarian"),
+    Community.OTHER: N_("Other"),
 }
 
 
@@ -39,10 +41,28 @@ def local_time(moment: datetime | None, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M")
 
 
+def when(moment: datetime | None, zone: str, tr: Translator) -> str:
+    """A session's start in the event's time zone, as the reader's language writes dates."""
+    return tr.datetime(moment, zone) if moment is not None else ""
+
+
+def kind_label(kind: PromptKind, tr: Translator) -> str:
+    return tr.gettext(KIND_LABEL[kind])
+
+
+def community_label(value: Community | None, tr: Translator) -> str:
+    label = COMMUNITY_LABEL.get(value) if value is not None else None
+    return tr.gettext(label) if label else "—"
+
+
 NOTICES: dict[str, str] = {
     "welcome": N_(
-        "👋 Hello{name_part}! I collect ideas at workshops and forums.\n\nTo take part, open the link or scan the QR code shown in the room, or send <code>/join CODE</code> with the session code."
+        "👋 Hello, {name}! I collect ideas at workshops and forums.\n\nTo take part, open the link or scan the QR code shown in the room, or send <code>/join CODE</code> with the session code."
     ),
+    "welcome_anonymous": N_(
+        "👋 Hello! I collect ideas at workshops and forums.\n\nTo take part, open the link or scan the QR code shown in the room, or send <code>/join CODE</code> with the session code."
+    ),
+    "join_needs_code": N_("Send the session code with the command, e.g. <code>/join K7QX2M</code>."),
     "unknown_code": N_(
         "I can't find a session with the code <code>{code}</code>. Check the code on the screen (letters and digits, e.g. <code>K7QX2M</code>) and send <code>/join CODE</code> again."
     ),
@@ -82,7 +102,6 @@ NOTICES: dict[str, str] = {
     "role_not_held": N_("They don't hold that role there."),
     "no_events": N_("You don't organise any event yet. Create one with /newevent or send an agenda file (/agenda)."),
     "agenda_error": N_("⚠️ {error}\n\nNothing was created. Fix the agenda and send it again."),
-    "not_allowed": N_("Sorry, that's for the {needed} only."),
     "unknown_command": N_("I don't know that command. /help lists what I can do."),
     "group_only_private": N_("Let's talk in private: open {link} and press Start."),
     "papers_need_file": N_(
@@ -94,58 +113,79 @@ NOTICES: dict[str, str] = {
 
 
 def notice(key: str, params: dict[str, object], tr: Translator) -> str:
+    """A notice in the reader's language; its parameters are user data, escaped, never translated."""
+    if key == "not_allowed":  # the role a refused action needed is a key of its own sentence
+        return tr.gettext(refusal(params.get("needed")))
+    if key == "welcome" and not params.get("name"):
+        key = "welcome_anonymous"
     values = {k: esc(str(v)) for k, v in params.items()}
-    if key == "welcome":
-        values = {"name_part": f", {values['name']}" if params.get("name") else ""}
     return tr.gettext(NOTICES[key]).format(**values)
 
 
-def session_intro(session: SessionView) -> str:
+EXCERPT = 600
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """The start of a long text, cut at a word (a thematic focus, an answer in a list)."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def session_intro(session: SessionView, tr: Translator) -> str:
     lines = [f"<b>{esc(session.title)}</b>", f"<i>{esc(session.event_title)}</i>"]
     if session.starts_at:
-        lines.append(f"🕘 {local_time(session.starts_at, session.timezone)}" + (f" · {esc(session.track)}" if session.track else ""))
+        lines.append(f"🕘 {when(session.starts_at, session.timezone, tr)}" + (f" · {esc(session.track)}" if session.track else ""))
     if session.moderator:
-        lines.append(f"Moderator: {esc(session.moderator)}")
-    lines += [f"{label}: {esc(value)}" for label, value in session.people]
+        lines.append(tr.gettext("Moderator: {name}").format(name=esc(session.moderator)))
+    # TRANSLATORS: a session's chair, speakers…: "Speakers: Ann Lee, Bo Ek" (the label is translated on its own)
+    lines += [tr.gettext("{label}: {names}").format(label=tr.gettext(label), names=esc(value)) for label, value in session.people]
     if session.thematic_focus:
-        focus = session.thematic_focus if len(session.thematic_focus) <= 600 else session.thematic_focus[:600].rsplit(" ", 1)[0] + " …"
-        lines.append(f"\n{esc(focus)}")
+        lines.append(f"\n{esc(excerpt(session.thematic_focus))}")
     if session.is_anonymous:
-        lines.append("\n🔒 <b>This session is anonymous:</b> your name and organisation are never shown with your answers.")
+        lines.append(
+            "\n" + tr.gettext("🔒 <b>This session is anonymous:</b> your name and organisation are never shown with your answers.")
+        )
     else:
-        lines.append("\n👤 Answers in this session are shown with your name and organisation in the report.")
+        lines.append("\n" + tr.gettext("👤 Answers in this session are shown with your name and organisation in the report."))
     return "\n".join(lines)
 
 
-def prompt(session: SessionView, position: int, answered: int) -> str:
+def prompt(session: SessionView, position: int, answered: int, tr: Translator) -> str:
     item = session.prompts[position]
-    head = f"<b>Question {position + 1} of {len(session.prompts)}</b> · {KIND_LABEL[item.kind]}"
+    head = tr.gettext("<b>Question {number} of {total}</b> · {kind}").format(
+        number=position + 1, total=len(session.prompts), kind=kind_label(item.kind, tr)
+    )
     hint = (
-        "Send one point per message — as many as you like."
+        tr.gettext("Send one point per message — as many as you like.")
         if answered == 0
-        else f"You've sent {answered} answer{'s' if answered != 1 else ''} here. Add more, or move on."
+        else tr.ngettext(
+            "You've sent {count} answer here. Add more, or move on.", "You've sent {count} answers here. Add more, or move on.", answered
+        ).format(count=answered)
     )
     return f"{head}\n\n{esc(item.text)}\n\n<i>{hint}</i>"
 
 
-def answer_saved(session: SessionView, position: int, answered: int) -> str:
-    last = position + 1 >= len(session.prompts)
-    move = "tap <b>Done</b> when you have said it all" if last else "tap <b>Next</b> for the next question"
-    return f"✓ Saved ({answered} for this question). Send another point, or {move}."
+def answer_saved(session: SessionView, position: int, answered: int, tr: Translator) -> str:
+    if position + 1 >= len(session.prompts):
+        text = tr.gettext("✓ Saved ({count} for this question). Send another point, or tap <b>Done</b> when you have said it all.")
+    else:
+        text = tr.gettext("✓ Saved ({count} for this question). Send another point, or tap <b>Next</b> for the next question.")
+    return text.format(count=answered)
 
 
-def finished(session: SessionView, answers: int) -> str:
-    return (
-        f"🙏 Thank you! You sent {answers} point{'s' if answers != 1 else ''} to <b>{esc(session.title)}</b>.\n"
-        "Review or edit them with /myinput; /sessions switches to another session."
-    )
+def finished(session: SessionView, answers: int, tr: Translator) -> str:
+    return tr.ngettext(
+        "🙏 Thank you! You sent {count} point to <b>{title}</b>.\nReview or edit it with /myinput; /sessions switches to another session.",
+        "🙏 Thank you! You sent {count} points to <b>{title}</b>.\nReview or edit them with /myinput; /sessions switches to another session.",
+        answers,
+    ).format(count=answers, title=esc(session.title))
 
 
-def waiting(session: SessionView) -> str:
-    return f"{session_intro(session)}\n\n⏳ The session hasn't opened yet. I'll send you the first question as soon as it opens."
+def waiting(session: SessionView, tr: Translator) -> str:
+    hint = tr.gettext("⏳ The session hasn't opened yet. I'll send you the first question as soon as it opens.")
+    return f"{session_intro(session, tr)}\n\n{hint}"
 
 
-CONSENT = (
+CONSENT = N_(
     "Before we start: I store your <b>name</b>, <b>organisation</b> and <b>policy community</b> (to show how "
     "different communities see each point), your Telegram id, and the <b>answers</b> and reactions you send. "
     "Rapporteurs use them to write the session report. In anonymous sessions your name is never shown with your "
@@ -155,9 +195,9 @@ CONSENT = (
     "by default it is erased automatically 180 days after the event ends.\n\nDo you agree?"
 )
 ONBOARDING_ASK = {
-    "name": "What name should appear with your input? Type it, or use your Telegram name.",
-    "organisation": "Which organisation are you with? (/skip to leave it empty)",
-    "community": "Which policy community do you mainly belong to?",
+    "name": N_("What name should appear with your input? Type it, or use your Telegram name."),
+    "organisation": N_("Which organisation are you with? (/skip to leave it empty)"),
+    "community": N_("Which policy community do you mainly belong to?"),
 }
 
 WIZARD_ASK = {
@@ -193,38 +233,38 @@ def wizard(flow: str, step: str, data: dict[str, object], error: str | None) -> 
     return f"⚠️ Hmm: {esc(error)}.\n\n{text}" if error else text
 
 
-HELP_PARTICIPANT = """<b>How this works</b>
+HELP_PARTICIPANT = N_("""<b>How this works</b>
 Join a session with the room's link or QR code, or <code>/join CODE</code>. I ask the session's questions one by one; send one point per message, then tap <b>Next</b>.
 
 /myinput — review, edit or delete your answers
 /sessions — switch between sessions you joined
 /skip — skip the current question
 /profile — change your name, organisation or community
+/language — English or French
 /mydata — everything I store about you; /forget — erase it
 /cancel — stop what you are doing
-/help — this message"""
+/help — this message""")
 
-HELP_ORGANISER = """
-
-<b>Organisers</b>
+HELP_ORGANISER = N_("""<b>Organisers</b>
 /newevent — create an event step by step
 /newsession — add a session with its prompts
 /agenda — create an event and its sessions from a YAML agenda (or just send the .yaml file); send it again, corrected, to update them
 /manage — your events and sessions, with open/close and link buttons
 /open CODE, /close CODE — open or close a session
 /link CODE — the join link and a QR code for the room's screen
-/grant CODE rapporteur|moderator|organiser @user — give someone a role (/revoke to take it back)"""
+/grant CODE rapporteur|moderator|organiser @user — give someone a role (/revoke to take it back)
+/remind — schedule a reminder, a nudge to those who haven't answered, or a note to rapporteurs
+/papers CODE — attach background papers and schedule when they go out
+/deliver CODE &lt;when&gt; — schedule the session report's delivery
+/schedule — what is scheduled, with change and cancel buttons
+/move CODE 2026-02-11 10:00 — move a session; its relative reminders follow""")
 
-HELP_MODERATOR = """
-
-<b>Moderators</b>
+HELP_MODERATOR = N_("""<b>Moderators</b>
 /manage — the sessions you moderate, with live counts and open/close and link buttons
 /open CODE, /close CODE — open or close your session
-/link CODE — the join link and a QR code for the room's screen"""
+/link CODE — the join link and a QR code for the room's screen""")
 
-HELP_RAPPORTEUR = """
-
-<b>Rapporteurs</b>
+HELP_RAPPORTEUR = N_("""<b>Rapporteurs</b>
 /draft [CODE] — a fresh draft of the session report (chat, chart, DOCX and PDF)
 /edit [CODE] — view and replace the report section by section
 /hide 12, /unhide 12 — leave contribution #12 out of the report, or put it back
@@ -232,9 +272,10 @@ HELP_RAPPORTEUR = """
 /regenerate [CODE] — rebuild from the input, keeping your edits
 /approve [CODE] — make the newest version the final report
 /versions [CODE], /export CODE pdf 3 — every version; one file of one version
-/eventreport CODE — one document for the whole event"""
+/eventreport CODE — one document for the whole event""")
 
-HELP_AGENDA = """<b>Agenda format</b> (YAML)
+# The YAML keys stay English (they are the file format); the comments and the prose translate.
+HELP_AGENDA = N_("""<b>Agenda format</b> (YAML)
 <pre>event:
   title: Diplomacy, development and integrated planning
   starts_on: 2026-02-11
@@ -259,7 +300,19 @@ sessions:
     prompts:
       - challenge: What blocks joint analysis?
       - recommendation: What should bilateral actors do?</pre>
-Send the corrected file again to update the event: sessions keep their join codes and answers (matched by <code>key</code>, by default the title). Quote a value that contains ": ", e.g. <code>title: "Session 1: Opening"</code>. See README for every field."""
+Send the corrected file again to update the event: sessions keep their join codes and answers (matched by <code>key</code>, by default the title). Quote a value that contains ": ", e.g. <code>title: "Session 1: Opening"</code>. See README for every field.""")
+
+
+def help_for(roles: frozenset[str], tr: Translator) -> str:
+    """/help shows the commands of every role the person holds, and only those."""
+    parts = [HELP_PARTICIPANT]
+    if "organiser" in roles:
+        parts.append(HELP_ORGANISER)
+    elif "moderator" in roles:
+        parts.append(HELP_MODERATOR)
+    if "organiser" in roles or "rapporteur" in roles:
+        parts.append(HELP_RAPPORTEUR)
+    return "\n\n".join(tr.gettext(part) for part in parts)
 
 
 def agenda_changes(changes: object) -> str:
@@ -283,31 +336,9 @@ def agenda_changes(changes: object) -> str:
     return "\n\n" + "\n".join(lines)
 
 
-def community_label(value: Community | None) -> str:
-    return COMMUNITY_LABEL.get(value, "—") if value else "—"
 
 
-HELP_ORGANISER += """
-/remind — schedule a reminder, a nudge to those who haven't answered, or a note to rapporteurs
-/papers CODE — attach background papers and schedule when they go out
-/deliver CODE &lt;when&gt; — schedule the session report's delivery
-/schedule — what is scheduled, with change and cancel buttons
-/move CODE 2026-02-11 10:00 — move a session; its relative reminders follow"""
-
-
-def help_for(roles: frozenset[str]) -> str:
-    """/help shows the commands of every role the person holds, and only those."""
-    text = HELP_PARTICIPANT
-    if "organiser" in roles:
-        text += HELP_ORGANISER
-    elif "moderator" in roles:
-        text += HELP_MODERATOR
-    if "organiser" in roles or "rapporteur" in roles:
-        text += HELP_RAPPORTEUR
-    return text
-
-
-NOTICES["closed_not_saved"] = (
+NOTICES["closed_not_saved"] = N_(
     "⏹ <b>{title}</b> is closed, so this point was <b>not saved</b>. Thank you for taking part! "
     "/myinput shows what you sent before it closed."
 )

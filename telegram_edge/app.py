@@ -7,10 +7,11 @@ TELEGRAM_API_BASE_URL), so every path exercises the same handlers, services and 
 from __future__ import annotations
 
 import logging
+from typing import Any, TypeAlias
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import ApplicationBuilder, Defaults, ExtBot, JobQueue
 from telegram.request import BaseRequest
 
 import handlers
@@ -20,21 +21,17 @@ from bot.container import Services, build_services
 from bot.flood import FloodListener
 from bot.leadership import ChangePublisher, Leadership
 from handlers import menus
+from handlers.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, ChatData, UserData
 from handlers.privacy import RETENTION_JOB, schedule_retention
 from telegram_edge.aiohttp_request import AiohttpRequest
-from telegram_edge.dispatch.group_replies import GROUP_REPLIES_KEY, GroupReplies
-from telegram_edge.dispatch.runner import RUNNER_KEY, Runner
+from telegram_edge.dispatch.group_replies import GroupReplies
+from telegram_edge.dispatch.runner import Runner
 from telegram_edge.dispatch.sending import BroadcastRateLimiter
 from telegram_edge.polling import DurableUpdater
 from telegram_edge.update_processor import PerUserUpdateProcessor
 
 log = logging.getLogger(__name__)
-WEB_KEY = "web_server"
-LEADERSHIP_KEY = "scheduler_leadership"
-FLOOD_KEY = "flood_listener"
-PUBLISHER_KEY = "change_publisher"
-CANDIDATE_KEY = "scheduler_candidate"
-WEBHOOK_KEY = "webhook_worker"  # set by telegram_edge.serve: its ASGI app already serves the web pages
+BotBuilder: TypeAlias = ApplicationBuilder[ExtBot[Any], BotContext, UserData, ChatData, BotData, JobQueue[BotContext]]
 
 
 def build_application(
@@ -45,17 +42,19 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
     scheduler: bool = True,
-) -> Application:  # type: ignore[type-arg]
+) -> BotApplication:
     """A ready-to-start Application whose bot talks to `settings.telegram_api_base_url`.
 
     `scheduler`: this process is a candidate for running the scheduler (bot.leadership); a
     webhook worker that is not only answers updates and tells the leader about changes."""
     services = services or build_services(settings)
-    builder = (
+    builder: BotBuilder = (
         ApplicationBuilder()
         .token(settings.token())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_file_url)
+        .context_types(CONTEXT_TYPES)
+        .job_queue(JobQueue[BotContext]())  # typed for our context (PTB's default is the same queue)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(PerUserUpdateProcessor(256, services.inbox))
         .post_init(on_startup)
@@ -73,46 +72,46 @@ def build_application(
     application = builder.build()
     # Updates are acknowledged to Telegram only once stored in the inbox (telegram_edge.polling).
     application.updater = DurableUpdater(application.bot, application.update_queue, services.inbox)
-    application.bot_data["services"] = services
-    application.bot_data[CANDIDATE_KEY] = scheduler
-    application.bot_data[GROUP_REPLIES_KEY] = GroupReplies(application.bot)
+    application.bot_data.services = services
+    application.bot_data.scheduler_candidate = scheduler
+    application.bot_data.group_replies = GroupReplies(application.bot)
     handlers.register(application)
     return application
 
 
-async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
+async def on_startup(application: BotApplication) -> None:
     """Migrate the database and publish the command menus. `run_polling` calls this; code that
     starts the Application by hand (tests, demo) must call it too."""
-    services: Services = application.bot_data["services"]
+    services = application.bot_data.services
     await services.db.upgrade()  # once per deployment: under an advisory lock on PostgreSQL
     await start_scheduling(application, services)
     owed = await handlers.send_all_owed(application.bot, services.outbox)  # before any new update
     if owed:
         log.info("sent %d reply(ies) owed from before the last stop", owed)
     await menus.publish_all(application)  # per role and per chat (handlers/menus.py)
-    if services.settings.web_enabled and not application.bot_data.get(WEBHOOK_KEY):
+    if services.settings.web_enabled and not application.bot_data.webhook_worker:
         await _start_web(application, services)
 
 
-async def start_scheduling(application: Application, services: Services) -> None:  # type: ignore[type-arg]
+async def start_scheduling(application: BotApplication, services: Services) -> None:
     """Run the scheduler here if this process is elected (always, on SQLite); tell the leader
     about changes committed here when another process leads."""
     limiter = application.bot.rate_limiter
     if isinstance(limiter, BroadcastRateLimiter):  # a 429 anywhere pauses this process too
         flood = FloodListener(services.db, limiter.gate)
         await flood.start()
-        application.bot_data[FLOOD_KEY] = flood
+        application.bot_data.flood = flood
     publisher = ChangePublisher(services.db, None)
     services.scheduling.add_listener(publisher.items_changed)
     services.deliveries.add_reopen_listener(publisher.reopened)
-    application.bot_data[PUBLISHER_KEY] = publisher
-    if not application.bot_data.get(CANDIDATE_KEY, True):
+    application.bot_data.publisher = publisher
+    if not application.bot_data.scheduler_candidate:
         return
 
     async def elected() -> None:
         metrics.LEADER.set(1)
         runner = Runner(application, services)
-        application.bot_data[RUNNER_KEY] = runner
+        application.bot_data.runner = runner
         if isinstance(limiter, BroadcastRateLimiter):
             limiter.gate.followers.append(runner.pacer.penalise)
         await runner.start()  # re-registers scheduled items, resumes broadcasts, reports missed ones
@@ -120,7 +119,7 @@ async def start_scheduling(application: Application, services: Services) -> None
 
     async def deposed() -> None:
         metrics.LEADER.set(0)
-        runner: Runner | None = application.bot_data.pop(RUNNER_KEY, None)
+        runner, application.bot_data.runner = application.bot_data.runner, None
         if application.job_queue is not None:
             for job in application.job_queue.get_jobs_by_name(RETENTION_JOB):
                 job.schedule_removal()
@@ -130,20 +129,20 @@ async def start_scheduling(application: Application, services: Services) -> None
             await runner.stop()
 
     def on_items(item_ids: frozenset[int]) -> None:
-        if (runner := application.bot_data.get(RUNNER_KEY)) is not None:
+        if (runner := application.bot_data.runner) is not None:
             runner.notify_items(item_ids)
 
     def on_reopen(delivery_id: int) -> None:
-        if (runner := application.bot_data.get(RUNNER_KEY)) is not None:
+        if (runner := application.bot_data.runner) is not None:
             runner.notify_reopen(delivery_id)
 
     leadership = Leadership(services.db, on_elected=elected, on_deposed=deposed, on_items=on_items, on_reopen=on_reopen)
     publisher.leadership = leadership
-    application.bot_data[LEADERSHIP_KEY] = leadership
+    application.bot_data.leadership = leadership
     await leadership.start()
 
 
-async def _start_web(application: Application, services: Services) -> None:  # type: ignore[type-arg]
+async def _start_web(application: BotApplication, services: Services) -> None:
     """The room screen and the Mini Apps, served by uvicorn in this event loop (PUBLIC_URL, WEB_PORT)."""
     from web.app import WebServer, create_app
 
@@ -151,34 +150,32 @@ async def _start_web(application: Application, services: Services) -> None:  # t
     assert settings.web_port is not None
     server = WebServer(create_app(services, settings, bot_username=application.bot.username), settings.web_host, settings.web_port)
     await server.start()
-    application.bot_data[WEB_KEY] = server
+    application.bot_data.web_server = server
     log.info("Web pages on %s:%s, reached at %s", settings.web_host, server.port, settings.public_url)
 
 
-async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
+async def on_stop(application: BotApplication) -> None:
     """After `Application.stop` (run_polling): finish the broadcast sends in flight while the bot
     can still send; what is left resumes at the next start."""
-    leadership: Leadership | None = application.bot_data.pop(LEADERSHIP_KEY, None)
+    data = application.bot_data
+    leadership, data.leadership = data.leadership, None
     if leadership is not None:
         await leadership.stop()  # stops the runner, then releases the lock for another candidate
-    flood: FloodListener | None = application.bot_data.pop(FLOOD_KEY, None)
+    flood, data.flood = data.flood, None
     if flood is not None:
         await flood.stop()
-    publisher: ChangePublisher | None = application.bot_data.pop(PUBLISHER_KEY, None)
+    publisher, data.publisher = data.publisher, None
     if publisher is not None:  # a restart in the same process (tests) registers a new one
-        services: Services = application.bot_data["services"]
+        services = data.services
         services.scheduling.remove_listener(publisher.items_changed)
         services.deliveries.remove_reopen_listener(publisher.reopened)
         await publisher.flush()
-    server = application.bot_data.pop(WEB_KEY, None)
+    server, data.web_server = data.web_server, None
     if server is not None:
         await server.stop()
-    group_replies: GroupReplies | None = application.bot_data.get(GROUP_REPLIES_KEY)
-    if group_replies is not None:
-        await group_replies.stop()  # pending replies to groups are dropped, never waited for
+    await data.group_replies.stop()  # pending replies to groups are dropped, never waited for
 
 
-async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+async def on_shutdown(application: BotApplication) -> None:
     await on_stop(application)  # code that stops the Application by hand calls only this hook
-    services: Services = application.bot_data["services"]
-    await services.close()
+    await application.bot_data.services.close()

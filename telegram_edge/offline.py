@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import SecretStr
 from telegram import Update
-from telegram.ext import Application
 
 from bot.config import Settings
 from fake_bot_api import FakeBotAPI
+from handlers.context import BotApplication
 from telegram_edge.app import build_application, on_shutdown, on_startup
 
 
@@ -22,20 +23,20 @@ class OfflineBot:
     def __init__(self, api: FakeBotAPI, database_url: str, *, organiser_ids: Iterable[int] = (), **settings: Any) -> None:
         self.api = api
         self.settings = Settings(
-            telegram_bot_token=api.token,
+            telegram_bot_token=SecretStr(api.token),
             database_url=database_url,
             telegram_api_base_url=api.base_url,
             telegram_api_file_url=api.base_file_url,
             organiser_ids=frozenset(organiser_ids),
             **settings,
         )
-        self.application: Application | None = None  # type: ignore[type-arg]
+        self.application: BotApplication | None = None
         self.errors: list[BaseException] = []
 
     @property
     def services(self) -> Any:
         assert self.application is not None
-        return self.application.bot_data["services"]
+        return self.application.bot_data.services
 
     async def start(self) -> None:
         """Start like `run_polling` does, including the start-up hook it would call."""

@@ -32,11 +32,11 @@ CANDIDATE_ENV = "WORKSHOP_SCHEDULER_CANDIDATE"  # set by the CLI for its forked 
 async def start_application(services: Any, settings: Settings, *, scheduler: bool) -> Any:
     """An initialised, started Application that does not poll: webhook workers and the scheduler.
     (`post_init` runs only inside run_polling, so its hook is called here.)"""
-    from telegram_edge.app import WEBHOOK_KEY, build_application, on_startup
+    from telegram_edge.app import build_application, on_startup
 
     _count_answers(services)
     application = build_application(settings, services, scheduler=scheduler)
-    application.bot_data[WEBHOOK_KEY] = True  # the web pages are this worker's ASGI app, not a second server
+    application.bot_data.webhook_worker = True  # the web pages are this worker's ASGI app, not a second server
     await application.initialize()
     await application.start()
     await on_startup(application)

@@ -208,7 +208,7 @@ async def test_wizards_create_event_and_session(api: FakeBotAPI, bot: OfflineBot
     user = api.user(2300, "Ana")
     intro = await user.reply_after(lambda: user.send(f"/start {code}"), count=2)
     assert "This session is anonymous" in intro[0].plain_text
-    assert "15 May 09:00" in intro[0].plain_text  # shown in the event's local time
+    assert "Fri 15 May, 09:00" in intro[0].plain_text  # shown in the event's local time, as the reader's language writes dates
     async with bot.services.db.session() as db:
         state = await db.scalar(select(ChatState).join(Participant).where(Participant.telegram_user_id == ORGANISER))
     assert state is not None and state.flow == "idle"

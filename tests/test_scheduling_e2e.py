@@ -390,8 +390,8 @@ async def test_summary_lists_every_unconfirmed_recipient_on_pages_and_resends_on
 
     monkeypatch.setattr(runner_module, "deliver", counted)
     await bot.start()
-    assert bot.application is not None
-    await bot.application.bot_data[runner_module.RUNNER_KEY]._catch_up()  # the sweep, while it resumes
+    assert bot.application is not None and bot.application.bot_data.runner is not None
+    await bot.application.bot_data.runner._catch_up()  # the sweep, while it resumes
     await api.wait_for(lambda: received() == 20 and len(_summaries(api)) >= 3, timeout=10, what="the others and a paged summary")
     pages = [m for m in api.messages_to(ORGANISER) if "Delivery summary" in m.plain_text]
     assert len(pages) == 3 and all(len(p.plain_text) <= 4096 for p in pages)

@@ -64,7 +64,7 @@ class WebhookEndpoint:
         except (ValueError, TypeError, KeyError):
             metrics.UPDATES.labels("malformed").inc()
             return Response(status_code=400)  # Telegram never sends this; nothing to retry
-        inbox = self.application.bot_data["services"].inbox
+        inbox = self.application.bot_data.services.inbox
         async with self._slots:
             await inbox.accept([payload])  # durable before anything else; a repeat is not stored again
             async with self._person(update_key(update)):

@@ -4,22 +4,49 @@ so forged or stale callback data cannot skip a check."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import EllipsisType
+from typing import Final, Literal
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import N_
 from storage.models import Participant, PendingRole, Role, RoleName
+
+# Who may do what a refused action needed: a key, turned into a whole sentence in the reader's
+# language by `refusal` (a role phrase glued into "Sorry, that's for the … only" cannot be
+# translated: French needs the preposition and the plural to agree with it).
+Needed = Literal[  # i18n: not shown (keys of REFUSALS)
+    "organiser",
+    "organiser of this event",
+    "organiser or moderator",
+    "participants of this session",
+    "session's rapporteurs and organisers",
+]
+REFUSALS: Final[dict[str, str]] = {  # i18n: not shown (the keys; the sentences are marked)
+    "organiser": N_("Sorry, that's for the organiser only."),
+    "organiser of this event": N_("Sorry, that's for the organiser of this event only."),
+    "organiser or moderator": N_("Sorry, that's for the organiser or moderator only."),
+    "participants of this session": N_("Sorry, that's for the participants of this session only."),
+    "session's rapporteurs and organisers": N_("Sorry, that's for the session's rapporteurs and organisers only."),
+}
+REFUSED: Final = N_("Sorry, you are not allowed to do that.")
+
+
+def refusal(needed: object) -> str:
+    """The English sentence (a catalogue key) that tells someone what a refused action needed."""
+    return REFUSALS.get(str(needed), REFUSED)
 
 
 class NotAllowed(Exception):
-    """The user lacks the role for this action; the message says which role would allow it."""
+    """The user lacks the role for this action; `needed` says which role would allow it."""
 
-    def __init__(self, needed: str) -> None:
+    def __init__(self, needed: Needed) -> None:
         super().__init__(needed)
-        self.needed = needed
+        self.needed: Needed = needed
 
 
-def require(allowed: bool, needed: str) -> None:
+def require(allowed: bool, needed: Needed) -> None:
     """Raise NotAllowed naming the role that would have allowed the action."""
     if not allowed:
         raise NotAllowed(needed)
@@ -29,8 +56,9 @@ class Access:
     def __init__(self, organiser_ids: Iterable[int]) -> None:
         self._configured_organisers = frozenset(organiser_ids)
 
-    def is_configured_organiser(self, telegram_id: int) -> bool:
-        return telegram_id in self._configured_organisers
+    def is_configured_organiser(self, telegram_id: int | None) -> bool:
+        """`telegram_id` is None for someone who erased their identity (/forget): never an organiser."""
+        return telegram_id is not None and telegram_id in self._configured_organisers
 
     @property
     def configured_organisers(self) -> frozenset[int]:
@@ -95,8 +123,8 @@ class Access:
         participant: Participant,
         roles: tuple[RoleName, ...],
         *,
-        event_id: int | None | type[Ellipsis] = ...,
-        session_id: int | None | type[Ellipsis] = ...,
+        event_id: int | None | EllipsisType = ...,
+        session_id: int | None | EllipsisType = ...,
     ) -> bool:
         query = select(Role.id).where(Role.participant_id == participant.id, Role.role.in_(roles))
         if event_id is not ...:

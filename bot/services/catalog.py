@@ -7,21 +7,23 @@ bot, so one process owns the cache and there is no cross-process staleness to ma
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.i18n import N_
 from bot.services.views import PromptView, SessionView
 from storage.models import Session
 
 
 def session_people(row: Session) -> tuple[tuple[str, str], ...]:
-    """The session's chair, co-hosts, speakers and rapporteurs as labelled lines (blank ones left out)."""
+    """The session's chair, co-hosts, speakers and rapporteurs as labelled lines (blank ones left
+    out). Labels are catalogue keys: whoever shows them translates them (`tr.gettext(label)`)."""
     pairs = (
-        ("Chair", row.chair or ""),
-        ("Co-hosts", ", ".join(row.co_hosts or ())),
-        ("Speakers", ", ".join(row.speakers or ())),
-        ("Rapporteurs", ", ".join(f"@{name}" for name in row.rapporteurs or ())),
+        (N_("Chair"), row.chair or ""),
+        (N_("Co-hosts"), ", ".join(row.co_hosts or ())),
+        (N_("Speakers"), ", ".join(row.speakers or ())),
+        (N_("Rapporteurs"), ", ".join(f"@{name}" for name in row.rapporteurs or ())),
     )
     return tuple((label, value) for label, value in pairs if value)
 
@@ -80,5 +82,5 @@ class SessionCatalog:
         return view
 
 
-def _with_details():  # type: ignore[no-untyped-def]
+def _with_details() -> Select[Session]:
     return select(Session).options(selectinload(Session.prompts), selectinload(Session.event))

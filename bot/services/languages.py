@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 
-from bot.i18n import LOCALES, locale_for, supported
+from bot.i18n import DEFAULT_LOCALE, LOCALES, locale_for, supported
 from bot.services.outcomes import Notice
 from bot.services.state import ACTOR_LOCALE, load_actor
 from bot.services.views import UserRef
@@ -62,3 +62,10 @@ class Languages:
             participant.language_chosen = True
             db.info[ACTOR_LOCALE] = locale  # the confirmation is already in the new language
             return LanguageChosen(locale)
+
+    async def preference(self, telegram_id: int) -> tuple[str, bool]:
+        """The stored locale of a person (their app's, or their choice) and whether they chose it;
+        English for someone the bot has not met."""
+        async with self._db.session() as db:
+            row = (await db.execute(_LANGUAGE, {"telegram_id": telegram_id})).first()
+        return (supported(row.language), bool(row.language_chosen)) if row is not None else (DEFAULT_LOCALE, False)
