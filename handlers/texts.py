@@ -1,4 +1,5 @@
-"""Every sentence the bot says, in one place (HTML parse mode).
+"""The participant's sentences (HTML parse mode), as catalogue keys rendered in the reader's
+language: `N_` marks the tables, functions take the reader's `Translator`.
 
 User-supplied text always goes through `esc`, so `<`, `>` and `&` in answers can never break
 a message with "can't parse entities".

@@ -20,6 +20,7 @@ Needed = Literal[  # i18n: not shown (keys of REFUSALS)
     "organiser",
     "organiser of this event",
     "organiser or moderator",
+    "organiser or rapporteur",
     "participants of this session",
     "session's rapporteurs and organisers",
 ]
@@ -27,6 +28,7 @@ REFUSALS: Final[dict[str, str]] = {  # i18n: not shown (the keys; the sentences 
     "organiser": N_("Sorry, that's for the organiser only."),
     "organiser of this event": N_("Sorry, that's for the organiser of this event only."),
     "organiser or moderator": N_("Sorry, that's for the organiser or moderator only."),
+    "organiser or rapporteur": N_("Sorry, that's for the organiser or rapporteur only."),
     "participants of this session": N_("Sorry, that's for the participants of this session only."),
     "session's rapporteurs and organisers": N_("Sorry, that's for the session's rapporteurs and organisers only."),
 }
