@@ -110,7 +110,8 @@ async def refresh(context: BotContext, telegram_id: int, *, only_roles: bool = F
 
 
 async def publish_all(application: BotApplication) -> None:
-    """At start: the menu for everyone in each language, and one per person holding a role."""
+    """At start: the menu for everyone in each language, and one per person holding a role (a
+    participant's own menu, set when they chose a language, stays as Telegram keeps it)."""
     bot, everyone = application.bot, BotCommandScopeAllPrivateChats()
     try:
         for locale in LOCALES:  # English is the default (no language_code): every other app language
@@ -120,7 +121,10 @@ async def publish_all(application: BotApplication) -> None:
         log.warning("Could not set the command menu: %s", exc)
         return
     services = application.bot_data.services
-    people = await services.organising.people_with_roles()
+    people = {
+        person: held for person, roles in (await services.organising.people_with_roles()).items() if (held := roles - {"participant"})
+    }
+    languages = await services.languages.preferences(people.keys())  # one query, however many people
     for telegram_id, roles in people.items():
-        locale, chosen = await services.languages.preference(telegram_id)
+        locale, chosen = languages[telegram_id]
         await publish(bot, telegram_id, roles, locale, chosen=chosen)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from bot.agenda import AgendaError
 from bot.container import Services
+from bot.i18n import translator
 from bot.reports.render import render
 from bot.services.views import MessageRef, UserRef
 from handlers.texts import session_intro
@@ -33,8 +34,10 @@ async def test_concept_note_is_expressed_fully(services: Services) -> None:
     assert len(row.details["background_papers"]) == 4 and len(row.details["hosts"]) == 5
 
     crisis = event.sessions[0]
-    intro = session_intro(crisis)
+    intro = session_intro(crisis, translator("en"))
     assert "Chair: Norwegian MFA" in intro and "Speakers: Country case presenter" in intro and "Rapporteurs: @crisis_rapporteur" in intro
+    intro = session_intro(crisis, translator("fr"))
+    assert "Présidence : Norwegian MFA" in intro and "Intervenants : Country case presenter" in intro
     assert crisis.starts_at is not None and crisis.starts_at.hour == 8  # 09:00 in Oslo, stored in UTC
 
     # The rapporteur named by @username gets the role on first contact, for this session;

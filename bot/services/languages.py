@@ -8,6 +8,7 @@ of whoever a use case acted for is left in the unit of work's session (`ACTOR_LO
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -69,3 +70,17 @@ class Languages:
         async with self._db.session() as db:
             row = (await db.execute(_LANGUAGE, {"telegram_id": telegram_id})).first()
         return (supported(row.language), bool(row.language_chosen)) if row is not None else (DEFAULT_LOCALE, False)
+
+    async def preferences(self, telegram_ids: Collection[int]) -> dict[int, tuple[str, bool]]:
+        """`preference` for many people in one query (the menus of every role holder at start)."""
+        wanted = list(telegram_ids)
+        found = {telegram_id: (DEFAULT_LOCALE, False) for telegram_id in wanted}
+        if not wanted:
+            return found
+        query = select(Participant.telegram_user_id, Participant.language, Participant.language_chosen).where(
+            Participant.telegram_user_id.in_(wanted)
+        )
+        async with self._db.session() as db:
+            for telegram_id, language, chosen in await db.execute(query):
+                found[telegram_id] = (supported(language), bool(chosen))
+        return found
