@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 
 from bot import i18n_catalog
-from bot.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from bot.i18n import translator
+from fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 from storage.models import Community, Contribution, Participant
 from telegram_edge.offline import OfflineBot
 from tests.agenda_samples import EXPERT_MEETING
@@ -175,10 +175,16 @@ async def test_language_command_switches_and_persists(api: FakeBotAPI, bot: Offl
     menu = {c["command"]: c["description"] for c in api.my_commands({"type": "chat", "chat_id": 3101})}
     assert menu["join"] == "Rejoindre une session avec son code" and menu["language"] == "Français ou anglais"
 
+    shown = {c["command"]: c["description"] for c in api.commands_shown_to(lucie)}  # her app's language, until she chooses
+    assert shown["join"] == "Rejoindre une session avec son code"
     asked = await lucie.reply_after(lambda: lucie.send("/language"))
     assert asked[0].plain_text == "Dans quelle langue souhaitez-vous que je vous écrive ?"
     chosen = await lucie.reply_after(lambda: lucie.press(asked[0], text="English"))
     assert chosen[0].plain_text == "✅ From now on I will write to you in English."
+    # …and so does her menu (set right after the confirmation is sent).
+    await api.wait_for(
+        lambda: {c["command"]: c["description"] for c in api.commands_shown_to(lucie)}["join"] == "Join a session with its code"
+    )
 
     await bot.restart()  # the choices are in the database, not in memory
     assert (await lucie.reply_after(lambda: lucie.send("/sessions")))[0].plain_text.startswith("You're not in a session")
