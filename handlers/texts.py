@@ -337,8 +337,6 @@ def agenda_changes(changes: object) -> str:
     return "\n\n" + "\n".join(lines)
 
 
-
-
 NOTICES["closed_not_saved"] = N_(
     "⏹ <b>{title}</b> is closed, so this point was <b>not saved</b>. Thank you for taking part! "
     "/myinput shows what you sent before it closed."
