@@ -82,5 +82,6 @@ class Languages:
         )
         async with self._db.session() as db:
             for telegram_id, language, chosen in await db.execute(query):
-                found[telegram_id] = (supported(language), bool(chosen))
+                if telegram_id is not None:  # the IN clause already says so; the column type does not
+                    found[telegram_id] = (supported(language), bool(chosen))
         return found
