@@ -26,6 +26,7 @@ from tests.agenda_samples import EXPERT_MEETING
 from tests.test_e2e import _setup_session
 
 Step = Callable[[FakeUser], Awaitable[list[SentMessage]]]
+WAIT = 20.0  # per reply: forty steps on two cores shared with other test runs
 
 
 def _press(prefix: str, *, on_last: bool = True, count: int = 1) -> Step:
@@ -35,7 +36,7 @@ def _press(prefix: str, *, on_last: bool = True, count: int = 1) -> Step:
         message = user.last() if on_last else next(m for m in reversed(user.inbox) if _data(m, prefix))
         data = _data(message, prefix)
         assert data is not None, (prefix, message.buttons())
-        return await user.reply_after(lambda: user.press(message, data=data), count=count)
+        return await user.reply_after(lambda: user.press(message, data=data), count=count, timeout=WAIT)
 
     return step
 
@@ -46,13 +47,13 @@ def _data(message: SentMessage, prefix: str) -> str | None:
 
 def _send(text: str, count: int = 1) -> Step:
     async def step(user: FakeUser) -> list[SentMessage]:
-        return await user.reply_after(lambda: user.send(text), count=count)
+        return await user.reply_after(lambda: user.send(text), count=count, timeout=WAIT)
 
     return step
 
 
 async def _photo(user: FakeUser) -> list[SentMessage]:
-    return await user.reply_after(user.send_photo)
+    return await user.reply_after(user.send_photo, timeout=WAIT)
 
 
 def _path(code: str, name: str) -> list[Step]:
