@@ -273,7 +273,8 @@ HELP_RAPPORTEUR = N_("""<b>Rapporteurs</b>
 /regenerate [CODE] — rebuild from the input, keeping your edits
 /approve [CODE] — make the newest version the final report
 /versions [CODE], /export CODE pdf 3 — every version; one file of one version
-/eventreport CODE — one document for the whole event""")
+/eventreport CODE — one document for the whole event
+/reportlanguage CODE en|fr — the language of the event's drafts and exports""")
 
 # The YAML keys stay English (they are the file format); the comments and the prose translate.
 HELP_AGENDA = N_("""<b>Agenda format</b> (YAML)
