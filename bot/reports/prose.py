@@ -525,31 +525,7 @@ FOREIGN_MARKERS = frozenset(
         "hay",
     ]
 )
-ENGLISH_MARKERS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "and",
-        "in",
-        "for",
-        "is",
-        "are",
-        "be",
-        "on",
-        "with",
-        "that",
-        "not",
-        "more",
-        "should",
-        "must",
-        "need",
-        "we",
-        "they",
-    ]
-)
+ENGLISH_MARKERS = prose_french.ENGLISH_MARKERS  # one list of the words that mark English
 PRONOUN_SWAPS = {
     "we": "they",
     "our": "their",
