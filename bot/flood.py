@@ -93,7 +93,7 @@ class FloodListener:
 
     async def _notify(self, payload: str) -> None:
         try:
-            await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+            await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)  # i18n: not shown
         except Exception:
             log.warning("could not tell other processes about a flood wait", exc_info=True)
 

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 LEADER_LOCK_KEY = 0x776B_7368_6C65_6164  # "wkshlead"
 CHANNEL = "workshop_schedule"
-APPLICATION_NAME = "workshop-bot scheduler"  # + pid: pg_stat_activity shows who leads
+APPLICATION_NAME = "workshop-bot scheduler"  # + pid: pg_stat_activity shows who leads  # i18n: not shown
 RETRY_SECONDS = 5.0  # a dead leader is replaced within this (plus connection set-up)
 CHECK_SECONDS = 5.0  # a leader that lost its connection steps down within this
 
@@ -119,7 +119,7 @@ class Leadership:
                 self._conn = await asyncpg.connect(
                     asyncpg_dsn(self.db.url), timeout=10, server_settings={"application_name": f"{APPLICATION_NAME} {os.getpid()}"}
                 )
-            if await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY):
+            if await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY):  # i18n: not shown
                 await self._conn.add_listener(CHANNEL, self._notified)
                 await self._elected()
         except Exception as exc:  # the database is away: keep trying, never crash the process

@@ -18,7 +18,7 @@ import re
 
 from bot.reports.lexical import WORD_RE, ConceptFinder, normalise
 
-CONCEPTS: dict[str, tuple[str, ...]] = {
+CONCEPTS: dict[str, tuple[str, ...]] = {  # i18n: not shown (matched against statements, never displayed)
     "donor": (
         "donor*",
         "funder*",

@@ -71,15 +71,15 @@ def _installed_file(distribution: str, relative: str, sha256: str) -> Path:
     try:
         dist = importlib.metadata.distribution(distribution)
     except importlib.metadata.PackageNotFoundError as exc:
-        raise ModelUnavailable(f"the {distribution!r} package is not installed") from exc
+        raise ModelUnavailable(f"the {distribution!r} package is not installed") from exc  # i18n: not shown
     return _checked(Path(str(dist.locate_file(relative))), sha256)
 
 
 def _checked(path: Path, sha256: str) -> Path:
     if not path.is_file():
-        raise ModelUnavailable(f"{path} is missing")
+        raise ModelUnavailable(f"{path} is missing")  # i18n: not shown
     if _sha256(path) != sha256:
-        raise ModelUnavailable(f"{path} does not match its pinned sha256")
+        raise ModelUnavailable(f"{path} does not match its pinned sha256")  # i18n: not shown
     return path
 
 
@@ -115,7 +115,7 @@ class MiniLMEmbedder:
             import onnxruntime as ort  # type: ignore[import-untyped]
             from tokenizers import Tokenizer
         except ImportError as exc:
-            raise ModelUnavailable("onnxruntime and tokenizers are not installed") from exc
+            raise ModelUnavailable("onnxruntime and tokenizers are not installed") from exc  # i18n: not shown
         model_path = _installed_file(*self.MODEL)
         tokenizer_path = _checked(*self.TOKENIZER)
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))

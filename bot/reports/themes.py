@@ -279,7 +279,7 @@ def group_texts(
     texts = [str(t) for t in texts]
     visible = [True] * n if hidden is None else [not h for h in hidden]
     if len(visible) != n or (vectors is not None and len(vectors) != n):
-        raise ValueError("hidden and vectors must have one entry per text")
+        raise ValueError("hidden and vectors must have one entry per text")  # i18n: not shown
 
     # 1. Exact duplicates, O(n).
     first_of: dict[str, int] = {}
@@ -337,7 +337,7 @@ def group_texts(
     # 4. Near-duplicates within each theme, 5. representatives and ordering.
     n_themes = int(labels.max()) + 1
     centres = group_sums(labels, x * weights[:, None].astype(np.float32), n_themes)
-    closeness = np.einsum("ij,ij->i", x, centres[labels])  # no per-theme BLAS calls
+    closeness = np.einsum("ij,ij->i", x, centres[labels])  # no per-theme BLAS calls  # i18n: not shown
     by_theme = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.r_[True, np.diff(labels[by_theme]) != 0, True])
     themes: list[tuple[list[int], dict[int, list[int]], list[int]]] = []

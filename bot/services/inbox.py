@@ -32,7 +32,7 @@ Payload = Mapping[str, Any]
 class Inbox:
     def __init__(self, db: Database, *, flush_delay: float = 0.2) -> None:
         self.db = db
-        self._done = BatchedIds(db, _mark_processed, delay=flush_delay, what="processed updates")
+        self._done = BatchedIds(db, _mark_processed, delay=flush_delay, what="processed updates")  # i18n: not shown
 
     async def accept(self, payloads: Sequence[Payload], *, prune_below: int | None = None) -> list[int]:
         """Store these updates in one transaction; the ids that were new, in the given order.

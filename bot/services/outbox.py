@@ -39,7 +39,7 @@ class Owed:
 class Outbox:
     def __init__(self, db: Database, *, flush_delay: float = 0.2) -> None:
         self.db = db
-        self._sent = BatchedIds(db, _delete, delay=flush_delay, what="sent replies")
+        self._sent = BatchedIds(db, _delete, delay=flush_delay, what="sent replies")  # i18n: not shown
 
     def add(self, db: AsyncSession, chat_id: int, replies: Sequence[tuple[str, dict[str, Any] | None]]) -> list[OutboxMessage]:
         """Record one step's replies in the caller's transaction (one `created_at` marks them as

@@ -49,7 +49,9 @@ class GroupReplies:
             return
         queue.append(text)
         if chat_id not in self._workers:
-            self._workers[chat_id] = asyncio.get_running_loop().create_task(self._drain(chat_id), name=f"group replies {chat_id}")
+            self._workers[chat_id] = asyncio.get_running_loop().create_task(  # i18n: not shown (a task name)
+                self._drain(chat_id), name=f"group replies {chat_id}"
+            )
 
     def waiting(self) -> int:
         return sum(len(queue) for queue in self._queues.values())
