@@ -60,7 +60,7 @@ class FloodListener:
     async def start(self) -> None:
         if not self.db.is_postgresql:
             return
-        import asyncpg  # type: ignore[import-untyped]
+        import asyncpg
 
         from bot.leadership import asyncpg_dsn
 

@@ -112,7 +112,7 @@ class Leadership:
                 await self._try()
 
     async def _try(self) -> None:
-        import asyncpg  # type: ignore[import-untyped]
+        import asyncpg
 
         try:
             if self._conn is None or self._conn.is_closed():

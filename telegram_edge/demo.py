@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,15 +180,19 @@ async def run_demo(database_url: str | None = None, *, participants: int = 20, f
 
 
 async def _participate(
-    api: FakeBotAPI, user_id: int, person: tuple[str, str, str, list[str], list[str]], code: str, say: Callable[..., object]
+    api: FakeBotAPI,
+    user_id: int,
+    person: tuple[str, str, str, list[str], list[str]],
+    code: str,
+    say: Callable[..., Awaitable[list[SentMessage]]],
 ) -> None:
     name, organisation, community, challenges, recommendations = person
     first, _, last = name.partition(" ")
     user = api.user(user_id, first, last or None, username=f"user{user_id}")
-    replies = await say(user, name, lambda: user.send(f"/start {code}"), f"(opens t.me/…?start={code})", count=2)  # type: ignore[misc]
-    await say(user, name, lambda: user.press(replies[-1], text="✅ I agree"), "[✅ I agree]")  # type: ignore[misc]
-    await say(user, name, lambda: user.send(name), name)  # type: ignore[misc]
-    await say(user, name, lambda: user.send(organisation), organisation)  # type: ignore[misc]
+    replies = await say(user, name, lambda: user.send(f"/start {code}"), f"(opens t.me/…?start={code})", count=2)
+    await say(user, name, lambda: user.press(replies[-1], text="✅ I agree"), "[✅ I agree]")
+    await say(user, name, lambda: user.send(name), name)
+    await say(user, name, lambda: user.send(organisation), organisation)
     label = {
         "diplomacy": "Diplomacy",
         "development": "Development",
@@ -196,13 +200,13 @@ async def _participate(
         "humanitarian": "Humanitarian",
         "other": "Other",
     }[community]
-    prompt = (await say(user, name, lambda: user.press(user.last(), text=label), f"[{label}]", count=2))[-1]  # type: ignore[misc, index]
+    prompt = (await say(user, name, lambda: user.press(user.last(), text=label), f"[{label}]", count=2))[-1]
     for challenge in challenges:
-        prompt = (await say(user, name, lambda c=challenge: user.send(c), challenge))[-1]  # type: ignore[misc, index]
-    prompt = (await say(user, name, lambda: user.press(prompt, text="Next ▶"), "[Next ▶]"))[-1]  # type: ignore[misc, index]
+        prompt = (await say(user, name, lambda c=challenge: user.send(c), challenge))[-1]
+    prompt = (await say(user, name, lambda: user.press(prompt, text="Next ▶"), "[Next ▶]"))[-1]
     for recommendation in recommendations:
-        prompt = (await say(user, name, lambda r=recommendation: user.send(r), recommendation))[-1]  # type: ignore[misc, index]
-    await say(user, name, lambda: user.press(prompt, text="Done ✓"), "[Done ✓]")  # type: ignore[misc]
+        prompt = (await say(user, name, lambda r=recommendation: user.send(r), recommendation))[-1]
+    await say(user, name, lambda: user.press(prompt, text="Done ✓"), "[Done ✓]")
 
 
 def _save_files(messages: list[SentMessage], folder: Path) -> list[Path]:

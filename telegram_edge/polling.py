@@ -44,7 +44,7 @@ class DurableUpdater(Updater):
         self._storing = False
         self._allowed: Sequence[str] | None = None
 
-    async def start_polling(  # type: ignore[override]
+    async def start_polling(
         self,
         poll_interval: float = 0.0,
         timeout: int | timedelta = timedelta(seconds=10),

@@ -35,7 +35,7 @@ def group_file(path: Path, *, domain_pack: str | None = None) -> dict[str, Any]:
             raise ValueError(f"item {index}: kind {str(kind)[:40]!r} is not one of {', '.join(KINDS)} (or leave it out)")
         texts.append(item["text"])
         by_kind.setdefault(str(kind or "other"), []).append(index)
-    themes = []
+    themes: list[dict[str, Any]] = []
     for kind, indices in by_kind.items():
         for group in group_texts([texts[i] for i in indices], domain_pack=domain_pack):
             themes.append({"label": group.label, "kind": kind, "items": [indices[i] for i in group.items]})

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ScalarResult, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,8 +75,10 @@ class Inbox:
     async def pending(self) -> list[dict[str, Any]]:
         """Updates accepted but not processed, oldest first (Telegram's ids grow)."""
         async with self.db.session() as db:
-            rows = await db.scalars(select(InboxUpdate.payload).where(InboxUpdate.processed_at.is_(None)).order_by(InboxUpdate.update_id))
-            return [dict(payload) for payload in rows]
+            payloads: ScalarResult[dict[str, Any]] = await db.scalars(
+                select(InboxUpdate.payload).where(InboxUpdate.processed_at.is_(None)).order_by(InboxUpdate.update_id)
+            )
+            return [dict(payload) for payload in payloads]
 
     async def processed(self, update_id: int) -> bool:
         """Whether this update was handled (a webhook worker asks before handling a repeat)."""
