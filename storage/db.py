@@ -2,25 +2,30 @@
 
 One `Database` per process: it owns the engine and the `async_sessionmaker`; services open a
 session per use case and commit once. Migrations run through Alembic on the same connection
-the application uses, so "upgrade on start" works inside a running event loop.
+the application uses, so "upgrade on start" works inside a running event loop. Alembic itself
+(with Mako and Pygments, about 10 MB) is imported only when the schema is behind: a start on an
+up-to-date database compares the stored revision with the scripts' head and goes on.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.types import storable_parameters
 from storage.unit_of_work import ambient, ambient_session, pending_claim
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # PostgreSQL advisory lock keys of this application (one 64-bit key space per database).
@@ -66,6 +71,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -152,8 +159,12 @@ class Database:
         On PostgreSQL several processes may start at once (workers, scheduler candidates): the
         first takes a transaction-scoped advisory lock and migrates; the others wait on the lock,
         then find the schema at head and do nothing. The lock goes with the commit or rollback,
-        also when the process dies. SQLite needs nothing: its writer lock serialises the upgrade."""
+        also when the process dies. SQLite needs nothing: its writer lock serialises the upgrade.
+
+        A schema already at head is left alone without importing Alembic (most starts)."""
         await self.check()
+        if revision == "head" and await self._at_head():
+            return
         async with self.engine.begin() as conn:
             if self.is_postgresql:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
@@ -161,26 +172,78 @@ class Database:
 
     async def current_revision(self) -> str | None:
         """The schema's Alembic revision, or None before the first migration."""
-        from alembic.runtime.migration import MigrationContext
-
-        async with self.engine.connect() as conn:
-            return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+        stored = await self._stored_revisions()
+        if len(stored) > 1:
+            raise RuntimeError(f"the database holds several migration heads: {', '.join(sorted(stored))}")
+        return next(iter(stored), None)
 
     def head_revision(self) -> str | None:
         """The newest migration this code knows (read from the scripts once per process)."""
-        return _head_revision()
+        heads = script_heads()
+        if heads is not None and len(heads) == 1:
+            return next(iter(heads))
+        return _alembic_head()  # what Alembic says of scripts this reading does not follow
+
+    async def _stored_revisions(self) -> frozenset[str]:
+        """The revisions in Alembic's version table (none before the first migration)."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_stored_revisions)
+
+    async def _at_head(self) -> bool:
+        heads = script_heads()
+        return heads is not None and await self._stored_revisions() == heads
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
 def _upgrade(connection: Connection, config: Config, revision: str) -> None:
+    from alembic import command
+
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
 
 
+def _stored_revisions(connection: Connection) -> frozenset[str]:
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return frozenset()
+    return frozenset(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+
+
+VERSION_TABLE = "alembic_version"  # Alembic's default; storage/migrations/env.py keeps it
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
 @functools.cache
-def _head_revision() -> str | None:
+def script_heads() -> frozenset[str] | None:
+    """The migration scripts' heads, read from their `revision` and `down_revision` lines without
+    importing Alembic; None when a script does not read that way (then Alembic decides).
+    tests/test_startup_imports.py checks that this agrees with Alembic's own reading."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_ASSIGNMENT.findall(script.read_text(encoding="utf-8")))
+        if script.name == "__init__.py" and not found:
+            continue
+        try:
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found.get("down_revision", "None"))
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        if not isinstance(revision, str):
+            return None
+        revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):
+            parents.update(str(parent) for parent in down)
+        elif down is not None:
+            return None
+    return frozenset(revisions - parents) or None
+
+
+@functools.cache
+def _alembic_head() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
