@@ -20,9 +20,10 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where vectors are made: a bot that embeds nothing never loads it
+    import numpy as np
 
 __all__ = [
     "Embedder",
@@ -53,6 +54,8 @@ class ModelUnavailable(RuntimeError):
 
 def l2_rows(matrix: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero), as float32."""
+    import numpy as np
+
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     unit: np.ndarray = matrix / np.maximum(norms, 1e-12)
@@ -111,6 +114,8 @@ class MiniLMEmbedder:
     BATCH = 64
 
     def __init__(self, *, threads: int | None = None) -> None:
+        import numpy as np
+
         try:
             import onnxruntime as ort  # type: ignore[import-untyped]
             from tokenizers import Tokenizer
@@ -138,6 +143,8 @@ class MiniLMEmbedder:
         self._skipped = np.array(sorted({vocab[w] for w in skipped if w in vocab}), dtype=np.int64)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
         n = len(texts)
         out = np.zeros((n, 384), dtype=np.float32)
         if n == 0:
@@ -190,14 +197,18 @@ def model_available() -> bool:
 
 
 #: How vectors are stored: little-endian float16 (half the size; cosines move by < 1e-3).
-STORED_DTYPE = np.dtype("<f2")
+STORED_DTYPE: Final = "<f2"
 
 
 def encode_vector(vector: np.ndarray) -> bytes:
     """A unit vector as the bytes stored with its contribution."""
+    import numpy as np
+
     return np.asarray(vector, dtype=STORED_DTYPE).tobytes()
 
 
 def decode_vector(blob: bytes) -> np.ndarray:
     """The float32 vector stored by :func:`encode_vector`."""
+    import numpy as np
+
     return np.frombuffer(blob, dtype=STORED_DTYPE).astype(np.float32)

@@ -13,10 +13,12 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bot.reports.embedding import l2_rows
+
+if TYPE_CHECKING:  # imported where vectors are made: agendas check domain packs without numpy
+    import numpy as np
 
 #: Finds a domain pack's concepts in a normalised text and its words.
 ConceptFinder = Callable[[str, list[str]], list[str]]
@@ -419,6 +421,8 @@ def _tfidf_block(docs: list[list[str]], max_features: int, min_df: int) -> np.nd
     they are dropped (they would only shrink every cosine); the ``max_features`` most
     frequent ones are kept, ties broken alphabetically for determinism.
     """
+    import numpy as np
+
     n = len(docs)
     df: Counter[str] = Counter()
     for feats in docs:
@@ -478,6 +482,8 @@ class LexicalEmbedder:
         return stems, grams, (self.concepts(norm, all_words) if self.concepts else [])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
         n = len(texts)
         if n == 0:
             return np.zeros((0, 1), dtype=np.float32)

@@ -44,21 +44,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from bot.reports.clustering import MAX_DIRECT, cluster_usable, group_sums
 from bot.reports.domain_packs import DOMAIN_PACKS, concept_finder
 from bot.reports.embedding import STORED_DTYPE, Embedder, ModelUnavailable, l2_rows, sentence_model
 from bot.reports.labels import MAX_LABEL_WORDS, theme_labels
 from bot.reports.lexical import LexicalEmbedder, duplicate_key, words
+
+if TYPE_CHECKING:  # numpy and the clustering load when something is grouped, not with the bot
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "DOMAIN_PACKS",
     "DUPLICATE_SIMILARITY",
-    "MAX_DIRECT",
     "MAX_LABEL_WORDS",
     "GroupItem",
     "Grouper",
@@ -159,6 +159,8 @@ def make_grouper(vectors: Mapping[int, np.ndarray] | None = None, *, domain_pack
 
 def _theme_vectors(texts: list[str], stored: list[np.ndarray | None] | None, domain_pack: str | None) -> tuple[np.ndarray, float]:
     """Unit vectors to cluster the distinct ``texts`` on, and the stopping similarity."""
+    import numpy as np
+
     try:
         model = _model_vectors(texts, stored)
     except ModelUnavailable as exc:  # a broken install: group on words rather than fail
@@ -177,6 +179,8 @@ def _theme_vectors(texts: list[str], stored: list[np.ndarray | None] | None, dom
 
 def _model_vectors(texts: list[str], stored: list[np.ndarray | None] | None) -> np.ndarray:
     """The stored vectors, with the missing ones embedded now (all unit length)."""
+    import numpy as np
+
     missing = [i for i in range(len(texts)) if stored is None or stored[i] is None]
     rows: list[np.ndarray | None] = list(stored) if stored is not None else [None] * len(texts)
     if missing:
@@ -202,6 +206,8 @@ def surface_vectors(texts: Sequence[str]) -> np.ndarray:
     can be very close. The hash is arithmetic on code points, so it is the same in every
     process (Python's ``hash`` of a string is salted).
     """
+    import numpy as np
+
     matrix = np.zeros((len(texts), SURFACE_DIM), dtype=np.float32)
     for row, text in enumerate(texts):
         padded = " " + " ".join(words(text)) + " "
@@ -221,6 +227,8 @@ def _near_duplicates(rows: list[int], texts: Sequence[str], w: np.ndarray, block
     :data:`DUPLICATE_SIMILARITY` (no chaining through a third row). Cost: blocked
     products over the theme, O(m²) for a theme of m distinct statements.
     """
+    import numpy as np
+
     if len(rows) < 2:
         return {}
     sub = surface_vectors([texts[r] for r in rows])
@@ -273,6 +281,10 @@ def group_texts(
     ``hidden`` marks texts the rapporteur left out: they are clustered with the others, so
     hiding one moves no other statement, and then left out of every theme (and of labels).
     """
+    import numpy as np
+
+    from bot.reports.clustering import cluster_usable, group_sums
+
     n = len(texts)
     if n == 0:
         return []

@@ -28,9 +28,8 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import Table, bindparam, event, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +38,9 @@ from sqlalchemy.orm import Session as OrmSession
 from bot.reports.embedding import MODEL_ID, Embedder, ModelUnavailable, decode_vector, encode_vector, sentence_model
 from storage.db import Database
 from storage.models import Contribution
+
+if TYPE_CHECKING:  # vectors are numpy arrays, but a bot that embeds nothing need not load it
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
