@@ -32,8 +32,10 @@ CANDIDATE_ENV = "WORKSHOP_SCHEDULER_CANDIDATE"  # set by the CLI for its forked 
 async def start_application(services: Any, settings: Settings, *, scheduler: bool) -> Any:
     """An initialised, started Application that does not poll: webhook workers and the scheduler.
     (`post_init` runs only inside run_polling, so its hook is called here.)"""
+    from bot import metrics
     from telegram_edge.app import build_application, on_startup
 
+    metrics.enable()  # these processes serve /metrics; a polling bot does not import Prometheus
     _count_answers(services)
     application = build_application(settings, services, scheduler=scheduler)
     application.bot_data.webhook_worker = True  # the web pages are this worker's ASGI app, not a second server
