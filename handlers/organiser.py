@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import segno
 from telegram import Update
 
 from bot.agenda import AgendaError
@@ -188,6 +187,8 @@ async def _send_link(update: Update, context: Context, ref: str | int) -> None:
     await answer(update, context)
     url = f"https://t.me/{context.bot.username}?start={found.join_code}"
     png = io.BytesIO()
+    import segno  # here: the QR code library is not loaded by a bot that shows none
+
     segno.make(url, error="m").save(png, kind="png", scale=12, border=2)
     caption = (
         f"<b>{t.esc(found.title)}</b>\nScan to join, or open {url}\nor send <code>/join {found.join_code}</code> to @{context.bot.username}"

@@ -235,9 +235,18 @@ async def _check_telegram(settings: Settings) -> tuple[int, str] | None:
     from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
     from telegram.warnings import PTBDeprecationWarning
 
+    from telegram_edge.aiohttp_request import AiohttpRequest
+
     token = settings.token()
     host = redact(settings.telegram_api_base_url.split("/bot")[0], token)
-    bot = Bot(token, base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_api_file_url)
+    # The bot's own HTTP client: PTB's default (httpx) would load httpcore and anyio for this one call.
+    bot = Bot(
+        token,
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_api_file_url,
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(),
+    )
     try:
         with warnings.catch_warnings():  # PTB warns about RetryAfter's type while building one
             warnings.simplefilter("ignore", PTBDeprecationWarning)
