@@ -1,0 +1,152 @@
+"""Idle memory of `workshop-bot run`: the resident set of a bot that has started and is polling.
+
+Each run starts the real CLI (`workshop-bot run`, telegram_edge.cli's main) in a child process against
+the fake Bot API of this process, on a fresh SQLite file migrated beforehand (a restart), waits until the bot
+has long-polled a few times with nothing to do, lets it sit for `--idle` seconds and reads its
+VmRSS (and VmHWM, the peak while starting) from /proc. Prints one line per run and the medians;
+`--modules` also lists the heavy libraries the bot process had imported.
+
+    python bench/bench_memory.py            # 3 runs, median (~30 s)
+    python bench/bench_memory.py --modules
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.fake_bot_api import FakeBotAPI  # noqa: E402
+
+# What tests/test_startup_imports.py keeps out of a starting bot, plus what it may still import.
+WATCHED = (
+    "numpy",
+    "alembic",
+    "mako",
+    "prometheus_client",
+    "matplotlib",
+    "PIL",
+    "fpdf",
+    "docx",
+    "lxml",
+    "onnxruntime",
+    "tokenizers",
+    "yaml",
+    "jinja2",
+    "segno",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "apscheduler",
+    "babel",
+)
+
+
+def _status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of a process, in kB."""
+    values: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0])
+    return values
+
+
+# The child is `workshop-bot run` (telegram_edge.cli's main) plus a SIGUSR1 handler that writes
+# the names of its imported modules to a file, so the list comes from the bot process itself.
+CHILD = """
+import json, runpy, signal, sys
+listing = sys.argv[1]
+def dump(*_):
+    with open(listing, "w") as out:
+        json.dump(sorted(sys.modules), out)
+signal.signal(signal.SIGUSR1, dump)
+sys.argv = ["workshop-bot", "run"]
+runpy.run_module("telegram_edge.cli", run_name="__main__")
+"""
+
+
+async def _modules_of(pid: int, listing: Path) -> list[str]:
+    """The watched libraries the bot process has imported."""
+    os.kill(pid, signal.SIGUSR1)
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if listing.exists() and listing.stat().st_size:
+            break
+    loaded = {name.partition(".")[0] for name in json.loads(listing.read_text())}
+    return [name for name in WATCHED if name in loaded]
+
+
+async def one_run(idle: float, list_modules: bool) -> tuple[float, float, list[str]]:
+    async with FakeBotAPI() as api:
+        with tempfile.TemporaryDirectory() as folder:
+            env = dict(
+                os.environ,
+                TELEGRAM_BOT_TOKEN=api.token,
+                TELEGRAM_API_BASE_URL=api.base_url,
+                TELEGRAM_API_FILE_URL=api.base_file_url,
+                DATABASE_URL=f"sqlite+aiosqlite:///{folder}/bot.db",
+                PYTHONPATH=str(ROOT),
+                LOG_LEVEL="WARNING",
+            )
+            env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            # A restart, the usual case: the schema is already there (`workshop-bot db upgrade`).
+            subprocess.run(
+                [sys.executable, "-m", "telegram_edge.cli", "db", "upgrade"], cwd=folder, env=env, check=True, capture_output=True
+            )
+            child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                CHILD,
+                str(Path(folder) / "modules.json"),
+                cwd=folder,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            try:
+                deadline = time.monotonic() + 60
+                while sum(1 for call in api.calls if call.method == "getUpdates") < 3:
+                    if child.returncode is not None or time.monotonic() > deadline:
+                        error = (await child.stderr.read()).decode() if child.stderr else ""
+                        raise RuntimeError(f"the bot did not start polling: {error[-2000:]}")
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(idle)
+                status = _status(child.pid)
+                modules = await _modules_of(child.pid, Path(folder) / "modules.json") if list_modules else []
+            finally:
+                child.terminate()
+                await child.wait()
+    return status["VmRSS"] / 1024, status["VmHWM"] / 1024, modules
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle polling before reading RSS (default 5)")
+    parser.add_argument("--modules", action="store_true", help="list the heavy libraries loaded")
+    args = parser.parse_args()
+    rss: list[float] = []
+    peak: list[float] = []
+    for run in range(1, args.repeat + 1):
+        idle_mb, peak_mb, modules = asyncio.run(one_run(args.idle, args.modules))
+        rss.append(idle_mb)
+        peak.append(peak_mb)
+        loaded = f"  loaded: {', '.join(modules) or 'none of the watched'}" if args.modules else ""
+        print(f"run {run}: idle RSS {idle_mb:.1f} MB, peak while starting {peak_mb:.1f} MB{loaded}", flush=True)
+    print(f"median of {args.repeat}: idle RSS {statistics.median(rss):.1f} MB, peak {statistics.median(peak):.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
