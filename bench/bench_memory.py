@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.fake_bot_api import FakeBotAPI  # noqa: E402
+from fake_bot_api import FakeBotAPI  # noqa: E402
 
 # What tests/test_startup_imports.py keeps out of a starting bot, plus what it may still import.
 WATCHED = (

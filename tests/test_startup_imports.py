@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from storage.db import Database, script_heads
 
 if TYPE_CHECKING:
-    from bot.fake_bot_api import FakeBotAPI
+    from fake_bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 # Loaded by what needs them (a report, a draft's grouping, a migration, a QR code, /metrics),
