@@ -7,7 +7,8 @@ VmRSS (and VmHWM, the peak while starting) from /proc. Prints one line per run a
 `--modules` also lists the heavy libraries the bot process had imported.
 
     python bench/bench_memory.py            # 3 runs, median (~30 s)
-    python bench/bench_memory.py --modules
+    python bench/bench_memory.py --modules  # + which heavy libraries the bot has loaded
+    python bench/bench_memory.py --fresh    # a first start, which migrates (and so loads Alembic)
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ async def _modules_of(pid: int, listing: Path) -> list[str]:
     return [name for name in WATCHED if name in loaded]
 
 
-async def one_run(idle: float, list_modules: bool) -> tuple[float, float, list[str]]:
+async def one_run(idle: float, list_modules: bool, fresh: bool = False) -> tuple[float, float, list[str]]:
     async with FakeBotAPI() as api:
         with tempfile.TemporaryDirectory() as folder:
             env = dict(
@@ -102,9 +103,10 @@ async def one_run(idle: float, list_modules: bool) -> tuple[float, float, list[s
             )
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
             # A restart, the usual case: the schema is already there (`workshop-bot db upgrade`).
-            subprocess.run(
-                [sys.executable, "-m", "telegram_edge.cli", "db", "upgrade"], cwd=folder, env=env, check=True, capture_output=True
-            )
+            if not fresh:
+                subprocess.run(
+                    [sys.executable, "-m", "telegram_edge.cli", "db", "upgrade"], cwd=folder, env=env, check=True, capture_output=True
+                )
             child = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-c",
@@ -136,11 +138,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle polling before reading RSS (default 5)")
     parser.add_argument("--modules", action="store_true", help="list the heavy libraries loaded")
+    parser.add_argument("--fresh", action="store_true", help="a first start: the bot migrates an empty database itself")
     args = parser.parse_args()
     rss: list[float] = []
     peak: list[float] = []
     for run in range(1, args.repeat + 1):
-        idle_mb, peak_mb, modules = asyncio.run(one_run(args.idle, args.modules))
+        idle_mb, peak_mb, modules = asyncio.run(one_run(args.idle, args.modules, args.fresh))
         rss.append(idle_mb)
         peak.append(peak_mb)
         loaded = f"  loaded: {', '.join(modules) or 'none of the watched'}" if args.modules else ""
