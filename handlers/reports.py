@@ -139,7 +139,7 @@ async def _which_session(update: Update, context: Context, verb: str) -> str | i
         return context.args[0]
     sessions = await services(context).reporting.reportable_sessions(_user(update))
     if not sessions:
-        raise NotAllowed(N_("session's rapporteurs and organisers"))
+        raise NotAllowed("session's rapporteurs and organisers")
     if len(sessions) == 1:
         return sessions[0][1]
     return ChooseSession(verb, tuple(sessions))

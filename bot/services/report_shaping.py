@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from bot.i18n import N_
 from bot.services.access import Access, require
 from bot.services.reporting import Draft, Reporting
 from bot.services.state import load_actor
@@ -75,7 +74,7 @@ class ReportShaping:
             session = await db.get(Session, session_id)
             if session is None:
                 raise LookupError(session_id)
-            require(await self.access.can_report(db, participant, session.event_id, session.id), N_("session's rapporteurs and organisers"))
+            require(await self.access.can_report(db, participant, session.event_id, session.id), "session's rapporteurs and organisers")
             rows = await db.execute(
                 select(Contribution.id, Prompt.kind, Contribution.text)
                 .join(Prompt, Prompt.id == Contribution.prompt_id)

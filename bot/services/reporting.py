@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.i18n import LOCALES, N_, Translator, supported, translator
+from bot.i18n import LOCALES, Translator, supported, translator
 from bot.reports.builder import SECTION_TITLES, ContributionFact, EditFact, ReactionFact, SessionFacts, build_report
 from bot.reports.model import Citations, SessionReport
 from bot.reports.privacy import OTHER, CommunityMask
@@ -417,7 +417,7 @@ class Reporting:
             require(
                 await self.access.can_manage_event(db, participant, anchor.event_id)
                 or await self.access.can_report(db, participant, anchor.event_id, anchor.id),
-                N_("organiser or rapporteur"),
+                "organiser or rapporteur",
             )
             event = await db.get(Event, anchor.event_id)
             assert event is not None
@@ -490,7 +490,7 @@ class Reporting:
         async with self.db.session() as db:
             participant, _ = await load_actor(db, user)
             if await db.get(Progress, (participant.id, session_id)) is None:
-                raise NotAllowed(N_("participants of this session"))
+                raise NotAllowed("participants of this session")
             session = await db.get(Session, session_id)
             assert session is not None
             mine = dict(
@@ -517,7 +517,7 @@ class Reporting:
         session = await self._find(db, session_ref)
         if session is None:
             raise LookupError(session_ref)
-        require(await self.access.can_report(db, participant, session.event_id, session.id), N_("session's rapporteurs and organisers"))
+        require(await self.access.can_report(db, participant, session.event_id, session.id), "session's rapporteurs and organisers")
         return session
 
     async def _find(self, db: AsyncSession, ref: str | int) -> Session | None:
