@@ -80,7 +80,7 @@ async def test_a_reminder_reaches_each_participant_in_their_language(clock: Cloc
         statuses = await db.scalars(select(DeliveryRecipient.status).where(DeliveryRecipient.delivery_id == delivery.id))
         assert list(statuses) == [RecipientStatus.SENT] * 3
         languages = await db.execute(select(Participant.telegram_user_id, Participant.language).where(Participant.telegram_user_id > 2200))
-        assert sorted(languages.tuples()) == [(2201, "fr"), (2202, "en"), (2203, "fr")]
+        assert sorted(tuple(row) for row in languages) == [(2201, "fr"), (2202, "en"), (2203, "fr")]
 
 
 async def _ask(user: FakeUser, action: object) -> str:
