@@ -149,7 +149,8 @@ async def run_demo(database_url: str | None = None, *, participants: int = 20, f
             print("• The rapporteur asks for the draft report")
             before = len(rapporteur.inbox)
             rapporteur.send("/draft")
-            await api.wait_for(lambda: any("Version 1" in m.text for m in rapporteur.inbox[before:]), timeout=120)
+            # The draft's text and version line come first, then its files; the PDF is the last.
+            await api.wait_for(lambda: any(m.document and m.document[0].endswith(".pdf") for m in rapporteur.inbox[before:]), timeout=120)
             draft = rapporteur.inbox[before:]
             report_text = "\n".join(m.plain_text for m in draft if m.method == "sendMessage" and not m.text.startswith("Version"))
             saved = _save_files(draft, output_dir)

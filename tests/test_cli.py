@@ -129,6 +129,9 @@ def test_demo_runs_again_and_again_with_a_clean_console(tmp_path: Path, capfd: p
             assert noise not in captured.out
     assert "Starting afresh" not in outputs[0] and "Starting afresh: removed the previous demo database" in outputs[1]
     assert "2 participants joined" in outputs[1] and "0 errors" in outputs[1]
+    files = re.search(r"Report files: (.+)", outputs[1])
+    assert files is not None and files.group(1).strip().endswith("_v1_draft.pdf"), "the draft's files were not saved"
+    assert (tmp_path / "demo-output" / Path(files.group(1).rsplit(", ", 1)[-1].strip()).name).stat().st_size > 1000
     code = re.search(r"workshop-bot report (\w+) --database (\S+)", outputs[1])
     assert code is not None
     assert main(["report", code.group(1), "--database", code.group(2), "--out", "-"]) == 0
