@@ -133,8 +133,8 @@ async def seed_database(database_url: str, participant_ids: list[int]) -> str:
         participation = services.participation
         await participation.join(user, code)
         await participation.consent(user, True)
-        await participation.text(user, f"Participant {template_id}", MessageRef(template_id, 1))
-        await participation.text(user, "Bench Institute", MessageRef(template_id, 2))
+        await services.router.text(user, f"Participant {template_id}", MessageRef(template_id, 1))
+        await services.router.text(user, "Bench Institute", MessageRef(template_id, 2))
         shown = await participation.choose_community(user, "development")
         assert isinstance(shown, ShowPrompt), f"onboarding ended in {shown!r}"
 

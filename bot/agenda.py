@@ -3,6 +3,9 @@
 Organisers fix agendas in a text editor, so every error names the session by its number and
 title, the field, the line, and what to write instead:
 `sessions #2 "Planning modalities" › start: use HH:MM, e.g. 09:30 (or 2pm) (line 31)`.
+An error is a `Sentence` (an English catalogue id and its values), worded in the reader's
+language when shown (`AgendaError.render`); pydantic's and PyYAML's own messages are mapped to
+our sentences, never shown as they are. The field names are the file's keys and stay English.
 
 Each event and session has a stable `key` (by default made from its title), so importing a
 corrected agenda again updates the same event and sessions instead of creating new ones.
@@ -13,12 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.i18n import N_, Translator, translator
 from bot.reports.domain_packs import DOMAIN_PACKS
 
 MAX_AGENDA_BYTES = 256 * 1024
@@ -26,13 +32,63 @@ PROMPT_KINDS = ("challenge", "recommendation", "takeaway", "question")
 PromptKindName = Literal["challenge", "recommendation", "takeaway", "question"]
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
-TIME_HINT = "use HH:MM, e.g. 09:30 (or 2pm, 9:30am)"
-DATE_HINT = "use YYYY-MM-DD, e.g. 2026-02-11"
-COLON_HINT = 'A value that contains ": " (a colon and a space) must be in quotes, e.g. title: "Session 1: Opening".'
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A text for the catalogue, worded when shown: its English id (with `{named}` places) and
+    the values for them, which may be sentences themselves. `plural` and `count` make it a
+    counted text (`{count}` is then available too)."""
+
+    msgid: str
+    params: Mapping[str, str | int | Sentence] = field(default_factory=dict)
+    plural: str | None = None
+    count: int = 0
+
+    @classmethod
+    def ngettext(cls, singular: str, plural: str, count: int, **params: str | int | Sentence) -> Sentence:
+        """A counted sentence; named so that the catalogue's extractor collects both forms."""
+        return cls(singular, params, plural, count)
+
+    def render(self, tr: Translator) -> str:
+        template = tr.ngettext(self.msgid, self.plural, self.count) if self.plural is not None else tr.gettext(self.msgid)
+        values = {name: value.render(tr) if isinstance(value, Sentence) else value for name, value in self.params.items()}
+        return template.format(count=self.count, **values)
+
+
+def say(msgid: str, **params: str | int | Sentence) -> Sentence:
+    """A sentence with its values (the msgid is marked with N_ where it is written)."""
+    return Sentence(msgid, params)
+
+
+TIME_HINT = say(N_("use HH:MM, e.g. 09:30 (or 2pm, 9:30am)"))
+DATE_HINT = say(N_("use YYYY-MM-DD, e.g. 2026-02-11"))
+COLON_HINT = say(N_('A value that contains ": " (a colon and a space) must be in quotes, e.g. title: "Session 1: Opening".'))
 
 
 class AgendaError(ValueError):
-    """The agenda is not usable; the message points at the line or field to fix."""
+    """The agenda is not usable; the sentence points at the line or field to fix. `str()` is
+    the English wording (the command line, logs); `render` words it for a reader."""
+
+    def __init__(self, sentence: Sentence) -> None:
+        super().__init__(sentence.render(translator("en")))
+        self.sentence = sentence
+
+    def render(self, tr: Translator) -> str:
+        return self.sentence.render(tr)
+
+
+class FieldProblem(ValueError):
+    """A field's value refused by one of our validators; pydantic keeps it in the error's
+    context, and `_describe` words it."""
+
+    def __init__(self, sentence: Sentence) -> None:
+        super().__init__(sentence.render(translator("en")))
+        self.sentence = sentence
+
+
+def _problem(msgid: str, **params: str | int | Sentence) -> FieldProblem:
+    return FieldProblem(Sentence(msgid, params))
 
 
 def slug(text: str) -> str:
@@ -55,7 +111,7 @@ def _usernames(value: list[str]) -> list[str]:
     for name in value:
         match = USERNAME.match(name.strip())
         if match is None:
-            raise ValueError(f"{name!r} is not a Telegram @username (5–32 letters, digits or _, e.g. @jane_doe)")
+            raise _problem(N_("{name} is not a Telegram @username (5–32 letters, digits or _, e.g. @jane_doe)"), name=repr(name))
         cleaned.append(match.group(1))
     return cleaned
 
@@ -65,7 +121,7 @@ def _key(value: Any) -> Any:
         return None
     text = str(value).strip().lower()
     if not KEY_PATTERN.match(text):
-        raise ValueError("a key is up to 64 lower-case letters, digits, '-', '_' or '.', e.g. opening-plenary")
+        raise _problem(N_("a key is up to 64 lower-case letters, digits, '-', '_' or '.', e.g. opening-plenary"))
     return text
 
 
@@ -77,21 +133,21 @@ def read_time(value: Any) -> Any:
         # YAML 1.1 reads an unquoted 09:30 as the integer 570 (base 60).
         return dt.time(value // 60, value % 60)
     if isinstance(value, dt.date):
-        raise ValueError(f"a date alone is not a time; {TIME_HINT}")
+        raise _problem(N_("a date alone is not a time; {hint}"), hint=TIME_HINT)
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(TIME_HINT)
+        raise FieldProblem(TIME_HINT)
     from bot.scheduling.timing import WhenError, _read_fields  # the same reading as /remind
 
     text = value.strip()
     try:
         fields = _read_fields(text)
     except WhenError:
-        raise ValueError(f"{text!r}: {TIME_HINT}") from None
+        raise _problem(N_("{value}: {hint}"), value=repr(text), hint=TIME_HINT) from None
     if fields.hour is None:
-        raise ValueError(f"{text!r} has no time of day; {TIME_HINT}")
+        raise _problem(N_("{value} has no time of day; {hint}"), value=repr(text), hint=TIME_HINT)
     if fields.has_date:
         if fields.year is None or fields.month is None or fields.day is None:
-            raise ValueError(f"{text!r}: write the date in full (2026-02-11 09:30) or put it in `date:`")
+            raise _problem(N_("{value}: write the date in full (2026-02-11 09:30) or put it in `date:`"), value=repr(text))
         return dt.datetime(fields.year, fields.month, fields.day, fields.hour, fields.minute or 0)
     return fields.time_of_day()
 
@@ -104,7 +160,7 @@ def read_date(value: Any) -> Any:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"{str(value)[:40]!r}: {DATE_HINT}")
+    raise _problem(N_("{value}: {hint}"), value=repr(str(value)[:40]), hint=DATE_HINT)
 
 
 Key = Annotated[str | None, BeforeValidator(_key)]
@@ -128,7 +184,7 @@ class PromptSpec(BaseModel):
             ((kind, text),) = value.items()
             return {"kind": kind, "text": text}
         if isinstance(value, str):
-            raise ValueError("write a prompt as `- challenge: your question` (kinds: " + ", ".join(PROMPT_KINDS) + ")")
+            raise _problem(N_("write a prompt as `- challenge: your question` (kinds: {kinds})"), kinds=", ".join(PROMPT_KINDS))
         return value
 
 
@@ -190,7 +246,7 @@ class EventSpec(BaseModel):
     @classmethod
     def _known_pack(cls, value: str | None) -> str | None:
         if value is not None and value not in DOMAIN_PACKS:
-            raise ValueError(f"{value!r} is not a domain pack; known: {', '.join(sorted(DOMAIN_PACKS))}")
+            raise _problem(N_("{value} is not a domain pack; known: {known}"), value=repr(value), known=", ".join(sorted(DOMAIN_PACKS)))
         return value
 
     @field_validator("timezone")
@@ -201,13 +257,13 @@ class EventSpec(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone name such as Europe/Oslo") from None
+            raise _problem(N_("{value} is not a time zone name such as Europe/Oslo"), value=repr(value)) from None
         return value
 
     @model_validator(mode="after")
     def _ordered(self) -> EventSpec:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValueError("ends_on is before starts_on")
+            raise _problem(N_("ends_on is before starts_on"))
         return self
 
     @property
@@ -231,23 +287,20 @@ def parse_agenda(source: str | bytes) -> AgendaSpec:
     """Parse and validate; raise AgendaError with a line number where one can be found."""
     if isinstance(source, bytes):
         if len(source) > MAX_AGENDA_BYTES:
-            raise AgendaError(f"The agenda file is larger than {MAX_AGENDA_BYTES // 1024} KB.")
+            raise too_large()
         try:
             source = source.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise AgendaError("The agenda is not UTF-8 text. Save it as UTF-8 YAML (.yaml).") from None
+            raise AgendaError(say(N_("The agenda is not UTF-8 text. Save it as UTF-8 YAML (.yaml)."))) from None
     try:
         node = yaml.compose(source, Loader=yaml.SafeLoader)
         data = yaml.safe_load(source)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        hint = f" {COLON_HINT}" if "mapping values are not allowed" in str(exc.problem) else ""
-        raise AgendaError(f"The agenda is not valid YAML{where}: {exc.problem}.{hint}") from None
-    except yaml.YAMLError as exc:
-        raise AgendaError(f"The agenda is not valid YAML: {exc}.") from None
+        raise AgendaError(_yaml_problem(exc)) from None
+    except yaml.YAMLError:
+        raise AgendaError(say(N_("The agenda is not valid YAML."))) from None
     if not isinstance(data, dict):
-        raise AgendaError("The agenda must be a YAML mapping with `event:` and `sessions:` at the top.")
+        raise AgendaError(say(N_("The agenda must be a YAML mapping with `event:` and `sessions:` at the top.")))
     lines = _line_index(node)
     try:
         spec = AgendaSpec.model_validate(data)
@@ -255,6 +308,41 @@ def parse_agenda(source: str | bytes) -> AgendaSpec:
         raise AgendaError(_describe(exc, lines, data)) from None
     _check_sessions(spec, lines)
     return spec
+
+
+def too_large() -> AgendaError:
+    return AgendaError(say(N_("The agenda file is larger than {size} KB."), size=MAX_AGENDA_BYTES // 1024))
+
+
+# PyYAML's descriptions of the mistakes people make most, in our words; others are named generally.
+_YAML_PROBLEMS = {  # i18n: not shown (the keys are PyYAML's messages, matched; the values are ours)
+    "mapping values are not allowed here": N_("a colon and a space inside a value that is not in quotes"),
+    "found character '\\t' that cannot start any token": N_("a tab character (indent with spaces)"),
+    "found undefined alias": N_("an asterisk (*) at the start of a value that is not in quotes"),
+    "could not find expected ':'": N_("a line that is not `key: value`"),
+    "expected <block end>, but found '-'": N_("a list item (- …) indented differently from the others"),
+    "expected <block end>, but found '<block mapping start>'": N_("a line indented differently from the ones above it"),
+    "expected <block end>, but found '<scalar>'": N_("a line indented differently from the ones above it"),
+    "found unexpected end of stream": N_("a quote that is never closed"),
+    "found duplicate anchor": N_("an ampersand (&) at the start of a value that is not in quotes"),
+}
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> Sentence:
+    known = _YAML_PROBLEMS.get(str(exc.problem))
+    problem = say(known) if known else say(N_("something it cannot read"))
+    mark = exc.problem_mark
+    if mark is None:
+        return say(N_("The agenda is not valid YAML: {problem}."), problem=problem)
+    found = say(
+        N_("The agenda is not valid YAML at line {line}, column {column}: {problem}."),
+        line=mark.line + 1,
+        column=mark.column + 1,
+        problem=problem,
+    )
+    if "mapping values are not allowed" in str(exc.problem):  # i18n: not shown (PyYAML's wording, matched)
+        return say(N_("{problem} {hint}"), problem=found, hint=COLON_HINT)
+    return found
 
 
 def session_bounds(spec: SessionSpec, event: EventSpec) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -279,24 +367,45 @@ def _check_sessions(spec: AgendaSpec, lines: dict[tuple[Any, ...], int]) -> None
         if key in seen:
             other = seen[key]
             raise AgendaError(
-                f"The agenda has a problem: {name} has the same key {key!r} as {_session_name(other, spec.sessions[other].title)}: "
-                f"give one of them its own `key:`{_at(lines, path)}."
+                say(
+                    N_("The agenda has a problem: {session} has the same key {key} as {other}: give one of them its own `key:`{at}."),
+                    session=name,
+                    key=repr(key),
+                    other=_session_name(other, spec.sessions[other].title),
+                    at=_at(lines, path),
+                )
             )
         seen[key] = index
         start, end = session_bounds(session, event)
         if (session.start is not None and start is None) or (session.end is not None and end is None):
             raise AgendaError(
-                f"The agenda has a problem: {name}: a start or end given as a time needs `date:` on the session or `starts_on:` on the event{_at(lines, path)}."
+                say(
+                    N_(
+                        "The agenda has a problem: {session}: a start or end given as a time needs `date:` on the session or `starts_on:` on the event{at}."
+                    ),
+                    session=name,
+                    at=_at(lines, path),
+                )
             )
         if start and end and end <= start:
-            raise AgendaError(f"The agenda has a problem: {name}: end is not after start{_at(lines, path + ('end',))}.")
+            raise AgendaError(
+                say(N_("The agenda has a problem: {session}: end is not after start{at}."), session=name, at=_at(lines, path + ("end",)))
+            )
         day = session.date or (start.date() if start else None)
         first, last = event.starts_on, event.ends_on or event.starts_on
         if day is not None and first is not None and last is not None and not first <= day <= last:
-            span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
-            field = "date" if session.date else "start"
+            span: Sentence | str = first.isoformat()
+            if first != last:
+                span = say(N_("{first} to {last}"), first=first.isoformat(), last=last.isoformat())
+            where = "date" if session.date else "start"
             raise AgendaError(
-                f"The agenda has a problem: {name}: {day.isoformat()} is outside the event's dates ({span}){_at(lines, path + (field,))}."
+                say(
+                    N_("The agenda has a problem: {session}: {day} is outside the event's dates ({span}){at}."),
+                    session=name,
+                    day=day.isoformat(),
+                    span=span,
+                    at=_at(lines, path + (where,)),
+                )
             )
 
 
@@ -319,8 +428,8 @@ def _line_index(node: yaml.Node | None) -> dict[tuple[Any, ...], int]:
     return index
 
 
-def _describe(exc: ValidationError, lines: dict[tuple[Any, ...], int], data: dict[str, Any]) -> str:
-    problems = []
+def _describe(exc: ValidationError, lines: dict[tuple[Any, ...], int], data: dict[str, Any]) -> Sentence:
+    problems: list[Sentence] = []
     seen: set[tuple[Any, ...]] = set()
     for error in exc.errors():
         # pydantic appends the union member tried ("datetime", "time") to the location; drop it.
@@ -328,33 +437,84 @@ def _describe(exc: ValidationError, lines: dict[tuple[Any, ...], int], data: dic
         if path in seen:  # one message per field, even when several union members failed
             continue
         seen.add(path)
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "missing":
-            message = "is required"
-        elif error["type"] == "extra_forbidden":
-            message = "is not a known field (check the spelling; README lists every field)"
-        elif error["type"] == "literal_error":
-            message = message.replace("Input should be", "must be")
-        elif error["type"] in ("datetime_parsing", "time_parsing", "datetime_type", "time_type"):
-            message = TIME_HINT
-        elif error["type"] in ("date_parsing", "date_from_datetime_parsing", "date_type"):
-            message = DATE_HINT
-        problems.append(f"{_where(path, data)}: {message}{_at(lines, path)}")
+        problems.append(say(N_("{where}: {problem}{at}"), where=_where(path, data), problem=_field_problem(error), at=_at(lines, path)))
         if len(problems) == 5:
             break
     more = len({tuple(e["loc"]) for e in exc.errors()}) - len(seen)
-    suffix = f" (and {more} more)" if more > 0 else ""
-    return "The agenda has a problem: " + "; ".join(problems) + suffix + "."
+    listed = _joined(problems)
+    if more > 0:
+        return Sentence.ngettext(
+            "The agenda has a problem: {problems} (and {count} more).",
+            "The agenda has problems: {problems} (and {count} more).",
+            more,
+            problems=listed,
+        )
+    return say(N_("The agenda has a problem: {problems}."), problems=listed)
 
 
-def _session_name(index: int, title: object) -> str:
+def _joined(items: list[Sentence]) -> Sentence:
+    """Several problems, separated by semicolons (the same in both languages)."""
+    if len(items) == 1:
+        return items[0]
+    return say(N_("{first}; {rest}"), first=items[0], rest=_joined(items[1:]))
+
+
+def _field_problem(error: Any) -> Sentence:
+    """Our sentence for one of pydantic's errors (its own messages are never shown)."""
+    kind = str(error["type"])
+    context = error.get("ctx") or {}
+    ours = context.get("error")
+    if isinstance(ours, FieldProblem):
+        return ours.sentence
+    if kind in ("datetime_parsing", "time_parsing", "datetime_type", "time_type", "datetime_from_date_parsing"):
+        return TIME_HINT
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"):
+        return DATE_HINT
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(context.get("expected", "")))
+        return say(N_("must be one of: {choices}"), choices=", ".join(choices))
+    if kind in ("string_too_long", "too_long"):
+        limit = int(context.get("max_length", 0))
+        if kind == "string_too_long":
+            return Sentence.ngettext("is too long: {count} character at most", "is too long: {count} characters at most", limit)
+        return Sentence.ngettext("has too many entries: {count} at most", "has too many entries: {count} at most", limit)
+    if kind == "too_short":
+        return Sentence.ngettext("needs at least {count} entry", "needs at least {count} entries", int(context.get("min_length", 1)))
+    if kind in ("greater_than_equal", "greater_than"):
+        return say(N_("must be at least {limit}"), limit=str(context.get("ge", context.get("gt", ""))))
+    if kind in ("less_than_equal", "less_than"):
+        return say(N_("must be at most {limit}"), limit=str(context.get("le", context.get("lt", ""))))
+    return say(_PYDANTIC_PROBLEMS.get(kind, N_("has a value that cannot be used here")))
+
+
+_PYDANTIC_PROBLEMS = {
+    "missing": N_("is required"),
+    "extra_forbidden": N_("is not a known field (check the spelling; README lists every field)"),
+    "string_too_short": N_("must not be empty"),
+    "string_type": N_("must be text"),
+    "int_type": N_("must be a whole number"),
+    "int_parsing": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "bool_type": N_("must be true or false"),
+    "bool_parsing": N_("must be true or false"),
+    "list_type": N_("must be a list (lines starting with “- ”)"),
+    "dict_type": N_("must be a group of fields (`key: value` lines, indented)"),
+    "model_type": N_("must be a group of fields (`key: value` lines, indented)"),
+    "model_attributes_type": N_("must be a group of fields (`key: value` lines, indented)"),
+}
+
+
+def _session_name(index: int, title: object) -> Sentence:
     shown = str(title)[:60] if isinstance(title, str) and title else ""
-    return f'sessions #{index + 1} "{shown}"' if shown else f"sessions #{index + 1}"
+    if shown:
+        return say(N_('sessions #{number} "{title}"'), number=index + 1, title=shown)
+    return say(N_("sessions #{number}"), number=index + 1)
 
 
-def _where(path: tuple[Any, ...], data: dict[str, Any]) -> str:
-    """`sessions #2 "Planning modalities" › prompts #1 › kind`, 1-based as people count."""
-    parts: list[str] = []
+def _where(path: tuple[Any, ...], data: dict[str, Any]) -> Sentence | str:
+    """`sessions #2 "Planning modalities" › prompts #1 › kind`, 1-based as people count; the
+    field names are the file's own keys."""
+    parts: list[Sentence | str] = []
     node: Any = data
     for i, part in enumerate(path):
         child = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
@@ -363,20 +523,27 @@ def _where(path: tuple[Any, ...], data: dict[str, Any]) -> str:
             if path[i - 1 : i] == ("sessions",):
                 parts[-1] = _session_name(part, title)
             else:
-                parts[-1] += f" #{part + 1}"
+                parts[-1] = say(N_("{field} #{number}"), field=parts[-1], number=part + 1)
         else:
             parts.append(str(part))
         node = child
-    return " › ".join(parts) or "agenda"
+    if not parts:
+        return say(N_("the agenda"))
+    where: Sentence | str = parts[0]
+    for part in parts[1:]:
+        where = say(N_("{outer} › {inner}"), outer=where, inner=part)  # i18n: the path separator
+    return where
 
 
 def _has(node: dict[str, Any] | list[Any], part: Any) -> bool:
     return part in node if isinstance(node, dict) else isinstance(part, int) and 0 <= part < len(node)
 
 
-def _at(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> str:
+def _at(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> Sentence | str:
+    """Where in the file: " (line 12)", or nothing when the line is unknown."""
     for end in range(len(path), -1, -1):
         line = lines.get(path[:end])
         if line is not None:
-            return f" (line {line})"
+            # TRANSLATORS: put after a problem in an agenda file; note the leading space.
+            return say(N_(" (line {line})"), line=line)
     return ""

@@ -18,12 +18,12 @@ from bot.services.outbox import Outbox
 from bot.services.participation import Participation
 from bot.services.privacy import Privacy
 from bot.services.report_shaping import ReportShaping
-from bot.services.reporting import SECTION_EDIT, Reporting, model_writer
-from bot.services.schedule_flows import FLOWS as SCHEDULE_FLOWS
-from bot.services.schedule_flows import PAPERS, ScheduleFlows
+from bot.services.reporting import Reporting, model_writer
+from bot.services.router import ConversationRouter, conversation_routes
+from bot.services.schedule_flows import ScheduleFlows
 from bot.services.scheduling import Scheduling
 from bot.services.screen import Screens
-from bot.services.wizards import AGENDA, NEW_EVENT, NEW_SESSION, Wizards
+from bot.services.wizards import Wizards
 from storage.db import Database
 
 
@@ -48,6 +48,7 @@ class Services:
     inbox: Inbox
     outbox: Outbox
     languages: Languages
+    router: ConversationRouter  # every text, /skip and wizard button, to the owner of the sender's flow
 
     async def close(self) -> None:
         await self.embeddings.close()
@@ -64,15 +65,11 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     participation = Participation(db, catalog, max_answer_length=settings.max_answer_length)
     organising = Organising(db, catalog, access, default_timezone=settings.default_timezone)
     wizards = Wizards(db, organising, access, catalog, settings.default_timezone)
-    for flow in (NEW_EVENT, NEW_SESSION, AGENDA):
-        participation.register_flow(flow, wizards)
     reporting = Reporting(db, access, writer=model_writer(settings))
-    participation.register_flow(SECTION_EDIT, reporting)
     scheduling = Scheduling(db, catalog, access)
     organising.session_moved = scheduling.follow_session
     schedule_flows = ScheduleFlows(db, scheduling)
-    for flow in SCHEDULE_FLOWS:
-        participation.register_flow(flow, schedule_flows, media_notice="papers_need_file" if flow == PAPERS else None)
+    router = ConversationRouter(db, conversation_routes(participation, wizards, reporting, schedule_flows))
     deliveries = Deliveries(db, scheduling)
     live = LiveNotifier()
     participation.on_answer = live.notify  # after commit: the room screen shows it at once
@@ -100,4 +97,5 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         inbox=inbox,
         outbox=outbox,
         languages=Languages(db),
+        router=router,
     )

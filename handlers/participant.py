@@ -42,7 +42,7 @@ async def text(update: Update, context: Context) -> None:
     message = message_of(update)
     user = user_ref(sender_of(update))
     ref = MessageRef(message.chat_id, message.message_id)
-    await respond(update, context, lambda: services(context).participation.text(user, message.text or "", ref))
+    await respond(update, context, lambda: services(context).router.text(user, message.text or "", ref))
 
 
 async def edited(update: Update, context: Context) -> None:
@@ -55,12 +55,12 @@ async def edited(update: Update, context: Context) -> None:
 
 async def non_text(update: Update, context: Context) -> None:
     user = user_ref(sender_of(update))
-    await respond(update, context, lambda: services(context).participation.non_text(user))
+    await respond(update, context, lambda: services(context).router.non_text(user))
 
 
 async def skip(update: Update, context: Context) -> None:
     user = user_ref(sender_of(update))
-    await respond(update, context, lambda: services(context).participation.skip(user))
+    await respond(update, context, lambda: services(context).router.skip(user))
 
 
 async def cancel(update: Update, context: Context) -> None:

@@ -15,7 +15,6 @@ from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from bot.services.languages import ChooseLanguage, LanguageChosen
-from bot.services.organising import EventCreated, RoleGranted, SessionCreated, StatusChanged
 from bot.services.outcomes import (
     AnswerSaved,
     AskEdit,
@@ -29,8 +28,7 @@ from bot.services.outcomes import (
     ShowPrompt,
     Waiting,
 )
-from bot.services.views import EventView, MembershipView, Page
-from bot.services.wizards import WizardAsk
+from bot.services.views import MembershipView, Page
 from handlers import keyboards as kb
 from handlers import texts as t
 from storage.models import SessionStatus
@@ -46,24 +44,6 @@ class Reply:
 def render(outcome: object, tr: Translator) -> list[Reply]:
     """The one renderer: an outcome, in the reader's language, as messages. Outcomes of other
     areas register their own rendering with `@render.register` in their handlers module."""
-    match outcome:
-        case WizardAsk(flow=flow, step=step, options=options, data=data, error=error):
-            per_row = 1 if step in ("event",) else 2
-            return [Reply(t.wizard(flow, step, data, error), kb.options_keyboard(options, per_row=per_row))]
-        case EventCreated(event=event, changes=changes):
-            return [Reply(_event_created(event, changes is None or changes.new_event) + (t.agenda_changes(changes) if changes else ""))]
-        case SessionCreated(session=session):
-            text = (
-                f"✅ Session <b>{t.esc(session.title)}</b> created with {len(session.prompts)} prompt(s).\n"
-                f"Join code: <code>{session.join_code}</code> (status: draft).\n/open {session.join_code} when the room is ready; /link {session.join_code} for the QR code."
-            )
-            return [Reply(text, kb.manage_keyboard(session, tr))]
-        case StatusChanged(session=session, waiting=waiting):
-            state = {"open": "is now <b>open</b> ▶", "closed": "is now <b>closed</b> ⏹", "draft": "is a draft"}[session.status.value]
-            extra = f" I'm sending the first question to the {len(waiting)} participant(s) who were waiting." if waiting else ""
-            return [Reply(f"<b>{t.esc(session.title)}</b> {state}.{extra}", kb.manage_keyboard(session, tr))]
-        case RoleGranted(role=role, name=name, scope=scope):
-            return [Reply(f"✅ {t.esc(name)} — {role.value} for <b>{t.esc(scope)}</b>.")]
     raise TypeError(f"no rendering for {type(outcome).__name__}")
 
 
@@ -193,31 +173,4 @@ def _sessions(memberships: tuple[MembershipView, ...], tr: Translator) -> str:
         mark = "▶ " if m.active else ""
         line = tr.ngettext("<b>{title}</b> — {count} answer, {status}", "<b>{title}</b> — {count} answers, {status}", m.answers)
         lines.append(mark + line.format(title=t.esc(m.session.title), count=m.answers, status=_status(m.session.status, tr)))
-    return "\n".join(lines)
-
-
-# ----- organising (moving to handlers/organiser.py with its texts) -----------------------------
-
-
-def _event_created(event: EventView, new: bool = True) -> str:
-    lines = (
-        [f"✅ Event <b>{t.esc(event.title)}</b> created."]
-        if new
-        else [f"✅ Event <b>{t.esc(event.title)}</b> updated: same join codes, answers and schedules."]
-    )
-    if event.place or event.starts_on:
-        when = event.starts_on.isoformat() if event.starts_on else ""
-        if event.ends_on and event.ends_on != event.starts_on:
-            when += f" – {event.ends_on.isoformat()}"
-        lines.append(" · ".join(p for p in (t.esc(event.place), when) if p))
-    for session in event.sessions:
-        start = t.local_time(session.starts_at, session.timezone)
-        where = f" · {t.esc(session.track)}" if session.track else ""
-        lines.append(
-            f"• <code>{session.join_code}</code> {t.esc(session.title)} ({len(session.prompts)} prompts{', ' + start if start else ''}{where})"
-        )
-    if event.sessions:
-        lines.append("\nSessions start as drafts: /open CODE when the room is ready, /link CODE for the QR code.")
-    else:
-        lines.append("\nAdd sessions with /newsession.")
     return "\n".join(lines)

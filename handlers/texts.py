@@ -102,7 +102,6 @@ NOTICES: dict[str, str] = {
     ),
     "role_not_held": N_("They don't hold that role there."),
     "no_events": N_("You don't organise any event yet. Create one with /newevent or send an agenda file (/agenda)."),
-    "agenda_error": N_("⚠️ {error}\n\nNothing was created. Fix the agenda and send it again."),
     "unknown_command": N_("I don't know that command. /help lists what I can do."),
     "group_only_private": N_("Let's talk in private: open {link} and press Start."),
     "papers_need_file": N_(
@@ -201,39 +200,6 @@ ONBOARDING_ASK = {
     "community": N_("Which policy community do you mainly belong to?"),
 }
 
-WIZARD_ASK = {
-    ("newevent", "title"): "🗓 <b>New event</b> — what is its title? (/cancel to stop)",
-    ("newevent", "dates"): "Dates? e.g. <code>2026-02-11</code> or <code>2026-02-11 to 2026-02-12</code> (/skip)",
-    ("newevent", "place"): "Where does it take place? (/skip)",
-    ("newevent", "timezone"): "Which time zone are its times in? Tap one or type a name such as <code>Europe/Oslo</code>.",
-    ("newevent", "disclaimer"): "A disclaimer for the end of its reports? (/skip for none)",
-    ("newsession", "event"): "🧩 <b>New session</b> — for which event?",
-    ("newsession", "title"): "🧩 <b>New session</b> for <i>{event_title}</i> — its title? (/cancel to stop)",
-    ("newsession", "start"): "When does it start? <code>2026-02-11 09:30</code>, or <code>09:30</code> on the event's first day (/skip)",
-    ("newsession", "end"): "When does it end? A time (<code>11:00</code>) or a duration (<code>90 min</code>) (/skip)",
-    ("newsession", "track"): "Room or track, for parallel sessions? (/skip)",
-    ("newsession", "moderator"): "Moderator (name and title)? (/skip)",
-    ("newsession", "lead"): "Institutional lead? (/skip)",
-    ("newsession", "focus"): "Thematic focus — a short paragraph participants will see? (/skip)",
-    ("newsession", "anonymity"): "Should answers be shown with names, or anonymous?",
-    ("newsession", "prompt_kind"): "Add a prompt ({count} so far): choose its kind.",
-    ("newsession", "prompt_text"): "Type the {kind} prompt participants will answer.",
-    ("agenda", "paste"): "📄 Send the agenda as a <b>.yaml</b> file or paste it as a message. /help agenda shows the format.",
-}
-
-
-def wizard(flow: str, step: str, data: dict[str, object], error: str | None) -> str:
-    template = WIZARD_ASK[(flow, step)]
-    text = template.format(
-        event_title=esc(str(data.get("event_title", ""))),
-        count=len(data.get("prompts", []) or []),  # type: ignore[arg-type]
-        kind=KIND_LABEL.get(PromptKind(data["kind"]), "").lower() if data.get("kind") else "",
-    )
-    if error == "required":
-        return f"This one can't be skipped.\n\n{text}"
-    return f"⚠️ Hmm: {esc(error)}.\n\n{text}" if error else text
-
-
 HELP_PARTICIPANT = N_("""<b>How this works</b>
 Join a session with the room's link or QR code, or <code>/join CODE</code>. I ask the session's questions one by one; send one point per message, then tap <b>Next</b>.
 
@@ -315,27 +281,6 @@ def help_for(roles: frozenset[str], tr: Translator) -> str:
     if "organiser" in roles or "rapporteur" in roles:
         parts.append(HELP_RAPPORTEUR)
     return "\n\n".join(tr.gettext(part) for part in parts)
-
-
-def agenda_changes(changes: object) -> str:
-    """What a re-imported agenda changed (nothing to add for a brand-new event but the waiting rapporteurs)."""
-    lines = []
-    if not getattr(changes, "new_event", True):
-        for label, titles in (
-            ("Added", changes.created),
-            ("Updated", changes.updated),
-            ("Removed (no input)", changes.removed),
-            ("Kept (added in chat, not in the file)", changes.kept),
-        ):  # type: ignore[attr-defined]
-            if titles:
-                lines.append(f"{label}: " + "; ".join(esc(title) for title in titles))
-    waiting = getattr(changes, "waiting", ())
-    if waiting:
-        lines.append("Rapporteurs who become rapporteurs when they first write to me: " + ", ".join(esc(name) for name in waiting))
-    lines.append(
-        "To correct the agenda later, send the corrected file again: events and sessions are matched by their <code>key</code> (by default their title)."
-    )
-    return "\n\n" + "\n".join(lines)
 
 
 NOTICES["closed_not_saved"] = N_(

@@ -10,6 +10,7 @@ from bot.agenda import AgendaError
 from bot.container import Services
 from bot.i18n import translator
 from bot.reports.render import render
+from bot.services.organising import AgendaProblem
 from bot.services.views import MessageRef, UserRef
 from handlers.texts import session_intro
 from storage.models import Event, Role, RoleName, Session, SessionStatus
@@ -60,10 +61,10 @@ async def test_reimport_keeps_sessions_and_refuses_to_drop_answers(services: Ser
     user = UserRef(3100, "Ana")
     await services.participation.join(user, first.join_code)
     await services.participation.consent(user, True)
-    await services.participation.text(user, "Ana", MessageRef(3100, 1))
-    await services.participation.text(user, "UNDP", MessageRef(3100, 2))
+    await services.router.text(user, "Ana", MessageRef(3100, 1))
+    await services.router.text(user, "UNDP", MessageRef(3100, 2))
     await services.participation.choose_community(user, "development")
-    await services.participation.text(user, "Mediators and donors never met", MessageRef(3100, 3))
+    await services.router.text(user, "Mediators and donors never met", MessageRef(3100, 3))
 
     renamed = CONCEPT_NOTE.replace("title: During crisis", "title: Good practice during crisis")
     again = await services.organising.import_agenda(ORG, renamed)
@@ -92,10 +93,10 @@ async def test_reimport_keeps_sessions_and_refuses_to_drop_answers(services: Ser
         assert await db.scalar(select(Event.place)) == "Oslo, Norway"
     # The same through /agenda and a pasted text, where the import runs inside the chat's transaction.
     await services.wizards.begin_agenda(ORG)
-    refused = await services.participation.text(
+    refused = await services.router.text(
         ORG, without_first.replace("place: Oslo, Norway", "place: Bergen, Norway"), MessageRef(ORGANISER, 50)
     )
-    assert refused.key == "agenda_error" and "holds 1 contribution" in refused.params["error"]
+    assert isinstance(refused, AgendaProblem) and "holds 1 contribution" in str(refused.error)
     async with services.db.session() as db:
         assert await db.scalar(select(Event.place)) == "Oslo, Norway"
 

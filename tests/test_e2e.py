@@ -200,7 +200,7 @@ async def test_wizards_create_event_and_session(api: FakeBotAPI, bot: OfflineBot
     await organiser.reply_after(lambda: organiser.press(organiser.last(), text="Recommendation"))
     await organiser.reply_after(lambda: organiser.send("What should change?"))
     done = await organiser.reply_after(lambda: organiser.press(organiser.last(), text="✓ Finish"))
-    assert "created with 2 prompt(s)" in done[0].plain_text
+    assert "created with 2 prompts" in done[0].plain_text
     code = re.search(r"Join code: ([A-Z0-9]{6})", done[0].plain_text).group(1)  # type: ignore[union-attr]
 
     # The anonymous session says so up front to the participant.
@@ -341,7 +341,7 @@ async def test_corrected_agenda_updates_the_same_event(api: FakeBotAPI, bot: Off
     # A session with input that the file no longer has is refused, never deleted.
     without_first = corrected.replace(corrected[corrected.index("  - title: Good practice") : corrected.index("  - title: Planning")], "")
     refused = await organiser.reply_after(lambda: organiser.send_document("agenda.yaml", without_first.encode()))
-    assert 'The session "Good practice during crisis"' in refused[0].plain_text and "1 contribution(s)" in refused[0].plain_text
+    assert 'The session "Good practice during crisis"' in refused[0].plain_text and "holds 1 contribution and" in refused[0].plain_text
     assert "Nothing was created" in refused[0].plain_text
     # One without input goes, and says so.
     without_last = corrected[: corrected.index("  - title: Funding")]

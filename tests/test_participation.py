@@ -27,8 +27,8 @@ async def _onboard(services: Services, user: UserRef, code: str) -> object:
     first = await services.participation.join(user, code)
     assert isinstance(first, AskOnboarding) and first.step == "consent"
     assert isinstance(await services.participation.consent(user, True), AskOnboarding)
-    assert isinstance(await services.participation.text(user, "Amira Haddad", MessageRef(user.telegram_id, 1)), AskOnboarding)
-    assert isinstance(await services.participation.text(user, "UNDP", MessageRef(user.telegram_id, 2)), AskOnboarding)
+    assert isinstance(await services.router.text(user, "Amira Haddad", MessageRef(user.telegram_id, 1)), AskOnboarding)
+    assert isinstance(await services.router.text(user, "UNDP", MessageRef(user.telegram_id, 2)), AskOnboarding)
     return await services.participation.choose_community(user, "development")
 
 
@@ -51,20 +51,20 @@ async def test_join_onboard_answer_next_done(services: Services) -> None:
     shown = await _onboard(services, amira, session.join_code.lower())
     assert isinstance(shown, ShowPrompt) and shown.position == 0 and shown.intro
 
-    saved = await services.participation.text(amira, "Donors fund in <silos> & *compete*", MessageRef(2001, 10))
+    saved = await services.router.text(amira, "Donors fund in <silos> & *compete*", MessageRef(2001, 10))
     assert isinstance(saved, AnswerSaved) and saved.answered == 1
-    saved = await services.participation.text(amira, "Timelines differ 🙃 مختلفة", MessageRef(2001, 11))
+    saved = await services.router.text(amira, "Timelines differ 🙃 مختلفة", MessageRef(2001, 11))
     assert isinstance(saved, AnswerSaved) and saved.answered == 2
     # Telegram re-delivers the same message: stored once.
-    again = await services.participation.text(amira, "Timelines differ 🙃 مختلفة", MessageRef(2001, 11))
+    again = await services.router.text(amira, "Timelines differ 🙃 مختلفة", MessageRef(2001, 11))
     assert isinstance(again, AnswerSaved) and again.duplicate and again.answered == 2
 
     moved = await services.participation.next_prompt(amira, session.id, 0)
     assert isinstance(moved, ShowPrompt) and moved.position == 1
     stale = await services.participation.next_prompt(amira, session.id, 0)
     assert stale == Notice("stale")
-    await services.participation.text(amira, "Share one timeline with donors", MessageRef(2001, 12))
-    assert isinstance(await services.participation.skip(amira), ShowPrompt)
+    await services.router.text(amira, "Share one timeline with donors", MessageRef(2001, 12))
+    assert isinstance(await services.router.skip(amira), ShowPrompt)
     finished = await services.participation.done(amira, session.id)
     assert isinstance(finished, Finished) and finished.answers == 3
 
@@ -81,10 +81,10 @@ async def test_limits_and_guidance(services: Services) -> None:
     await services.organising.set_status(ORG, session.join_code, SessionStatus.OPEN)
     user = UserRef(2002, "Lars")
     await _onboard(services, user, session.join_code)
-    too_long = await services.participation.text(user, "x" * 2001, MessageRef(2002, 20))
+    too_long = await services.router.text(user, "x" * 2001, MessageRef(2002, 20))
     assert too_long == Notice("too_long", {"length": 2001, "limit": 2000})
-    assert await services.participation.text(user, "   ", MessageRef(2002, 21)) == Notice("empty")
-    assert await services.participation.non_text(user) == Notice("need_text")
+    assert await services.router.text(user, "   ", MessageRef(2002, 21)) == Notice("empty")
+    assert await services.router.non_text(user) == Notice("need_text")
     assert await services.participation.join(UserRef(2003), "NOPE99") == Notice("unknown_code", {"code": "NOPE99"})
     async with services.db.session() as db:
         assert await db.scalar(select(func.count()).select_from(Contribution)) == 0
@@ -96,7 +96,7 @@ async def test_edit_delete_and_ownership(services: Services) -> None:
     owner, other = UserRef(2010, "Owner"), UserRef(2011, "Other")
     await _onboard(services, owner, session.join_code)
     await _onboard(services, other, session.join_code)
-    await services.participation.text(owner, "first wording", MessageRef(2010, 3))
+    await services.router.text(owner, "first wording", MessageRef(2010, 3))
     listing = await services.participation.my_input(owner)
     assert isinstance(listing, MyInput) and listing.page.total == 1
     contribution_id = listing.page.items[0].id
@@ -106,9 +106,9 @@ async def test_edit_delete_and_ownership(services: Services) -> None:
     assert await services.participation.delete(other, contribution_id) == Notice("stale")
 
     await services.participation.begin_edit(owner, contribution_id)
-    assert await services.participation.text(owner, "better wording", MessageRef(2010, 4)) == Notice("edited")
+    assert await services.router.text(owner, "better wording", MessageRef(2010, 4)) == Notice("edited")
     # The edit did not become a new answer, and the owner is back at the prompt.
-    again = await services.participation.text(owner, "second point", MessageRef(2010, 5))
+    again = await services.router.text(owner, "second point", MessageRef(2010, 5))
     assert isinstance(again, AnswerSaved) and again.answered == 2
     # An edit of the original Telegram message follows too.
     assert await services.participation.edited_message(owner, MessageRef(2010, 5), "second point, edited") == Notice("edited")
@@ -126,7 +126,7 @@ async def test_draft_waits_closed_refuses(services: Services) -> None:
     assert isinstance(opened, StatusChanged) and opened.waiting == (2020,)
     assert isinstance(await services.participation.start(user, None), ShowPrompt)
     await services.organising.set_status(ORG, session.join_code, SessionStatus.CLOSED)
-    assert await services.participation.text(user, "too late", MessageRef(2020, 5)) == Notice("closed_not_saved", {"title": session.title})
+    assert await services.router.text(user, "too late", MessageRef(2020, 5)) == Notice("closed_not_saved", {"title": session.title})
 
 
 async def test_roles_are_enforced(services: Services) -> None:
@@ -153,10 +153,10 @@ async def test_a_redelivered_step_does_not_move_the_conversation_twice(services:
     user = UserRef(2030, "Rae")
     await services.participation.join(user, session.join_code)
     await services.participation.consent(user, True)
-    assert isinstance(await services.participation.text(user, "Rae Smith", MessageRef(2030, 7)), AskOnboarding)
+    assert isinstance(await services.router.text(user, "Rae Smith", MessageRef(2030, 7)), AskOnboarding)
     # Telegram delivers message 7 again after a crash: it must not become the organisation.
-    assert await services.participation.text(user, "Rae Smith", MessageRef(2030, 7)) is None
-    assert isinstance(await services.participation.text(user, "IPI", MessageRef(2030, 8)), AskOnboarding)
+    assert await services.router.text(user, "Rae Smith", MessageRef(2030, 7)) is None
+    assert isinstance(await services.router.text(user, "IPI", MessageRef(2030, 8)), AskOnboarding)
     async with services.db.session() as db:
         person = await db.scalar(select(Participant).where(Participant.telegram_user_id == 2030))
     assert person is not None and (person.display_name, person.organisation) == ("Rae Smith", "IPI")

@@ -225,11 +225,11 @@ async def _joined_through_services(bot: OfflineBot, user: UserRef, code: str, na
     participation = bot.services.participation
     await participation.join(user, code)
     await participation.consent(user, True)
-    await participation.text(user, name, MessageRef(user.telegram_id, 1))
-    await participation.text(user, organisation, MessageRef(user.telegram_id, 2))
+    await bot.services.router.text(user, name, MessageRef(user.telegram_id, 1))
+    await bot.services.router.text(user, organisation, MessageRef(user.telegram_id, 2))
     await participation.choose_community(user, "development")
     for n, answer in enumerate(answers):
-        await participation.text(user, answer, MessageRef(user.telegram_id, 10 + n))
+        await bot.services.router.text(user, answer, MessageRef(user.telegram_id, 10 + n))
 
 
 async def test_mydata_and_forget_in_french(api: FakeBotAPI, bot: OfflineBot) -> None:

@@ -28,14 +28,14 @@ async def _seed(bot: OfflineBot) -> tuple[int, str]:
         user = UserRef(5000 + n, name)
         await participation.join(user, session.join_code)
         await participation.consent(user, True)
-        await participation.text(user, name, MessageRef(user.telegram_id, 1))
-        await participation.text(user, organisation, MessageRef(user.telegram_id, 2))
+        await services.router.text(user, name, MessageRef(user.telegram_id, 1))
+        await services.router.text(user, organisation, MessageRef(user.telegram_id, 2))
         await participation.choose_community(user, community)
         for i, text in enumerate(challenges):
-            await participation.text(user, text, MessageRef(user.telegram_id, 10 + i))
+            await services.router.text(user, text, MessageRef(user.telegram_id, 10 + i))
         await participation.next_prompt(user, session.id, 0)
         for i, text in enumerate(recommendations):
-            await participation.text(user, text, MessageRef(user.telegram_id, 20 + i))
+            await services.router.text(user, text, MessageRef(user.telegram_id, 20 + i))
     return session.id, session.join_code
 
 

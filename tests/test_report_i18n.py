@@ -100,12 +100,12 @@ async def _seed(bot: OfflineBot, language: str | None) -> str:
         user = UserRef(6000 + n, name, language="fr")
         await participation.join(user, session.join_code)
         await participation.consent(user, True)
-        await participation.text(user, name, MessageRef(user.telegram_id, 1))
-        await participation.text(user, organisation, MessageRef(user.telegram_id, 2))
+        await services.router.text(user, name, MessageRef(user.telegram_id, 1))
+        await services.router.text(user, organisation, MessageRef(user.telegram_id, 2))
         await participation.choose_community(user, community)
-        await participation.text(user, challenge, MessageRef(user.telegram_id, 10))
+        await services.router.text(user, challenge, MessageRef(user.telegram_id, 10))
         await participation.next_prompt(user, session.id, 0)
-        await participation.text(user, recommendation, MessageRef(user.telegram_id, 20))
+        await services.router.text(user, recommendation, MessageRef(user.telegram_id, 20))
     return session.join_code
 
 

@@ -57,14 +57,14 @@ async def _session_with_input(services: Services, agenda: str = EXPERT_MEETING) 
         user = UserRef(user_id, name)
         assert isinstance(await services.participation.join(user, session.join_code), AskOnboarding)
         await services.participation.consent(user, True)
-        await services.participation.text(user, f"{name} <Example>", MessageRef(user_id, 1))
-        await services.participation.text(user, "Org & Co", MessageRef(user_id, 2))
+        await services.router.text(user, f"{name} <Example>", MessageRef(user_id, 1))
+        await services.router.text(user, "Org & Co", MessageRef(user_id, 2))
         await services.participation.choose_community(user, community)
         for i, text in enumerate(challenges):
-            await services.participation.text(user, text, MessageRef(user_id, 10 + i))
+            await services.router.text(user, text, MessageRef(user_id, 10 + i))
         await services.participation.next_prompt(user, session.id, 0)
         for i, text in enumerate(recommendations):
-            await services.participation.text(user, text, MessageRef(user_id, 20 + i))
+            await services.router.text(user, text, MessageRef(user_id, 20 + i))
     return session.id, session.join_code
 
 
@@ -108,7 +108,7 @@ async def test_draft_edit_approve_versions_export(services: Services) -> None:
 
     # New input after approval does not change the approved package.
     await services.participation.answer_again(UserRef(3001), session_id)
-    await services.participation.text(UserRef(3001), "A late point", MessageRef(3001, 99))
+    await services.router.text(UserRef(3001), "A late point", MessageRef(3001, 99))
     package = await reporting.package(session_id, source="approved")
     assert package is not None and "A late point" not in "".join(package.messages)
     assert {name.rsplit(".", 1)[1] for name, _ in package.files} == {"pdf", "docx"}

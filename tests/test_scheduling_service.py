@@ -254,7 +254,7 @@ async def test_wizards_remind_papers_and_change(services: Services) -> None:
     messages = iter(range(100, 200))
 
     async def say(text: str) -> object:
-        return await services.participation.text(ORG, text, MessageRef(ORGANISER, next(messages)))
+        return await services.router.text(ORG, text, MessageRef(ORGANISER, next(messages)))
 
     asked = await services.schedule_flows.begin_remind(ORG)
     assert isinstance(asked, AskTarget) and TargetOption(f"s{session.id}", session.title, session.join_code) in asked.options

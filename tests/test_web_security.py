@@ -92,11 +92,11 @@ async def seeded(services: Services) -> tuple[Services, int, int, list[int]]:
         user = UserRef(3000 + n, name)
         await participation.join(user, anonymous.join_code)
         await participation.consent(user, True)
-        await participation.text(user, name, MessageRef(user.telegram_id, 1))
-        await participation.text(user, "Secret Ministry", MessageRef(user.telegram_id, 2))
+        await services.router.text(user, name, MessageRef(user.telegram_id, 1))
+        await services.router.text(user, "Secret Ministry", MessageRef(user.telegram_id, 2))
         await participation.choose_community(user, "development")
-        await participation.text(user, f"Planning cycles ignore conflict analysis ({n}).", MessageRef(user.telegram_id, 10))
-        await participation.text(user, f"Budgets arrive after the crisis peaks ({n}).", MessageRef(user.telegram_id, 11))
+        await services.router.text(user, f"Planning cycles ignore conflict analysis ({n}).", MessageRef(user.telegram_id, 10))
+        await services.router.text(user, f"Budgets arrive after the crisis peaks ({n}).", MessageRef(user.telegram_id, 11))
     async with services.db.session() as db:
         assert (await db.get(Session, anonymous.id)).anonymity is Anonymity.ANONYMOUS  # type: ignore[union-attr]
     return services, anonymous.id, named.id, [3000, 3001]

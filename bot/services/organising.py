@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.agenda import AgendaError, AgendaSpec, SessionSpec, parse_agenda, session_bounds
+from bot.agenda import AgendaError, AgendaSpec, Sentence, SessionSpec, parse_agenda, say, session_bounds
+from bot.i18n import N_
 from bot.services.access import Access, NotAllowed, require
 from bot.services.catalog import SessionCatalog, session_view
 from bot.services.ids import parse_id, parse_telegram_id
@@ -64,6 +65,13 @@ class EventCreated:
 
 
 @dataclass(frozen=True, slots=True)
+class AgendaProblem:
+    """An agenda refused, with what to fix in it; nothing was created or changed."""
+
+    error: AgendaError
+
+
+@dataclass(frozen=True, slots=True)
 class SessionCreated:
     session: SessionView
 
@@ -76,10 +84,13 @@ class StatusChanged:
 
 @dataclass(frozen=True, slots=True)
 class RoleGranted:
+    """A role granted (or, from /revoke, taken back): in a session, or its whole event (organiser)."""
+
     role: RoleName
     name: str
-    telegram_id: int
-    scope: str
+    telegram_id: int | None  # None once they erased their Telegram identity (/forget)
+    session_title: str  # the session named in the command (an organiser's role is for its whole event)
+    revoked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +136,7 @@ class Organising:
         """Parse before touching the database, then create or update everything in the caller's
         transaction; an AgendaError leaves nothing changed."""
         spec = parse_agenda(source)
-        require(await self.access.can_create_events(db, participant), "organiser")
+        require(await self.access.can_create_events(db, participant), N_("organiser"))
         return await self._apply(db, spec, participant)
 
     async def import_agenda_as_operator(self, source: str | bytes, *, organiser_telegram_id: int | None = None) -> EventCreated:
@@ -152,7 +163,7 @@ class Organising:
 
     async def create_event(self, db: AsyncSession, participant: Participant | None, *, trusted: bool = False, **fields: object) -> Event:
         if not trusted:
-            require(participant is not None and await self.access.can_create_events(db, participant), "organiser")
+            require(participant is not None and await self.access.can_create_events(db, participant), N_("organiser"))
         event = Event(**fields)
         db.add(event)
         await db.flush()
@@ -171,7 +182,9 @@ class Organising:
         **fields: object,
     ) -> Session:
         if not trusted:
-            require(participant is not None and await self.access.can_manage_event(db, participant, event_id), "organiser of this event")
+            require(
+                participant is not None and await self.access.can_manage_event(db, participant, event_id), N_("organiser of this event")
+            )
         position = await db.scalar(select(func.count()).select_from(Session).where(Session.event_id == event_id)) or 0
         session = Session(event_id=event_id, position=position, join_code=await self._unique_code(db), **fields)
         session.prompts = [Prompt(position=i, kind=PromptKind(kind), text=text) for i, (kind, text) in enumerate(prompts)]
@@ -212,16 +225,20 @@ class Organising:
             self.catalog.invalidate(session.id)
         await db.flush()
         zone = ZoneInfo(zone_name)
-        created, updated, waiting, granted = [], [], [], []
-        for position, (item, session) in enumerate(zip(spec.sessions, matched, strict=True)):
+        created: list[str] = []
+        updated: list[str] = []
+        waiting: list[str] = []
+        granted: list[int] = []
+        for position, (item, stored) in enumerate(zip(spec.sessions, matched, strict=True)):
             start, end = session_bounds(item, spec.event)
             values = _session_fields(item, _aware(start, zone), _aware(end, zone))
-            if session is None:
+            if stored is None:
                 session = await self.create_session(
                     db, participant, event.id, [(p.kind, p.text) for p in item.prompts], trusted=True, **values
                 )
                 created.append(item.title)
             else:
+                session = stored
                 moved = (session.starts_at, session.ends_at) != (values["starts_at"], values["ends_at"])
                 for name, value in values.items():
                     setattr(session, name, value)
@@ -258,7 +275,13 @@ class Organising:
         )
         if event is not None and not allowed:
             raise AgendaError(
-                f"Another organiser's event already uses the key {key!r}. Give yours its own key: add `key: {key}-2` (or any other) under `event:`."
+                say(
+                    N_(
+                        "Another organiser's event already uses the key {key}. Give yours its own key: add `key: {suggested}` (or any other) under `event:`."
+                    ),
+                    key=repr(key),
+                    suggested=f"{key}-2",
+                )
             )
         if event is None:
             for candidate in await db.scalars(select(Event).where(Event.key.is_(None), Event.title == spec.event.title)):
@@ -274,16 +297,33 @@ class Organising:
             reports = await db.scalar(select(func.count()).select_from(ReportVersion).where(ReportVersion.session_id == session.id))
             if said or reports:
                 raise AgendaError(
-                    f'The session "{session.title}" (key: {session.key}) is not in the agenda any more, but it holds {said} contribution(s) '
-                    f"and {reports} report version(s), so it is not deleted. Put it back in the agenda with `key: {session.key}`; close it with /close {session.join_code} if it is over."
+                    say(
+                        N_(
+                            'The session "{title}" (key: {key}) is not in the agenda any more, but it holds {contributions} and {reports}, so it is not deleted. Put it back in the agenda with `key: {key}`; close it with /close {code} if it is over.'
+                        ),
+                        title=session.title,
+                        key=session.key or "",
+                        contributions=Sentence.ngettext("{count} contribution", "{count} contributions", int(said or 0)),
+                        reports=Sentence.ngettext("{count} report version", "{count} report versions", int(reports or 0)),
+                        code=session.join_code,
+                    )
                 )
-        for item, session in zip(spec.sessions, matched, strict=True):
-            for row in session.prompts[len(item.prompts) :] if session is not None else ():
+        for item, kept in zip(spec.sessions, matched, strict=True):
+            if kept is None:
+                continue
+            for row in kept.prompts[len(item.prompts) :]:
                 said = await db.scalar(select(func.count()).select_from(Contribution).where(Contribution.prompt_id == row.id))
                 if said:
                     raise AgendaError(
-                        f'The session "{session.title}": prompt {row.position + 1} ("{row.text[:60]}") has {said} answer(s), so it cannot be removed. '
-                        "Keep it in the agenda (you may reword it)."
+                        say(
+                            N_(
+                                'The session "{title}": prompt {number} ("{prompt}") has {answers}, so it cannot be removed. Keep it in the agenda (you may reword it).'
+                            ),
+                            title=kept.title,
+                            number=row.position + 1,
+                            prompt=row.text[:60],
+                            answers=Sentence.ngettext("{count} answer", "{count} answers", int(said)),
+                        )
                     )
 
     async def _assign_rapporteurs(
@@ -300,7 +340,8 @@ class Organising:
                 )
                 if held is None:
                     db.add(Role(participant_id=person.id, role=RoleName.RAPPORTEUR, granted_by=granter.id if granter else None, **scope))
-                    granted.append(person.telegram_user_id)
+                    if person.telegram_user_id is not None:
+                        granted.append(person.telegram_user_id)
                 continue
             pending = await db.scalar(
                 select(PendingRole.id).where(
@@ -329,7 +370,7 @@ class Organising:
             session = await self._find_session(db, ref)
             if session is None:
                 return Notice("unknown_session", {"ref": str(ref)[:32]})
-            require(await self.access.can_run_session(db, participant, session.event_id, session.id), "organiser or moderator")
+            require(await self.access.can_run_session(db, participant, session.event_id, session.id), N_("organiser or moderator"))
             if session.status is status:
                 return Notice(f"already_{status.value}", {"title": session.title})
             was_draft = session.status is SessionStatus.DRAFT
@@ -350,7 +391,7 @@ class Organising:
             session = await self._find_session(db, ref)
             if session is None:
                 return Notice("unknown_session", {"ref": str(ref)[:32]})
-            require(await self.access.can_run_session(db, participant, session.event_id, session.id), "organiser or moderator")
+            require(await self.access.can_run_session(db, participant, session.event_id, session.id), N_("organiser or moderator"))
             view = await self.catalog.get(db, session.id)
         assert view is not None
         return view
@@ -378,7 +419,7 @@ class Organising:
             if not event_ids:
                 if await self.access.is_organiser_anywhere(db, participant):
                     return Overview((), {}, {})  # an organiser with no event yet: shown how to start
-                raise NotAllowed("organiser or moderator")
+                raise NotAllowed(N_("organiser or moderator"))
             events = tuple([await self._visible(db, participant, await self.event_view(db, event_id)) for event_id in event_ids])
             session_ids = [s.id for e in events for s in e.sessions]
             members = dict(
@@ -422,7 +463,8 @@ class Organising:
             ).all()
         found: dict[int, set[str]] = {telegram_id: {"organiser"} for telegram_id in self.access.configured_organisers}
         for telegram_id, role in rows:
-            found.setdefault(telegram_id, set()).add(RoleName(role).value)
+            if telegram_id is not None:  # erased with /forget: no menu to set
+                found.setdefault(telegram_id, set()).add(RoleName(role).value)
         return {telegram_id: frozenset(kinds) for telegram_id, kinds in found.items()}
 
     # ----- roles --------------------------------------------------------------------------
@@ -450,7 +492,7 @@ class Organising:
                 return Notice("role_not_held")
             for row in rows:
                 await db.delete(row)
-            return _granted(role, grantee, session)
+            return _granted(role, grantee, session, revoked=True)
 
     async def _role_target(
         self, db: AsyncSession, user: UserRef, ref: str, role_name: str, who: str
@@ -463,7 +505,7 @@ class Organising:
         session = await self._find_session(db, ref)
         if session is None:
             return Notice("unknown_session", {"ref": ref[:32]})
-        require(await self.access.can_manage_event(db, participant, session.event_id), "organiser of this event")
+        require(await self.access.can_manage_event(db, participant, session.event_id), N_("organiser of this event"))
         grantee = await self._find_person(db, who)
         if grantee is None:
             return Notice("unknown_person", {"who": who[:64]})
@@ -506,7 +548,7 @@ class Organising:
             .where(ChatState.active_session_id == session_id, Participant.blocked_at.is_(None))
             .order_by(Participant.id)
         )
-        return tuple(rows)
+        return tuple(telegram_id for telegram_id in rows if telegram_id is not None)
 
     async def event_view(self, db: AsyncSession, event_id: int) -> EventView:
         event = await db.scalar(
@@ -526,9 +568,9 @@ class Organising:
         )
 
 
-def _granted(role: RoleName, grantee: Participant, session: Session) -> RoleGranted:
+def _granted(role: RoleName, grantee: Participant, session: Session, *, revoked: bool = False) -> RoleGranted:
     name = grantee.display_name or (f"@{grantee.username}" if grantee.username else str(grantee.telegram_user_id))
-    return RoleGranted(role, name, grantee.telegram_user_id, "the event" if role is RoleName.ORGANISER else session.title)
+    return RoleGranted(role, name, grantee.telegram_user_id, session.title, revoked)
 
 
 def _match(existing: list[Session], spec: AgendaSpec) -> tuple[list[Session | None], list[Session]]:

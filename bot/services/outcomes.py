@@ -8,11 +8,10 @@ Telegram layer turns into words. Keeping words out of services keeps them transl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from bot.services.state import OnboardingStep
 from bot.services.views import ContributionView, MembershipView, Page, ProfileView, SessionView
-
-OnboardingStep = Literal["consent", "name", "organisation", "community"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Protocol
 
 from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,17 +28,13 @@ from bot.services.outcomes import (
     ShowPrompt,
     Waiting,
 )
-from bot.services.state import IDLE, load_actor, set_flow
+from bot.services.state import Flow, OnboardingStep, ProfileStep, flow_of, load_actor, resumable, return_point, set_flow, step_of
 from bot.services.views import ContributionView, MembershipView, MessageRef, Page, ProfileView, SessionView, UserRef
 from storage.db import Database
-from storage.models import ChatState, Community, Contribution, Participant, Progress, Prompt, Role, RoleName, SessionStatus
+from storage.models import ChatState, Community, Contribution, Participant, Progress, Prompt, PromptKind, Role, RoleName, SessionStatus
 from storage.types import utcnow
 from storage.unit_of_work import after_commit
 
-ONBOARDING = "onboarding"
-ANSWERING = "answering"
-EDITING = "editing"
-PROFILE = "profile"
 PAGE_SIZE = 5
 NAME_LIMIT = 120
 ORGANISATION_LIMIT = 200
@@ -52,30 +47,15 @@ _COUNT_AND_FIND = select(
 ).where(Contribution.participant_id == bindparam("participant"), (Contribution.prompt_id == bindparam("prompt")) | _SAME_MESSAGE)
 
 
-class ForeignFlow(Protocol):
-    """A conversation owned by another service (the organiser wizards), reached through the
-    same text and /skip routing so that one chat state serves every flow."""
-
-    async def text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> Any: ...
-
-    async def skip(self, db: AsyncSession, participant: Participant, state: ChatState) -> Any: ...
-
-
 class Participation:
+    """The participant's flows. Texts and /skip reach them through bot.services.router, which
+    hands each flow to its owner; the methods named `*_text` and `*_skip` are those routes."""
+
     def __init__(self, db: Database, catalog: SessionCatalog, *, max_answer_length: int = 2000) -> None:
         self.db = db
         self.catalog = catalog
         self.max_answer_length = max_answer_length
-        self._foreign: dict[str, ForeignFlow] = {}
-        self._media_notices: dict[str, str] = {}
         self.on_answer: Callable[[int], None] | None = None  # called with the session id after an answer commits
-
-    def register_flow(self, flow: str, handler: ForeignFlow, *, media_notice: str | None = None) -> None:
-        """Route a flow's text and /skip to `handler`; `media_notice` answers a photo or sticker
-        sent during it, when "text is expected" is not the right hint."""
-        self._foreign[flow] = handler
-        if media_notice is not None:
-            self._media_notices[flow] = media_notice
 
     # ----- entry points -------------------------------------------------------------------
 
@@ -85,7 +65,7 @@ class Participation:
             return await self.join(user, payload)
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            if state.flow == ONBOARDING:
+            if flow_of(state) is Flow.ONBOARDING:
                 return await self._ask_onboarding(db, participant, state)
             if state.active_session_id is not None:
                 return await self._current(db, participant, state, intro=True)
@@ -100,51 +80,47 @@ class Participation:
             if session.status is SessionStatus.CLOSED:
                 return Notice("session_closed", {"title": session.title})
             if participant.consent_at is None:
-                set_flow(state, ONBOARDING, "consent", join=session.id)
-                return AskOnboarding("consent", session=session)
+                set_flow(state, Flow.ONBOARDING, OnboardingStep.CONSENT, join=session.id)
+                return AskOnboarding(OnboardingStep.CONSENT, session=session)
             return await self._enter(db, participant, state, session)
 
-    async def text(self, user: UserRef, text: str, message: MessageRef) -> Any:
-        """Any plain text: an answer, an onboarding reply, an edit, or a wizard step."""
-        outcome = await self._route_text(user, text, message)
+    # ----- routes (bot.services.router) ---------------------------------------------------
+
+    async def answer_text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef) -> Outcome:
+        """A text while answering: an answer to the current prompt."""
+        if state.active_session_id is None:
+            return await self.idle_text(db, participant, state, text, message)
+        return await self._answer(db, participant, state, text, message)
+
+    def answer_committed(self, outcome: object) -> None:
+        """Once an answer is stored, live screens may show it."""
         if self.on_answer is not None and isinstance(outcome, AnswerSaved) and not outcome.duplicate:
-            after_commit(partial(self.on_answer, outcome.session.id))  # then live screens may show it
-        return outcome
+            after_commit(partial(self.on_answer, outcome.session.id))
 
-    async def _route_text(self, user: UserRef, text: str, message: MessageRef) -> Any:
-        async with self.db.session() as db:
-            participant, state = await load_actor(db, user)
-            if state.flow != ANSWERING:  # answers have their own, stricter check (and a hot path)
-                if state.last_message_id is not None and message.message_id <= state.last_message_id:
-                    return None  # Telegram delivered this step again; it was handled the first time
-                state.last_message_id = message.message_id
-            foreign = self._foreign.get(state.flow)
-            if foreign is not None:
-                return await foreign.text(db, participant, state, text)
-            if state.flow == ONBOARDING:
-                return await self._onboarding_text(db, participant, state, text)
-            if state.flow == EDITING:
-                return await self._edit_text(db, participant, state, text)
-            if state.flow == PROFILE:
-                return await self._profile_text(db, participant, state, text)
-            if state.flow == ANSWERING and state.active_session_id is not None:
-                return await self._answer(db, participant, state, text, message)
-            if state.active_session_id is not None:
-                session = await self.catalog.get(db, state.active_session_id)
-                if session is not None:
-                    closed = session.status is SessionStatus.CLOSED  # a point sent after the end is not kept: say so
-                    return Notice("closed_not_saved" if closed else "finished_hint", {"title": session.title})
-            return Notice("no_session")
+    async def idle_text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef) -> Outcome:
+        """A text outside any flow: say why it is not kept."""
+        if state.active_session_id is not None:
+            session = await self.catalog.get(db, state.active_session_id)
+            if session is not None:
+                closed = session.status is SessionStatus.CLOSED  # a point sent after the end is not kept: say so
+                return Notice("closed_not_saved" if closed else "finished_hint", {"title": session.title})
+        return Notice("no_session")
 
-    async def non_text(self, user: UserRef) -> Notice:
-        """A photo, sticker, voice note, location or file where text was expected: nothing is stored."""
-        async with self.db.session() as db:
-            _participant, state = await load_actor(db, user)
-            if state.flow in self._media_notices:
-                return Notice(self._media_notices[state.flow])
-            if state.flow in (ANSWERING, EDITING, PROFILE, ONBOARDING) or state.flow in self._foreign:
-                return Notice("need_text")
-            return Notice("no_session")
+    async def answer_skip(self, db: AsyncSession, participant: Participant, state: ChatState) -> Outcome:
+        """/skip while answering: move past the current prompt."""
+        if state.active_session_id is not None:
+            progress = await db.get(Progress, (participant.id, state.active_session_id))
+            if progress is not None and progress.finished_at is None:
+                return await self._advance(db, participant, state, progress)
+        return Notice("nothing_to_skip")
+
+    async def onboarding_skip(self, db: AsyncSession, participant: Participant, state: ChatState) -> Outcome:
+        """/skip during onboarding: only the organisation may be left empty."""
+        if step_of(state, OnboardingStep) is OnboardingStep.ORGANISATION:
+            participant.organisation = ""
+            set_flow(state, Flow.ONBOARDING, OnboardingStep.COMMUNITY, **state.data)
+            return await self._ask_onboarding(db, participant, state)
+        return Notice("nothing_to_skip")
 
     async def edited_message(self, user: UserRef, message: MessageRef, text: str) -> Notice | None:
         """The user edited, in Telegram, a message that was stored as an answer: keep the stored text in step."""
@@ -174,22 +150,22 @@ class Participation:
     async def consent(self, user: UserRef, agree: bool) -> Outcome:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            if state.flow != ONBOARDING or state.step != "consent":
+            if flow_of(state) is not Flow.ONBOARDING or step_of(state, OnboardingStep) is not OnboardingStep.CONSENT:
                 return Notice("stale")
             if not agree:
-                set_flow(state, IDLE)
+                set_flow(state, Flow.IDLE)
                 return Notice("declined")
-            set_flow(state, ONBOARDING, "name", **state.data)
+            set_flow(state, Flow.ONBOARDING, OnboardingStep.NAME, **state.data)
             return await self._ask_onboarding(db, participant, state, suggested=user.full_name)
 
     async def use_telegram_name(self, user: UserRef) -> Outcome:
         name = user.full_name or user.username or ""
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            if state.flow != ONBOARDING or state.step != "name" or not name:
+            if flow_of(state) is not Flow.ONBOARDING or step_of(state, OnboardingStep) is not OnboardingStep.NAME or not name:
                 return Notice("stale")
             participant.display_name = name[:NAME_LIMIT]
-            set_flow(state, ONBOARDING, "organisation", **state.data)
+            set_flow(state, Flow.ONBOARDING, OnboardingStep.ORGANISATION, **state.data)
             return await self._ask_onboarding(db, participant, state)
 
     async def choose_community(self, user: UserRef, value: str) -> Outcome:
@@ -198,47 +174,33 @@ class Participation:
             return Notice("stale")
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            if state.flow == PROFILE and state.step == "community":
+            if flow_of(state) is Flow.PROFILE and step_of(state, ProfileStep) is ProfileStep.COMMUNITY:
                 participant.community = community
-                set_flow(state, state.data.get("back", IDLE))
+                set_flow(state, return_point(state))
                 return Profile(_profile(participant))
-            if state.flow != ONBOARDING or state.step != "community":
+            if flow_of(state) is not Flow.ONBOARDING or step_of(state, OnboardingStep) is not OnboardingStep.COMMUNITY:
                 return Notice("stale")
             participant.community = community
             return await self._finish_onboarding(db, participant, state)
 
-    async def skip(self, user: UserRef) -> Any:
-        """/skip: leave an optional answer empty (onboarding, wizards), or move past the current prompt."""
-        async with self.db.session() as db:
-            participant, state = await load_actor(db, user)
-            foreign = self._foreign.get(state.flow)
-            if foreign is not None:
-                return await foreign.skip(db, participant, state)
-            if state.flow == ONBOARDING and state.step == "organisation":
-                participant.organisation = ""
-                set_flow(state, ONBOARDING, "community", **state.data)
-                return await self._ask_onboarding(db, participant, state)
-            if state.flow == ANSWERING and state.active_session_id is not None:
-                progress = await db.get(Progress, (participant.id, state.active_session_id))
-                if progress is not None and progress.finished_at is None:
-                    return await self._advance(db, participant, state, progress)
-            return Notice("nothing_to_skip")
-
-    async def _onboarding_text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> Outcome:
+    async def onboarding_text(
+        self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef
+    ) -> Outcome:
         value = text.strip()
-        if state.step == "name":
+        step = step_of(state, OnboardingStep)
+        if step is OnboardingStep.NAME:
             if not value:
                 return Notice("empty")
             if len(value) > NAME_LIMIT:
                 return Notice("too_long", {"length": len(value), "limit": NAME_LIMIT})
             participant.display_name = value
-            set_flow(state, ONBOARDING, "organisation", **state.data)
-        elif state.step == "organisation":
+            set_flow(state, Flow.ONBOARDING, OnboardingStep.ORGANISATION, **state.data)
+        elif step is OnboardingStep.ORGANISATION:
             if len(value) > ORGANISATION_LIMIT:
                 return Notice("too_long", {"length": len(value), "limit": ORGANISATION_LIMIT})
             participant.organisation = value
-            set_flow(state, ONBOARDING, "community", **state.data)
-        elif state.step == "community":
+            set_flow(state, Flow.ONBOARDING, OnboardingStep.COMMUNITY, **state.data)
+        elif step is OnboardingStep.COMMUNITY:
             community = _community(value)
             if community is None:
                 return await self._ask_onboarding(db, participant, state)
@@ -249,12 +211,12 @@ class Participation:
     async def _ask_onboarding(self, db: AsyncSession, participant: Participant, state: ChatState, suggested: str = "") -> AskOnboarding:
         session_id = state.data.get("join")
         session = await self.catalog.get(db, session_id) if session_id else None
-        return AskOnboarding(state.step, suggested_name=suggested, session=session)  # type: ignore[arg-type]
+        return AskOnboarding(step_of(state, OnboardingStep) or OnboardingStep.CONSENT, suggested_name=suggested, session=session)
 
     async def _finish_onboarding(self, db: AsyncSession, participant: Participant, state: ChatState) -> Outcome:
         participant.consent_at = utcnow()
         session_id = state.data.get("join")
-        set_flow(state, IDLE)
+        set_flow(state, Flow.IDLE)
         session = await self.catalog.get(db, session_id) if session_id else None
         if session is None or session.status is SessionStatus.CLOSED:
             return Notice("onboarded")
@@ -270,7 +232,7 @@ class Participation:
             db.add(progress)
             db.add(Role(participant_id=participant.id, role=RoleName.PARTICIPANT, session_id=session.id))
         state.active_session_id = session.id
-        set_flow(state, ANSWERING)
+        set_flow(state, Flow.ANSWERING)
         await db.flush()
         return await self._current(db, participant, state, intro=True, progress=progress)
 
@@ -287,7 +249,7 @@ class Participation:
         assert state.active_session_id is not None
         session = await self.catalog.get(db, state.active_session_id)
         if session is None:
-            set_flow(state, IDLE)
+            set_flow(state, Flow.IDLE)
             return Notice("no_session")
         if session.status is SessionStatus.DRAFT:
             return Waiting(session)
@@ -298,8 +260,8 @@ class Participation:
             return Notice("session_closed", {"title": session.title})
         if progress.finished_at is not None or session.prompt_at(progress.prompt_position) is None:
             return Finished(session, await self._count(db, participant.id, session.id))
-        if state.flow != ANSWERING:
-            set_flow(state, ANSWERING)
+        if flow_of(state) is not Flow.ANSWERING:
+            set_flow(state, Flow.ANSWERING)
         prompt = session.prompts[progress.prompt_position]
         answered = await self._count(db, participant.id, session.id, prompt.id)
         return ShowPrompt(session, progress.prompt_position, answered, intro=intro)
@@ -308,7 +270,7 @@ class Participation:
         assert state.active_session_id is not None
         session = await self.catalog.get(db, state.active_session_id)
         if session is None:
-            set_flow(state, IDLE)
+            set_flow(state, Flow.IDLE)
             return Notice("no_session")
         if session.status is not SessionStatus.OPEN:
             return Waiting(session) if session.status is SessionStatus.DRAFT else Notice("closed_not_saved", {"title": session.title})
@@ -359,8 +321,8 @@ class Participation:
                 return Notice("stale")
             if progress.finished_at is None:
                 progress.finished_at = utcnow()
-            if state.active_session_id == session_id and state.flow == ANSWERING:
-                set_flow(state, IDLE)
+            if state.active_session_id == session_id and flow_of(state) is Flow.ANSWERING:
+                set_flow(state, Flow.IDLE)
             return Finished(session, await self._count(db, participant.id, session_id))
 
     async def answer_again(self, user: UserRef, session_id: int) -> Outcome:
@@ -376,7 +338,7 @@ class Participation:
             progress.prompt_position = 0
             progress.finished_at = None
             state.active_session_id = session_id
-            set_flow(state, ANSWERING)
+            set_flow(state, Flow.ANSWERING)
             return await self._current(db, participant, state, progress=progress)
 
     async def _advance(self, db: AsyncSession, participant: Participant, state: ChatState, progress: Progress) -> Outcome:
@@ -384,10 +346,10 @@ class Participation:
         session = await self.catalog.get(db, progress.session_id)
         if session is None or session.prompt_at(progress.prompt_position) is None:
             progress.finished_at = utcnow()
-            set_flow(state, IDLE)
+            set_flow(state, Flow.IDLE)
             assert session is not None
             return Finished(session, await self._count(db, participant.id, session.id))
-        set_flow(state, ANSWERING)
+        set_flow(state, Flow.ANSWERING)
         return await self._current(db, participant, state, progress=progress)
 
     # ----- reviewing and editing ----------------------------------------------------------
@@ -421,8 +383,7 @@ class Participation:
             if isinstance(found, Notice):
                 return found
             contribution, view = found
-            back = state.flow if state.flow in (ANSWERING, IDLE) else IDLE
-            set_flow(state, EDITING, contribution_id=contribution.id, back=back)
+            set_flow(state, Flow.EDITING, contribution_id=contribution.id, back=resumable(state))
             return AskEdit(view)
 
     async def ask_delete(self, user: UserRef, contribution_id: int) -> Outcome:
@@ -444,22 +405,20 @@ class Participation:
         """/cancel or the Cancel button: leave an edit or a wizard, back to where the user was."""
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            if state.flow in (IDLE, ANSWERING):
+            if flow_of(state) in (Flow.IDLE, Flow.ANSWERING):
                 return Notice("nothing_to_cancel")
-            back = state.data.get("back", IDLE)
-            set_flow(state, back if back in (ANSWERING, IDLE) else IDLE)
-            if state.flow == ANSWERING and state.active_session_id is not None:
+            set_flow(state, return_point(state))
+            if flow_of(state) is Flow.ANSWERING and state.active_session_id is not None:
                 shown = await self._current(db, participant, state)
                 return shown
             return Notice("cancelled")
 
-    async def _edit_text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> Outcome:
+    async def edit_text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef) -> Outcome:
         problem = self._check_length(text)
         if problem is not None:
             return problem
         found = await self._own(db, participant, int(state.data.get("contribution_id", 0)))
-        back = state.data.get("back", IDLE)
-        set_flow(state, back if back in (ANSWERING, IDLE) else IDLE)
+        set_flow(state, return_point(state))
         if isinstance(found, Notice):
             return found
         contribution, _view = found
@@ -512,7 +471,7 @@ class Participation:
             if progress is None:
                 return Notice("stale")
             state.active_session_id = session_id
-            set_flow(state, ANSWERING)
+            set_flow(state, Flow.ANSWERING)
             return await self._current(db, participant, state, intro=True, progress=progress)
 
     async def profile(self, user: UserRef) -> Outcome:
@@ -521,33 +480,34 @@ class Participation:
             return Profile(_profile(participant))
 
     async def begin_profile_edit(self, user: UserRef, field: str) -> Outcome:
-        if field not in ("name", "organisation", "community"):
+        if field not in set(ProfileStep):
             return Notice("stale")
+        step = ProfileStep(field)
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
             if participant.consent_at is None:
                 return Notice("no_profile")
-            back = state.flow if state.flow in (ANSWERING, IDLE) else IDLE
-            set_flow(state, PROFILE, field, back=back)
-            return AskOnboarding(field)  # type: ignore[arg-type]
+            set_flow(state, Flow.PROFILE, step, back=resumable(state))
+            return AskOnboarding(OnboardingStep(step.value))
 
-    async def _profile_text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> Outcome:
+    async def profile_text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef) -> Outcome:
         value = text.strip()
-        limit = NAME_LIMIT if state.step == "name" else ORGANISATION_LIMIT
-        if state.step == "name" and not value:
+        step = step_of(state, ProfileStep)
+        limit = NAME_LIMIT if step is ProfileStep.NAME else ORGANISATION_LIMIT
+        if step is ProfileStep.NAME and not value:
             return Notice("empty")
         if len(value) > limit:
             return Notice("too_long", {"length": len(value), "limit": limit})
-        if state.step == "name":
+        if step is ProfileStep.NAME:
             participant.display_name = value
-        elif state.step == "organisation":
+        elif step is ProfileStep.ORGANISATION:
             participant.organisation = value
         else:
             community = _community(value)
             if community is None:
-                return AskOnboarding("community")
+                return AskOnboarding(OnboardingStep.COMMUNITY)
             participant.community = community
-        set_flow(state, state.data.get("back", IDLE))
+        set_flow(state, return_point(state))
         return Profile(_profile(participant))
 
     # ----- helpers ------------------------------------------------------------------------
@@ -593,5 +553,5 @@ def _profile(participant: Participant) -> ProfileView:
     return ProfileView(participant.display_name, participant.organisation, participant.community, participant.consent_at is not None)
 
 
-def _contribution(row: Contribution, position: int, kind: Any) -> ContributionView:
+def _contribution(row: Contribution, position: int, kind: PromptKind) -> ContributionView:
     return ContributionView(row.id, position, kind, row.text, row.edited_at is not None)

@@ -32,7 +32,7 @@ from bot.services.catalog import session_people
 from bot.services.embeddings import session_vectors
 from bot.services.ids import parse_id
 from bot.services.outcomes import Notice
-from bot.services.state import IDLE, load_actor, set_flow
+from bot.services.state import IDLE, Flow, load_actor, set_flow
 from bot.services.views import UserRef
 from storage.db import Database
 from storage.models import (
@@ -53,7 +53,7 @@ from storage.models import (
 from storage.types import utcnow
 
 EDIT_KINDS = ("section", "summary", "rename", "merge")
-SECTION_EDIT = "report_section"
+SECTION_EDIT = Flow.SECTION_EDIT
 SECTION_TEXT_LIMIT = 4000
 
 

@@ -2,8 +2,8 @@
 
 Each step is the user's chat state (flow, step, data), committed with the answer that moved it,
 like the other wizards: an organiser who is interrupted, or a bot that restarts, continues at the
-same question. Typed answers arrive through Participation's text routing (this is a ForeignFlow),
-buttons through `choose`; both re-check the user's role on the target every time.
+same question. Typed answers and /skip arrive through the conversation router (bot.services.router,
+`text` and `skip`), buttons through `choose`; both re-check the user's role on the target every time.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.scheduling.timing import When
 from bot.services.access import NotAllowed, require
 from bot.services.outcomes import Notice
-from bot.services.participation import ANSWERING
 from bot.services.schedule_items import ItemView, Target, item_view, load_target, target_from_key
 from bot.services.scheduling import (
     AUDIENCE_KIND,
@@ -29,15 +28,13 @@ from bot.services.scheduling import (
     WhenUnreadable,
     WizardScheduled,
 )
-from bot.services.state import IDLE, load_actor, set_flow
-from bot.services.views import UserRef
+from bot.services.state import Flow, ScheduleStep, flow_of, load_actor, resumable, return_point, set_flow, step_of
+from bot.services.views import MessageRef, UserRef
 from storage.db import Database
 from storage.models import Audience, ChatState, Document, ItemStatus, Participant, ScheduledItem, ScheduleKind, Session
 
-REMIND = "remind"
-PAPERS = "papers"
-RESCHEDULE = "reschedule"
-FLOWS = (REMIND, PAPERS, RESCHEDULE)
+REMIND, PAPERS, RESCHEDULE = Flow.REMIND, Flow.PAPERS, Flow.RESCHEDULE
+FLOWS = frozenset({REMIND, PAPERS, RESCHEDULE})
 MAX_DOCUMENTS = 10  # each is one message per recipient, at most one per second per chat
 MAX_TARGETS = 24
 
@@ -53,7 +50,7 @@ class TargetOption:
 
 @dataclass(frozen=True, slots=True)
 class AskTarget:
-    purpose: str  # REMIND or PAPERS
+    purpose: Flow  # REMIND or PAPERS
     options: tuple[TargetOption, ...]
 
 
@@ -64,7 +61,7 @@ class AskAudience:
 
 @dataclass(frozen=True, slots=True)
 class AskWhen:
-    purpose: str  # REMIND, PAPERS or RESCHEDULE
+    purpose: Flow  # REMIND, PAPERS or RESCHEDULE
     target: Target
     item: ItemView | None = None
 
@@ -91,8 +88,9 @@ class DocumentRef:
     size: int | None
 
 
-# What a typed answer or /skip in these flows leads to.
+# What a typed answer or /skip in these flows leads to, and what a button does.
 FlowOutcome = WizardScheduled | Rescheduled | Refusal
+ChooseOutcome = AskFiles | AskAudience | AskWhen | Notice | ScheduleHint
 
 
 class ScheduleFlows:
@@ -107,7 +105,7 @@ class ScheduleFlows:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
             options = await self._target_options(db, participant)
-            set_flow(state, REMIND, "target", back=_back(state))
+            set_flow(state, REMIND, ScheduleStep.TARGET, back=resumable(state))
             return AskTarget(REMIND, options)
 
     async def begin_papers(self, user: UserRef, ref: str | None) -> AskTarget | AskFiles | Notice | ScheduleHint:
@@ -116,12 +114,12 @@ class ScheduleFlows:
             participant, state = await load_actor(db, user)
             if ref is None:
                 options = await self._target_options(db, participant)
-                set_flow(state, PAPERS, "target", back=_back(state))
+                set_flow(state, PAPERS, ScheduleStep.TARGET, back=resumable(state))
                 return AskTarget(PAPERS, options)
             target = await self.scheduling.find_target(db, participant, ref)
             if not isinstance(target, Target):
                 return target
-            set_flow(state, PAPERS, "files", back=_back(state), target=target.key, documents=[])
+            set_flow(state, PAPERS, ScheduleStep.FILES, back=resumable(state), target=target.key, documents=[])
             return AskFiles(target)
 
     async def begin_change(self, user: UserRef, item_id: int) -> AskWhen | Notice:
@@ -132,39 +130,44 @@ class ScheduleFlows:
             if item is None or item.status not in (ItemStatus.ACTIVE, ItemStatus.MISSED):
                 return Notice("stale")
             target = await self._managed(db, participant, item.event_id, item.session_id)
-            set_flow(state, RESCHEDULE, "when", back=_back(state), item_id=item.id)
+            set_flow(state, RESCHEDULE, ScheduleStep.WHEN, back=resumable(state), item_id=item.id)
             return AskWhen(RESCHEDULE, target, await item_view(db, item, target))
 
-    async def choose(self, user: UserRef, value: str) -> AskFiles | AskAudience | AskWhen | Notice | ScheduleHint:
-        """A button of these flows; checked against the current step, so stale presses do nothing."""
+    async def choose(self, user: UserRef, value: str) -> ChooseOutcome:
+        """A button of these flows (see `choose_in`)."""
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            data = dict(state.data)
-            if state.flow in (REMIND, PAPERS) and state.step == "target":
-                target = await target_from_key(db, value)
-                if target is None:
-                    return Notice("stale")
-                await self._managed(db, participant, target.event_id, target.session_id)
-                if state.flow == PAPERS:
-                    set_flow(state, PAPERS, "files", **{**data, "target": target.key, "documents": []})
-                    return AskFiles(target)
-                set_flow(state, REMIND, "audience", **{**data, "target": target.key})
-                return AskAudience(target)
-            if state.flow == REMIND and state.step == "audience" and value in {a.value for a in Audience}:
-                target = await self._flow_target(db, participant, state)
-                if target is None:
-                    return Notice("stale")
-                set_flow(state, REMIND, "when", **{**data, "audience": value})
-                return AskWhen(REMIND, target)
-            if state.flow == PAPERS and state.step == "files" and value == "done":
-                target = await self._flow_target(db, participant, state)
-                if target is None:
-                    return Notice("stale")
-                if not data.get("documents"):
-                    return ScheduleHint("papers_none")
-                set_flow(state, PAPERS, "when", **data)
-                return AskWhen(PAPERS, target)
-            return Notice("stale")
+            return await self.choose_in(db, participant, state, value)
+
+    async def choose_in(self, db: AsyncSession, participant: Participant, state: ChatState, value: str) -> ChooseOutcome:
+        """A button of these flows; checked against the current step, so stale presses do nothing."""
+        flow, step = flow_of(state), step_of(state, ScheduleStep)
+        data = dict(state.data)
+        if flow in (REMIND, PAPERS) and step is ScheduleStep.TARGET:
+            target = await target_from_key(db, value)
+            if target is None:
+                return Notice("stale")
+            await self._managed(db, participant, target.event_id, target.session_id)
+            if flow is PAPERS:
+                set_flow(state, PAPERS, ScheduleStep.FILES, **{**data, "target": target.key, "documents": []})
+                return AskFiles(target)
+            set_flow(state, REMIND, ScheduleStep.AUDIENCE, **{**data, "target": target.key})
+            return AskAudience(target)
+        if flow is REMIND and step is ScheduleStep.AUDIENCE and value in {a.value for a in Audience}:
+            target = await self._flow_target(db, participant, state)
+            if target is None:
+                return Notice("stale")
+            set_flow(state, REMIND, ScheduleStep.WHEN, **{**data, "audience": value})
+            return AskWhen(REMIND, target)
+        if flow is PAPERS and step is ScheduleStep.FILES and value == "done":
+            target = await self._flow_target(db, participant, state)
+            if target is None:
+                return Notice("stale")
+            if not data.get("documents"):
+                return ScheduleHint("papers_none")
+            set_flow(state, PAPERS, ScheduleStep.WHEN, **data)
+            return AskWhen(PAPERS, target)
+        return Notice("stale")
 
     async def is_attaching(self, user: UserRef) -> bool:
         """Whether a document from this user is a background paper (they are in /papers)."""
@@ -174,12 +177,12 @@ class ScheduleFlows:
                 .join(Participant, Participant.id == ChatState.participant_id)
                 .where(Participant.telegram_user_id == user.telegram_id)
             )
-            return state is not None and state.flow == PAPERS and state.step == "files"
+            return state is not None and flow_of(state) is PAPERS and step_of(state, ScheduleStep) is ScheduleStep.FILES
 
     async def attach(self, user: UserRef, document: DocumentRef) -> PaperAdded | Notice | TooManyPapers:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            if state.flow != PAPERS or state.step != "files":
+            if flow_of(state) is not PAPERS or step_of(state, ScheduleStep) is not ScheduleStep.FILES:
                 return Notice("stale")
             target = await self._flow_target(db, participant, state)
             if target is None:
@@ -200,19 +203,19 @@ class ScheduleFlows:
             db.add(row)
             await db.flush()
             data["documents"] = [*data.get("documents", []), row.id]
-            set_flow(state, PAPERS, "files", **data)
+            set_flow(state, PAPERS, ScheduleStep.FILES, **data)
             return PaperAdded(row.file_name, len(data["documents"]))
 
-    # ----- ForeignFlow --------------------------------------------------------------------
+    # ----- routes (bot.services.router) ---------------------------------------------------
 
-    async def text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> FlowOutcome:
-        step = (state.flow, state.step)
-        if step == (RESCHEDULE, "when"):
+    async def text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef) -> FlowOutcome:
+        step = (flow_of(state), step_of(state, ScheduleStep))
+        if step == (RESCHEDULE, ScheduleStep.WHEN):
             outcome = await self.scheduling.change_time(db, participant, int(state.data.get("item_id", 0)), text)
             if isinstance(outcome, Rescheduled) or (isinstance(outcome, Notice) and outcome.key == "stale"):
-                set_flow(state, state.data.get("back", IDLE))
+                set_flow(state, return_point(state))
             return outcome
-        if step in ((REMIND, "when"), (PAPERS, "when")):
+        if step in ((REMIND, ScheduleStep.WHEN), (PAPERS, ScheduleStep.WHEN)):
             target = await self._flow_target(db, participant, state)
             if target is None:
                 return Notice("stale")
@@ -222,18 +225,18 @@ class ScheduleFlows:
             problem = self.scheduling.check_time(when, target)
             if problem is not None:
                 return problem
-            if state.flow == PAPERS:
+            if step[0] is PAPERS:
                 return await self._finish(db, participant, state, target, ScheduleKind.PAPERS, when, "")
-            set_flow(state, REMIND, "text", **{**state.data, "when": when.to_dict()})
+            set_flow(state, REMIND, ScheduleStep.TEXT, **{**state.data, "when": when.to_dict()})
             return ScheduleHint("ask_text")
-        if step == (REMIND, "text"):
+        if step == (REMIND, ScheduleStep.TEXT):
             return await self._finish_reminder(db, participant, state, text)
-        if step == (PAPERS, "files"):
+        if step == (PAPERS, ScheduleStep.FILES):
             return ScheduleHint("papers_need_file")
         return ScheduleHint("use_buttons")
 
     async def skip(self, db: AsyncSession, participant: Participant, state: ChatState) -> FlowOutcome:
-        if (state.flow, state.step) == (REMIND, "text"):
+        if (flow_of(state), step_of(state, ScheduleStep)) == (REMIND, ScheduleStep.TEXT):
             return await self._finish_reminder(db, participant, state, "")
         return Notice("nothing_to_skip")
 
@@ -262,14 +265,14 @@ class ScheduleFlows:
         created = await self.scheduling.create(db, participant, target, kind, when, audience=audience, text=text, options=options)
         if not isinstance(created, ItemView):
             return created
-        set_flow(state, state.data.get("back", IDLE))
+        set_flow(state, return_point(state))
         return WizardScheduled(created)
 
     async def _flow_target(self, db: AsyncSession, participant: Participant, state: ChatState) -> Target | None:
         """The flow's target, re-checked; None (and the flow ends) if it was deleted meanwhile."""
         target = await target_from_key(db, str(state.data.get("target", "")))
         if target is None:
-            set_flow(state, state.data.get("back", IDLE))
+            set_flow(state, return_point(state))
             return None
         return await self._managed(db, participant, target.event_id, target.session_id)
 
@@ -295,7 +298,3 @@ class ScheduleFlows:
             options.append(TargetOption(f"e{event.id}", event.title))
             options += [TargetOption(f"s{s.id}", s.title, s.join_code) for s in by_event.get(event.id, [])]
         return tuple(options[:MAX_TARGETS])
-
-
-def _back(state: ChatState) -> str:
-    return state.flow if state.flow in (ANSWERING, IDLE) else IDLE

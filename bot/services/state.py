@@ -1,8 +1,16 @@
-"""Loading the sender and their conversation step in one round trip."""
+"""Loading the sender and their conversation step in one round trip, and the conversation's
+vocabulary: every flow and the steps of each, as typed names.
+
+The chat state row keeps flow and step as plain strings (the values below, unchanged since they
+were first written, so rows stored by older versions still read). Code never compares them with
+string literals: `flow_of` and `step_of` turn them into these enums, and an unknown value (a
+flow a newer version wrote, a row edited by hand) reads as idle or as no step.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +20,73 @@ from bot.services.access import grant_pending_roles
 from bot.services.views import UserRef
 from storage.models import ChatState, Participant, Progress
 
-IDLE = "idle"
+
+class Flow(StrEnum):
+    """Who a person's next message is for (bot.services.router routes each flow to its owner)."""
+
+    IDLE = "idle"
+    ONBOARDING = "onboarding"  # Participation: consent, name, organisation, community
+    ANSWERING = "answering"  # Participation: answers to the active session's prompts
+    EDITING = "editing"  # Participation: the new text of one answer
+    PROFILE = "profile"  # Participation: one field of the profile
+    NEW_EVENT = "newevent"  # Wizards: /newevent
+    NEW_SESSION = "newsession"  # Wizards: /newsession
+    AGENDA = "agenda"  # Wizards: /agenda, waiting for the file or pasted text
+    SECTION_EDIT = "report_section"  # Reporting: the new text of a report section (the step is its key)
+    REMIND = "remind"  # ScheduleFlows: /remind
+    PAPERS = "papers"  # ScheduleFlows: /papers
+    RESCHEDULE = "reschedule"  # ScheduleFlows: a new time for a scheduled item
+
+
+class OnboardingStep(StrEnum):
+    CONSENT = "consent"
+    NAME = "name"
+    ORGANISATION = "organisation"
+    COMMUNITY = "community"
+
+
+class ProfileStep(StrEnum):
+    NAME = "name"
+    ORGANISATION = "organisation"
+    COMMUNITY = "community"
+
+
+class EventStep(StrEnum):
+    TITLE = "title"
+    DATES = "dates"
+    PLACE = "place"
+    TIMEZONE = "timezone"
+    DISCLAIMER = "disclaimer"
+
+
+class SessionStep(StrEnum):
+    EVENT = "event"
+    TITLE = "title"
+    START = "start"
+    END = "end"
+    TRACK = "track"
+    MODERATOR = "moderator"
+    LEAD = "lead"
+    FOCUS = "focus"
+    ANONYMITY = "anonymity"
+    PROMPT_KIND = "prompt_kind"
+    PROMPT_TEXT = "prompt_text"
+
+
+class AgendaStep(StrEnum):
+    PASTE = "paste"
+
+
+class ScheduleStep(StrEnum):
+    TARGET = "target"
+    AUDIENCE = "audience"
+    FILES = "files"
+    WHEN = "when"
+    TEXT = "text"
+
+
+IDLE = Flow.IDLE
+StepT = TypeVar("StepT", bound=StrEnum)
 # Where `load_actor` leaves the locale of whoever the use case acts for (AsyncSession.info), so
 # the handler renders the outcome in it without another query (bot.services.languages).
 ACTOR_LOCALE = "actor_locale"
@@ -66,9 +140,36 @@ async def load_actor(db: AsyncSession, user: UserRef) -> tuple[Participant, Chat
     return participant, state
 
 
-def set_flow(state: ChatState, flow: str, step: str = "", **data: Any) -> None:
+def flow_of(state: ChatState) -> Flow:
+    """The flow a chat state is in; a value this version does not know reads as idle."""
+    try:
+        return Flow(state.flow)
+    except ValueError:
+        return Flow.IDLE
+
+
+def step_of(state: ChatState, steps: type[StepT]) -> StepT | None:
+    """The state's step as one of `steps`, or None if it is not one of them."""
+    try:
+        return steps(state.step)
+    except ValueError:
+        return None
+
+
+def resumable(state: ChatState) -> Flow:
+    """Where a side conversation (an edit, a wizard) started from may return to: answering, if
+    it was started while answering, else idle. Kept in its data as `back`."""
+    return Flow.ANSWERING if flow_of(state) is Flow.ANSWERING else Flow.IDLE
+
+
+def return_point(state: ChatState) -> Flow:
+    """The flow to go back to when the side conversation in `state` ends (see `resumable`)."""
+    return Flow.ANSWERING if state.data.get("back") == Flow.ANSWERING else Flow.IDLE
+
+
+def set_flow(state: ChatState, flow: Flow | str, step: str = "", **data: Any) -> None:
     """Move the conversation; data replaces the previous step's data as a new dict so the JSON
-    column is seen as changed."""
-    state.flow = flow
-    state.step = step
+    column is seen as changed. Flows and steps are stored as their plain values."""
+    state.flow = str(flow)
+    state.step = str(step)
     state.data = dict(data)

@@ -1,14 +1,21 @@
-"""Step-by-step creation of events and sessions in chat (/newevent, /newsession).
+"""Step-by-step creation of events and sessions in chat (/newevent, /newsession), and /agenda.
 
 Each step is a chat state (flow, step, data) committed with the answer, so an organiser who is
 interrupted — or a bot that restarts — picks up at the same question.
+
+The wizards are tables: for each step, how its answer is read and checked, which step comes
+next, whether /skip may leave it empty, and the buttons it offers. One function (`_answer`)
+walks them. A reader refuses an answer by raising `Invalid` with a problem key and its values;
+the words (in the organiser's language) are the renderer's (handlers/organiser_texts.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,18 +23,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.agenda import AgendaError
+from bot.i18n import N_
 from bot.services.access import Access, NotAllowed
 from bot.services.catalog import SessionCatalog
-from bot.services.organising import EventCreated, Organising, SessionCreated
+from bot.services.organising import AgendaProblem, EventCreated, Organising, SessionCreated
 from bot.services.outcomes import Notice
-from bot.services.state import IDLE, load_actor, set_flow
-from bot.services.views import UserRef
+from bot.services.state import AgendaStep, EventStep, Flow, SessionStep, flow_of, load_actor, set_flow, step_of
+from bot.services.views import MessageRef, UserRef
 from storage.db import Database
 from storage.models import Anonymity, ChatState, Event, Participant, PromptKind, Role, RoleName
 
-NEW_EVENT = "newevent"
-NEW_SESSION = "newsession"
-AGENDA = "agenda"
+NEW_EVENT, NEW_SESSION, AGENDA = Flow.NEW_EVENT, Flow.NEW_SESSION, Flow.AGENDA
+WIZARD_FLOWS = frozenset({NEW_EVENT, NEW_SESSION})
 COMMON_ZONES = (
     "Europe/Stockholm",
     "Europe/Oslo",
@@ -38,19 +45,102 @@ COMMON_ZONES = (
     "Asia/Bangkok",
     "UTC",
 )
-OPTIONAL = {"dates", "place", "disclaimer", "start", "end", "track", "moderator", "lead", "focus"}
 MAX_PROMPTS = 20
+FINISH_VALUE = "finish"  # the "✓ Finish" button of the prompt step
+WizardStep = EventStep | SessionStep | AgendaStep
+
+
+class Problem(StrEnum):
+    """Why an answer to a wizard step was not taken (worded by the renderer)."""
+
+    REQUIRED = "required"  # /skip on a step that needs an answer
+    EMPTY = "empty"
+    TOO_LONG = "too_long"  # length, limit
+    USE_BUTTONS = "use_buttons"
+    DATES_FORMAT = "dates_format"
+    DATES_COUNT = "dates_count"
+    DATES_ORDER = "dates_order"
+    ZONE = "zone"
+    START_FORMAT = "start_format"
+    START_NEEDS_DATE = "start_needs_date"
+    END_FORMAT = "end_format"
+    END_BEFORE_START = "end_before_start"
+    NO_PROMPTS = "no_prompts"
+
+
+class Invalid(ValueError):
+    """An answer a step refuses; `params` fill the problem's sentence."""
+
+    def __init__(self, problem: Problem, **params: int | str) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+        self.params = params
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A button: `value` is what pressing it answers; `label` is shown as it is (a zone name, an
+    event's title); without one the renderer words the value (anonymity, prompt kinds, finish)."""
+
+    value: str
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WizardProblem:
+    problem: Problem
+    params: Mapping[str, int | str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class WizardAsk:
     """Ask the organiser for the next field; `options` become buttons when the choices are fixed."""
 
-    flow: str
-    step: str
-    options: tuple[tuple[str, str], ...] = ()
-    data: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
+    flow: Flow
+    step: WizardStep
+    options: tuple[Option, ...] = ()
+    event_title: str = ""  # the event a new session is for
+    prompt_count: int = 0  # prompts added so far to a new session
+    kind: PromptKind | None = None  # the kind of the prompt being written
+    problem: WizardProblem | None = None
+
+
+WizardOutcome = WizardAsk | EventCreated | SessionCreated | AgendaProblem | Notice
+
+
+@dataclass(slots=True)
+class Answer:
+    """One answer being read: the wizard's draft so far (`data`, updated in place) and what a
+    reader may need to check it."""
+
+    value: str | None  # None: /skip
+    data: dict[str, Any]
+    db: AsyncSession
+    participant: Participant
+    wizards: Wizards
+
+
+Reader = Callable[[Answer], Awaitable[None]]
+Options = Callable[[Answer], Awaitable[tuple[Option, ...]]]
+FINISH = "finish"  # the step after the last: create what the wizard describes
+
+
+@dataclass(frozen=True, slots=True)
+class StepSpec:
+    """One question of a wizard."""
+
+    read: Reader
+    then: WizardStep | str | Callable[[dict[str, Any]], WizardStep | str]  # a step, FINISH, or chosen from the draft
+    optional: bool = False  # /skip leaves it empty
+    options: Options | None = None
+    buttons: bool = False  # a press of one of its options is an answer
+
+
+@dataclass(frozen=True, slots=True)
+class Wizard:
+    steps: Mapping[WizardStep, StepSpec]
+    step_type: type[EventStep] | type[SessionStep]
+    finish: Callable[[Wizards, Answer], Awaitable[EventCreated | SessionCreated]]
 
 
 class Wizards:
@@ -69,161 +159,116 @@ class Wizards:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
             if not await self.access.can_create_events(db, participant):
-                raise NotAllowed("organiser")
-            set_flow(state, NEW_EVENT, "title", back=IDLE)
-            return WizardAsk(NEW_EVENT, "title")
+                raise NotAllowed(N_("organiser"))
+            set_flow(state, NEW_EVENT, EventStep.TITLE, back=Flow.IDLE)
+            return await self._ask(Answer(None, dict(state.data), db, participant, self), NEW_EVENT, EventStep.TITLE)
 
     async def begin_session(self, user: UserRef) -> WizardAsk | Notice:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
-            events = await self._managed_events(db, participant)
+            events = await self.managed_events(db, participant)
             if not events:
                 if await self.access.is_organiser_anywhere(db, participant):
                     return Notice("no_events")
-                raise NotAllowed("organiser")
+                raise NotAllowed(N_("organiser"))
             if len(events) == 1:
-                set_flow(state, NEW_SESSION, "title", event_id=events[0].id, event_title=events[0].title, prompts=[])
-                return WizardAsk(NEW_SESSION, "title", data=dict(state.data))
-            set_flow(state, NEW_SESSION, "event", prompts=[])
-            return WizardAsk(NEW_SESSION, "event", tuple((e.title[:40], str(e.id)) for e in events[-8:]))
+                set_flow(state, NEW_SESSION, SessionStep.TITLE, event_id=events[0].id, event_title=events[0].title, prompts=[])
+            else:
+                set_flow(state, NEW_SESSION, SessionStep.EVENT, prompts=[])
+            step = step_of(state, SessionStep) or SessionStep.EVENT
+            return await self._ask(Answer(None, dict(state.data), db, participant, self), NEW_SESSION, step)
 
     async def begin_agenda(self, user: UserRef) -> WizardAsk:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
             if not await self.access.can_create_events(db, participant):
-                raise NotAllowed("organiser")
-            set_flow(state, AGENDA, "paste")
-            return WizardAsk(AGENDA, "paste")
+                raise NotAllowed(N_("organiser"))
+            set_flow(state, AGENDA, AgendaStep.PASTE)
+            return WizardAsk(AGENDA, AgendaStep.PASTE)
 
-    async def choose(self, user: UserRef, value: str) -> Any:
-        """A wizard button; checked against the current step so stale or forged presses do nothing."""
-        async with self.db.session() as db:
-            participant, state = await load_actor(db, user)
-            if state.flow not in (NEW_EVENT, NEW_SESSION):
-                return Notice("stale")
-            step = state.step
-            if state.flow == NEW_EVENT and step == "timezone":
-                return await self._event_step(db, participant, state, value)
-            if state.flow == NEW_SESSION and step in ("event", "anonymity", "prompt_kind"):
-                return await self._session_step(db, participant, state, value)
+    # ----- routes (bot.services.router) ---------------------------------------------------
+
+    async def text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef) -> WizardOutcome:
+        return await self._answer(db, participant, state, text.strip())
+
+    async def skip(self, db: AsyncSession, participant: Participant, state: ChatState) -> WizardOutcome:
+        return await self._answer(db, participant, state, None)
+
+    async def choose_in(self, db: AsyncSession, participant: Participant, state: ChatState, value: str) -> WizardOutcome:
+        """A wizard button; taken only at a step that offers buttons, so stale or forged presses do nothing."""
+        found = _current(state)
+        if found is None or not found[1].buttons:
             return Notice("stale")
+        return await self._answer(db, participant, state, value)
 
-    # ----- ForeignFlow --------------------------------------------------------------------
-
-    async def text(self, db: AsyncSession, participant: Participant, state: ChatState, text: str) -> Any:
-        if state.flow == AGENDA:
-            set_flow(state, IDLE)
-            return await self._import(db, participant, text)
-        if state.flow == NEW_EVENT:
-            return await self._event_step(db, participant, state, text.strip())
-        return await self._session_step(db, participant, state, text.strip())
-
-    async def skip(self, db: AsyncSession, participant: Participant, state: ChatState) -> Any:
-        if state.step not in OPTIONAL:
-            return WizardAsk(state.flow, state.step, _options(state), dict(state.data), error="required")
-        if state.flow == NEW_EVENT:
-            return await self._event_step(db, participant, state, None)
-        return await self._session_step(db, participant, state, None)
-
-    # ----- /newevent ----------------------------------------------------------------------
-
-    async def _event_step(self, db: AsyncSession, participant: Participant, state: ChatState, value: str | None) -> Any:
-        data = dict(state.data)
-        step = state.step
+    async def agenda_text(
+        self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef
+    ) -> WizardOutcome:
+        """The agenda pasted after /agenda."""
+        set_flow(state, Flow.IDLE)
         try:
-            if step == "title":
-                data["title"] = _text(value, 300)
-                nxt = "dates"
-            elif step == "dates":
-                data["starts_on"], data["ends_on"] = _dates(value)
-                nxt = "place"
-            elif step == "place":
-                data["place"] = _text(value, 300, required=False)
-                nxt = "timezone"
-            elif step == "timezone":
-                data["timezone"] = _zone(value)
-                nxt = "disclaimer"
-            else:  # disclaimer, the last step
-                data["disclaimer"] = _text(value, 5000, required=False)
-                set_flow(state, IDLE)
-                event = await self.organising.create_event(
-                    db,
-                    participant,
-                    title=data["title"],
-                    starts_on=_date_or_none(data.get("starts_on")),
-                    ends_on=_date_or_none(data.get("ends_on")),
-                    place=data.get("place", ""),
-                    timezone=data.get("timezone") or self.default_timezone,
-                    disclaimer=data.get("disclaimer", ""),
-                )
-                await db.flush()
-                return EventCreated(await self.organising.event_view(db, event.id))
-        except ValueError as exc:
-            return WizardAsk(NEW_EVENT, step, _options(state, self.default_timezone), data, error=str(exc))
-        set_flow(state, NEW_EVENT, nxt, **data)
-        return WizardAsk(NEW_EVENT, nxt, _options(state, self.default_timezone), data)
+            return await self.organising.import_into(db, participant, text)
+        except AgendaError as exc:
+            return AgendaProblem(exc)
 
-    # ----- /newsession --------------------------------------------------------------------
+    # ----- walking the tables -------------------------------------------------------------
 
-    async def _session_step(self, db: AsyncSession, participant: Participant, state: ChatState, value: str | None) -> Any:
-        data = dict(state.data)
-        step = state.step
+    async def _answer(self, db: AsyncSession, participant: Participant, state: ChatState, value: str | None) -> WizardOutcome:
+        found = _current(state)
+        if found is None:  # a step this version does not know: start again rather than guess
+            set_flow(state, Flow.IDLE)
+            return Notice("stale")
+        flow, spec, step = found[0], found[1], found[2]
+        answer = Answer(value, dict(state.data), db, participant, self)
         try:
-            if step == "event":
-                events = {str(e.id): e for e in await self._managed_events(db, participant)}
-                if value not in events:
-                    raise ValueError("choose one of the buttons")
-                data["event_id"], data["event_title"] = events[value].id, events[value].title
-                nxt = "title"
-            elif step == "title":
-                data["title"] = _text(value, 300)
-                nxt = "start"
-            elif step == "start":
-                zone, first_day = await self._event_zone_and_day(db, data["event_id"])
-                data["start"] = _local_datetime(value, first_day, zone)
-                nxt = "end" if data["start"] else "track"
-            elif step == "end":
-                zone, _day = await self._event_zone_and_day(db, data["event_id"])
-                data["end"] = _end(value, data.get("start"), zone)
-                nxt = "track"
-            elif step == "track":
-                data["track"] = _text(value, 120, required=False)
-                nxt = "moderator"
-            elif step == "moderator":
-                data["moderator"] = _text(value, 300, required=False)
-                nxt = "lead"
-            elif step == "lead":
-                data["lead"] = _text(value, 300, required=False)
-                nxt = "focus"
-            elif step == "focus":
-                data["focus"] = _text(value, 5000, required=False)
-                nxt = "anonymity"
-            elif step == "anonymity":
-                data["anonymity"] = Anonymity(value).value
-                nxt = "prompt_kind"
-            elif step == "prompt_kind":
-                if value == "finish":
-                    if not data.get("prompts"):
-                        raise ValueError("add at least one prompt before finishing")
-                    set_flow(state, IDLE)
-                    return await self._create_session(db, participant, data)
-                data["kind"] = PromptKind(value).value
-                nxt = "prompt_text"
-            else:  # prompt_text
-                data["prompts"] = [*data.get("prompts", []), [data.pop("kind", "question"), _text(value, 1000)]]
-                if len(data["prompts"]) >= MAX_PROMPTS:
-                    set_flow(state, IDLE)
-                    return await self._create_session(db, participant, data)
-                nxt = "prompt_kind"
-        except ValueError as exc:
-            return WizardAsk(NEW_SESSION, step, _options(state), data, error=str(exc))
-        set_flow(state, NEW_SESSION, nxt, **data)
-        return WizardAsk(NEW_SESSION, nxt, _options(state), data)
+            if value is None and not spec.optional:
+                raise Invalid(Problem.REQUIRED)
+            await spec.read(answer)
+        except Invalid as refused:
+            return await self._ask(answer, flow, step, WizardProblem(refused.problem, refused.params))
+        nxt = spec.then(answer.data) if callable(spec.then) else spec.then
+        if nxt == FINISH:
+            set_flow(state, Flow.IDLE)
+            return await WIZARDS[flow].finish(self, answer)
+        set_flow(state, flow, nxt, **answer.data)
+        return await self._ask(answer, flow, WIZARDS[flow].step_type(nxt))
 
-    async def _create_session(self, db: AsyncSession, participant: Participant, data: dict[str, Any]) -> SessionCreated:
+    async def _ask(self, answer: Answer, flow: Flow, step: WizardStep, problem: WizardProblem | None = None) -> WizardAsk:
+        spec = WIZARDS[flow].steps[step]
+        data = answer.data
+        kind = data.get("kind")
+        return WizardAsk(
+            flow,
+            step,
+            await spec.options(answer) if spec.options else (),
+            event_title=str(data.get("event_title", "")),
+            prompt_count=len(data.get("prompts") or []),
+            kind=PromptKind(kind) if kind in set(PromptKind) else None,
+            problem=problem,
+        )
+
+    # ----- creating -----------------------------------------------------------------------
+
+    async def _create_event(self, answer: Answer) -> EventCreated:
+        data = answer.data
+        event = await self.organising.create_event(
+            answer.db,
+            answer.participant,
+            title=data["title"],
+            starts_on=_date_or_none(data.get("starts_on")),
+            ends_on=_date_or_none(data.get("ends_on")),
+            place=data.get("place", ""),
+            timezone=data.get("timezone") or self.default_timezone,
+            disclaimer=data.get("disclaimer", ""),
+        )
+        await answer.db.flush()
+        return EventCreated(await self.organising.event_view(answer.db, event.id))
+
+    async def _create_session(self, answer: Answer) -> SessionCreated:
+        data = answer.data
         session = await self.organising.create_session(
-            db,
-            participant,
+            answer.db,
+            answer.participant,
             data["event_id"],
             [(kind, text) for kind, text in data["prompts"]],
             title=data["title"],
@@ -233,24 +278,16 @@ class Wizards:
             moderator=data.get("moderator", ""),
             institutional_lead=data.get("lead", ""),
             thematic_focus=data.get("focus", ""),
-            anonymity=Anonymity(data.get("anonymity", "named")),
+            anonymity=Anonymity(data.get("anonymity", Anonymity.NAMED)),
         )
-        await db.flush()
-        view = await self.catalog.get(db, session.id)
+        await answer.db.flush()
+        view = await self.catalog.get(answer.db, session.id)
         assert view is not None
         return SessionCreated(view)
 
-    # ----- /agenda ------------------------------------------------------------------------
-
-    async def _import(self, db: AsyncSession, participant: Participant, text: str) -> EventCreated | Notice:
-        try:
-            return await self.organising.import_into(db, participant, text)
-        except AgendaError as exc:
-            return Notice("agenda_error", {"error": str(exc)})
-
     # ----- helpers ------------------------------------------------------------------------
 
-    async def _managed_events(self, db: AsyncSession, participant: Participant) -> list[Event]:
+    async def managed_events(self, db: AsyncSession, participant: Participant) -> list[Event]:
         if await self.access.is_global_organiser(db, participant):
             return list(await db.scalars(select(Event).order_by(Event.id)))
         return list(
@@ -262,54 +299,188 @@ class Wizards:
             )
         )
 
-    async def _event_zone_and_day(self, db: AsyncSession, event_id: int) -> tuple[ZoneInfo, date | None]:
+    async def event_zone_and_day(self, db: AsyncSession, event_id: int) -> tuple[ZoneInfo, date | None]:
         event = await db.get(Event, event_id)
         assert event is not None
         return ZoneInfo(event.timezone), event.starts_on
 
 
-def _options(state: ChatState, default_zone: str = "UTC") -> tuple[tuple[str, str], ...]:
-    if state.flow == NEW_EVENT and state.step == "timezone":
-        zones = (default_zone, *[z for z in COMMON_ZONES if z != default_zone])
-        return tuple((z, z) for z in zones)
-    if state.flow == NEW_SESSION and state.step == "anonymity":
-        return (("Named", "named"), ("Anonymous", "anonymous"))
-    if state.flow == NEW_SESSION and state.step == "prompt_kind":
-        kinds = tuple((k.value.capitalize(), k.value) for k in PromptKind)
-        return kinds + (("✓ Finish", "finish"),) if state.data.get("prompts") else kinds
-    return ()
+def _current(state: ChatState) -> tuple[Flow, StepSpec, WizardStep] | None:
+    """The wizard, step spec and step the state is at, if it is at a known wizard step."""
+    flow = flow_of(state)
+    wizard = WIZARDS.get(flow)
+    if wizard is None:
+        return None
+    step = step_of(state, wizard.step_type)
+    if step is None or step not in wizard.steps:
+        return None
+    return flow, wizard.steps[step], step
+
+
+# ----- readers: each checks one answer and puts it into the draft ---------------------------
+
+
+def _text_into(key: str, limit: int, *, required: bool = True) -> Reader:
+    async def read(answer: Answer) -> None:
+        answer.data[key] = _text(answer.value, limit, required=required)
+
+    return read
+
+
+async def _read_dates(answer: Answer) -> None:
+    answer.data["starts_on"], answer.data["ends_on"] = _dates(answer.value)
+
+
+async def _read_zone(answer: Answer) -> None:
+    answer.data["timezone"] = _zone(answer.value)
+
+
+async def _read_event(answer: Answer) -> None:
+    events = {str(e.id): e for e in await answer.wizards.managed_events(answer.db, answer.participant)}
+    chosen = events.get(answer.value or "")
+    if chosen is None:
+        raise Invalid(Problem.USE_BUTTONS)
+    answer.data["event_id"], answer.data["event_title"] = chosen.id, chosen.title
+
+
+async def _read_start(answer: Answer) -> None:
+    zone, first_day = await answer.wizards.event_zone_and_day(answer.db, answer.data["event_id"])
+    answer.data["start"] = _local_datetime(answer.value, first_day, zone)
+
+
+async def _read_end(answer: Answer) -> None:
+    zone, _day = await answer.wizards.event_zone_and_day(answer.db, answer.data["event_id"])
+    answer.data["end"] = _end(answer.value, answer.data.get("start"), zone)
+
+
+async def _read_anonymity(answer: Answer) -> None:
+    if answer.value not in set(Anonymity):
+        raise Invalid(Problem.USE_BUTTONS)
+    answer.data["anonymity"] = Anonymity(answer.value).value
+
+
+async def _read_prompt_kind(answer: Answer) -> None:
+    """A kind for the next prompt, or Finish (the session needs at least one prompt)."""
+    if answer.value == FINISH_VALUE:
+        if not answer.data.get("prompts"):
+            raise Invalid(Problem.NO_PROMPTS)
+        answer.data.pop("kind", None)
+        return
+    if answer.value not in set(PromptKind):
+        raise Invalid(Problem.USE_BUTTONS)
+    answer.data["kind"] = PromptKind(answer.value).value
+
+
+async def _read_prompt_text(answer: Answer) -> None:
+    text = _text(answer.value, 1000)
+    answer.data["prompts"] = [*answer.data.get("prompts", []), [answer.data.pop("kind", PromptKind.QUESTION.value), text]]
+
+
+# ----- options: the buttons of a step --------------------------------------------------------
+
+
+async def _zone_options(answer: Answer) -> tuple[Option, ...]:
+    default = answer.wizards.default_timezone
+    return tuple(Option(zone, zone) for zone in (default, *[z for z in COMMON_ZONES if z != default]))
+
+
+async def _event_options(answer: Answer) -> tuple[Option, ...]:
+    events = await answer.wizards.managed_events(answer.db, answer.participant)
+    return tuple(Option(str(e.id), e.title[:40]) for e in events[-8:])
+
+
+async def _anonymity_options(answer: Answer) -> tuple[Option, ...]:
+    return tuple(Option(a.value) for a in Anonymity)
+
+
+async def _kind_options(answer: Answer) -> tuple[Option, ...]:
+    kinds = tuple(Option(k.value) for k in PromptKind)
+    return (*kinds, Option(FINISH_VALUE)) if answer.data.get("prompts") else kinds
+
+
+# ----- the tables ----------------------------------------------------------------------------
+
+
+def _after_start(data: dict[str, Any]) -> SessionStep:
+    return SessionStep.END if data.get("start") else SessionStep.TRACK
+
+
+def _after_kind(data: dict[str, Any]) -> SessionStep | str:
+    return SessionStep.PROMPT_TEXT if "kind" in data else FINISH
+
+
+def _after_prompt(data: dict[str, Any]) -> SessionStep | str:
+    return FINISH if len(data["prompts"]) >= MAX_PROMPTS else SessionStep.PROMPT_KIND
+
+
+async def _finish_event(wizards: Wizards, answer: Answer) -> EventCreated:
+    return await wizards._create_event(answer)
+
+
+async def _finish_session(wizards: Wizards, answer: Answer) -> SessionCreated:
+    return await wizards._create_session(answer)
+
+
+EVENT_STEPS: dict[WizardStep, StepSpec] = {
+    EventStep.TITLE: StepSpec(_text_into("title", 300), EventStep.DATES),
+    EventStep.DATES: StepSpec(_read_dates, EventStep.PLACE, optional=True),
+    EventStep.PLACE: StepSpec(_text_into("place", 300, required=False), EventStep.TIMEZONE, optional=True),
+    EventStep.TIMEZONE: StepSpec(_read_zone, EventStep.DISCLAIMER, options=_zone_options, buttons=True),
+    EventStep.DISCLAIMER: StepSpec(_text_into("disclaimer", 5000, required=False), FINISH, optional=True),
+}
+SESSION_STEPS: dict[WizardStep, StepSpec] = {
+    SessionStep.EVENT: StepSpec(_read_event, SessionStep.TITLE, options=_event_options, buttons=True),
+    SessionStep.TITLE: StepSpec(_text_into("title", 300), SessionStep.START),
+    SessionStep.START: StepSpec(_read_start, _after_start, optional=True),
+    SessionStep.END: StepSpec(_read_end, SessionStep.TRACK, optional=True),
+    SessionStep.TRACK: StepSpec(_text_into("track", 120, required=False), SessionStep.MODERATOR, optional=True),
+    SessionStep.MODERATOR: StepSpec(_text_into("moderator", 300, required=False), SessionStep.LEAD, optional=True),
+    SessionStep.LEAD: StepSpec(_text_into("lead", 300, required=False), SessionStep.FOCUS, optional=True),
+    SessionStep.FOCUS: StepSpec(_text_into("focus", 5000, required=False), SessionStep.ANONYMITY, optional=True),
+    SessionStep.ANONYMITY: StepSpec(_read_anonymity, SessionStep.PROMPT_KIND, options=_anonymity_options, buttons=True),
+    SessionStep.PROMPT_KIND: StepSpec(_read_prompt_kind, _after_kind, options=_kind_options, buttons=True),
+    SessionStep.PROMPT_TEXT: StepSpec(_read_prompt_text, _after_prompt),
+}
+WIZARDS: dict[Flow, Wizard] = {
+    NEW_EVENT: Wizard(EVENT_STEPS, EventStep, _finish_event),
+    NEW_SESSION: Wizard(SESSION_STEPS, SessionStep, _finish_session),
+}
+
+
+# ----- parsing the answers -------------------------------------------------------------------
 
 
 def _text(value: str | None, limit: int, *, required: bool = True) -> str:
     text = (value or "").strip()
     if required and not text:
-        raise ValueError("this one is required")
+        raise Invalid(Problem.EMPTY)
     if len(text) > limit:
-        raise ValueError(f"that is {len(text)} characters; the limit is {limit}")
+        raise Invalid(Problem.TOO_LONG, length=len(text), limit=limit)
     return text
 
 
 def _dates(value: str | None) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
-    parts = [p for p in re.split(r"\s*(?:to|–|—|\.\.|/)\s*|\s+-\s+", value.strip()) if p]
+    parts = [p for p in re.split(r"\s*(?:to|au|–|—|\.\.|/)\s*|\s+-\s+", value.strip()) if p]
     try:
         days = [date.fromisoformat(p) for p in parts]
     except ValueError:
-        raise ValueError("write the dates as 2026-02-11, or 2026-02-11 to 2026-02-12") from None
+        raise Invalid(Problem.DATES_FORMAT) from None
     if not 1 <= len(days) <= 2:
-        raise ValueError("write one date, or a first and a last date")
+        raise Invalid(Problem.DATES_COUNT)
     if len(days) == 2 and days[1] < days[0]:
-        raise ValueError("the last date is before the first")
+        raise Invalid(Problem.DATES_ORDER)
     return days[0].isoformat(), days[-1].isoformat()
 
 
 def _zone(value: str | None) -> str:
+    name = (value or "").strip()
     try:
-        ZoneInfo((value or "").strip())
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("that is not a time zone name such as Europe/Oslo") from None
-    return (value or "").strip()
+        raise Invalid(Problem.ZONE) from None
+    return name
 
 
 def _local_datetime(value: str | None, first_day: date | None, zone: ZoneInfo) -> str | None:
@@ -323,9 +494,9 @@ def _local_datetime(value: str | None, first_day: date | None, zone: ZoneInfo) -
         try:
             clock = time.fromisoformat(text)
         except ValueError:
-            raise ValueError("write the start as 2026-02-11 09:30, or 09:30 for the event's first day") from None
+            raise Invalid(Problem.START_FORMAT) from None
         if first_day is None:
-            raise ValueError("the event has no date; write the full date and time, e.g. 2026-02-11 09:30") from None
+            raise Invalid(Problem.START_NEEDS_DATE) from None
         local = datetime.combine(first_day, clock)
     return local.replace(tzinfo=zone).astimezone(UTC).isoformat()
 
@@ -336,7 +507,7 @@ def _end(value: str | None, start: str | None, zone: ZoneInfo) -> str | None:
         return None
     begin = datetime.fromisoformat(start)
     text = value.strip().lower()
-    duration = re.fullmatch(r"(?:(\d+)\s*h(?:ours?)?)?\s*(?:(\d+)\s*(?:m|min|mins|minutes)?)?", text)
+    duration = re.fullmatch(r"(?:(\d+)\s*h(?:ours?|eures?)?)?\s*(?:(\d+)\s*(?:m|min|mins|minutes)?)?", text)
     if duration and any(duration.groups()):
         hours, minutes = (int(g) if g else 0 for g in duration.groups())
         end = begin + timedelta(hours=hours, minutes=minutes)
@@ -344,11 +515,11 @@ def _end(value: str | None, start: str | None, zone: ZoneInfo) -> str | None:
         try:
             clock = time.fromisoformat(text)
         except ValueError:
-            raise ValueError("write the end as a time (11:00) or a duration (90 min)") from None
+            raise Invalid(Problem.END_FORMAT) from None
         local_day = begin.astimezone(zone).date()
         end = datetime.combine(local_day, clock, tzinfo=zone).astimezone(UTC)
     if end <= begin:
-        raise ValueError("the end must be after the start")
+        raise Invalid(Problem.END_BEFORE_START)
     return end.isoformat()
 
 
