@@ -11,9 +11,9 @@ import io
 from telegram import Document, Update
 
 from bot.agenda import AgendaError, too_large
-from bot.i18n import N_, translator
+from bot.i18n import translator
 from bot.services.access import NotAllowed
-from bot.services.organising import AgendaProblem, EventCreated, RoleGranted, StatusChanged
+from bot.services.organising import ORGANISER, AgendaProblem, EventCreated, RoleGranted, StatusChanged
 from bot.services.outcomes import Notice
 from bot.services.router import Routed
 from bot.services.views import SessionView, UserRef
@@ -73,7 +73,7 @@ async def agenda_file(update: Update, context: Context) -> None:
 
     async def run() -> EventCreated | AgendaProblem:
         if not await services(context).organising.can_create_events(user):
-            raise NotAllowed(N_("organiser"))
+            raise NotAllowed(ORGANISER)
         return await _import(context, user, await _download(document))
 
     await respond(update, context, run)

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -39,6 +39,10 @@ from storage.models import (
     SessionStatus,
 )
 
+# Refusal keys: bot.services.access words each as a whole sentence in the reader's language.
+ORGANISER: Final = "organiser"  # i18n: not shown (a refusal key)
+EVENT_ORGANISER: Final = "organiser of this event"  # i18n: not shown (a refusal key)
+ORGANISER_OR_MODERATOR: Final = "organiser or moderator"  # i18n: not shown (a refusal key)
 # Join codes avoid letters and digits people confuse on a projected screen (0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
@@ -136,7 +140,7 @@ class Organising:
         """Parse before touching the database, then create or update everything in the caller's
         transaction; an AgendaError leaves nothing changed."""
         spec = parse_agenda(source)
-        require(await self.access.can_create_events(db, participant), N_("organiser"))
+        require(await self.access.can_create_events(db, participant), ORGANISER)
         return await self._apply(db, spec, participant)
 
     async def import_agenda_as_operator(self, source: str | bytes, *, organiser_telegram_id: int | None = None) -> EventCreated:
@@ -163,7 +167,7 @@ class Organising:
 
     async def create_event(self, db: AsyncSession, participant: Participant | None, *, trusted: bool = False, **fields: object) -> Event:
         if not trusted:
-            require(participant is not None and await self.access.can_create_events(db, participant), N_("organiser"))
+            require(participant is not None and await self.access.can_create_events(db, participant), ORGANISER)
         event = Event(**fields)
         db.add(event)
         await db.flush()
@@ -182,9 +186,7 @@ class Organising:
         **fields: object,
     ) -> Session:
         if not trusted:
-            require(
-                participant is not None and await self.access.can_manage_event(db, participant, event_id), N_("organiser of this event")
-            )
+            require(participant is not None and await self.access.can_manage_event(db, participant, event_id), EVENT_ORGANISER)
         position = await db.scalar(select(func.count()).select_from(Session).where(Session.event_id == event_id)) or 0
         session = Session(event_id=event_id, position=position, join_code=await self._unique_code(db), **fields)
         session.prompts = [Prompt(position=i, kind=PromptKind(kind), text=text) for i, (kind, text) in enumerate(prompts)]
@@ -370,7 +372,7 @@ class Organising:
             session = await self._find_session(db, ref)
             if session is None:
                 return Notice("unknown_session", {"ref": str(ref)[:32]})
-            require(await self.access.can_run_session(db, participant, session.event_id, session.id), N_("organiser or moderator"))
+            require(await self.access.can_run_session(db, participant, session.event_id, session.id), ORGANISER_OR_MODERATOR)
             if session.status is status:
                 return Notice(f"already_{status.value}", {"title": session.title})
             was_draft = session.status is SessionStatus.DRAFT
@@ -391,7 +393,7 @@ class Organising:
             session = await self._find_session(db, ref)
             if session is None:
                 return Notice("unknown_session", {"ref": str(ref)[:32]})
-            require(await self.access.can_run_session(db, participant, session.event_id, session.id), N_("organiser or moderator"))
+            require(await self.access.can_run_session(db, participant, session.event_id, session.id), ORGANISER_OR_MODERATOR)
             view = await self.catalog.get(db, session.id)
         assert view is not None
         return view
@@ -419,7 +421,7 @@ class Organising:
             if not event_ids:
                 if await self.access.is_organiser_anywhere(db, participant):
                     return Overview((), {}, {})  # an organiser with no event yet: shown how to start
-                raise NotAllowed(N_("organiser or moderator"))
+                raise NotAllowed(ORGANISER_OR_MODERATOR)
             events = tuple([await self._visible(db, participant, await self.event_view(db, event_id)) for event_id in event_ids])
             session_ids = [s.id for e in events for s in e.sessions]
             members = dict(
@@ -505,7 +507,7 @@ class Organising:
         session = await self._find_session(db, ref)
         if session is None:
             return Notice("unknown_session", {"ref": ref[:32]})
-        require(await self.access.can_manage_event(db, participant, session.event_id), N_("organiser of this event"))
+        require(await self.access.can_manage_event(db, participant, session.event_id), EVENT_ORGANISER)
         grantee = await self._find_person(db, who)
         if grantee is None:
             return Notice("unknown_person", {"who": who[:64]})

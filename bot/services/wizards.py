@@ -23,10 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.agenda import AgendaError
-from bot.i18n import N_
 from bot.services.access import Access, NotAllowed
 from bot.services.catalog import SessionCatalog
-from bot.services.organising import AgendaProblem, EventCreated, Organising, SessionCreated
+from bot.services.organising import ORGANISER, AgendaProblem, EventCreated, Organising, SessionCreated
 from bot.services.outcomes import Notice
 from bot.services.state import AgendaStep, EventStep, Flow, SessionStep, flow_of, load_actor, set_flow, step_of
 from bot.services.views import MessageRef, UserRef
@@ -159,7 +158,7 @@ class Wizards:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
             if not await self.access.can_create_events(db, participant):
-                raise NotAllowed(N_("organiser"))
+                raise NotAllowed(ORGANISER)
             set_flow(state, NEW_EVENT, EventStep.TITLE, back=Flow.IDLE)
             return await self._ask(Answer(None, dict(state.data), db, participant, self), NEW_EVENT, EventStep.TITLE)
 
@@ -170,7 +169,7 @@ class Wizards:
             if not events:
                 if await self.access.is_organiser_anywhere(db, participant):
                     return Notice("no_events")
-                raise NotAllowed(N_("organiser"))
+                raise NotAllowed(ORGANISER)
             if len(events) == 1:
                 set_flow(state, NEW_SESSION, SessionStep.TITLE, event_id=events[0].id, event_title=events[0].title, prompts=[])
             else:
@@ -182,7 +181,7 @@ class Wizards:
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
             if not await self.access.can_create_events(db, participant):
-                raise NotAllowed(N_("organiser"))
+                raise NotAllowed(ORGANISER)
             set_flow(state, AGENDA, AgendaStep.PASTE)
             return WizardAsk(AGENDA, AgendaStep.PASTE)
 
