@@ -44,12 +44,6 @@ OPERATOR_ONLY = {
 # Exceptions that mean a bug or a broken installation, never something a person did: their
 # messages go to the log, not to a chat.
 INTERNAL_ERRORS = {"RuntimeError", "TypeError", "AssertionError", "NotImplementedError", "KeyError"}
-# Modules whose texts are still being moved into the catalogue; this set only shrinks, and the
-# issue is done when it is empty.
-PENDING: set[str] = {
-    "handlers/render.py",
-    "handlers/texts.py",
-}
 # Reads like words: two words with a space between, a capitalised word ending a sentence
 # ("When?"), or a symbol before a word, as on buttons ("✓ Done"); not paths, commands or ids.
 WORDS = re.compile(r"[A-Za-zÀ-ÿ]{2,}[ ,]+[A-Za-zÀ-ÿ]{2,}|^[A-Z][a-z]+[.!?…]$|^[^\w\s<{/.:#@$%_\-+*=|\\\[\](),;'\"`&^~]+\s*[A-Za-z]{2,}")
@@ -138,15 +132,7 @@ def _reads_like_words(node: ast.expr) -> bool:
 
 @pytest.mark.parametrize("relative", _user_facing_modules())
 def test_no_user_visible_text_outside_the_catalogue(relative: str) -> None:
-    if relative in PENDING:
-        pytest.skip("texts not moved into the catalogue yet")
     assert texts_outside_catalogue(relative) == []
-
-
-def test_pending_modules_exist() -> None:
-    """A renamed or deleted module must leave PENDING too, or the set would never empty."""
-    modules = set(_user_facing_modules())
-    assert modules >= PENDING, sorted(PENDING - modules)
 
 
 def test_the_scan_finds_a_stray_sentence(tmp_path: Path) -> None:
