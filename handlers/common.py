@@ -79,8 +79,7 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
 
     The use case, the replies it owes (the outbox) and the update's "processed" mark commit in
     one transaction; the replies are sent after the commit (`send_owed`). A crash in between
-    loses nothing: unsent replies go out at the next start. The action may also return a list
-    of ready `Reply`s (scheduling's own messages).
+    loses nothing: unsent replies go out at the next start.
     """
     chat_id = update.effective_chat.id if update.effective_chat else None
     query = update.callback_query
@@ -95,8 +94,7 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
                 if query is not None and isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
                     toast = t.notice(outcome.key, outcome.params, tr)
                 elif chat_id is not None:
-                    replies: list[Reply] = outcome if isinstance(outcome, list) else render(outcome, tr)
-                    owed = found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in replies])
+                    owed = found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in render(outcome, tr)])
     except NotAllowed as refusal:
         refused = Notice("not_allowed", {"needed": refusal.needed})
         tr = await reader_translator(update, context)

@@ -25,8 +25,6 @@ from telegram.error import TelegramError
 
 log = logging.getLogger(__name__)
 
-GROUP_REPLIES_KEY = "group_replies"
-
 
 class GroupReplies:
     def __init__(self, bot: Bot, *, per_minute: int = 20, backlog: int = 20) -> None:

@@ -68,7 +68,6 @@ SWEEP_SECONDS = 60.0
 DRAIN_SECONDS = 10.0
 MAX_CONCURRENCY = 48  # chats served at once; most wait for a pacer slot, not a connection
 IN_FLIGHT = DEFAULT_WINDOW  # requests claimed and unanswered at once, all broadcasts together
-RUNNER_KEY = "scheduling_runner"
 SWEEP_JOB = "schedule-sweep"
 
 
