@@ -52,7 +52,7 @@ async def _answer(telegram: Telegram, user: FakeUser, latencies: list[float]) ->
         latencies.append(time.perf_counter() - started)
 
 
-async def run(url: str, workers: int, participants: int, sessions: int) -> dict[str, float]:
+async def run(url: str, workers: int, participants: int, sessions: int, send_rate: float) -> dict[str, float]:
     await _reset_postgres(url)
     services = build_services(Settings(database_url=url, organiser_ids=frozenset({ORGANISER})))
     await services.db.upgrade()
@@ -63,6 +63,7 @@ async def run(url: str, workers: int, participants: int, sessions: int) -> dict[
     with tempfile.TemporaryDirectory() as tmp:
         async with FakeBotAPI(bot_username="workshop_bench_bot") as api:
             running = Deployment(api, url, Path(tmp))
+            running.env["SEND_RATE"] = str(send_rate)
             running.start("workers", "serve", "--port", str(running.port), "--workers", str(workers))
             telegram = Telegram(api, running.port)
             try:
@@ -84,7 +85,7 @@ async def run(url: str, workers: int, participants: int, sessions: int) -> dict[
                 await asyncio.gather(*(_answer(telegram, u, latencies) for u in users))
                 elapsed = time.perf_counter() - started
             finally:
-                await telegram.http.aclose()
+                await telegram.http.close()
                 running.stop()
     latencies.sort()
     return {
@@ -99,12 +100,21 @@ async def main() -> None:
     parser.add_argument("--participants", type=int, default=120)
     parser.add_argument("--sessions", type=int, default=4)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument(
+        "--send-rate",
+        type=float,
+        default=0,
+        help="the deployment's sending budget (SEND_RATE); 0, the default, measures the workers themselves",
+    )
     args = parser.parse_args()
     url = os.environ["TEST_DATABASE_URL"]
-    print(f"{args.participants} participants in {args.sessions} sessions, {ANSWERS} answers each; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.participants} participants in {args.sessions} sessions, {ANSWERS} answers each, SEND_RATE={args.send_rate:g}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     print("| workers | answers/s | p50 ms | p99 ms |\n| --- | --- | --- | --- |")
     for workers in args.workers:
-        result = await run(url, workers, args.participants, args.sessions)
+        result = await run(url, workers, args.participants, args.sessions, args.send_rate)
         print(f"| {workers} | {result['answers_per_s']:.0f} | {result['p50_ms']:.0f} | {result['p99_ms']:.0f} |", flush=True)
 
 

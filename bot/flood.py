@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from bot.send_budget import SendBudget
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,9 @@ CHANNEL = "workshop_flood"
 
 
 class FloodGate:
-    def __init__(self) -> None:
+    def __init__(self, budget: SendBudget | None = None) -> None:
         self._open_at = 0.0  # time.monotonic()
+        self.budget = budget  # the deployment's sending budget pauses with the gate
         self.on_flood: Callable[[float], None] | None = None  # publishes a local 429 to the others
         # Told of another process's 429: the leader's broadcast pacer moves its booked slots back,
         # so the sends waiting at the gate do not leave in one burst when it opens.
@@ -39,6 +41,8 @@ class FloodGate:
     def flooded(self, seconds: float) -> None:
         """This process got a 429: close the gate here and tell every other process."""
         self.pause(seconds)
+        if self.budget is not None:
+            self.budget.flooded(seconds)
         if self.on_flood is not None:
             self.on_flood(seconds)
 
@@ -79,6 +83,8 @@ class FloodListener:
             if notice["origin"] != self.origin:
                 seconds = min(float(notice["seconds"]), 300.0)
                 self.gate.pause(seconds)
+                if self.gate.budget is not None:
+                    self.gate.budget.pause(seconds)
                 for follower in list(self.gate.followers):
                     follower(seconds)
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -532,3 +533,14 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SendBudgetRow(Base):
+    """The deployment's timeline of message sends (bot.send_budget): when the last booked send
+    leaves, in seconds since the epoch on the database's clock. One row, id 1; used on PostgreSQL,
+    where several processes send for one bot."""
+
+    __tablename__ = "send_budget"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)

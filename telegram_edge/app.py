@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.container import Services, build_services
 from bot.flood import FloodListener
 from bot.leadership import ChangePublisher, Leadership
+from bot.send_budget import send_budget
 from handlers import menus
 from handlers.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, ChatData, UserData
 from handlers.privacy import RETENTION_JOB, schedule_retention
@@ -65,10 +66,11 @@ def build_application(
     builder = builder.request(request or AiohttpRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
     builder = builder.get_updates_request(get_updates_request or AiohttpRequest(connection_pool_size=2, read_timeout=40))
     if rate_limit:
-        # Interactive replies are not throttled overall (Telegram allows far more than 30/s of
-        # replies to users who write first); group chats keep 20/min; a 429 is waited out.
+        # Every new message, reply or broadcast, from any process, takes a turn of the deployment's
+        # sending budget (bot.send_budget); group chats keep 20/min; a 429 is waited out.
         # Broadcasts opt out of those retries: their FloodPacer must see each 429 once.
-        builder = builder.rate_limiter(BroadcastRateLimiter(overall_max_rate=0, max_retries=3))
+        budget = send_budget(services.db, settings.send_rate)
+        builder = builder.rate_limiter(BroadcastRateLimiter(overall_max_rate=0, max_retries=3, budget=budget))
     application = builder.build()
     # Updates are acknowledged to Telegram only once stored in the inbox (telegram_edge.polling).
     application.updater = DurableUpdater(application.bot, application.update_queue, services.inbox)
@@ -174,6 +176,9 @@ async def on_stop(application: BotApplication) -> None:
     if server is not None:
         await server.stop()
     await data.group_replies.stop()  # pending replies to groups are dropped, never waited for
+    limiter = application.bot.rate_limiter
+    if isinstance(limiter, BroadcastRateLimiter):
+        await limiter.budget.close()  # a flood wait still being written to the shared timeline
 
 
 async def on_shutdown(application: BotApplication) -> None:

@@ -32,6 +32,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot import metrics
 from bot.flood import FloodGate
 from bot.scheduling.delivery import Blocked, PermanentError, RateLimited, SendError, TransientError, Unconfirmed
+from bot.send_budget import SendBudget
 from bot.services.deliveries import content_parts
 from telegram_edge.aiohttp_request import NOT_SENT_ERRORS
 
@@ -41,6 +42,14 @@ log = logging.getLogger(__name__)
 SEND_ONCE = -1
 # The request never left: our aiohttp client's connect errors, or httpx's for a bot built with HTTPXRequest.
 _NOT_SENT_CAUSES = (*NOT_SENT_ERRORS, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# The Bot API methods that create a message: what Telegram's overall limit counts.
+MESSAGE_METHODS = frozenset(
+    {
+        "sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "sendAnimation", "sendAudio", "sendVideo",
+        "sendVideoNote", "sendVoice", "sendSticker", "sendLocation", "sendVenue", "sendContact", "sendPoll",
+        "sendDice", "sendPaidMedia", "copyMessage", "copyMessages", "forwardMessage", "forwardMessages",
+    }
+)  # fmt: skip
 UNCONFIRMED_DETAIL = "Telegram did not answer in time, so it was not repeated"  # i18n: not shown (a diagnostic)
 
 
@@ -55,12 +64,14 @@ class BroadcastRateLimiter(AIORateLimiter):
     RetryAfter. Every other request is handled exactly as by AIORateLimiter.
 
     Every request also waits at the process's FloodGate, closed by a 429 here or in any other
-    process of the deployment (bot.flood).
+    process of the deployment (bot.flood); every request that creates a message first takes its
+    turn from the deployment's sending budget (bot.send_budget), replies and broadcasts alike.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, budget: SendBudget | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.gate = FloodGate()
+        self.budget = budget or SendBudget(0)
+        self.gate = FloodGate(self.budget)
 
     async def process_request(
         self,
@@ -71,7 +82,7 @@ class BroadcastRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
-        callback = _at_the_gate(callback, self.gate)
+        callback = _at_the_gate(callback, self.gate, self.budget if endpoint in MESSAGE_METHODS else None)
         if rate_limit_args != SEND_ONCE:
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         flood_wait = getattr(self, "_retry_after_event", None)
@@ -80,11 +91,14 @@ class BroadcastRateLimiter(AIORateLimiter):
         return await callback(*args, **kwargs)
 
 
-def _at_the_gate(callback: Callable[..., Any], gate: FloodGate) -> Callable[..., Any]:
-    """The request, once the flood gate is open; a 429 closes it (here and in every other
-    process) and is counted for /metrics on its way up."""
+def _at_the_gate(callback: Callable[..., Any], gate: FloodGate, budget: SendBudget | None) -> Callable[..., Any]:
+    """The request, at its turn of the sending budget (a new message) and once the flood gate is
+    open; a 429 closes the gate (here and in every other process) and is counted for /metrics on
+    its way up. Each attempt takes its own turn: PTB's retries after a 429 are messages too."""
 
     async def request(*args: Any, **kwargs: Any) -> Any:
+        if budget is not None:
+            await budget.take()
         await gate.wait()
         try:
             return await callback(*args, **kwargs)
