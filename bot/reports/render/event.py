@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 from bot.i18n import N_, translator
 from bot.reports.model import Section
-from bot.reports.render.html import blocks_html_document
 from bot.reports.render.layout import (
     DOCUMENT_LIMITS,
     Block,
@@ -72,6 +71,8 @@ def render_event_markdown(event: EventReport, limits: Limits = DOCUMENT_LIMITS) 
 
 def render_event_html(event: EventReport, limits: Limits = DOCUMENT_LIMITS) -> str:
     """The consolidated report as a standalone HTML page."""
+    from bot.reports.render.html import blocks_html_document  # Jinja2 loads with the first HTML export
+
     return blocks_html_document(event_blocks(event, limits), event.event_title, language=event.language)
 
 
