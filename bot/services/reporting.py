@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import LOCALES, Translator, supported, translator
-from bot.reports.builder import SECTION_TITLES, ContributionFact, EditFact, ReactionFact, SessionFacts, build_report
-from bot.reports.model import Citations, SessionReport
+from bot.reports.model import Citations, SectionKey, SessionReport
 from bot.reports.privacy import OTHER, CommunityMask
 from bot.reports.render import Format, render, render_many, report_filename
 from bot.reports.render.chat import render_chat_messages
@@ -25,8 +24,6 @@ from bot.reports.render.event import EventReport, SessionSections
 from bot.reports.render.layout import local_time
 from bot.reports.render.markdown import render_markdown
 from bot.reports.serialize import report_from_dict, report_to_dict
-from bot.reports.themes import make_grouper
-from bot.reports.writer import ModelWriter, WriterConfig, reuse_written
 from bot.services.access import Access, NotAllowed, require
 from bot.services.catalog import session_people
 from bot.services.embeddings import session_vectors
@@ -51,6 +48,12 @@ from storage.models import (
     Session,
 )
 from storage.types import utcnow
+
+if TYPE_CHECKING:  # the report builder, grouping and writing model load with the first draft
+    from bot.reports.builder import ContributionFact, EditFact, ReactionFact, SessionFacts
+    from bot.reports.writer import ModelWriter
+
+SECTION_KEYS = frozenset(get_args(SectionKey))
 
 EDIT_KINDS = ("section", "summary", "rename", "merge")
 SECTION_EDIT = Flow.SECTION_EDIT
@@ -105,6 +108,8 @@ def model_writer(settings: Settings) -> ModelWriter | None:
     """The writing model when both LLM_BASE_URL and LLM_MODEL are set, else None (offline)."""
     if not settings.llm_base_url or not settings.llm_model:
         return None
+    from bot.reports.writer import ModelWriter, WriterConfig
+
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     return ModelWriter(WriterConfig(settings.llm_base_url, settings.llm_model, settings.llm_timeout, key))
 
@@ -127,6 +132,10 @@ class Reporting:
             return await self._new_version(db, session, participant.id, use_model=True)
 
     async def _new_version(self, db: AsyncSession, session: Session, author_id: int | None, *, use_model: bool = False) -> Draft:
+        from bot.reports.builder import build_report  # with grouping and prose: ~3.5 MB the idle bot does without
+        from bot.reports.themes import make_grouper
+        from bot.reports.writer import reuse_written
+
         facts, contributions, reactions, edits = await self._facts(db, session)
         number = (
             int(
@@ -309,7 +318,7 @@ class Reporting:
 
     async def begin_section_edit(self, user: UserRef, session_ref: str | int, key: str) -> None:
         """The rapporteur's next message replaces this section (or the summary)."""
-        if key != "summary" and key not in SECTION_TITLES:
+        if key != "summary" and key not in SECTION_KEYS:
             raise LookupError(key)
         async with self.db.session() as db:
             participant, state = await load_actor(db, user)
@@ -537,6 +546,8 @@ class Reporting:
     async def _facts(
         self, db: AsyncSession, session: Session
     ) -> tuple[SessionFacts, list[ContributionFact], list[ReactionFact], list[EditFact]]:
+        from bot.reports.builder import ContributionFact, EditFact, ReactionFact, SessionFacts
+
         event = await db.get(Event, session.event_id)
         assert event is not None
         participation = await _participation(db, session.id)

@@ -20,13 +20,12 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import DEFAULT_LOCALE, supported
-from bot.reports.themes import GroupItem, ThemeGroup, make_grouper
 from bot.services.access import Access, require
 from bot.services.embeddings import session_vectors
 from bot.services.live import LiveNotifier
@@ -47,6 +46,9 @@ from storage.models import (
     Session,
 )
 from storage.types import utcnow
+
+if TYPE_CHECKING:  # grouping loads with a screen's first themes
+    from bot.reports.themes import GroupItem, ThemeGroup
 
 log = logging.getLogger(__name__)
 RECENT = 8  # statements on the screen at once: readable from the back of a room
@@ -319,6 +321,8 @@ class Screens:
                     )
                 ).all()
                 vectors = await session_vectors(db, session_id)  # stored when each answer came in
+            from bot.reports.themes import GroupItem
+
             by_kind: dict[str, list[GroupItem]] = {}
             for kind, contribution_id, text in rows:
                 by_kind.setdefault(kind.value, []).append(GroupItem(contribution_id, text))
@@ -400,6 +404,8 @@ def _lower_priority() -> None:
 
 def _group_all(by_kind: dict[str, list[GroupItem]], vectors: dict[int, Any]) -> list[ThemeCount]:
     """In the grouping process: the same grouper as the report, on the stored vectors."""
+    from bot.reports.themes import make_grouper
+
     grouper = make_grouper(vectors)
     themes: list[ThemeCount] = []
     for items in by_kind.values():
