@@ -93,7 +93,7 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         screens,
         report_shaping,
         embeddings,
-        privacy=Privacy(db, reporting, settings.organiser_ids),
+        privacy=Privacy(db, reporting, settings.organiser_ids, outbox),
         inbox=inbox,
         outbox=outbox,
         languages=Languages(db),

@@ -65,6 +65,10 @@ class Outbox:
         """Sent (or given up on): deleted with the next batch."""
         self._sent.add(message_id)
 
+    async def flush(self) -> None:
+        """Strike off now what was sent (an erasure must not leave a sent text behind)."""
+        await self._sent.flush()
+
     async def close(self) -> None:
         await self._sent.close()
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import N_, supported, translator
 from bot.reports.render.markdown import render_markdown
 from bot.reports.serialize import report_from_dict
+from bot.services.outbox import Outbox
 from bot.services.reporting import Reporting
 from bot.services.state import load_actor
 from bot.services.views import UserRef
@@ -118,10 +119,18 @@ class _Erasure:
 
 
 class Privacy:
-    def __init__(self, db: Database, reporting: Reporting, organiser_ids: Iterable[int] = ()) -> None:
+    def __init__(self, db: Database, reporting: Reporting, organiser_ids: Iterable[int] = (), outbox: Outbox | None = None) -> None:
         self.db = db
         self.reporting = reporting
         self.organiser_ids = tuple(sorted(organiser_ids))
+        self.outbox = outbox
+
+    async def _strike_off_sent_replies(self) -> None:
+        """Replies already sent are struck off the outbox in batches, a moment later; an erasure
+        does it first, so that a draft just sent to a rapporteur, naming the person, is not left
+        in the database after it."""
+        if self.outbox is not None:
+            await self.outbox.flush()
 
     # ----- /mydata ------------------------------------------------------------------------
 
@@ -234,6 +243,7 @@ class Privacy:
     async def forget(self, user: UserRef, *, keep_contributions: bool) -> Forgotten:
         """Erase the person; their sessions' reports get a new version without them. One
         transaction: a crash leaves either the person as they were or entirely erased."""
+        await self._strike_off_sent_replies()
         async with self.db.session() as db:
             participant, _state = await load_actor(db, user)
             erasure = await self._erase(db, participant, keep_contributions=keep_contributions)
@@ -248,6 +258,7 @@ class Privacy:
         retention period has ended, unless they also take part in an event still running."""
         now = now or utcnow()
         applied: list[RetentionApplied] = []
+        await self._strike_off_sent_replies()
         async with self.db.session() as db:
             expired: dict[int, Event] = {}
             for event in await db.scalars(select(Event).order_by(Event.id)):
