@@ -224,10 +224,12 @@ class FakeBotAPI:
 
     # ---- waiting
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0, *, what: str = "the condition") -> None:
-        """Return once ``predicate()`` holds, re-checking after every API call; on timeout raise
-        AssertionError showing the bot's last messages and calls."""
-        await self._world.wait_for(predicate, timeout, what=what)
+    async def wait_for(
+        self, predicate: Callable[[], bool], timeout: float = 5.0, *, what: str = "the condition", chat_id: int | None = None
+    ) -> None:
+        """Return once ``predicate()`` holds, re-checking after every API call (about ``chat_id``
+        only, when given); on timeout raise AssertionError showing the bot's last messages and calls."""
+        await self._world.wait_for(predicate, timeout, what=what, chat_id=chat_id)
 
     # ---- HTTP
 
@@ -273,7 +275,8 @@ class FakeBotAPI:
         self._world.calls.append(ApiCall(method, params, arrived, status))
         if status == 429:
             self._world.flood_errors += 1
-        self._world.notify()
+        chat = params.get("chat_id")
+        self._world.notify(chat if isinstance(chat, int) else int(chat) if isinstance(chat, str) and chat.lstrip("-").isdigit() else None)
 
     def _method_table(self) -> dict[str, tuple[str, Callable[[Params], object]]]:
         """Telegram matches method names case-insensitively."""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # wait_for() wakes on every API call; this re-check only matters for predicates over state
 # that changes without one (e.g. a list filled by the bot's error handler).
 _RECHECK_SECONDS = 0.05
+_RECHECK_CHAT_SECONDS = 0.5  # a waiter on one chat is woken by its calls; this is only a safety net
 
 
 class World:
@@ -48,8 +49,9 @@ class World:
         self._current: dict[int, dict[int, SentMessage]] = {}
         self._history: dict[int, list[SentMessage]] = {}
         self._query_ids = itertools.count(1)
-        self._changed = asyncio.Event()
-        self._waiting = 0
+        self._changed = asyncio.Event()  # any change: what waiters on no chat in particular wait for
+        self._waiting = 0  # how many of those
+        self._changed_in: dict[int, asyncio.Event] = {}  # a change in one chat (or anywhere)
 
     @property
     def bot_id(self) -> int:
@@ -136,28 +138,43 @@ class World:
 
     # ---- waiting
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0, *, what: str = "the condition") -> None:
+    async def wait_for(
+        self, predicate: Callable[[], bool], timeout: float = 5.0, *, what: str = "the condition", chat_id: int | None = None
+    ) -> None:
         """Return once ``predicate()`` holds, re-checking after every API call; on timeout raise
-        AssertionError showing the bot's last messages and calls."""
+        AssertionError showing the bot's last messages and calls.
+
+        With ``chat_id`` (a predicate about that chat alone) it re-checks only after calls about
+        that chat: hundreds of simulated people waiting for their replies would otherwise all
+        wake at every call, and the fake's own lateness would bunch the arrivals it stamps."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        self._waiting += 1
+        recheck = _RECHECK_SECONDS if chat_id is None else _RECHECK_CHAT_SECONDS
+        self._waiting += chat_id is None
         try:
             while not predicate():
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise AssertionError(self._timeout_report(what, timeout))
+                changed = self._changed if chat_id is None else self._changed_in.setdefault(chat_id, asyncio.Event())
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(min(remaining, _RECHECK_SECONDS)):
-                        await self._changed.wait()
+                    async with asyncio.timeout(min(remaining, recheck)):
+                        await changed.wait()
         finally:
-            self._waiting -= 1
+            self._waiting -= chat_id is None
 
-    def notify(self) -> None:
-        """Something changed: wake every wait_for() so it re-checks its predicate."""
+    def notify(self, chat_id: int | None = None) -> None:
+        """Something changed (in ``chat_id``, or anywhere): wake the wait_for() calls it concerns
+        so they re-check their predicates."""
         if self._waiting:
             self._changed.set()
             self._changed = asyncio.Event()
+        if chat_id is None:
+            for changed in self._changed_in.values():
+                changed.set()
+            self._changed_in.clear()
+        elif chat_id in self._changed_in:
+            self._changed_in.pop(chat_id).set()
 
     def _timeout_report(self, what: str, timeout: float) -> str:
         lines = [

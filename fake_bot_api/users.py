@@ -55,6 +55,7 @@ class Conversation(ABC):
             lambda: len(history) >= before + count,
             timeout,
             what=f"{count} new message(s) from the bot in chat {self.chat_id}",
+            chat_id=self.chat_id,
         )
         return history[before : before + count]
 

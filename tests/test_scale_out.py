@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ORGANISER = 1000
 PARTICIPANTS = int(os.environ.get("SCALE_PARTICIPANTS", "120"))
 SESSIONS = int(os.environ.get("SCALE_SESSIONS", "4"))
+LONGER = max(1.0, PARTICIPANTS / 120)  # the waits grow with the crowd: every reply takes a turn of the budget
 WORKERS = 3
 SECRET = "test-secret_0123456789"
 MARKER = "Room change for everyone"
@@ -176,7 +177,7 @@ class Telegram:
         update_id = self.api.last_update_id  # the update it queued (no await in between)
         self.posted.setdefault(user.id, []).append(update_id)
         await self.post(update_id)
-        await self.api.wait_for(lambda: len(history) >= before + count, 30, what=f"replies to {user.id}")
+        await self.api.wait_for(lambda: len(history) >= before + count, 30 * LONGER, what=f"replies to {user.id}", chat_id=user.id)
         return history[before : before + count]
 
 
@@ -263,7 +264,7 @@ async def test_workers_and_schedulers_lose_nothing_and_send_nothing_twice(deploy
         half = PARTICIPANTS // 2
         joined = [asyncio.Event() for _ in users[:half]]
         first = [asyncio.create_task(_participate(telegram, u, codes[n % SESSIONS], joined[n])) for n, u in enumerate(users[:half])]
-        await asyncio.wait_for(asyncio.gather(*(event.wait() for event in joined)), 60)
+        await asyncio.wait_for(asyncio.gather(*(event.wait() for event in joined)), 60 * LONGER)
         # ... then an event-wide reminder is made due now, here (as on any worker): the leader
         # hears it by NOTIFY at once, while everyone goes on answering and the second half joins.
         publisher = ChangePublisher(services.db, None)
@@ -295,13 +296,13 @@ async def test_workers_and_schedulers_lose_nothing_and_send_nothing_twice(deploy
         assert sorted(gauges) == [0.0, 1.0]
         os.kill(leader, signal.SIGKILL)
         killed_at = time.monotonic()
-        await asyncio.wait_for(asyncio.gather(*first, *second), 120)
+        await asyncio.wait_for(asyncio.gather(*first, *second), 120 * LONGER)
 
         def summaries() -> list[str]:
             return [m.plain_text for m in api.messages_to(ORGANISER) if "Delivery summary" in m.plain_text]
 
-        await api.wait_for(lambda: len(summaries()) >= 1, timeout=45, what="the summary from the new leader")
-        assert time.monotonic() - killed_at < 45
+        await api.wait_for(lambda: len(summaries()) >= 1, timeout=45 * LONGER, what="the summary from the new leader")
+        assert time.monotonic() - killed_at < 45 * LONGER
         successor = await _leader_pid(url)
         assert successor is not None and successor != leader
         # Telegram sending updates again (an answer it did not see acknowledged): applied once.
