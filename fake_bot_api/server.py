@@ -201,7 +201,7 @@ class FakeBotAPI:
     def redeliver(self, update_id: int) -> None:
         """Deliver an earlier update again, same id, as Telegram does after a bot crashed."""
         self._world.updates.redeliver(update_id)
-        self._world.notify()
+        self._world.notify(everywhere=False)
 
     # ---- injected failures
 
@@ -275,8 +275,12 @@ class FakeBotAPI:
         self._world.calls.append(ApiCall(method, params, arrived, status))
         if status == 429:
             self._world.flood_errors += 1
+        # A call naming no chat (getUpdates, a callback answer) changes no chat's messages; one
+        # that does without naming it (an inline message's edit) is caught by the waits' recheck.
         chat = params.get("chat_id")
-        self._world.notify(chat if isinstance(chat, int) else int(chat) if isinstance(chat, str) and chat.lstrip("-").isdigit() else None)
+        if isinstance(chat, str) and chat.lstrip("-").isdigit():
+            chat = int(chat)
+        self._world.notify(chat, everywhere=isinstance(chat, int))
 
     def _method_table(self) -> dict[str, tuple[str, Callable[[Params], object]]]:
         """Telegram matches method names case-insensitively."""

@@ -133,7 +133,7 @@ class World:
     def push_update(self, body: JsonDict) -> int:
         """Queue an update for the bot and wake whoever waits; returns its update_id."""
         update_id = self.updates.push(body)
-        self.notify()
+        self.notify(everywhere=False)
         return update_id
 
     # ---- waiting
@@ -163,12 +163,15 @@ class World:
         finally:
             self._waiting -= chat_id is None
 
-    def notify(self, chat_id: int | None = None) -> None:
+    def notify(self, chat_id: int | None = None, *, everywhere: bool = True) -> None:
         """Something changed (in ``chat_id``, or anywhere): wake the wait_for() calls it concerns
-        so they re-check their predicates."""
+        so they re-check their predicates. ``everywhere=False``: nothing the bot sent changed (a
+        new update), which no wait on one chat's messages is about."""
         if self._waiting:
             self._changed.set()
             self._changed = asyncio.Event()
+        if not everywhere:
+            return
         if chat_id is None:
             for changed in self._changed_in.values():
                 changed.set()
