@@ -9,6 +9,8 @@ VmRSS (and VmHWM, the peak while starting) from /proc. Prints one line per run a
     python bench/bench_memory.py            # 3 runs, median (~30 s)
     python bench/bench_memory.py --modules  # + which heavy libraries the bot has loaded
     python bench/bench_memory.py --fresh    # a first start, which migrates (and so loads Alembic)
+    python bench/bench_memory.py --busy     # after a session's worth of work: the sentence model,
+                                            # grouping, a draft with its PDF, DOCX and chart
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -28,7 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fake_bot_api import FakeBotAPI  # noqa: E402
+from fake_bot_api import FakeBotAPI, FakeUser  # noqa: E402
+from tests.agenda_samples import EXPERT_MEETING  # noqa: E402
+
+ORGANISER = 1000
+BUSY_PARTICIPANTS = 12
 
 # What tests/test_startup_imports.py keeps out of a starting bot, plus what it may still import.
 WATCHED = (
@@ -89,7 +96,36 @@ async def _modules_of(pid: int, listing: Path) -> list[str]:
     return [name for name in WATCHED if name in loaded]
 
 
-async def one_run(idle: float, list_modules: bool, fresh: bool = False) -> tuple[float, float, list[str]]:
+async def _session_of_work(api: FakeBotAPI, database: Path) -> None:
+    """What loads everything: people join and answer (their answers are embedded: the sentence
+    model), and the organiser drafts the report (grouping, prose, PDF, DOCX and a chart)."""
+    with sqlite3.connect(database) as conn:
+        code = conn.execute("SELECT join_code FROM sessions ORDER BY id LIMIT 1").fetchone()[0]
+    organiser = api.user(ORGANISER, "Olivia")
+    await organiser.reply_after(lambda: organiser.send(f"/open {code}"), timeout=30)
+
+    async def take_part(person: FakeUser) -> None:
+        replies = await person.reply_after(lambda: person.send(f"/start {code}"), count=2, timeout=60)
+        await person.reply_after(lambda: person.press(replies[1], text="✅ I agree"), timeout=60)
+        await person.reply_after(lambda: person.send(f"Person {person.id}"), timeout=60)
+        await person.reply_after(lambda: person.send("/skip"), timeout=60)
+        await person.reply_after(lambda: person.press(person.last(), text="Development"), count=2, timeout=60)
+        for point in ("Donors still work in silos", "Early warning rarely leads to early action", "Local voices are missing"):
+            await person.reply_after(lambda p=point: person.send(f"{p} ({person.id})"), timeout=60)
+
+    await asyncio.gather(*(take_part(api.user(5000 + n, f"P{n}")) for n in range(BUSY_PARTICIPANTS)))
+    before = len(api.messages_to(ORGANISER))
+    organiser.send(f"/draft {code}")
+    await api.wait_for(
+        lambda: any(m.document and m.document[0].endswith(".docx") for m in api.messages_to(ORGANISER)[before:]),
+        120,
+        what="the draft's files",
+    )
+    organiser.send(f"/export {code} chart")
+    await api.wait_for(lambda: any(m.photo for m in api.messages_to(ORGANISER)[before:]), 60, what="the chart")
+
+
+async def one_run(idle: float, list_modules: bool, fresh: bool = False, busy: bool = False) -> tuple[float, float, list[str]]:
     async with FakeBotAPI() as api:
         with tempfile.TemporaryDirectory() as folder:
             env = dict(
@@ -100,6 +136,7 @@ async def one_run(idle: float, list_modules: bool, fresh: bool = False) -> tuple
                 DATABASE_URL=f"sqlite+aiosqlite:///{folder}/bot.db",
                 PYTHONPATH=str(ROOT),
                 LOG_LEVEL="WARNING",
+                ORGANISER_IDS=str(ORGANISER),
             )
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
             # A restart, the usual case: the schema is already there (`workshop-bot db upgrade`).
@@ -107,6 +144,11 @@ async def one_run(idle: float, list_modules: bool, fresh: bool = False) -> tuple
                 subprocess.run(
                     [sys.executable, "-m", "telegram_edge.cli", "db", "upgrade"], cwd=folder, env=env, check=True, capture_output=True
                 )
+            if busy:
+                agenda = Path(folder) / "agenda.yaml"
+                agenda.write_text(EXPERT_MEETING)
+                command = [sys.executable, "-m", "telegram_edge.cli", "agenda", "import", str(agenda), "--organiser", str(ORGANISER)]
+                subprocess.run(command, cwd=folder, env=env, check=True, capture_output=True)
             child = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-c",
@@ -124,6 +166,8 @@ async def one_run(idle: float, list_modules: bool, fresh: bool = False) -> tuple
                         error = (await child.stderr.read()).decode() if child.stderr else ""
                         raise RuntimeError(f"the bot did not start polling: {error[-2000:]}")
                     await asyncio.sleep(0.1)
+                if busy:
+                    await _session_of_work(api, Path(folder) / "bot.db")
                 await asyncio.sleep(idle)
                 status = _status(child.pid)
                 modules = await _modules_of(child.pid, Path(folder) / "modules.json") if list_modules else []
@@ -139,15 +183,17 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle polling before reading RSS (default 5)")
     parser.add_argument("--modules", action="store_true", help="list the heavy libraries loaded")
     parser.add_argument("--fresh", action="store_true", help="a first start: the bot migrates an empty database itself")
+    parser.add_argument("--busy", action="store_true", help="after answers (the sentence model) and a draft with every export")
     args = parser.parse_args()
     rss: list[float] = []
     peak: list[float] = []
     for run in range(1, args.repeat + 1):
-        idle_mb, peak_mb, modules = asyncio.run(one_run(args.idle, args.modules, args.fresh))
+        idle_mb, peak_mb, modules = asyncio.run(one_run(args.idle, args.modules, args.fresh, args.busy))
         rss.append(idle_mb)
         peak.append(peak_mb)
         loaded = f"  loaded: {', '.join(modules) or 'none of the watched'}" if args.modules else ""
-        print(f"run {run}: idle RSS {idle_mb:.1f} MB, peak while starting {peak_mb:.1f} MB{loaded}", flush=True)
+        when = "since start" if args.busy else "while starting"
+        print(f"run {run}: idle RSS {idle_mb:.1f} MB, peak {when} {peak_mb:.1f} MB{loaded}", flush=True)
     print(f"median of {args.repeat}: idle RSS {statistics.median(rss):.1f} MB, peak {statistics.median(peak):.1f} MB")
 
 

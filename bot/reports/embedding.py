@@ -127,7 +127,13 @@ class MiniLMEmbedder:
         self._tokenizer.enable_truncation(max_length=self.MAX_TOKENS)
         self._tokenizer.no_padding()
         options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Graph optimisations pre-pack this int8 model's weights: +120 MB of RSS for no speed
+        # measured on it (bench/README.md, "Memory"); the arena and memory patterns keep the
+        # largest batch's buffers for the life of the process. Off, the bot with the model
+        # loaded stays under 300 MB.
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
         options.log_severity_level = 3
         # onnxruntime counts the host's cores, not the ones this process may use; more
         # threads than usable cores made embedding twice as slow on a 2-core machine.
