@@ -63,12 +63,19 @@ async def api() -> AsyncIterator["FakeBotAPI"]:
         yield fake
 
 
+# The bot's sending budget in tests about what it does rather than how fast it may send: every
+# message still takes its turn, at 500 a second instead of Telegram's 27, which would add about a
+# minute of waiting to the suite. The budget at Telegram's pace: test_send_budget, test_scale_out
+# (its fake Telegram enforces the limit), test_broadcast_crash.
+TEST_SEND_RATE = 500.0
+
+
 @pytest.fixture
 async def bot(api: "FakeBotAPI", database_url: str) -> AsyncIterator["OfflineBot"]:
     """The real Application polling the fake API; any handler error fails the test."""
     from telegram_edge.offline import OfflineBot
 
-    running = OfflineBot(api, database_url, organiser_ids=[ORGANISER])
+    running = OfflineBot(api, database_url, organiser_ids=[ORGANISER], send_rate=TEST_SEND_RATE)
     await running.start()
     yield running
     await running.stop()

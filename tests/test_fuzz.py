@@ -19,10 +19,8 @@ import asyncio
 import random
 import re
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import pytest
 from sqlalchemy import func, select
 
 from fake_bot_api import FakeBotAPI, FakeChat, FakeUser
@@ -353,17 +351,6 @@ def _generate(
             {"message": {"message_id": message_id, "date": int(time.time()), "chat": user.chat_json, "from": person, "text": text}}
         )
         ledger.texts[(user.id, message_id)] = [text]
-
-
-@pytest.fixture
-async def bot(api: FakeBotAPI, database_url: str) -> AsyncIterator[OfflineBot]:
-    """The real bot (conftest's), with its sending budget at 500/s instead of Telegram's 27: the
-    fuzz is about what updates do, and 2,000 of them would otherwise take over a minute of
-    replies (the budget itself: test_send_budget)."""
-    running = OfflineBot(api, database_url, organiser_ids=[ORGANISER], send_rate=500)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 async def _quiesce(api: FakeBotAPI, bot: OfflineBot) -> None:
