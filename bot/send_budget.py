@@ -18,8 +18,8 @@ stalls (a garbage collection, a busy core) wakes with several turns due; they th
 apart rather than at once. Each process books one turn at a time (a FIFO lock), so its own
 messages keep their order and the database row sees at most one booking per process waiting.
 
-The default rate is a little under Telegram's 30 (bot.config): requests still bunch between
-leaving here and arriving there, and a strict count at Telegram must not see 31 in a second.
+The default rate is 2 % under Telegram's 30 (bot.config), the margin the broadcasts' pacer
+keeps: requests still bunch a little between leaving here and arriving there.
 
 A 429 pauses the budget for its ``retry_after``: :meth:`SendBudget.flooded` in the process that
 got it (which also pushes the shared timeline back), :meth:`SendBudget.pause` in the others when

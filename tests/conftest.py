@@ -64,7 +64,7 @@ async def api() -> AsyncIterator["FakeBotAPI"]:
 
 
 # The bot's sending budget in tests about what it does rather than how fast it may send: every
-# message still takes its turn, at 500 a second instead of Telegram's 27, which would add about a
+# message still takes its turn, at 500 a second instead of 29.4 (Telegram's 30 less 2 %), which would add about a
 # minute of waiting to the suite. The budget at Telegram's pace: test_send_budget, test_scale_out
 # (its fake Telegram enforces the limit), test_broadcast_crash.
 TEST_SEND_RATE = 500.0
