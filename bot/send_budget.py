@@ -82,9 +82,14 @@ class SendBudget:
             return
         async with self._turn:
             await self._book()
-            while (delay := max(self._last + self.gap, self._paused_until) - self._clock()) > _EPSILON:
+            due = max(self._last + self.gap, self._paused_until)
+            while (delay := due - self._clock()) > _EPSILON:
                 await self._sleep(delay)
-            self._last = self._clock()
+            # Woken a little late, as timers are: the next turn counts from this one's due time,
+            # so the pace does not drift below the rate. Woken much later (the process stalled):
+            # from now, so the backlog leaves a gap apart, not in a catch-up burst.
+            now = self._clock()
+            self._last = due if now - due < self.gap / 2 else now
 
     def pause(self, seconds: float) -> None:
         """Another process got a 429: nothing leaves here for ``seconds``."""
