@@ -36,15 +36,22 @@ class FloodGate:
         self.followers: list[Callable[[float], None]] = []
 
     def pause(self, seconds: float) -> None:
-        self._open_at = max(self._open_at, time.monotonic() + seconds)
+        """Another process got a 429: close the gate, and pause the sending budget, here."""
+        self._close(seconds)
+        if self.budget is not None:
+            self.budget.pause(seconds)
 
     def flooded(self, seconds: float) -> None:
-        """This process got a 429: close the gate here and tell every other process."""
-        self.pause(seconds)
+        """This process got a 429: close the gate here, pause the budget wherever it is shared,
+        and tell every other process."""
+        self._close(seconds)
         if self.budget is not None:
             self.budget.flooded(seconds)
         if self.on_flood is not None:
             self.on_flood(seconds)
+
+    def _close(self, seconds: float) -> None:
+        self._open_at = max(self._open_at, time.monotonic() + seconds)
 
     async def wait(self) -> None:
         while (delay := self._open_at - time.monotonic()) > 0:
@@ -83,8 +90,6 @@ class FloodListener:
             if notice["origin"] != self.origin:
                 seconds = min(float(notice["seconds"]), 300.0)
                 self.gate.pause(seconds)
-                if self.gate.budget is not None:
-                    self.gate.budget.pause(seconds)
                 for follower in list(self.gate.followers):
                     follower(seconds)
 
