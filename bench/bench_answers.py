@@ -91,6 +91,7 @@ ACK_TIMEOUT = 300.0  # a lost reply is reported, not waited for forever
 VERBOSE = False
 TIMELINE_PATH = os.environ.get("BENCH_TIMELINE")  # diagnostics: (send time, latency) of every answer
 ECHO_REQUEST = "aiohttp"
+POSTGRES_URL: str | None = None  # --postgres: the bot stores in this database (schema reset per run)
 KINDS = ("bot", "echo", "echo-seq")
 ANSWER_TEXTS = [
     "Donors still fund in silos; each agency reports to its own capital.",
@@ -190,9 +191,17 @@ def _user_ref(telegram_id: int) -> Any:
     return UserRef(telegram_id, f"P{telegram_id}", "Bench", _username(telegram_id), "en")
 
 
-def count_contributions(db_path: Path) -> int:
-    with sqlite3.connect(db_path) as conn:
-        return int(conn.execute("SELECT count(*) FROM contributions").fetchone()[0])
+async def count_contributions(database_url: str) -> int:
+    from sqlalchemy import text
+
+    from storage.db import Database
+
+    db = Database(database_url)
+    try:
+        async with db.engine.connect() as conn:
+            return int(await conn.scalar(text("SELECT count(*) FROM contributions")) or 0)
+    finally:
+        await db.dispose()
 
 
 # --------------------------------------------------------------------------------------------
@@ -474,10 +483,14 @@ async def run_once(
     load_before = os.getloadavg()[0]
     calibration = calibrate()
     db_path = workdir / f"{kind}-{participants}-{time.monotonic_ns()}.db"
-    database_url = f"sqlite+aiosqlite:///{db_path}"
+    database_url = POSTGRES_URL or f"sqlite+aiosqlite:///{db_path}"
     measured_ids = [FIRST_PARTICIPANT_ID + i for i in range(participants)]
     warmup_ids = [FIRST_PARTICIPANT_ID + participants + i for i in range(WARMUP_PARTICIPANTS)]
     if kind == "bot":
+        if POSTGRES_URL:
+            from tests.conftest import _reset_postgres
+
+            await _reset_postgres(POSTGRES_URL)
         await seed_database(database_url, measured_ids + warmup_ids)
 
     ctx = mp.get_context("spawn")
@@ -529,7 +542,7 @@ async def run_once(
     expected = stored = None
     if kind == "bot":
         expected = participants * answers + WARMUP_PARTICIPANTS * WARMUP_ANSWERS
-        stored = count_contributions(db_path)
+        stored = await count_contributions(database_url)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     seconds = (tally.last_ack or wall_end) - started
@@ -644,6 +657,12 @@ def machine_facts() -> dict[str, str]:
     }
 
 
+def _postgres_facts(url: str) -> str:
+    from storage.db import Database
+
+    return f"PostgreSQL at {Database.display(url)} (schema reset per run)"
+
+
 def median(results: list[RunResult], attribute: str) -> float:
     return statistics.median(getattr(result, attribute) for result in results)
 
@@ -713,6 +732,7 @@ async def main_async(args: argparse.Namespace) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     kinds = [k for k in args.bots.split(",") if k]
     facts = machine_facts()
+    facts["database"] = _postgres_facts(POSTGRES_URL) if POSTGRES_URL else "SQLite (a fresh file per run, WAL)"
     print("Machine: " + "; ".join(f"{k} {v}" for k, v in facts.items()), flush=True)
     print(f"Calibration loop: {calibrate():.0f} ms (lower is faster; printed per run in the last table)", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-answers-"))
@@ -810,10 +830,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="before each run, wait up to SECONDS for other processes to use < 0.25 cores (default: don't wait)",
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the bot stores in PostgreSQL at TEST_DATABASE_URL (its schema is reset before every run) instead of a fresh SQLite file",
+    )
     parser.add_argument("--verbose", action="store_true", help="show the bot process's warnings and tracebacks")
     args = parser.parse_args(argv)
-    global VERBOSE, ECHO_REQUEST
+    global VERBOSE, ECHO_REQUEST, POSTGRES_URL
     VERBOSE, ECHO_REQUEST = args.verbose, args.echo_request
+    if args.postgres:
+        POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+        if not POSTGRES_URL:
+            parser.error("--postgres needs TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
     if args.quick:
         args.sizes, args.repeat = "50,500", 1
         args.answers = args.answers or 3

@@ -94,6 +94,7 @@ def _ours(file: str, folder: str) -> bool:
 LAYERS: list[tuple[str, Any]] = [
     ("SQLAlchemy (ORM, Core, pool, dialect)", lambda f: "/sqlalchemy/" in f),
     ("aiosqlite (main-thread side: queueing, futures)", lambda f: "/aiosqlite/" in f),
+    ("asyncpg (protocol, codecs)", lambda f: "/asyncpg/" in f),
     ("httpx / httpcore / h11 / anyio", lambda f: any(p in f for p in ("/httpx/", "/httpcore/", "/h11/", "/anyio/", "/sniffio/"))),
     (
         "PTB request layer (Bot methods, BaseRequest, AIORateLimiter)",
@@ -116,29 +117,31 @@ LAYERS: list[tuple[str, Any]] = [
     ("our code: storage/", lambda f: _ours(f, "storage")),
     ("asyncio event loop (callbacks, tasks, selector)", lambda f: "/asyncio/" in f or f.endswith("selectors.py")),
 ]
-WORKERS = "other threads (aiosqlite workers running SQLite) while the main thread waits"
+WORKERS = "other threads (aiosqlite workers running SQLite, the embedding worker) while the main thread waits"
 
 # Inclusive view: the share of samples whose stack passes through a frame matching (file part,
 # function name). A sample may count for several rows.
 MARKERS: list[tuple[str, str, str]] = [
-    ("Updater polling: getUpdates request + Update.de_json", "telegram/ext/_updater.py", ""),
+    ("Polling: getUpdates, Update.de_json, storing the batch in the inbox", "telegram_edge/polling.py", ""),
+    ("  of which Inbox.accept (one transaction per batch)", "bot/services/inbox.py", "Inbox.accept"),
     ("  of which Update.de_json (parsing the updates)", "telegram/_update.py", "Update.de_json"),
     ("Application.process_update (all work for one update)", "telegram/ext/_application.py", "Application.process_update"),
-    ("  handlers.common.respond (use case + reply)", "handlers/common.py", "respond"),
-    ("    Participation.text (the use case: DB reads, insert)", "bot/services/participation.py", "Participation.text"),
-    ("      load_actor (participant + chat state)", "bot/services/state.py", "load_actor"),
-    ("      Participation._answer (progress, count, add)", "bot/services/participation.py", "Participation._answer"),
-    ("    unit-of-work exit: flush INSERT + COMMIT", "sqlalchemy/ext/asyncio/session.py", "AsyncSessionTransaction.__aexit__"),
-    ("    session close: release the connection", "sqlalchemy/ext/asyncio/session.py", "AsyncSession.__aexit__"),
-    ("    handlers.common.send (render + sendMessage)", "handlers/common.py", "send"),
-    ("      handlers.render.render (texts, keyboards)", "handlers/render.py", "render"),
-    ("      ExtBot.send_message (PTB + httpx)", "telegram/ext/_extbot.py", "ExtBot.send_message"),
+    ("  handlers.common.respond (use case, outbox, commit, reply)", "handlers/common.py", "respond"),
+    ("    Router.text (the use case: actor, step, answer)", "bot/services/router.py", "ConversationRouter.text"),
+    ("      load_actor (participant, chat state, progress)", "bot/services/state.py", "load_actor"),
+    ("      Participation._answer (session, count, add)", "bot/services/participation.py", "Participation._answer"),
+    ("    Outbox.add (the replies owed, ORM rows)", "bot/services/outbox.py", "Outbox.add"),
+    ("    Database._transaction exit: flush of the INSERTs, inbox mark, COMMIT", "storage/db.py", "Database._transaction"),
+    ("    send_owed (render the markup, sendMessage)", "handlers/common.py", "send_owed"),
+    ("      ExtBot.send_message (PTB + HTTP client)", "telegram/ext/_extbot.py", "ExtBot.send_message"),
     ("        of which Message.de_json (parsing the reply)", "telegram/_message.py", "Message.de_json"),
-    ("httpx: HTTPXRequest.do_request (getUpdates + sendMessage)", "telegram/request/_httpxrequest.py", "HTTPXRequest.do_request"),
+    ("Batched marks and deletions (BatchedIds.flush)", "storage/batched.py", "BatchedIds.flush"),
+    ("Embedding worker, event-loop side (Embeddings._run)", "bot/services/embeddings.py", "Embeddings._run"),
     ("SQLAlchemy, anywhere", "/sqlalchemy/", ""),
+    ("  of which ORM flush (unit of work)", "sqlalchemy/orm/unitofwork.py", ""),
     ("  of which statement construction + cache-key generation", "/sqlalchemy/sql/", ""),
     ("aiosqlite, anywhere on the main thread", "/aiosqlite/", ""),
-    ("failed 'import sniffio' in httpcore (sys.path search)", "httpcore/_synchronization.py", "current_async_library"),
+    ("asyncpg, anywhere on the main thread", "/asyncpg/", ""),
 ]
 
 

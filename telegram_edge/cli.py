@@ -157,6 +157,7 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     from telegram import Update
 
     from telegram_edge.app import build_application
+    from telegram_edge.polling import POLL_INTERVAL
 
     settings.token()  # fail before touching anything else
     asyncio.run(_prepare_database(settings.database_url))
@@ -166,7 +167,7 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
         return problem[0]
     application = build_application(settings)
     print(f"workshop-bot: polling Telegram; data in {Database(settings.database_url).display_url}. Ctrl+C stops.")
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    application.run_polling(poll_interval=POLL_INTERVAL, allowed_updates=Update.ALL_TYPES)
     return 0
 
 

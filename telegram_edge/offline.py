@@ -17,6 +17,7 @@ from bot.config import Settings
 from fake_bot_api import FakeBotAPI
 from handlers.context import BotApplication
 from telegram_edge.app import build_application, on_shutdown, on_startup
+from telegram_edge.polling import POLL_INTERVAL
 
 
 class OfflineBot:
@@ -46,7 +47,7 @@ class OfflineBot:
         await on_startup(application)
         await application.start()
         assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)
+        await application.updater.start_polling(poll_interval=POLL_INTERVAL, timeout=1, allowed_updates=Update.ALL_TYPES)
         self.application = application
 
     async def stop(self) -> None:

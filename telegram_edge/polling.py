@@ -34,6 +34,10 @@ from bot.services.inbox import Inbox
 log = logging.getLogger(__name__)
 
 _BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+#: Pause between getUpdates calls. Under load an update then waits at most 20 ms, while a batch
+#: collects several updates for one request and one inbox transaction: 90 → 104 answers/s in
+#: bench/README.md ("What would move it"). Idle, long polling still answers at once.
+POLL_INTERVAL = 0.02
 
 
 class DurableUpdater(Updater):
@@ -46,7 +50,7 @@ class DurableUpdater(Updater):
 
     async def start_polling(
         self,
-        poll_interval: float = 0.0,
+        poll_interval: float = POLL_INTERVAL,
         timeout: int | timedelta = timedelta(seconds=10),
         bootstrap_retries: int = 0,
         allowed_updates: Sequence[str] | None = None,

@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 
 #: Contributions embedded per model call (and per UPDATE round trip).
 BATCH = 64
+#: How long the worker lets answers gather after a wake-up before it embeds. A room answering
+#: at once then costs a few full batches instead of a model call and two transactions per
+#: answer, competing with the answers themselves for the database and the CPU.
+GATHER_SECONDS = 0.5
 _WAKE = "embed_contributions"
 _SERVICES: weakref.WeakKeyDictionary[Engine, Embeddings] = weakref.WeakKeyDictionary()
 
@@ -57,9 +61,10 @@ def _stale() -> Any:
 class Embeddings:
     """The background embedder of one database's contributions."""
 
-    def __init__(self, db: Database, model: Callable[[], Embedder] = sentence_model) -> None:
+    def __init__(self, db: Database, model: Callable[[], Embedder] = sentence_model, *, gather_seconds: float = GATHER_SECONDS) -> None:
         self.db = db
         self._model = model
+        self.gather_seconds = gather_seconds
         self._task: asyncio.Task[None] | None = None
         self._pending = False
         self._closed = False
@@ -93,6 +98,7 @@ class Embeddings:
 
     async def _run(self) -> None:
         try:
+            await asyncio.sleep(self.gather_seconds)
             while self._pending and not self._closed:
                 self._pending = False
                 while not self._closed and await self.embed_missing() == BATCH:
