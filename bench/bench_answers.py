@@ -108,17 +108,13 @@ ANSWER_TEXTS = [
 
 
 async def seed_database(database_url: str, participant_ids: list[int]) -> str:
-    """Agenda, open session, one participant through the real onboarding flow, cloned to all.
-
-    Returns the session's join code.
-    """
-    from sqlalchemy import insert, select
+    """Agenda and open session; every participant onboarded (bench/seeding.py). Returns the join code."""
+    from seeding import onboard
 
     from bot.config import Settings
     from bot.container import build_services
-    from bot.services.outcomes import ShowPrompt
-    from bot.services.views import MessageRef, UserRef
-    from storage.models import Base, SessionStatus
+    from bot.services.views import UserRef
+    from storage.models import SessionStatus
     from telegram_edge.demo_script import AGENDA
 
     services = build_services(Settings(database_url=database_url, organiser_ids=frozenset({ORGANISER_ID})))
@@ -128,67 +124,10 @@ async def seed_database(database_url: str, participant_ids: list[int]) -> str:
         created = await services.organising.import_agenda(organiser, AGENDA)
         code = created.event.sessions[0].join_code
         await services.organising.set_status(organiser, code, SessionStatus.OPEN)
-
-        template_id, others = participant_ids[0], participant_ids[1:]
-        user = _user_ref(template_id)
-        participation = services.participation
-        await participation.join(user, code)
-        await participation.consent(user, True)
-        await services.router.text(user, f"Participant {template_id}", MessageRef(template_id, 1))
-        await services.router.text(user, "Bench Institute", MessageRef(template_id, 2))
-        shown = await participation.choose_community(user, "development")
-        assert isinstance(shown, ShowPrompt), f"onboarding ended in {shown!r}"
-
-        tables = Base.metadata.tables
-        participants, states = tables["participants"], tables["chat_states"]
-        progress, roles = tables["progress"], tables["roles"]
-        async with services.db.session() as db:
-            row = (await db.execute(select(participants).where(participants.c.telegram_user_id == template_id))).mappings().one()
-            pid = row["id"]
-            state = (await db.execute(select(states).where(states.c.participant_id == pid))).mappings().one()
-            steps = (await db.execute(select(progress).where(progress.c.participant_id == pid))).mappings().all()
-            granted = (await db.execute(select(roles).where(roles.c.participant_id == pid))).mappings().all()
-            if others:
-                await db.execute(
-                    insert(participants),
-                    [
-                        {**_without(row, "id"), "telegram_user_id": tid, "username": _username(tid), "display_name": f"Participant {tid}"}
-                        for tid in others
-                    ],
-                )
-                ids = dict(
-                    (
-                        await db.execute(
-                            select(participants.c.telegram_user_id, participants.c.id).where(participants.c.telegram_user_id.in_(others))
-                        )
-                    ).all()
-                )
-                await db.execute(insert(states), [{**state, "participant_id": ids[tid]} for tid in others])
-                await db.execute(insert(progress), [{**step, "participant_id": ids[tid]} for tid in others for step in steps])
-                await db.execute(
-                    insert(roles), [{**_without(role, "id"), "participant_id": ids[tid]} for tid in others for role in granted]
-                )
-            if "last_message_id" in states.c:
-                # The template's onboarding used message ids of its own; in the fake API every
-                # participant's chat starts again at 1, so the seeded state must not claim more.
-                await db.execute(states.update().values(last_message_id=None))
+        await onboard(services, code, participant_ids)
         return code
     finally:
         await services.close()
-
-
-def _without(row: Any, *keys: str) -> dict[str, Any]:
-    return {key: value for key, value in dict(row).items() if key not in keys}
-
-
-def _username(telegram_id: int) -> str:
-    return f"p{telegram_id}"
-
-
-def _user_ref(telegram_id: int) -> Any:
-    from bot.services.views import UserRef
-
-    return UserRef(telegram_id, f"P{telegram_id}", "Bench", _username(telegram_id), "en")
 
 
 async def count_contributions(database_url: str) -> int:
@@ -496,8 +435,10 @@ async def run_once(
     ctx = mp.get_context("spawn")
     tally = Tally()
     async with bench_api() as api:
-        users = [api.user(tid, f"P{tid}", "Bench", username=_username(tid)) for tid in measured_ids]
-        warm = [api.user(tid, f"P{tid}", "Bench", username=_username(tid)) for tid in warmup_ids]
+        from seeding import username
+
+        users = [api.user(tid, f"P{tid}", "Bench", username=username(tid)) for tid in measured_ids]
+        warm = [api.user(tid, f"P{tid}", "Bench", username=username(tid)) for tid in warmup_ids]
         parent, child = ctx.Pipe()
         config = BotConfig(kind, api.base_url, api.base_file_url, database_url, profile_path, VERBOSE, ECHO_REQUEST)
         process = ctx.Process(target=bot_process, args=(child, config), daemon=True)

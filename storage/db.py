@@ -21,6 +21,7 @@ from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import sqlite_writer
 from storage.types import storable_parameters
 from storage.unit_of_work import ambient, ambient_session, pending_claim
 
@@ -60,7 +61,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, **kwargs)
+        if parsed.get_driver_name() == "aiosqlite":  # writers queue in order (storage.sqlite_writer)
+            parsed = parsed.set(drivername=f"sqlite+{sqlite_writer.DRIVER}")
+        engine = create_async_engine(parsed, **kwargs)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
     else:
         kwargs.setdefault("pool_pre_ping", True)

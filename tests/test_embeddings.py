@@ -4,6 +4,7 @@ recomputed after an edit, read (never recomputed) by drafts; the per-event domai
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,3 +117,34 @@ def test_stored_vectors_group_like_fresh_ones() -> None:
     via_store = [decode_vector(blob) for blob in (embeddings_module.encode_vector(v) for v in fresh)]
     same = themes.group_texts(texts, vectors=via_store)
     assert [g.items for g in same] == [g.items for g in themes.group_texts(texts, vectors=list(fresh))]
+
+
+def test_rewritten_graph_gives_the_original_vectors_without_widening_weights_per_call(tmp_path: Path) -> None:
+    import onnx
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    from bot.reports.embedding import MiniLMEmbedder, _installed_file
+    from bot.reports.model_rewrite import rewrite
+
+    original = _installed_file(*MiniLMEmbedder.MODEL)
+    rewritten = tmp_path / "model.onnx"
+    rewrite(original, rewritten)
+    graph = onnx.load(str(rewritten)).graph
+    initializers = {tensor.name for tensor in graph.initializer}
+    assert not [node.name for node in graph.node if node.op_type == "Cast" and node.input[0] in initializers]
+    assert sum(node.op_type == "Gather" and node.input[0].endswith("_q") for node in graph.node) == 2  # word + position rows
+
+    ids = np.array([[101, 2334, 4279, 2024, 11801, 2205, 2397, 1010, 2065, 2012, 2035, 102]], dtype=np.int64)
+    feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    outputs = []
+    for path in (original, rewritten):
+        session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        outputs.append(session.run(None, {k: v for k, v in feeds.items() if k in {i.name for i in session.get_inputs()}})[0])
+    assert outputs[0].shape == outputs[1].shape
+    assert np.abs(outputs[0] - outputs[1]).max() < 1e-5
+
+
+def test_the_bot_embeds_with_the_rewritten_graph() -> None:
+    assert sentence_model().rewritten, "the rewrite failed: see the warning it logged"

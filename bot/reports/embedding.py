@@ -16,7 +16,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import logging
 import os
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +28,8 @@ from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # numpy is imported where vectors are made: a bot that embeds nothing never loads it
     import numpy as np
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Embedder",
@@ -78,6 +84,29 @@ def _installed_file(distribution: str, relative: str, sha256: str) -> Path:
     return _checked(Path(str(dist.locate_file(relative))), sha256)
 
 
+def _rewritten(model_path: Path, target: Path) -> Path:
+    """The model's graph without per-call widening of its weights (bot.reports.model_rewrite),
+    made by a child process; the original graph, slower but the same vectors, if that fails."""
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "bot.reports.model_rewrite", str(model_path), str(target)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_PROJECT_ROOT), os.environ.get("PYTHONPATH")]))},
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        detail = (
+            exc.stderr.decode(errors="replace").strip().splitlines()[-1:] if isinstance(exc, subprocess.CalledProcessError) else [str(exc)]
+        )
+        log.warning("Using the sentence model's original graph (about 10 times slower for one text): %s", " ".join(detail))
+        return model_path
+    return target
+
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]  # so the child finds this package when it is not installed
+
+
 def _checked(path: Path, sha256: str) -> Path:
     if not path.is_file():
         raise ModelUnavailable(f"{path} is missing")  # i18n: not shown
@@ -127,10 +156,10 @@ class MiniLMEmbedder:
         self._tokenizer.enable_truncation(max_length=self.MAX_TOKENS)
         self._tokenizer.no_padding()
         options = ort.SessionOptions()
-        # Graph optimisations pre-pack this int8 model's weights: +120 MB of RSS for no speed
-        # measured on it (bench/README.md, "Memory"); the arena and memory patterns keep the
-        # largest batch's buffers for the life of the process. Off, the bot with the model
-        # loaded stays under 300 MB.
+        # Graph optimisations would fold every int8 weight into float32 for good (+120 MB of
+        # RSS); the rewritten graph (bot.reports.model_rewrite) widens only the matrices, once,
+        # and needs no optimiser. The arena and memory patterns would keep the largest batch's
+        # buffers for the life of the process.
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
@@ -139,7 +168,10 @@ class MiniLMEmbedder:
         # threads than usable cores made embedding twice as slow on a 2-core machine.
         options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
         options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+        with tempfile.TemporaryDirectory(prefix="workshop-bot-model-") as scratch:
+            graph = _rewritten(model_path, Path(scratch) / "model.onnx")
+            self.rewritten = graph != model_path  # False: the slower original graph (logged)
+            self._session = ort.InferenceSession(str(graph), sess_options=options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._lock = threading.Lock()
         from bot.reports.lexical import STOPWORDS  # here: lexical imports this module
