@@ -67,10 +67,9 @@ def _stale() -> Any:
 class Embeddings:
     """The background embedder of one database's contributions."""
 
-    def __init__(self, db: Database, model: Callable[[], Embedder] = sentence_model, *, gather_seconds: float = GATHER_SECONDS) -> None:
+    def __init__(self, db: Database, model: Callable[[], Embedder] = sentence_model) -> None:
         self.db = db
         self._model = model
-        self.gather_seconds = gather_seconds
         self._task: asyncio.Task[None] | None = None
         self._pending = False
         self._closed = False
@@ -104,7 +103,7 @@ class Embeddings:
 
     async def _run(self) -> None:
         try:
-            await asyncio.sleep(self.gather_seconds)
+            await asyncio.sleep(GATHER_SECONDS)
             while self._pending and not self._closed:
                 self._pending = False
                 while not self._closed and await self.embed_missing() == BATCH:
