@@ -18,14 +18,12 @@ from bot.i18n import Translator, translator
 from bot.reports.render.chat import split_for_telegram
 from bot.services.access import NotAllowed
 from bot.services.outbox import Outbox, Owed
-from bot.services.outbox import owed as owed_message
 from bot.services.outcomes import Notice
 from bot.services.state import ACTOR_LOCALE
 from bot.services.views import UserRef
 from handlers import texts as t
 from handlers.context import BotContext
 from handlers.render import Reply, render
-from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 Context = BotContext
@@ -85,7 +83,7 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
     query = update.callback_query
     found = services(context)
     toast: str | None = None
-    owed: list[OutboxMessage] = []
+    owed: list[Owed] = []
     try:
         async with found.db.unit_of_work() as db:
             outcome = await action()
@@ -94,7 +92,7 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
                 if query is not None and isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
                     toast = t.notice(outcome.key, outcome.params, tr)
                 elif chat_id is not None:
-                    owed = found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in render(outcome, tr)])
+                    owed = await found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in render(outcome, tr)])
     except NotAllowed as refusal:
         refused = Notice("not_allowed", {"needed": refusal.needed})
         tr = await reader_translator(update, context)
@@ -104,9 +102,9 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
         if chat_id is None:
             return
         async with found.db.unit_of_work() as db:
-            owed = found.outbox.add(db, chat_id, [(r.text, None) for r in render(refused, tr)])
+            owed = await found.outbox.add(db, chat_id, [(r.text, None) for r in render(refused, tr)])
     await answer(update, context, toast)
-    await send_owed(context.bot, found.outbox, [owed_message(row) for row in owed])
+    await send_owed(context.bot, found.outbox, owed)
 
 
 async def send_owed(bot: Bot, outbox: Outbox, messages: Sequence[Owed]) -> None:

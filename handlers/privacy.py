@@ -21,7 +21,6 @@ from telegram.ext import Application
 
 from bot.container import Services
 from bot.i18n import translator
-from bot.services.outbox import owed as owed_message
 from bot.services.outcomes import Notice
 from bot.services.privacy import PersonalData
 from handlers import privacy_texts as pt
@@ -127,9 +126,9 @@ async def run_retention(application: Application, now: datetime | None = None) -
         for chat_id in item.organiser_chat_ids:
             tr = translator(await found.languages.locale_of(chat_id, None))
             async with found.db.unit_of_work() as db:
-                owed = found.outbox.add(db, chat_id, [(reply.text, None) for reply in render(item, tr)])
+                owed = await found.outbox.add(db, chat_id, [(reply.text, None) for reply in render(item, tr)])
             try:
-                await send_owed(application.bot, found.outbox, [owed_message(row) for row in owed])
+                await send_owed(application.bot, found.outbox, owed)
             except TelegramError as exc:  # the erasure is done either way; the log keeps it
                 log.warning("Could not tell organiser about a retention erasure: %s", exc)
     return sum(item.erased for item in applied)

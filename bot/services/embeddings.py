@@ -5,9 +5,11 @@ How it hangs together:
 - **Marking.** Two SQLAlchemy session events (installed once, for every session): before a
   flush, a contribution whose text changed loses its stored vector; a flush that adds or
   edits a contribution marks the session. After that session *commits*, the
-  :class:`Embeddings` service of its database is woken. No use case calls anything, so every
-  way of storing or editing an answer is covered and the answer's own transaction does no
-  extra work (the vector is not even loaded: the column is deferred).
+  :class:`Embeddings` service of its database is woken. Use cases working through the ORM call
+  nothing, so every such way of storing or editing an answer is covered; the one that stores
+  with a Core INSERT (the answer itself, for speed) says so with :func:`contributions_stored`.
+  The answer's own transaction does no extra work (the vector is not even loaded: the column
+  is deferred).
 - **Worker.** Woken, the service runs one asyncio task that picks contributions without a
   current vector (NULL, or another model's) in batches of :data:`BATCH`, embeds each batch in
   a worker thread (the model releases the GIL; the event loop keeps serving users) and
@@ -186,6 +188,12 @@ async def session_vectors(db: AsyncSession, session_id: int, model: Callable[[],
 
 # --------------------------------------------------------------------------------------------
 # Session events: mark what needs embedding, wake the worker after the commit.
+
+
+def contributions_stored(db: AsyncSession) -> None:
+    """A use case stored contributions with a Core INSERT, which no flush sees: wake the
+    worker after this transaction commits, as for an added ORM object."""
+    db.sync_session.info[_WAKE] = True
 
 
 @event.listens_for(OrmSession, "before_flush")

@@ -10,10 +10,11 @@ import math
 from collections.abc import Callable
 from functools import partial
 
-from sqlalchemy import bindparam, case, delete, func, select
+from sqlalchemy import Table, bindparam, case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.catalog import SessionCatalog
+from bot.services.embeddings import contributions_stored
 from bot.services.outcomes import (
     AnswerSaved,
     AskEdit,
@@ -45,6 +46,11 @@ _COUNT_AND_FIND = select(
     func.coalesce(func.sum(case((Contribution.prompt_id == bindparam("prompt"), 1), else_=0)), 0),
     func.coalesce(func.max(case((_SAME_MESSAGE, 1), else_=0)), 0),
 ).where(Contribution.participant_id == bindparam("participant"), (Contribution.prompt_id == bindparam("prompt")) | _SAME_MESSAGE)
+_CONTRIBUTIONS = Contribution.__table__
+assert isinstance(_CONTRIBUTIONS, Table)
+# An answer is one Core INSERT (column defaults apply), not an ORM object: nothing reads it back
+# in the transaction, and the flush of a new object was the answer path's largest cost.
+_STORE_ANSWER = insert(_CONTRIBUTIONS)
 
 
 class Participation:
@@ -286,16 +292,16 @@ class Participation:
         answered, duplicate = await self._count_and_find(db, participant.id, prompt.id, message)
         if duplicate:
             return AnswerSaved(session, progress.prompt_position, answered, duplicate=True)
-        db.add(
-            Contribution(
-                session_id=session.id,
-                prompt_id=prompt.id,
-                participant_id=participant.id,
-                text=text.strip(),
-                tg_chat_id=message.chat_id,
-                tg_message_id=message.message_id,
-            )
-        )
+        answer = {
+            "session_id": session.id,
+            "prompt_id": prompt.id,
+            "participant_id": participant.id,
+            "text": text.strip(),
+            "tg_chat_id": message.chat_id,
+            "tg_message_id": message.message_id,
+        }
+        await db.execute(_STORE_ANSWER, answer)
+        contributions_stored(db)
         return AnswerSaved(session, progress.prompt_position, answered + 1)
 
     async def next_prompt(self, user: UserRef, session_id: int, position: int) -> Outcome:
