@@ -40,11 +40,11 @@ class DatabaseUnavailable(RuntimeError):
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Foreign keys are off by default in SQLite, per connection. WAL lets readers work while
     # an answer is being written; NORMAL sync is durable across application crashes in WAL mode.
+    # No busy timeout: a busy database is waited for off the event loop (storage.sqlite_inline).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 

@@ -12,7 +12,8 @@ run beside the writer), and the busy handler is left for other processes.
 Python's sqlite3 module opens a transaction implicitly before the first INSERT, UPDATE, DELETE
 or REPLACE, so "before the first write" is exactly where SQLite itself would take its lock.
 A writer waits at most BUSY_TIMEOUT, the same as SQLite's busy timeout, and then fails with
-the same "database is locked" error.
+the same "database is locked" error. Calls run on the event loop's thread (storage.sqlite_inline),
+which this queue makes possible: no writer of this process ever waits inside SQLite.
 
 `storage.db.create_engine` uses this dialect for every ``sqlite+aiosqlite`` URL.
 """
@@ -24,12 +25,16 @@ import re
 import sqlite3
 from typing import Any
 
+import aiosqlite
+
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.util import await_
 
+from storage.sqlite_inline import BUSY_TIMEOUT_MS, InlineDBAPI
+
 DRIVER = "aiosqlite_writer"
-BUSY_TIMEOUT = 10.0  # seconds; PRAGMA busy_timeout in storage/db.py says the same
+BUSY_TIMEOUT = BUSY_TIMEOUT_MS / 1000  # seconds: as long as SQLite waits for another process
 _WRITE = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
 
@@ -73,6 +78,11 @@ class SQLiteWriterDialect(SQLiteDialect_aiosqlite):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.writer = WriterLock()
+
+    @classmethod
+    def import_dbapi(cls) -> InlineDBAPI:
+        """Connections that run SQLite on the event loop's thread (storage.sqlite_inline)."""
+        return InlineDBAPI(aiosqlite, sqlite3)
 
     def _before(self, cursor: Any, statement: str) -> None:
         connection = cursor._adapt_connection

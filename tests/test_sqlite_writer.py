@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from storage import sqlite_writer
+from storage import sqlite_inline, sqlite_writer
 from storage.db import Database
 
 
@@ -86,3 +87,42 @@ async def test_a_writer_that_waits_too_long_fails_like_sqlite_would(db: Database
     async with db.engine.begin() as conn:  # and the lock still works afterwards
         await conn.execute(text("INSERT INTO rows (writer) VALUES (3)"))
         assert await conn.scalar(text("SELECT count(*) FROM rows")) == 2
+
+
+async def test_another_process_holding_the_write_lock_is_waited_for_off_the_event_loop(db: Database, tmp_path: Path) -> None:
+    """Statements run on the event loop's thread (storage.sqlite_inline). When another process
+    holds SQLite's write lock, the write is retried on a worker thread with SQLite's own busy
+    timeout: it succeeds once the lock is free, and the event loop keeps running meanwhile."""
+    other = sqlite3.connect(tmp_path / "writers.db", isolation_level=None)  # stands for another process
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO rows (writer) VALUES (0)")
+    loop = asyncio.get_running_loop()
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(loop.time())
+            await asyncio.sleep(0.01)
+
+    ticking = asyncio.create_task(ticker())
+    loop.call_later(0.4, other.execute, "COMMIT")
+    started = loop.time()
+    async with asyncio.timeout(5), db.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO rows (writer) VALUES (1)"))
+    waited = loop.time() - started
+    ticking.cancel()
+    other.close()
+    async with db.engine.connect() as conn:
+        assert list((await conn.execute(text("SELECT writer FROM rows ORDER BY n"))).scalars()) == [0, 1]
+    assert waited >= 0.35  # it really waited for the other writer
+    assert max(b - a for a, b in zip(ticks, ticks[1:], strict=False)) < 0.2  # and the loop never stalled
+
+
+def test_busy_means_any_variant_of_sqlite_busy() -> None:
+    busy = sqlite3.OperationalError("database is locked")
+    busy.sqlite_errorcode = sqlite3.SQLITE_BUSY | (2 << 8)  # type: ignore[attr-defined]  # SQLITE_BUSY_SNAPSHOT
+    other = sqlite3.OperationalError("no such table: x")
+    other.sqlite_errorcode = sqlite3.SQLITE_ERROR  # type: ignore[attr-defined]
+    assert sqlite_inline.is_busy(busy)
+    assert not sqlite_inline.is_busy(other)
+    assert not sqlite_inline.is_busy(sqlite3.OperationalError("no code"))
