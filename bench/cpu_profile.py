@@ -71,12 +71,15 @@ class CpuSampler:
         self.main_thread_cpu = time.thread_time() - self.started_thread
 
     def write(self, path: str | Path) -> None:
-        """A JSON summary next to ``path`` (``.json``) and a readable report at ``path``."""
+        """A readable report at ``path``, a JSON summary (``.json``) and the raw stacks in the
+        folded format of flame graph tools (``.folded``) next to it."""
         summary = summarise(self.samples, self.process_cpu / max(sum(self.samples.values()), 1))
         summary["process_cpu_seconds"] = self.process_cpu
         summary["main_thread_cpu_seconds"] = self.main_thread_cpu
         Path(path).with_suffix(".json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         Path(path).write_text(render_text(summary), encoding="utf-8")
+        folded = (";".join(f"{_short(file)}:{name}" for file, name in stack) + f" {count}" for stack, count in self.samples.items())
+        Path(path).with_suffix(".folded").write_text("\n".join(folded) + "\n", encoding="utf-8")  # for flame graph tools
 
 
 # --------------------------------------------------------------------------------------------
