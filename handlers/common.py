@@ -92,7 +92,9 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
                 if query is not None and isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
                     toast = t.notice(outcome.key, outcome.params, tr)
                 elif chat_id is not None:
-                    owed = await found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in render(outcome, tr)])
+                    owed = await found.outbox.add(
+                        db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in render(outcome, tr)]
+                    )
     except NotAllowed as refusal:
         refused = Notice("not_allowed", {"needed": refusal.needed})
         tr = await reader_translator(update, context)

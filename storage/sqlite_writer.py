@@ -26,7 +26,6 @@ import sqlite3
 from typing import Any
 
 import aiosqlite
-
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.util import await_
