@@ -4,9 +4,6 @@ recomputed after an edit, read (never recomputed) by drafts; the per-event domai
 from __future__ import annotations
 
 import asyncio
-import platform
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -151,36 +148,3 @@ def test_rewritten_graph_gives_the_original_vectors_without_widening_weights_per
 
 def test_the_bot_embeds_with_the_rewritten_graph() -> None:
     assert sentence_model().rewritten, "the rewrite failed: see the warning it logged"
-
-
-_BATCHES = """
-import ctypes, sys
-from pathlib import Path
-from bot.reports.embedding import return_large_blocks_to_the_os
-def rss():
-    status = Path("/proc/self/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-if sys.argv[1] == "set":
-    assert return_large_blocks_to_the_os()
-first = ctypes.create_string_buffer(30 << 20)  # a batch's activations, touched, then freed
-del first
-before = rss()
-second = ctypes.create_string_buffer(20 << 20)  # the next batch's
-del second
-print(rss() - before)
-"""
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's; other C libraries decide themselves")
-@pytest.mark.parametrize(("setting", "kept_at_least_kb", "kept_at_most_kb"), [("default", 15_000, None), ("set", None, 5_000)])
-def test_large_freed_blocks_go_back_to_the_system_once_the_model_loads(
-    setting: str, kept_at_least_kb: int | None, kept_at_most_kb: int | None
-) -> None:
-    """By default glibc raises its mmap threshold when a large block is freed, so the next
-    batch's buffers come from the heap and stay in the process when freed; with the threshold
-    fixed (as the model does when it loads) they are given back."""
-    kept = int(subprocess.run([sys.executable, "-c", _BATCHES, setting], check=True, capture_output=True, text=True).stdout)
-    if kept_at_least_kb is not None:
-        assert kept >= kept_at_least_kb
-    if kept_at_most_kb is not None:
-        assert kept <= kept_at_most_kb

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
+from bot.memory import return_large_blocks_to_the_os
+
 if TYPE_CHECKING:  # numpy is imported where vectors are made: a bot that embeds nothing never loads it
     import numpy as np
 
@@ -145,7 +147,7 @@ class MiniLMEmbedder:
     def __init__(self, *, threads: int | None = None) -> None:
         import numpy as np
 
-        return_large_blocks_to_the_os()
+        return_large_blocks_to_the_os()  # its batches' activations are the largest blocks this process frees
         try:
             import onnxruntime as ort  # type: ignore[import-untyped]
             from tokenizers import Tokenizer
@@ -210,31 +212,6 @@ class MiniLMEmbedder:
                 pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
                 out[batch] = pooled
         return l2_rows(out)
-
-
-#: Blocks at least this large are mapped on their own and unmapped when freed (glibc).
-LARGE_BLOCK = 1 << 20
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
-
-
-@functools.cache
-def return_large_blocks_to_the_os() -> bool:
-    """Make the C allocator give large freed blocks back to the system (glibc only; whether set).
-
-    A batch of 64 statements needs some 50 MB of activations for a moment. glibc raises its
-    mmap threshold each time such a block is freed, so the next batch's buffers come from the
-    heap, where freed memory stays part of the process: +50 MB of RSS for good after the first
-    busy minute. A fixed threshold (which also turns the raising off) returns them every time;
-    a draft's large numpy arrays go the same way. Measured: a bot that answered and drafted
-    with every export, 311 → 254 MB."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGE_BLOCK))
-    except (OSError, AttributeError):  # not glibc (musl, macOS): its allocator decides
-        return False
 
 
 #: Stored next to each vector: vectors of another model (or version) are embedded again.

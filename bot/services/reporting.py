@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import LOCALES, Translator, supported, translator
+from bot.memory import release_free_memory
 from bot.reports.model import Citations, SectionKey, SessionReport
 from bot.reports.privacy import OTHER, CommunityMask
 from bot.reports.render import Format, render, render_many, report_filename
@@ -48,6 +49,8 @@ from storage.models import (
     Session,
 )
 from storage.types import utcnow
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # the report builder, grouping and writing model load with the first draft
     from bot.reports.builder import ContributionFact, EditFact, ReactionFact, SessionFacts
@@ -147,15 +150,20 @@ class Reporting:
         event = await db.get(Event, session.event_id)
         assert event is not None
         group = make_grouper(await session_vectors(db, session.id), domain_pack=event.domain_pack)
-        report = await asyncio.to_thread(
-            partial(build_report, min_group=event.min_group_size, timezone=event.timezone, language=supported(event.report_language)),
-            facts,
-            contributions,
-            reactions,
-            edits,
-            group=group,
-            generated_at=utcnow(),
-            version=number,
+        report = await _heavy(
+            partial(
+                build_report,
+                facts,
+                contributions,
+                reactions,
+                edits,
+                group=group,
+                generated_at=utcnow(),
+                version=number,
+                min_group=event.min_group_size,
+                timezone=event.timezone,
+                language=supported(event.report_language),
+            )
         )
         if self.writer is not None and not report.is_empty:
             previous = await self._version(db, session.id, None)
@@ -453,7 +461,7 @@ class Reporting:
                 local_time(utcnow(), event.timezone),
                 language=language,
             )
-        content = await asyncio.to_thread(render, event_report, fmt)
+        content = await _heavy(partial(render, event_report, fmt))
         return report_filename(event_report, fmt), content
 
     # ----- reactions ----------------------------------------------------------------------
@@ -641,9 +649,18 @@ class Reporting:
 
 
 async def _files(report: SessionReport, formats: Sequence[Format], citations: Citations | None = None) -> list[tuple[str, bytes]]:
-    """Rendering is CPU work; a worker thread keeps the bot answering meanwhile."""
-    contents = await asyncio.to_thread(render_many, report, formats, citations)
+    contents = await _heavy(partial(render_many, report, formats, citations))
     return [(report_filename(report, fmt), content) for fmt, content in zip(formats, contents, strict=True)]
+
+
+async def _heavy(work: Callable[[], T]) -> T:
+    """Grouping and rendering are CPU work: a worker thread keeps the bot answering meanwhile.
+    What they allocated for the moment (tens of MB of small objects) goes back to the system
+    afterwards (bot.memory), or an idle bot would keep it."""
+    try:
+        return await asyncio.to_thread(work)
+    finally:
+        release_free_memory()
 
 
 async def _participation(db: AsyncSession, session_id: int) -> dict[str, int]:
