@@ -31,7 +31,7 @@ import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.util import await_
 
-BUSY_TIMEOUT_MS = 10_000  # as PRAGMA busy_timeout in storage/db.py, for waits on other processes
+BUSY_TIMEOUT_MS = 10_000  # how long a call waits (on a worker thread) for another process's lock
 T = TypeVar("T")
 
 
