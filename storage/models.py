@@ -23,6 +23,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -42,6 +43,14 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for statements on the hot path that need no ORM (no identity map,
+    no criteria evaluated against the session's objects)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _str_enum(enum_cls: type[enum.Enum]) -> Enum:

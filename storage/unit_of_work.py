@@ -22,14 +22,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import InboxUpdate
+from storage.models import InboxUpdate, table_of
 from storage.types import utcnow
 
-_INBOX = InboxUpdate.__table__
-assert isinstance(_INBOX, Table)
+_INBOX = table_of(InboxUpdate)
 # On the table, not the mapped class: an ORM-enabled UPDATE also evaluates its criteria against
 # every InboxUpdate object in the session, which costs more than the statement, for none.
 _MARK_PROCESSED = (

@@ -17,6 +17,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
+from lemminflect import Lemmatizer  # type: ignore[import-untyped]
+from lemminflect.core.LexicalUtils import categoryToUPos  # type: ignore[import-untyped]
+
 Entry = dict[str, tuple[str, ...]]
 
 
@@ -49,8 +52,6 @@ class LemmaTable:
 
     def get(self, word: str, default: Mapping[str, tuple[str, ...]] | None = None) -> Mapping[str, tuple[str, ...]] | None:
         """{universal part of speech: spellings of the lemma} for ``word``, or ``default``."""
-        from lemminflect.core.LexicalUtils import categoryToUPos  # type: ignore[import-untyped]
-
         index = bisect.bisect_left(range(len(self._starts)), word, key=self._word_at)
         entry: Entry = {}
         while index < len(self._starts) and self._word_at(index) == word:
@@ -73,20 +74,21 @@ def _word(line: str) -> str:
     return line.split(",", 1)[0]
 
 
-def compact_lemmatizer() -> Lemmatizing:
+class CompactLemmatizer(Lemmatizer):  # type: ignore[misc]
     """A lemminflect ``Lemmatizer`` reading this table (its other data as it ships).
 
-    lemminflect loads its table in ``_getLemmaDict``; the subclass answers from the compact
-    table there, which is the one change (lemminflect is pinned to 0.2.x in pyproject.toml,
-    and tests/test_lemma_table.py compares every entry with lemminflect's own reading)."""
-    from lemminflect import Lemmatizer  # type: ignore[import-untyped]
+    lemminflect loads its table in ``_getLemmaDict``; this answers from the compact table there,
+    which is the one change (lemminflect is pinned to 0.2.x in pyproject.toml, and
+    tests/test_lemma_table.py compares every entry with lemminflect's own reading)."""
 
-    class CompactLemmatizer(Lemmatizer):  # type: ignore[misc]
-        def _getLemmaDict(self) -> LemmaTable:  # noqa: N802 - lemminflect's name
-            table: LemmaTable | None = getattr(self, "compact_table", None)
-            if table is None:
-                table = self.compact_table = LemmaTable.load(self.lemma_lu_fn)
-            return table
+    def _getLemmaDict(self) -> LemmaTable:  # noqa: N802 - lemminflect's name
+        table: LemmaTable | None = getattr(self, "compact_table", None)
+        if table is None:
+            table = self.compact_table = LemmaTable.load(self.lemma_lu_fn)
+        return table
 
+
+def compact_lemmatizer() -> Lemmatizing:
+    """lemminflect's lemmatizer on the compact table (this module is imported on first use)."""
     lemmatizer: Lemmatizing = CompactLemmatizer()
     return lemmatizer

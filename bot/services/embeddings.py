@@ -36,14 +36,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, event, inspect, or_, select, update
+from sqlalchemy import bindparam, event, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as OrmSession
 
 from bot.reports.embedding import MODEL_ID, Embedder, ModelUnavailable, decode_vector, encode_vector, sentence_model
 from storage.db import Database
-from storage.models import Contribution
+from storage.models import Contribution, table_of
 
 if TYPE_CHECKING:  # vectors are numpy arrays, but a bot that embeds nothing need not load it
     import numpy as np
@@ -149,8 +149,7 @@ async def store_vectors(db: AsyncSession, rows: Sequence[tuple[int, str]], vecto
     """Keep each (id, text)'s vector, unless the text changed since it was read."""
     if not rows:
         return
-    table = Contribution.__table__
-    assert isinstance(table, Table)
+    table = table_of(Contribution)
     statement = (
         update(table)
         .where(table.c.id == bindparam("row_id"), table.c.text == bindparam("embedded_text"))

@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.batched import BatchedIds
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, table_of
 from storage.types import utcnow
 
 
@@ -76,8 +76,7 @@ class Outbox:
         await self._sent.close()
 
 
-_TABLE = OutboxMessage.__table__
-assert isinstance(_TABLE, Table)
+_TABLE = table_of(OutboxMessage)
 _RECORD = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from functools import partial
 
-from sqlalchemy import Table, bindparam, case, delete, func, insert, select
+from sqlalchemy import bindparam, case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.catalog import SessionCatalog
@@ -32,7 +32,19 @@ from bot.services.outcomes import (
 from bot.services.state import Flow, OnboardingStep, ProfileStep, flow_of, load_actor, resumable, return_point, set_flow, step_of
 from bot.services.views import ContributionView, MembershipView, MessageRef, Page, ProfileView, SessionView, UserRef
 from storage.db import Database
-from storage.models import ChatState, Community, Contribution, Participant, Progress, Prompt, PromptKind, Role, RoleName, SessionStatus
+from storage.models import (
+    ChatState,
+    Community,
+    Contribution,
+    Participant,
+    Progress,
+    Prompt,
+    PromptKind,
+    Role,
+    RoleName,
+    SessionStatus,
+    table_of,
+)
 from storage.types import utcnow
 from storage.unit_of_work import after_commit
 
@@ -46,11 +58,9 @@ _COUNT_AND_FIND = select(
     func.coalesce(func.sum(case((Contribution.prompt_id == bindparam("prompt"), 1), else_=0)), 0),
     func.coalesce(func.max(case((_SAME_MESSAGE, 1), else_=0)), 0),
 ).where(Contribution.participant_id == bindparam("participant"), (Contribution.prompt_id == bindparam("prompt")) | _SAME_MESSAGE)
-_CONTRIBUTIONS = Contribution.__table__
-assert isinstance(_CONTRIBUTIONS, Table)
 # An answer is one Core INSERT (column defaults apply), not an ORM object: nothing reads it back
 # in the transaction, and the flush of a new object was the answer path's largest cost.
-_STORE_ANSWER = insert(_CONTRIBUTIONS)
+_STORE_ANSWER = insert(table_of(Contribution))
 
 
 class Participation:
