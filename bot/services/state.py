@@ -90,6 +90,10 @@ StepT = TypeVar("StepT", bound=StrEnum)
 # Where `load_actor` leaves the locale of whoever the use case acts for (AsyncSession.info), so
 # the handler renders the outcome in it without another query (bot.services.languages).
 ACTOR_LOCALE = "actor_locale"
+# Where `load_actor` keeps the active session's Progress row: the session's identity map holds
+# its objects weakly, so a row nobody references is dropped at once and `db.get` would query
+# it again (measured: 0.9 ms of the answer's 7).
+_ACTOR_PROGRESS = "actor_progress"
 
 
 # Built once: every update runs this query, and SQLAlchemy memoises a statement's cache key on
@@ -123,7 +127,8 @@ async def load_actor(db: AsyncSession, user: UserRef) -> tuple[Participant, Chat
         await grant_pending_roles(db, participant)  # an agenda may have named them by @username
         db.info[ACTOR_LOCALE] = participant.language
         return participant, state
-    participant, state, _progress = row
+    participant, state, progress = row
+    db.info[_ACTOR_PROGRESS] = progress
     if user.username is not None and participant.username != user.username:
         participant.username = user.username
         await grant_pending_roles(db, participant)
