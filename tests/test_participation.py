@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.container import Services
 from bot.services.access import NotAllowed
@@ -74,6 +74,29 @@ async def test_join_onboard_answer_next_done(services: Services) -> None:
     assert texts == ["Donors fund in <silos> & *compete*", "Timelines differ 🙃 مختلفة", "Share one timeline with donors"]
     assert person is not None and person.display_name == "Amira Haddad" and person.community is Community.DEVELOPMENT
     assert person.consent_at is not None
+
+
+async def test_an_answer_takes_three_statements(services: Services) -> None:
+    """The hot path stays lean: the sender with chat state and progress, the duplicate check
+    with the count, the INSERT. (The active session's Progress row once fell out of the
+    session's weak identity map and was queried again.)"""
+    session = (await _event(services)).event.sessions[0]
+    await services.organising.set_status(ORG, session.join_code, SessionStatus.OPEN)
+    amira = UserRef(2001, "Amira", "Haddad")
+    await _onboard(services, amira, session.join_code)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        saved = await services.router.text(amira, "Donors fund in silos", MessageRef(2001, 10))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert isinstance(saved, AnswerSaved) and saved.answered == 1
+    assert statements == ["SELECT", "SELECT", "INSERT"]
 
 
 async def test_limits_and_guidance(services: Services) -> None:
