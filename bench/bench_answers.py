@@ -441,7 +441,8 @@ async def run_once(
         warm = [api.user(tid, f"P{tid}", "Bench", username=username(tid)) for tid in warmup_ids]
         parent, child = ctx.Pipe()
         config = BotConfig(kind, api.base_url, api.base_file_url, database_url, profile_path, VERBOSE, ECHO_REQUEST)
-        process = ctx.Process(target=bot_process, args=(child, config), daemon=True)
+        # Not a daemon: the bot starts its embedding process, as it does when run for real.
+        process = ctx.Process(target=bot_process, args=(child, config))
         process.start()
         try:
             pid = await wait_message(parent, "ready")

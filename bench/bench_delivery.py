@@ -226,8 +226,8 @@ async def run_once(size: int, files: bool, workdir: Path, run: int, dump: str | 
         await schedule(database_url, due)
         parent, child = mp.Pipe()
         process = mp.get_context("spawn").Process(
-            target=bot_process, args=(child, api.base_url, api.base_file_url, database_url, files), daemon=True
-        )
+            target=bot_process, args=(child, api.base_url, api.base_file_url, database_url, files)
+        )  # not a daemon: the bot may start its embedding process, as it does when run for real
         process.start()
         await _receive(parent, 60)
         # The fake Telegram is the clock being measured against: a 130 ms garbage collection in

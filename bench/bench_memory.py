@@ -11,6 +11,9 @@ VmRSS (and VmHWM, the peak while starting) from /proc. Prints one line per run a
     python bench/bench_memory.py --fresh    # a first start, which migrates (and so loads Alembic)
     python bench/bench_memory.py --busy     # after a session's worth of work: the sentence model,
                                             # grouping, a draft with its PDF, DOCX and chart
+
+The bot's embedding process (bot.reports.embedding_process), a child of the bot, is reported on
+its own: "children" is the resident set of the bot's child processes.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -125,7 +130,7 @@ async def _session_of_work(api: FakeBotAPI, database: Path) -> None:
     await api.wait_for(lambda: any(m.photo for m in api.messages_to(ORGANISER)[before:]), 60, what="the chart")
 
 
-async def one_run(idle: float, list_modules: bool, fresh: bool = False, busy: bool = False) -> tuple[float, float, list[str]]:
+async def one_run(idle: float, list_modules: bool, fresh: bool = False, busy: bool = False) -> tuple[float, float, float, list[str]]:
     async with FakeBotAPI() as api:
         with tempfile.TemporaryDirectory() as folder:
             env = dict(
@@ -170,11 +175,12 @@ async def one_run(idle: float, list_modules: bool, fresh: bool = False, busy: bo
                     await _session_of_work(api, Path(folder) / "bot.db")
                 await asyncio.sleep(idle)
                 status = _status(child.pid)
+                children = sum(p.memory_info().rss for p in psutil.Process(child.pid).children(recursive=True)) / 2**20
                 modules = await _modules_of(child.pid, Path(folder) / "modules.json") if list_modules else []
             finally:
                 child.terminate()
                 await child.wait()
-    return status["VmRSS"] / 1024, status["VmHWM"] / 1024, modules
+    return status["VmRSS"] / 1024, status["VmHWM"] / 1024, children, modules
 
 
 def main() -> None:
@@ -188,12 +194,12 @@ def main() -> None:
     rss: list[float] = []
     peak: list[float] = []
     for run in range(1, args.repeat + 1):
-        idle_mb, peak_mb, modules = asyncio.run(one_run(args.idle, args.modules, args.fresh, args.busy))
+        idle_mb, peak_mb, children_mb, modules = asyncio.run(one_run(args.idle, args.modules, args.fresh, args.busy))
         rss.append(idle_mb)
         peak.append(peak_mb)
         loaded = f"  loaded: {', '.join(modules) or 'none of the watched'}" if args.modules else ""
         when = "since start" if args.busy else "while starting"
-        print(f"run {run}: idle RSS {idle_mb:.1f} MB, peak {when} {peak_mb:.1f} MB{loaded}", flush=True)
+        print(f"run {run}: idle RSS {idle_mb:.1f} MB, peak {when} {peak_mb:.1f} MB, children {children_mb:.1f} MB{loaded}", flush=True)
     print(f"median of {args.repeat}: idle RSS {statistics.median(rss):.1f} MB, peak {statistics.median(peak):.1f} MB")
 
 

@@ -12,9 +12,10 @@ How it hangs together:
   is deferred).
 - **Worker.** Woken, the service runs one asyncio task that picks contributions without a
   current vector (NULL, or another model's) in batches of :data:`BATCH`, embeds each batch in
-  a worker thread (the model releases the GIL; the event loop keeps serving users) and
-  stores the vectors with a guarded UPDATE: only where the text is still the one embedded,
-  so an edit made meanwhile is never overwritten with the old text's vector.
+  a background process at idle priority (`bot.reports.embedding_process`: the event loop
+  keeps serving users, and the model's Python work never holds the bot's GIL) and stores the
+  vectors with a guarded UPDATE: only where the text is still the one embedded, so an edit
+  made meanwhile is never overwritten with the old text's vector.
 - **Drafts.** :func:`session_vectors` reads a session's vectors for the grouping and embeds
   only rows still missing one (stored before the model existed, or while the worker was
   down), storing them in the draft's transaction. A draft therefore never embeds twice.
@@ -27,13 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-import os
-import threading
 import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, event, inspect, or_, select, update
@@ -42,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as OrmSession
 
 from bot.reports.embedding import MODEL_ID, Embedder, ModelUnavailable, decode_vector, encode_vector, sentence_model
+from bot.reports.embedding_process import embed_in_background
 from storage.db import Database
 from storage.models import Contribution, table_of
 
@@ -56,8 +54,6 @@ BATCH = 64
 #: once is embedded in a few batches (5 ms of CPU per statement in a batch of 64, 8 ms alone)
 #: and two transactions per batch, rather than a model call and two transactions per answer.
 GATHER_SECONDS = 2.0
-#: The worker thread's nice value: background work, it yields the CPU to the event loop.
-NICENESS = 10
 _WAKE = "embed_contributions"
 _SERVICES: weakref.WeakKeyDictionary[Engine, Embeddings] = weakref.WeakKeyDictionary()
 
@@ -69,9 +65,8 @@ def _stale() -> Any:
 class Embeddings:
     """The background embedder of one database's contributions."""
 
-    def __init__(self, db: Database, model: Callable[[], Embedder] = sentence_model) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self._model = model
         self._task: asyncio.Task[None] | None = None
         self._pending = False
         self._closed = False
@@ -125,24 +120,10 @@ class Embeddings:
             ).all()
         if not rows:
             return 0
-        model = self._model
-        vectors = await asyncio.get_running_loop().run_in_executor(_background(), lambda: model().embed([text for _, text in rows]))
+        vectors = await embed_in_background([text for _, text in rows])
         async with self.db.session() as db:
             await store_vectors(db, [(cid, text) for cid, text in rows], vectors)
         return len(rows)
-
-
-@functools.cache
-def _background() -> ThreadPoolExecutor:
-    """The worker's own thread, at a lower priority than the event loop's: under load, answers
-    get the CPU first and embedding catches up in the gaps (a draft still embeds what is
-    missing at normal priority, since someone is waiting for it)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-contributions", initializer=_lower_priority)
-
-
-def _lower_priority() -> None:
-    with contextlib.suppress(OSError, AttributeError):  # not permitted, or not Linux: run as is
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
 
 
 async def store_vectors(db: AsyncSession, rows: Sequence[tuple[int, str]], vectors: np.ndarray) -> None:
