@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import multiprocessing
-import os
 import secrets
 import time
 from collections import Counter
@@ -25,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.background_process import background_pool
 from bot.i18n import DEFAULT_LOCALE, supported
 from bot.services.access import Access, require
 from bot.services.embeddings import session_vectors
@@ -341,7 +340,7 @@ class Screens:
         and in a thread it would stall the event loop that answers participants (measured in
         bench/README.md); in its own process it uses the machine's other core."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority)
+            self._pool = background_pool(idle=False)
         return self._pool
 
     def close(self) -> None:
@@ -395,11 +394,6 @@ class Screens:
         allowed = await self.access.can_run_session(db, participant, session.event_id, session.id)
         require(allowed, "organiser or moderator")  # i18n: not shown (a refusal key, worded by bot.services.access)
         return participant, session
-
-
-def _lower_priority() -> None:
-    """The grouping process yields the CPU to the bot whenever both want it."""
-    os.nice(10)
 
 
 def _group_all(by_kind: dict[str, list[GroupItem]], vectors: dict[int, Any]) -> list[ThemeCount]:
