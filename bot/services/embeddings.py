@@ -18,7 +18,8 @@ How it hangs together:
   made meanwhile is never overwritten with the old text's vector.
 - **Drafts.** :func:`session_vectors` reads a session's vectors for the grouping and embeds
   only rows still missing one (stored before the model existed, or while the worker was
-  down), storing them in the draft's transaction. A draft therefore never embeds twice.
+  down), storing them in the draft's transaction. A draft therefore never embeds twice. It
+  embeds in the bot's own process at normal priority: the rapporteur is waiting for it.
 
 ``kill -9`` at any point loses nothing: a vector not yet stored is simply missing, and the
 next wake-up or draft computes it.
