@@ -6,12 +6,16 @@ import asyncio
 import html
 import logging
 import re
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, InlineKeyboardMarkup, Update, User
+from telegram import Bot, Update, User
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
+from telegram.warnings import PTBUserWarning
 
 from bot.container import Services
 from bot.i18n import Translator, translator
@@ -30,6 +34,12 @@ Context = BotContext
 # Notices that answer a button press with a small toast instead of a new message.
 TOAST_NOTICES = {"stale", "nothing_to_cancel"}
 MESSAGE_LIMIT = 4096
+#: How every message of the bot is formatted: HTML, no link previews. telegram_edge.app gives PTB
+#: the same as its Defaults, for the messages sent through PTB's methods.
+REPLY_FORMAT: dict[str, Any] = {"parse_mode": ParseMode.HTML, "link_preview_options": {"is_disabled": True}}
+# `_send_text` posts sendMessage on purpose (see there); PTB's hint to use its method instead would
+# be logged for every reply.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)  # i18n: not shown
 
 
 def services(context: Context) -> Services:
@@ -60,16 +70,24 @@ def _actor_translator(db: AsyncSession) -> Translator | None:
 
 
 async def send_reply(context: Context, chat_id: int, reply: Reply) -> None:
-    await _send_text(context.bot, chat_id, reply.text, reply.markup)
+    await _send_text(context.bot, chat_id, reply.text, reply.markup.to_dict() if reply.markup else None)
 
 
-async def _send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+async def _send_text(bot: Bot, chat_id: int, text: str, markup: dict[str, Any] | None) -> None:
     """Send one reply; a text over Telegram's 4,096 characters goes as several messages, split
-    on paragraph boundaries, with the keyboard on the last one."""
+    on paragraph boundaries, with the keyboard on the last one.
+
+    The request is posted as the Bot API's own JSON (`do_api_request`, through the same request
+    object, rate limiter and error mapping as `send_message`), because nothing reads the Message
+    Telegram returns: building it (`Message.de_json`) and the keyboard's objects only to drop
+    them was about a tenth of the CPU an answer costs (bench/README.md). PTB's Defaults do not
+    apply to such a request, so the bot's formatting (`REPLY_FORMAT`) is spelled out here."""
     chunks = split_for_telegram(text) if len(text) > MESSAGE_LIMIT else [text]
-    for chunk in chunks[:-1]:
-        await bot.send_message(chat_id, chunk)
-    await bot.send_message(chat_id, chunks[-1], reply_markup=markup)
+    for number, chunk in enumerate(chunks, start=1):
+        params: dict[str, Any] = {"chat_id": chat_id, "text": chunk, **REPLY_FORMAT}
+        if markup is not None and number == len(chunks):
+            params["reply_markup"] = markup
+        await bot.do_api_request("sendMessage", api_kwargs=params)
 
 
 async def respond(update: Update, context: Context, action: Callable[[], Awaitable[object]]) -> None:
@@ -114,9 +132,8 @@ async def send_owed(bot: Bot, outbox: Outbox, messages: Sequence[Owed]) -> None:
     will not change (blocked, bad request) strikes it off too; a network failure leaves it, and
     the rest of that chat's replies, for the next start."""
     for message in messages:
-        markup = InlineKeyboardMarkup.de_json(message.markup, bot) if message.markup else None
         try:
-            await _send_text(bot, message.chat_id, message.text, markup)
+            await _send_text(bot, message.chat_id, message.text, message.markup)
         except (Forbidden, BadRequest):
             outbox.sent(message.id)
             raise

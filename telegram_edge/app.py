@@ -12,7 +12,6 @@ import logging
 from typing import Any, TypeAlias
 
 from telegram import LinkPreviewOptions
-from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults, ExtBot, JobQueue
 from telegram.request import BaseRequest
 
@@ -24,6 +23,7 @@ from bot.flood import FloodListener
 from bot.leadership import ChangePublisher, Leadership
 from bot.send_budget import send_budget
 from handlers import menus
+from handlers.common import REPLY_FORMAT
 from handlers.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, ChatData, UserData
 from handlers.privacy import RETENTION_JOB, schedule_retention
 from telegram_edge.aiohttp_request import AiohttpRequest
@@ -58,7 +58,9 @@ def build_application(
         .base_file_url(settings.telegram_api_file_url)
         .context_types(CONTEXT_TYPES)
         .job_queue(JobQueue[BotContext]())  # typed for our context (PTB's default is the same queue)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .defaults(
+            Defaults(parse_mode=REPLY_FORMAT["parse_mode"], link_preview_options=LinkPreviewOptions(**REPLY_FORMAT["link_preview_options"]))
+        )
         .concurrent_updates(PerUserUpdateProcessor(256, services.inbox))
         .post_init(on_startup)
         .post_stop(on_stop)

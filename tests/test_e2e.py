@@ -56,6 +56,7 @@ async def test_setup_join_answer_edit_restart_resume(api: FakeBotAPI, bot: Offli
     # Markup, emoji and right-to-left text are stored and echoed exactly.
     saved = await amira.reply_after(lambda: amira.send(TRICKY))
     assert "Saved (1 for this question)" in saved[0].plain_text
+    assert saved[0].parse_mode == "HTML" and saved[0].buttons()[0][0] == "Next ▶"  # posted as plain JSON: same format, same keyboard
     await amira.reply_after(lambda: amira.send("Donors still work in silos"))
     await lars.reply_after(lambda: lars.send("Bureaucracy slows joint programming"))
     nexted = await amira.reply_after(lambda: amira.press(saved[0], text="Next ▶"))
