@@ -11,6 +11,7 @@ VmRSS (and VmHWM, the peak while starting) from /proc. Prints one line per run a
     python bench/bench_memory.py --fresh    # a first start, which migrates (and so loads Alembic)
     python bench/bench_memory.py --busy     # after a session's worth of work: the sentence model,
                                             # grouping, a draft with its PDF, DOCX and chart
+    python bench/bench_memory.py --busy --draft-at-once  # the draft before the vectors are stored
 
 The bot's embedding process (bot.reports.embedding_process), a child of the bot, is reported on
 its own: "children" is the resident set of the bot's child processes.
@@ -101,9 +102,25 @@ async def _modules_of(pid: int, listing: Path) -> list[str]:
     return [name for name in WATCHED if name in loaded]
 
 
-async def _session_of_work(api: FakeBotAPI, database: Path) -> None:
+async def _vectors_stored(database: Path, expected: int, timeout: float = 60) -> None:
+    """Wait until the embedding process has stored the vectors of `expected` answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with sqlite3.connect(database) as conn:
+            stored = conn.execute("SELECT count(*) FROM contributions WHERE embedding IS NOT NULL").fetchone()[0]
+        if stored >= expected:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {stored} of {expected} answers were embedded after {timeout:.0f} s")
+        await asyncio.sleep(0.2)
+
+
+async def _session_of_work(api: FakeBotAPI, database: Path, draft_at_once: bool) -> None:
     """What loads everything: people join and answer (their answers are embedded: the sentence
-    model), and the organiser drafts the report (grouping, prose, PDF, DOCX and a chart)."""
+    model), and the organiser drafts the report (grouping, prose, PDF, DOCX and a chart). The
+    draft waits until the vectors are stored, as a rapporteur's would a few seconds later;
+    `draft_at_once` drafts the moment the answers are in, so the draft embeds them itself and
+    the bot loads the model as well as its embedding process."""
     with sqlite3.connect(database) as conn:
         code = conn.execute("SELECT join_code FROM sessions ORDER BY id LIMIT 1").fetchone()[0]
     organiser = api.user(ORGANISER, "Olivia")
@@ -119,6 +136,8 @@ async def _session_of_work(api: FakeBotAPI, database: Path) -> None:
             await person.reply_after(lambda p=point: person.send(f"{p} ({person.id})"), timeout=60)
 
     await asyncio.gather(*(take_part(api.user(5000 + n, f"P{n}")) for n in range(BUSY_PARTICIPANTS)))
+    if not draft_at_once:  # as a rapporteur would: the embedding process has stored every vector by then
+        await _vectors_stored(database, BUSY_PARTICIPANTS * 3)
     before = len(api.messages_to(ORGANISER))
     organiser.send(f"/draft {code}")
     await api.wait_for(
@@ -130,7 +149,9 @@ async def _session_of_work(api: FakeBotAPI, database: Path) -> None:
     await api.wait_for(lambda: any(m.photo for m in api.messages_to(ORGANISER)[before:]), 60, what="the chart")
 
 
-async def one_run(idle: float, list_modules: bool, fresh: bool = False, busy: bool = False) -> tuple[float, float, float, list[str]]:
+async def one_run(
+    idle: float, list_modules: bool, fresh: bool = False, busy: bool = False, draft_at_once: bool = False
+) -> tuple[float, float, float, list[str]]:
     async with FakeBotAPI() as api:
         with tempfile.TemporaryDirectory() as folder:
             env = dict(
@@ -172,7 +193,7 @@ async def one_run(idle: float, list_modules: bool, fresh: bool = False, busy: bo
                         raise RuntimeError(f"the bot did not start polling: {error[-2000:]}")
                     await asyncio.sleep(0.1)
                 if busy:
-                    await _session_of_work(api, Path(folder) / "bot.db")
+                    await _session_of_work(api, Path(folder) / "bot.db", draft_at_once)
                 await asyncio.sleep(idle)
                 status = _status(child.pid)
                 children = sum(p.memory_info().rss for p in psutil.Process(child.pid).children(recursive=True)) / 2**20
@@ -190,11 +211,16 @@ def main() -> None:
     parser.add_argument("--modules", action="store_true", help="list the heavy libraries loaded")
     parser.add_argument("--fresh", action="store_true", help="a first start: the bot migrates an empty database itself")
     parser.add_argument("--busy", action="store_true", help="after answers (the sentence model) and a draft with every export")
+    parser.add_argument(
+        "--draft-at-once",
+        action="store_true",
+        help="with --busy: draft the moment the answers are in, before their vectors are stored (the bot then loads the model too)",
+    )
     args = parser.parse_args()
     rss: list[float] = []
     peak: list[float] = []
     for run in range(1, args.repeat + 1):
-        idle_mb, peak_mb, children_mb, modules = asyncio.run(one_run(args.idle, args.modules, args.fresh, args.busy))
+        idle_mb, peak_mb, children_mb, modules = asyncio.run(one_run(args.idle, args.modules, args.fresh, args.busy, args.draft_at_once))
         rss.append(idle_mb)
         peak.append(peak_mb)
         loaded = f"  loaded: {', '.join(modules) or 'none of the watched'}" if args.modules else ""
