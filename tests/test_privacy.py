@@ -75,14 +75,17 @@ def _application(bot: OfflineBot) -> Application:  # type: ignore[type-arg]
 
 async def _database_text(bot: OfflineBot) -> str:
     """Every value of every table, as text: what a dump of the database would show. Binary
-    values (stored sentence vectors) are left out: their bytes say nothing about a person, and
-    their repr could show any digits."""
+    values are read as UTF-8, so a name stored in a file shows as the name."""
     parts: list[str] = []
     async with bot.services.db.session() as db:
         for table in Base.metadata.sorted_tables:
             for row in (await db.execute(text(f"SELECT * FROM {table.name}"))).all():  # noqa: S608 - our own table names
-                parts.extend(str(value) for value in row if not isinstance(value, bytes | memoryview))
+                parts.extend(_as_text(value) for value in row)
     return "\n".join(parts)
+
+
+def _as_text(value: object) -> str:
+    return bytes(value).decode("utf-8", "replace") if isinstance(value, bytes | memoryview) else str(value)
 
 
 def _holds(dump: str, trace: str | int) -> bool:
