@@ -17,7 +17,7 @@ transaction that is not its own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -33,9 +33,15 @@ _INBOX = table_of(InboxUpdate)
 # every InboxUpdate object in the session, which costs more than the statement, for none.
 _MARK_PROCESSED = (
     update(_INBOX)
-    .where(_INBOX.c.update_id == bindparam("claimed_id"), _INBOX.c.processed_at.is_(None))
+    .where(_INBOX.c.update_id.in_(bindparam("ids", expanding=True)), _INBOX.c.processed_at.is_(None))
     .values(processed_at=bindparam("now"), payload={})  # the update's personal data goes with it
 )
+
+
+async def mark_processed(session: AsyncSession, update_ids: Sequence[int]) -> None:
+    """Mark updates processed in `session`'s transaction: only their ids stay, as tombstones.
+    The one way to do it, for a handler's claim and for the inbox's batched marks alike."""
+    await session.execute(_MARK_PROCESSED, {"ids": list(update_ids), "now": utcnow()})
 
 
 @dataclass(slots=True)
@@ -47,7 +53,7 @@ class UpdateClaim:
     recorded: bool = False
 
     async def record(self, session: AsyncSession) -> None:
-        await session.execute(_MARK_PROCESSED, {"claimed_id": self.update_id, "now": utcnow()})
+        await mark_processed(session, [self.update_id])
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ScalarResult, bindparam, delete, insert, select, update
+from sqlalchemy import ScalarResult, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,7 @@ from storage.batched import BatchedIds
 from storage.db import Database
 from storage.models import InboxUpdate, table_of
 from storage.types import utcnow
+from storage.unit_of_work import mark_processed
 
 Payload = Mapping[str, Any]
 
@@ -42,7 +43,7 @@ _PRUNE = delete(_INBOX).where(_INBOX.c.processed_at.is_not(None), _INBOX.c.updat
 class Inbox:
     def __init__(self, db: Database, *, flush_delay: float = 0.2, prune_every: float = 10.0) -> None:
         self.db = db
-        self._done = BatchedIds(db, _mark_processed, delay=flush_delay, what="processed updates")  # i18n: not shown
+        self._done = BatchedIds(db, mark_processed, delay=flush_delay, what="processed updates")  # i18n: not shown
         self._prune_every = prune_every
         self._pruned_at = -math.inf
 
@@ -63,7 +64,7 @@ class Inbox:
                     new = await self._insert_new(db, payloads)
                     marks = self._done.take()
                     if marks:
-                        await _mark_processed(db, marks)
+                        await mark_processed(db, marks)
                     if prune:
                         await db.execute(_PRUNE, {"below": prune_below})
                 if prune:
@@ -108,15 +109,7 @@ class Inbox:
     async def mark_done(self, update_ids: Sequence[int]) -> None:
         """Mark processed now, in a transaction of its own."""
         async with self.db.session() as db:
-            await _mark_processed(db, list(update_ids))
+            await mark_processed(db, update_ids)
 
     async def close(self) -> None:
         await self._done.close()
-
-
-async def _mark_processed(db: AsyncSession, update_ids: list[int]) -> None:
-    await db.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id.in_(update_ids), InboxUpdate.processed_at.is_(None))
-        .values(processed_at=utcnow(), payload={})  # processed: only the id is kept, as a tombstone
-    )
