@@ -90,31 +90,34 @@ async def _send_text(bot: Bot, chat_id: int, text: str, markup: dict[str, Any] |
         await bot.do_api_request("sendMessage", api_kwargs=params)
 
 
-async def respond(update: Update, context: Context, action: Callable[[], Awaitable[object]]) -> None:
+async def respond(update: Update, context: Context, action: Callable[[], Awaitable[object]], *, shared: bool = True) -> None:
     """Run a use case and show its outcome; a refusal becomes a polite message, not an error.
 
     The use case, the replies it owes (the outbox) and the update's "processed" mark commit in
-    one transaction; the replies are sent after the commit (`send_owed`). A crash in between
-    loses nothing: unsent replies go out at the next start.
+    one transaction, which under load the steps of other updates share (storage.group_commit;
+    `shared=False` for a step that may take seconds); the replies are sent after the commit
+    (`send_owed`). A crash in between loses nothing: unsent replies go out at the next start.
     """
     chat_id = update.effective_chat.id if update.effective_chat else None
     query = update.callback_query
     found = services(context)
-    toast: str | None = None
-    owed: list[Owed] = []
+
+    async def step(db: AsyncSession) -> tuple[str | None, list[Owed]]:
+        db.info.pop(ACTOR_LOCALE, None)  # the session may be shared with other updates' steps
+        outcome = await action()
+        if outcome is None:
+            return None, []
+        tr = _actor_translator(db) or await reader_translator(update, context)
+        if query is not None and isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
+            return t.notice(outcome.key, outcome.params, tr), []
+        if chat_id is None:
+            return None, []
+        return None, await found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in render(outcome, tr)])
+
     try:
-        async with found.db.unit_of_work() as db:
-            outcome = await action()
-            if outcome is not None:
-                tr = _actor_translator(db) or await reader_translator(update, context)
-                if query is not None and isinstance(outcome, Notice) and outcome.key in TOAST_NOTICES:
-                    toast = t.notice(outcome.key, outcome.params, tr)
-                elif chat_id is not None:
-                    owed = await found.outbox.add(
-                        db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in render(outcome, tr)]
-                    )
+        toast, owed = await (found.db.grouped(step) if shared else found.db.alone(step))
     except NotAllowed as refusal:
-        refused = Notice("not_allowed", {"needed": refusal.needed})
+        toast, refused = None, Notice("not_allowed", {"needed": refusal.needed})
         tr = await reader_translator(update, context)
         if query is not None:
             await answer(update, context, t.notice(refused.key, refused.params, tr), alert=True)

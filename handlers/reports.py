@@ -86,7 +86,7 @@ async def _run(update: Update, context: Context, action: Action) -> None:
             shown.append(outcome)
         return outcome
 
-    await respond(update, context, run)
+    await respond(update, context, run, shared=False)  # built in a worker thread, or by a writing model
     if shown and update.effective_chat is not None and update.effective_user is not None:
         tr = await reader_translator(update, context)
         for outcome in shown:

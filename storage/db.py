@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage import sqlite_writer
+from storage.group_commit import Body, CommitGroups, T
 from storage.types import storable_parameters
 from storage.unit_of_work import ambient, ambient_session, pending_claim
 
@@ -89,6 +90,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.groups = CommitGroups(self)
 
     @property
     def display_url(self) -> str:
@@ -125,6 +127,17 @@ class Database:
                 committed = callbacks
         for callback in committed:
             callback()
+
+    async def grouped(self, body: Body[T]) -> T:
+        """`body` as a unit of work, in a transaction it may share with the units of work of
+        other updates handled at the same moment (storage.group_commit). `body` may run twice,
+        so it must depend on the database alone."""
+        return await self.groups.run(body)
+
+    async def alone(self, body: Body[T]) -> T:
+        """`body` as a unit of work in a transaction of its own."""
+        async with self.unit_of_work() as session:
+            return await body(session)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
@@ -197,6 +210,7 @@ class Database:
         return heads is not None and await self._stored_revisions() == heads
 
     async def dispose(self) -> None:
+        await self.groups.close()
         await self.engine.dispose()
 
 

@@ -915,7 +915,9 @@ def test_huge_report_renders_every_format_fast():
         render_pdf(report, chart),
     ]
     elapsed = time.process_time() - started
-    assert elapsed < 3.0, f"{elapsed:.2f}s"
+    # A guard against work that grows out of proportion (bench/ measures speed): 1.5–3.3 s of
+    # CPU on the benchmark machine, depending on the day's load on its host.
+    assert elapsed < 6.0, f"{elapsed:.2f}s"
     assert all(outputs) and messages
     assert "+61 more" in outputs[0] and "+35 more themes" in outputs[0]  # 5 statements, 15 themes
 

@@ -1,0 +1,155 @@
+"""Group commit (storage.group_commit) on both backends: units of work of updates handled at the
+same moment share one COMMIT, each caller returns only once its writes are durable, a failing
+body costs the others nothing, and a slow body does not hold newcomers back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.container import Services
+from bot.services.inbox import Inbox
+from bot.services.state import load_actor
+from bot.services.views import UserRef
+from storage.db import Database
+from storage.models import InboxUpdate, Participant
+from storage.unit_of_work import UpdateClaim, after_commit, claim_update
+
+
+@contextmanager
+def _counting_commits(db: Database) -> Iterator[list[int]]:
+    commits: list[int] = []
+
+    def count(_connection: object) -> None:
+        commits.append(1)
+
+    event.listen(db.engine.sync_engine, "commit", count)
+    try:
+        yield commits
+    finally:
+        event.remove(db.engine.sync_engine, "commit", count)
+
+
+async def _stored_people(db: Database) -> set[int]:
+    async with db.sessionmaker() as session:
+        return set(await session.scalars(select(Participant.telegram_user_id)))
+
+
+async def _durable(db: Database, telegram_id: int) -> bool:
+    """Seen from a connection of its own, as after a crash."""
+    return telegram_id in await _stored_people(db)
+
+
+Body = Callable[[AsyncSession], Awaitable[int]]
+
+
+def _joining(telegram_id: int, seen: dict[int, bool]) -> Body:
+    """A unit of work that creates a participant and notes when its after-commit callback ran."""
+    async def body(session: AsyncSession) -> int:
+        await load_actor(session, UserRef(telegram_id, f"Person {telegram_id}"))
+        after_commit(lambda: seen.__setitem__(telegram_id, True))
+        return telegram_id
+
+    return body
+
+
+async def test_concurrent_units_of_work_share_one_commit_and_return_once_durable(services: Services) -> None:
+    db = services.db
+    seen: dict[int, bool] = {}
+
+    async def one(telegram_id: int) -> bool:
+        await db.grouped(_joining(telegram_id, seen))
+        return await _durable(db, telegram_id)  # durable by the time the caller goes on
+
+    with _counting_commits(db) as commits:
+        durable = await asyncio.gather(*(one(1000 + n) for n in range(12)))
+    assert durable == [True] * 12
+    assert len(commits) == 1, f"{len(commits)} commits for 12 units of work"
+    assert seen == {1000 + n: True for n in range(12)}  # every after-commit callback ran
+
+
+async def test_a_failing_body_costs_the_others_nothing(services: Services) -> None:
+    db = services.db
+    runs: dict[int, int] = {}
+
+    def body_of(telegram_id: int) -> Body:
+        async def body(session: AsyncSession) -> int:
+            runs[telegram_id] = runs.get(telegram_id, 0) + 1
+            await load_actor(session, UserRef(telegram_id, "Someone"))
+            if telegram_id == 2003:
+                raise ValueError("this step is refused")
+            return telegram_id
+
+        return body
+
+    results = await asyncio.gather(*(db.grouped(body_of(2000 + n)) for n in range(6)), return_exceptions=True)
+    assert isinstance(results[3], ValueError)
+    assert [r for i, r in enumerate(results) if i != 3] == [2000, 2001, 2002, 2004, 2005]
+    assert await _stored_people(db) >= {2000, 2001, 2002, 2004, 2005}
+    assert 2003 not in await _stored_people(db)  # its own writes were rolled back
+    assert runs[2003] == 2 and all(runs[2000 + n] == 2 for n in (0, 1, 2))  # the group ran again, alone
+
+
+async def test_each_members_update_is_marked_processed_with_the_group(services: Services) -> None:
+    db = services.db
+    inbox = Inbox(db)
+    await inbox.accept([{"update_id": 500 + n, "message": {"text": "hi"}} for n in range(5)])
+    claims: list[UpdateClaim] = []
+
+    async def handle(update_id: int) -> None:
+        with claim_update(update_id) as claim:
+            claims.append(claim)
+            await db.grouped(_joining(update_id, {}))
+
+    await asyncio.gather(*(handle(500 + n) for n in range(5)))
+    assert all(claim.recorded for claim in claims)
+    async with db.sessionmaker() as session:
+        marks = list(await session.scalars(select(InboxUpdate.processed_at).order_by(InboxUpdate.update_id)))
+    assert len(marks) == 5 and all(mark is not None for mark in marks)
+    assert await inbox.pending() == []
+    await inbox.close()
+
+
+async def test_a_slow_body_does_not_hold_newcomers_back(services: Services) -> None:
+    db = services.db
+    finished: list[str] = []
+
+    async def slow(session: AsyncSession) -> None:
+        await asyncio.sleep(0.5)  # a report rebuilt in a worker thread, say
+        await load_actor(session, UserRef(3001, "Slow"))
+        finished.append("slow")
+
+    async def quick(session: AsyncSession) -> None:
+        await load_actor(session, UserRef(3002, "Quick"))
+        finished.append("quick")
+
+    async def later() -> None:
+        await asyncio.sleep(0.2)  # the slow body has held its group's turn for a while
+        await db.grouped(quick)
+
+    await asyncio.gather(db.grouped(slow), later())
+    assert finished == ["quick", "slow"]
+    assert await _stored_people(db) >= {3001, 3002}
+
+
+async def test_a_body_that_ends_the_transaction_itself_runs_again_alone(services: Services) -> None:
+    db = services.db
+    runs: list[int] = []
+
+    async def rude(session: AsyncSession) -> None:
+        runs.append(1)
+        await load_actor(session, UserRef(4001, "Rude"))
+        await session.rollback()
+        await load_actor(session, UserRef(4002, "Rude too"))
+
+    async def polite(session: AsyncSession) -> None:
+        await load_actor(session, UserRef(4003, "Polite"))
+
+    await asyncio.gather(db.grouped(polite), db.grouped(rude))
+    people = await _stored_people(db)
+    assert 4003 in people and 4002 in people and 4001 not in people  # as if each had been alone
+    assert len(runs) == 2
