@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage import sqlite_writer
 from storage.group_commit import Body, CommitGroups, T
 from storage.types import storable_parameters
-from storage.unit_of_work import ambient, ambient_session, pending_claim
+from storage.unit_of_work import ambient, ambient_session, pending_claim, run_inserts_at_commit
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -148,6 +148,7 @@ class Database:
         async with self.sessionmaker() as session:
             try:
                 yield session
+                await run_inserts_at_commit(session)
                 if claim is not None:
                     await claim.record(session)
                 await session.commit()

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.unit_of_work import UpdateClaim, ambient, mark_processed, pending_claim
+from storage.unit_of_work import UpdateClaim, ambient, mark_processed, pending_claim, run_inserts_at_commit
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -149,6 +149,7 @@ class CommitGroups:
         committed = False
         try:
             if not group.failed:
+                await run_inserts_at_commit(group.session)
                 if group.claims:
                     await mark_processed(group.session, [claim.update_id for claim in group.claims])
                 await group.session.commit()

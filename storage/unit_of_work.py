@@ -12,18 +12,21 @@ transaction that is not its own.
   owed replies and commit everything once.
 - `claim_update(update_id)` names the update the current task is handling: the first
   transaction the task commits marks it processed (one UPDATE by primary key).
+- `insert_at_commit` queues a row that nothing reads back before the COMMIT (an answer); the
+  rows queued in one transaction go in one executemany just before it commits.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Insert, bindparam, event, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.models import InboxUpdate, table_of
 from storage.types import utcnow
@@ -42,6 +45,32 @@ async def mark_processed(session: AsyncSession, update_ids: Sequence[int]) -> No
     """Mark updates processed in `session`'s transaction: only their ids stay, as tombstones.
     The one way to do it, for a handler's claim and for the inbox's batched marks alike."""
     await session.execute(_MARK_PROCESSED, {"ids": list(update_ids), "now": utcnow()})
+
+
+_AT_COMMIT = "inserts_at_commit"
+
+
+def insert_at_commit(session: AsyncSession, statement: Insert, row: Mapping[str, object]) -> None:
+    """Insert `row` just before `session`'s transaction commits, in one executemany with every
+    other row queued for `statement` in that transaction: a group of answers (storage.group_commit)
+    then costs one statement instead of one each. Only for rows nothing reads back before the
+    COMMIT; a rollback drops them with the rest."""
+    if not session.in_transaction():
+        session.sync_session.begin()  # no I/O yet; so that a rollback drops the row (below)
+    queued: dict[Insert, list[dict[str, object]]] = session.info.setdefault(_AT_COMMIT, {})
+    queued.setdefault(statement, []).append(dict(row))
+
+
+async def run_inserts_at_commit(session: AsyncSession) -> None:
+    """What `insert_at_commit` queued, in the order it was queued; called right before COMMIT."""
+    queued: dict[Insert, list[dict[str, object]]] = session.info.pop(_AT_COMMIT, {})
+    for statement, rows in queued.items():
+        await session.execute(statement, rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_queued_inserts(session: Session, _previous: object) -> None:
+    session.info.pop(_AT_COMMIT, None)
 
 
 @dataclass(slots=True)

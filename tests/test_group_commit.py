@@ -1,6 +1,7 @@
 """Group commit (storage.group_commit) on both backends: units of work of updates handled at the
 same moment share one COMMIT, each caller returns only once its writes are durable, a failing
-body costs the others nothing, and a slow body does not hold newcomers back."""
+body costs the others nothing, a slow body does not hold newcomers back, and rows queued for the
+COMMIT (storage.unit_of_work.insert_at_commit) go in one statement, or not at all."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.container import Services
@@ -16,8 +18,9 @@ from bot.services.inbox import Inbox
 from bot.services.state import load_actor
 from bot.services.views import UserRef
 from storage.db import Database
-from storage.models import InboxUpdate, Participant
-from storage.unit_of_work import UpdateClaim, after_commit, claim_update
+from storage.models import InboxUpdate, Participant, table_of
+from storage.types import utcnow
+from storage.unit_of_work import UpdateClaim, after_commit, claim_update, insert_at_commit
 
 
 @contextmanager
@@ -153,3 +156,37 @@ async def test_a_body_that_ends_the_transaction_itself_runs_again_alone(services
     people = await _stored_people(db)
     assert 4003 in people and 4002 in people and 4001 not in people  # as if each had been alone
     assert len(runs) == 2
+
+
+async def test_rows_queued_for_the_commit_go_in_one_statement_and_not_after_a_rollback(services: Services) -> None:
+    db = services.db
+    statement = insert(table_of(InboxUpdate))
+    inserts: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+        if sql.lstrip().upper().startswith("INSERT INTO INBOX_UPDATES"):
+            inserts.append(sql)
+
+    def queueing(update_id: int, *, then: str = "") -> Body:
+        async def body(session: AsyncSession) -> int:
+            insert_at_commit(session, statement, {"update_id": update_id, "payload": {}, "received_at": utcnow()})
+            if then == "fail":
+                raise ValueError("refused after queueing")
+            if then == "roll back":
+                await session.rollback()
+            return update_id
+
+        return body
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await asyncio.gather(*(db.grouped(queueing(700 + n)) for n in range(6)))
+        assert len(inserts) == 1  # six rows, one executemany
+        with pytest.raises(ValueError):
+            await db.alone(queueing(710, then="fail"))
+        await db.alone(queueing(711, then="roll back"))
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    async with db.sessionmaker() as session:
+        stored = list(await session.scalars(select(InboxUpdate.update_id).order_by(InboxUpdate.update_id)))
+    assert stored == [700 + n for n in range(6)]
