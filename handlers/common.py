@@ -23,11 +23,12 @@ from bot.reports.render.chat import split_for_telegram
 from bot.services.access import NotAllowed
 from bot.services.outbox import Outbox, Owed
 from bot.services.outcomes import Notice
-from bot.services.state import ACTOR_LOCALE
-from bot.services.views import UserRef
+from bot.services.state import ACTOR_LOCALE, preload_actors
+from bot.services.views import MessageRef, UserRef
 from handlers import texts as t
 from handlers.context import BotContext
 from handlers.render import Reply, render
+from storage.group_commit import Preload
 
 log = logging.getLogger(__name__)
 Context = BotContext
@@ -115,7 +116,7 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
         return None, await found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in render(outcome, tr)])
 
     try:
-        toast, owed = await (found.db.grouped(step) if shared else found.db.alone(step))
+        toast, owed = await (found.db.grouped(step, _sender(update)) if shared else found.db.alone(step))
     except NotAllowed as refusal:
         toast, refused = None, Notice("not_allowed", {"needed": refusal.needed})
         tr = await reader_translator(update, context)
@@ -128,6 +129,16 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
             owed = await found.outbox.add(db, chat_id, [(r.text, None) for r in render(refused, tr)])
     await answer(update, context, toast)
     await send_owed(context.bot, found.outbox, owed)
+
+
+def _sender(update: Update) -> Preload[tuple[UserRef, MessageRef | None]] | None:
+    """Who the step will load first (bot.services.state.load_actor): read for its whole group."""
+    user = update.effective_user
+    if user is None:
+        return None
+    message = update.message
+    ref = MessageRef(message.chat_id, message.message_id) if message is not None else None
+    return Preload(preload_actors, (user_ref(user), ref))
 
 
 async def send_owed(bot: Bot, outbox: Outbox, messages: Sequence[Owed]) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage import sqlite_writer
-from storage.group_commit import Body, CommitGroups, T
+from storage.group_commit import Body, CommitGroups, Preload, T
 from storage.types import storable_parameters
 from storage.unit_of_work import ambient, ambient_session, pending_claim, run_inserts_at_commit
 
@@ -128,11 +128,12 @@ class Database:
         for callback in committed:
             callback()
 
-    async def grouped(self, body: Body[T]) -> T:
+    async def grouped(self, body: Body[T], preload: Preload[Any] | None = None) -> T:
         """`body` as a unit of work, in a transaction it may share with the units of work of
-        other updates handled at the same moment (storage.group_commit). `body` may run twice,
-        so it must depend on the database alone."""
-        return await self.groups.run(body)
+        other updates handled at the same moment (storage.group_commit), which read what
+        `preload` names for all of them at once. `body` may run twice, so it must depend on the
+        database alone."""
+        return await self.groups.run(body, preload)
 
     async def alone(self, body: Body[T]) -> T:
         """`body` as a unit of work in a transaction of its own."""

@@ -17,6 +17,10 @@ the *group* that is open, if any, and the group commits once for all its members
 - If any body fails, or ends the transaction itself, the group rolls back and every member runs
   its body again alone, in a unit of work of its own (`Database.alone`): each then gets exactly
   the result, or the error, it would have had without the group.
+- What the members' bodies read first (the sender of each update: `Preload`) is read for the
+  whole group in one query before the first body runs: a member opening a group yields once,
+  so that the rest of its getUpdates batch joins, and whoever takes the turn next loads what the
+  members that joined since asked for. A body then finds its rows in the session.
 - A group takes at most `max_members`, and no newcomer while a body has held its turn longer
   than `patience`: a slow step delays only the members already queued behind it. Steps known
   to be slow (a report built in a worker thread or by a writing model) do not join a group at
@@ -32,9 +36,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,7 +49,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 Body = Callable[[AsyncSession], Awaitable[T]]
+Loader = Callable[[AsyncSession, Sequence[K]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Preload(Generic[K]):
+    """What a body will read first: `load` reads it for the keys of every member that asked,
+    in one query, and leaves it where the body looks (the session's identity map and `info`).
+    Only a saving: a body must find its rows without it too (alone, or when it joined late)."""
+
+    load: Loader[K]
+    key: K
 
 
 class _Ended(Exception):
@@ -61,6 +77,7 @@ class _Group:
     unfinished: int = 0  # members whose body has not ended yet, running or waiting for the turn
     turn_since: float | None = None  # monotonic time the running body took the turn
     claims: list[UpdateClaim] = field(default_factory=list)
+    unloaded: dict[Loader[Any], list[Any]] = field(default_factory=dict)  # preloads not yet run
     failed: bool = False
     close_pending: bool = False
     closing: bool = False
@@ -80,15 +97,20 @@ class CommitGroups:
         self._open: _Group | None = None
         self._closing: set[asyncio.Task[None]] = set()
 
-    async def run(self, body: Body[T]) -> T:
+    async def run(self, body: Body[T], preload: Preload[Any] | None = None) -> T:
         """`body` in the open group's transaction, returning once that transaction committed."""
         group = self._join()
+        opens = group.members == 1
         claim = pending_claim()
         if claim is not None:
             group.claims.append(claim)
+        if preload is not None:
+            group.unloaded.setdefault(preload.load, []).append(preload.key)
         result: _Result[T] | None = None
         try:
             async with group.turn:
+                if opens and preload is not None:
+                    await asyncio.sleep(0)  # the rest of the batch joins, for one preload
                 if not group.failed:
                     result = await self._member(group, body)
         except Exception:
@@ -120,9 +142,12 @@ class CommitGroups:
 
     @staticmethod
     async def _member(group: _Group, body: Body[T]) -> _Result[T]:
-        transaction = group.session.sync_session.get_transaction()
         group.turn_since = time.monotonic()
         try:
+            unloaded, group.unloaded = group.unloaded, {}
+            for load, keys in unloaded.items():
+                await load(group.session, keys)
+            transaction = group.session.sync_session.get_transaction()
             with ambient(group.session) as committed:
                 value = await body(group.session)
         finally:

@@ -6,7 +6,7 @@ COMMIT (storage.unit_of_work.insert_at_commit) go in one statement, or not at al
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pytest
@@ -18,6 +18,7 @@ from bot.services.inbox import Inbox
 from bot.services.state import load_actor
 from bot.services.views import UserRef
 from storage.db import Database
+from storage.group_commit import Preload
 from storage.models import InboxUpdate, Participant, table_of
 from storage.types import utcnow
 from storage.unit_of_work import UpdateClaim, after_commit, claim_update, insert_at_commit
@@ -190,3 +191,45 @@ async def test_rows_queued_for_the_commit_go_in_one_statement_and_not_after_a_ro
     async with db.sessionmaker() as session:
         stored = list(await session.scalars(select(InboxUpdate.update_id).order_by(InboxUpdate.update_id)))
     assert stored == [700 + n for n in range(6)]
+
+
+async def test_a_preload_reads_for_every_member_of_the_batch_before_the_first_body(services: Services) -> None:
+    """The members of one batch ask for their rows; one load serves them all, before any body
+    runs; a member that joins after that load is served by a load of its own at its turn."""
+    db = services.db
+    loads: list[list[int]] = []
+    seen_by_body: dict[int, bool] = {}
+
+    async def load(session: AsyncSession, keys: Sequence[int]) -> None:
+        loads.append(list(keys))
+        session.info.setdefault("loaded", set()).update(keys)
+
+    def reading(key: int) -> Body:
+        async def body(session: AsyncSession) -> int:
+            seen_by_body[key] = key in session.info.get("loaded", set())
+            await load_actor(session, UserRef(key, "Reader"))  # a real query: the turn passes on
+            return key
+
+        return body
+
+    async def late() -> int:
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # joins once the batch's first body is under way
+        return await db.grouped(reading(5099), Preload(load, 5099))
+
+    results = await asyncio.gather(*(db.grouped(reading(5000 + n), Preload(load, 5000 + n)) for n in range(8)), late())
+    assert results == [5000 + n for n in range(8)] + [5099]
+    assert loads[0] == [5000 + n for n in range(8)]
+    assert loads[1:] == [[5099]]
+    assert seen_by_body == {key: True for key in [*range(5000, 5008), 5099]}
+
+
+async def test_a_failing_preload_makes_the_group_run_again_alone(services: Services) -> None:
+    db = services.db
+
+    async def broken(_session: AsyncSession, _keys: Sequence[int]) -> None:
+        raise ConnectionError("lost the connection while preloading")
+
+    results = await asyncio.gather(*(db.grouped(_joining(5100 + n, {}), Preload(broken, n)) for n in range(3)))
+    assert results == [5100, 5101, 5102]
+    assert {5100, 5101, 5102} <= await _stored_people(db)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
 import pytest
 from sqlalchemy import event, func, select
 
@@ -9,7 +12,9 @@ from bot.container import Services
 from bot.services.access import NotAllowed
 from bot.services.organising import EventCreated, StatusChanged
 from bot.services.outcomes import AnswerSaved, AskOnboarding, Finished, MyInput, Notice, ShowPrompt, Waiting
+from bot.services.state import preload_actors
 from bot.services.views import MessageRef, UserRef
+from storage.group_commit import Preload
 from storage.models import Community, Contribution, Participant, SessionStatus
 from tests.agenda_samples import EXPERT_MEETING
 from tests.conftest import ORGANISER
@@ -63,6 +68,9 @@ async def test_join_onboard_answer_next_done(services: Services) -> None:
     assert isinstance(moved, ShowPrompt) and moved.position == 1
     stale = await services.participation.next_prompt(amira, session.id, 0)
     assert stale == Notice("stale")
+    # ... and again after she moved on: not filed under the new prompt.
+    late = await services.router.text(amira, "Timelines differ 🙃 مختلفة", MessageRef(2001, 11))
+    assert isinstance(late, AnswerSaved) and late.duplicate and late.position == 1 and late.answered == 0
     await services.router.text(amira, "Share one timeline with donors", MessageRef(2001, 12))
     assert isinstance(await services.router.skip(amira), ShowPrompt)
     finished = await services.participation.done(amira, session.id)
@@ -76,10 +84,10 @@ async def test_join_onboard_answer_next_done(services: Services) -> None:
     assert person.consent_at is not None
 
 
-async def test_an_answer_takes_three_statements(services: Services) -> None:
-    """The hot path stays lean: the sender with chat state and progress, the duplicate check
-    with the count, the INSERT. (The active session's Progress row once fell out of the
-    session's weak identity map and was queried again.)"""
+async def test_an_answer_takes_two_statements(services: Services) -> None:
+    """The hot path stays lean: the sender with chat state, progress, the count on the current
+    prompt and the duplicate check in one SELECT, then the INSERT. (The active session's
+    Progress row once fell out of the session's weak identity map and was queried again.)"""
     session = (await _event(services)).event.sessions[0]
     await services.organising.set_status(ORG, session.join_code, SessionStatus.OPEN)
     amira = UserRef(2001, "Amira", "Haddad")
@@ -96,7 +104,40 @@ async def test_an_answer_takes_three_statements(services: Services) -> None:
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert isinstance(saved, AnswerSaved) and saved.answered == 1
-    assert statements == ["SELECT", "SELECT", "INSERT"]
+    assert statements == ["SELECT", "INSERT"]
+
+
+async def test_a_batch_of_answers_reads_its_senders_once(services: Services) -> None:
+    """Answers handled at the same moment (storage.group_commit) read their senders, standings
+    and duplicate checks in two SELECTs for the whole batch, and each gets what it would alone:
+    its own count, and a re-delivered message is recognised as stored."""
+    session = (await _event(services)).event.sessions[0]
+    await services.organising.set_status(ORG, session.join_code, SessionStatus.OPEN)
+    people = [UserRef(2100 + n, f"Person {n}") for n in range(5)]
+    for person in people:
+        await _onboard(services, person, session.join_code)
+    first = people[0]
+    await services.router.text(first, "Donors fund in silos", MessageRef(first.telegram_id, 10))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    def answer(person: UserRef, message_id: int) -> Awaitable[object]:
+        ref = MessageRef(person.telegram_id, message_id)
+        return services.db.grouped(lambda _db: services.router.text(person, f"Point {message_id}", ref), Preload(preload_actors, (person, ref)))
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        outcomes = await asyncio.gather(answer(first, 10), *(answer(person, 11) for person in people[1:]))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert all(isinstance(outcome, AnswerSaved) for outcome in outcomes)
+    assert [(o.duplicate, o.answered) for o in outcomes if isinstance(o, AnswerSaved)] == [(True, 1)] + [(False, 1)] * 4
+    assert statements == ["SELECT", "SELECT", "INSERT"]  # senders, stored messages, the 4 new answers
+    async with services.db.session() as db:
+        assert await db.scalar(select(func.count()).select_from(Contribution)) == 5
 
 
 async def test_limits_and_guidance(services: Services) -> None:

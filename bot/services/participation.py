@@ -29,7 +29,18 @@ from bot.services.outcomes import (
     ShowPrompt,
     Waiting,
 )
-from bot.services.state import Flow, OnboardingStep, ProfileStep, flow_of, load_actor, resumable, return_point, set_flow, step_of
+from bot.services.state import (
+    Flow,
+    OnboardingStep,
+    ProfileStep,
+    flow_of,
+    load_actor,
+    resumable,
+    return_point,
+    set_flow,
+    standing,
+    step_of,
+)
 from bot.services.views import ContributionView, MembershipView, MessageRef, Page, ProfileView, SessionView, UserRef
 from storage.db import Database
 from storage.models import (
@@ -280,7 +291,8 @@ class Participation:
         if flow_of(state) is not Flow.ANSWERING:
             set_flow(state, Flow.ANSWERING)
         prompt = session.prompts[progress.prompt_position]
-        answered = await self._count(db, participant.id, session.id, prompt.id)
+        known = standing(db, participant.id, prompt.id)
+        answered = known.answered if known else await self._count(db, participant.id, session.id, prompt.id)
         return ShowPrompt(session, progress.prompt_position, answered, intro=intro)
 
     async def _answer(self, db: AsyncSession, participant: Participant, state: ChatState, text: str, message: MessageRef) -> Outcome:
@@ -300,7 +312,8 @@ class Participation:
         problem = self._check_length(text)
         if problem is not None:
             return problem
-        answered, duplicate = await self._count_and_find(db, participant.id, prompt.id, message)
+        known = standing(db, participant.id, prompt.id, message)
+        answered, duplicate = (known.answered, known.stored) if known else await self._count_and_find(db, participant.id, prompt.id, message)
         if duplicate:
             return AnswerSaved(session, progress.prompt_position, answered, duplicate=True)
         answer = {

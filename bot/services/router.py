@@ -61,7 +61,7 @@ class ConversationRouter:
     async def text(self, user: UserRef, text: str, message: MessageRef) -> Routed | None:
         """Any plain text: an answer, an onboarding reply, an edit, a wizard or schedule step."""
         async with self.db.session() as db:
-            participant, state = await load_actor(db, user)
+            participant, state = await load_actor(db, user, message)
             route = self.routes[flow_of(state)]
             if route.once_per_message:
                 if state.last_message_id is not None and message.message_id <= state.last_message_id:
