@@ -113,7 +113,7 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
             return t.notice(outcome.key, outcome.params, tr), []
         if chat_id is None:
             return None, []
-        return None, await found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in render(outcome, tr)])
+        return None, found.outbox.add(db, chat_id, [(r.text, r.markup.to_dict() if r.markup else None) for r in render(outcome, tr)])
 
     try:
         toast, owed = await (found.db.grouped(step, _sender(update)) if shared else found.db.alone(step))
@@ -126,7 +126,7 @@ async def respond(update: Update, context: Context, action: Callable[[], Awaitab
         if chat_id is None:
             return
         async with found.db.unit_of_work() as db:
-            owed = await found.outbox.add(db, chat_id, [(r.text, None) for r in render(refused, tr)])
+            owed = found.outbox.add(db, chat_id, [(r.text, None) for r in render(refused, tr)])
     await answer(update, context, toast)
     await send_owed(context.bot, found.outbox, owed)
 

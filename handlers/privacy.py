@@ -126,7 +126,7 @@ async def run_retention(application: Application, now: datetime | None = None) -
         for chat_id in item.organiser_chat_ids:
             tr = translator(await found.languages.locale_of(chat_id, None))
             async with found.db.unit_of_work() as db:
-                owed = await found.outbox.add(db, chat_id, [(reply.text, None) for reply in render(item, tr)])
+                owed = found.outbox.add(db, chat_id, [(reply.text, None) for reply in render(item, tr)])
             try:
                 await send_owed(application.bot, found.outbox, owed)
             except TelegramError as exc:  # the erasure is done either way; the log keeps it

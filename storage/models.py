@@ -532,12 +532,13 @@ class InboxUpdate(Base):
 
 class OutboxMessage(Base):
     """A reply the bot owes a chat, committed with the step it confirms and deleted once sent,
-    so that a crash between the commit and the send cannot leave someone on an unseen question."""
+    so that a crash between the commit and the send cannot leave someone on an unseen question.
+    Its id is made by the bot, in time order (bot.services.outbox.TimeOrderedIds)."""
 
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_messages_chat", "chat_id", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(Text)
     markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
