@@ -136,8 +136,16 @@ async def test_a_batch_of_answers_reads_its_senders_once(services: Services) -> 
     assert all(isinstance(outcome, AnswerSaved) for outcome in outcomes)
     assert [(o.duplicate, o.answered) for o in outcomes if isinstance(o, AnswerSaved)] == [(True, 1)] + [(False, 1)] * 4
     assert statements == ["SELECT", "SELECT", "INSERT"]  # senders, stored messages, the 4 new answers
+    statements.clear()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        alone = await answer(first, 12)  # a group of one: the sender's own query answers it all
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert isinstance(alone, AnswerSaved) and not alone.duplicate and alone.answered == 2
+    assert statements == ["SELECT", "INSERT"]
     async with services.db.session() as db:
-        assert await db.scalar(select(func.count()).select_from(Contribution)) == 5
+        assert await db.scalar(select(func.count()).select_from(Contribution)) == 6
 
 
 async def test_limits_and_guidance(services: Services) -> None:

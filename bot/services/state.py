@@ -144,7 +144,9 @@ _ACTORS = (
     .outerjoin(Prompt, _CURRENT_PROMPT)
     .where(Participant.telegram_user_id.in_(bindparam("telegram_ids", expanding=True)))
 )
-_MESSAGE = tuple_(Contribution.tg_chat_id, Contribution.tg_message_id)
+_STORED_AMONG = select(Contribution.tg_chat_id, Contribution.tg_message_id).where(
+    tuple_(Contribution.tg_chat_id, Contribution.tg_message_id).in_(bindparam("messages", expanding=True))
+)
 # Where `preload_actors` leaves what it read, by Telegram user id, for `load_actor` to take.
 _PRELOADED = "preloaded_actors"
 
@@ -167,14 +169,17 @@ async def preload_actors(db: AsyncSession, senders: Sequence[tuple[UserRef, Mess
     one each: every known sender with chat state, progress and standing, then which of their
     messages are stored already. `load_actor` takes each from the session (the rows stay
     referenced there, since the identity map holds them weakly); a sender not found, or asked
-    about another message, is read as usual."""
+    about another message, is read as usual. A group of one is left to `load_actor`, whose one
+    query also answers whether the message is stored."""
+    if len(senders) < 2:
+        return
     ids = list({user.telegram_id for user, _message in senders})
     rows = (await db.execute(_ACTORS, {"telegram_ids": ids})).all()
     messages = {message for _user, message in senders if message is not None}
     stored: set[MessageRef] = set()
     if messages:
         pairs = [(message.chat_id, message.message_id) for message in messages]
-        found = await db.execute(select(Contribution.tg_chat_id, Contribution.tg_message_id).where(_MESSAGE.in_(pairs)))
+        found = await db.execute(_STORED_AMONG, {"messages": pairs})
         stored = {MessageRef(chat, message) for chat, message in found if chat is not None and message is not None}
     asked = dict((user.telegram_id, message) for user, message in senders)
     preloaded: dict[int, _Loaded] = db.info.setdefault(_PRELOADED, {})
