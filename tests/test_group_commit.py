@@ -53,6 +53,7 @@ Body = Callable[[AsyncSession], Awaitable[int]]
 
 def _joining(telegram_id: int, seen: dict[int, bool]) -> Body:
     """A unit of work that creates a participant and notes when its after-commit callback ran."""
+
     async def body(session: AsyncSession) -> int:
         await load_actor(session, UserRef(telegram_id, f"Person {telegram_id}"))
         after_commit(lambda: seen.__setitem__(telegram_id, True))

@@ -19,7 +19,7 @@ def test_ids_grow_in_one_process_even_when_the_clock_goes_back() -> None:
     with mock.patch("time.time_ns", return_value=1_767_225_600_000_000_000):  # back to 2026-01-01
         made += [ids.next() for _ in range(3)]
     assert made == sorted(set(made)), "unique and increasing"
-    assert 0 < made[0] and made[-1] < 2**63  # a BIGINT
+    assert made[0] > 0 and made[-1] < 2**63  # a BIGINT
 
 
 def test_two_processes_making_ids_in_the_same_microsecond_differ_by_their_tag() -> None:

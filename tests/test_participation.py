@@ -125,7 +125,9 @@ async def test_a_batch_of_answers_reads_its_senders_once(services: Services) -> 
 
     def answer(person: UserRef, message_id: int) -> Awaitable[object]:
         ref = MessageRef(person.telegram_id, message_id)
-        return services.db.grouped(lambda _db: services.router.text(person, f"Point {message_id}", ref), Preload(preload_actors, (person, ref)))
+        return services.db.grouped(
+            lambda _db: services.router.text(person, f"Point {message_id}", ref), Preload(preload_actors, (person, ref))
+        )
 
     engine = services.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", seen)

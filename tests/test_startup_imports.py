@@ -43,6 +43,7 @@ HEAVY = (
     "bot.reports.builder",  # the draft: grouping, labels and prose
     "bot.reports.themes",
     "bot.reports.prose",
+    "sqlalchemy.dialects.postgresql",  # 3 MB for a bot on SQLite (the inbox's INSERT is per dialect)
 )
 
 # `workshop-bot run` (telegram_edge.cli's main), plus a SIGUSR1 handler that writes the names of

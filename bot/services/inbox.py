@@ -14,13 +14,13 @@ Payloads are plain JSON objects as Telegram sends them; nothing here knows Teleg
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Insert, ScalarResult, bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.batched import BatchedIds
@@ -34,14 +34,23 @@ Payload = Mapping[str, Any]
 
 _INBOX = table_of(InboxUpdate)
 # Core statements on the table, not the mapped class: an ORM-enabled statement costs several times
-# more to run, and at low load every update pays this transaction alone (bench/README.md). Both
-# databases skip an id stored before and return the ones they inserted, so a batch is one
-# statement (a SELECT of the known ids first was a third of the inbox's cost at low load).
-_STORE_NEW: dict[str, Insert] = {
-    name: dialect.insert(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.update_id]).returning(_INBOX.c.update_id)
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
-}
+# more to run, and at low load every update pays this transaction alone (bench/README.md).
 _PRUNE = delete(_INBOX).where(_INBOX.c.processed_at.is_not(None), _INBOX.c.update_id < bindparam("below"))
+
+
+@functools.cache
+def _store_new(dialect: str) -> Insert:
+    """The batch's INSERT: both databases skip an id stored before and return the ones they
+    inserted, so a batch is one statement (a SELECT of the known ids first was a third of the
+    inbox's cost at low load). Built on first use, for the dialect in use: importing
+    PostgreSQL's costs an idle bot on SQLite 3 MB."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.update_id]).returning(_INBOX.c.update_id)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.update_id]).returning(_INBOX.c.update_id)
 
 
 class Inbox:
@@ -81,7 +90,7 @@ class Inbox:
             rows.setdefault(update_id, {"update_id": update_id, "payload": dict(payload), "received_at": now})
         if not rows:
             return []
-        statement = _STORE_NEW[db.get_bind().dialect.name]
+        statement = _store_new(db.get_bind().dialect.name)
         inserted = set((await db.scalars(statement, list(rows.values()))).all())
         return [update_id for update_id in rows if update_id in inserted]
 

@@ -313,7 +313,9 @@ class Participation:
         if problem is not None:
             return problem
         known = standing(db, participant.id, prompt.id, message)
-        answered, duplicate = (known.answered, known.stored) if known else await self._count_and_find(db, participant.id, prompt.id, message)
+        answered, duplicate = (
+            (known.answered, known.stored) if known else await self._count_and_find(db, participant.id, prompt.id, message)
+        )
         if duplicate:
             return AnswerSaved(session, progress.prompt_position, answered, duplicate=True)
         answer = {

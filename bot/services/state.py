@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import ScalarSelect, bindparam, exists, func, select, tuple_
+from sqlalchemy import ScalarSelect, Select, bindparam, exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import locale_for, supported
@@ -89,6 +89,7 @@ class ScheduleStep(StrEnum):
 
 IDLE = Flow.IDLE
 StepT = TypeVar("StepT", bound=StrEnum)
+Row = TypeVarTuple("Row")
 # Where `load_actor` leaves the locale of whoever the use case acts for (AsyncSession.info), so
 # the handler renders the outcome in it without another query (bot.services.languages).
 ACTOR_LOCALE = "actor_locale"
@@ -125,24 +126,28 @@ _ANSWERED: ScalarSelect[int] = (
     .scalar_subquery()
 )
 _STORED = exists().where(Contribution.tg_chat_id == bindparam("chat"), Contribution.tg_message_id == bindparam("message")).label("stored")
+
+
+def _with_standing(query: Select[*Row]) -> Select[*Row]:
+    """The joins of the actor query: chat state, the active session's progress, and the prompt
+    it points at (for `_ANSWERED`)."""
+    return (
+        query.outerjoin(ChatState, ChatState.participant_id == Participant.id)
+        .outerjoin(Progress, (Progress.participant_id == Participant.id) & (Progress.session_id == ChatState.active_session_id))
+        .outerjoin(Prompt, _CURRENT_PROMPT)
+    )
+
+
 # Built once: every update runs this query, and SQLAlchemy memoises a statement's cache key on
 # the statement object. The active session's Progress row comes along into the identity map, so
 # the answer path's `db.get(Progress, ...)` needs no second round trip, and so does the standing.
-_ACTOR = (
-    select(Participant, ChatState, Progress, Prompt.id, _ANSWERED, _STORED)
-    .outerjoin(ChatState, ChatState.participant_id == Participant.id)
-    .outerjoin(Progress, (Progress.participant_id == Participant.id) & (Progress.session_id == ChatState.active_session_id))
-    .outerjoin(Prompt, _CURRENT_PROMPT)
-    .where(Participant.telegram_user_id == bindparam("telegram_id"))
+_ACTOR = _with_standing(select(Participant, ChatState, Progress, Prompt.id, _ANSWERED, _STORED)).where(
+    Participant.telegram_user_id == bindparam("telegram_id")
 )
 # The same for a group of senders (`preload_actors`); which of their messages are stored already
 # is a second query.
-_ACTORS = (
-    select(Participant, ChatState, Progress, Prompt.id, _ANSWERED)
-    .outerjoin(ChatState, ChatState.participant_id == Participant.id)
-    .outerjoin(Progress, (Progress.participant_id == Participant.id) & (Progress.session_id == ChatState.active_session_id))
-    .outerjoin(Prompt, _CURRENT_PROMPT)
-    .where(Participant.telegram_user_id.in_(bindparam("telegram_ids", expanding=True)))
+_ACTORS = _with_standing(select(Participant, ChatState, Progress, Prompt.id, _ANSWERED)).where(
+    Participant.telegram_user_id.in_(bindparam("telegram_ids", expanding=True))
 )
 _STORED_AMONG = select(Contribution.tg_chat_id, Contribution.tg_message_id).where(
     tuple_(Contribution.tg_chat_id, Contribution.tg_message_id).in_(bindparam("messages", expanding=True))
