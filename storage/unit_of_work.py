@@ -12,8 +12,8 @@ transaction that is not its own.
   owed replies and commit everything once.
 - `claim_update(update_id)` names the update the current task is handling: the first
   transaction the task commits marks it processed (one UPDATE by primary key).
-- `insert_at_commit` queues a row that nothing reads back before the COMMIT (an answer); the
-  rows queued in one transaction go in one executemany just before it commits.
+- `insert_at_commit` queues a row that nothing reads back before the COMMIT (an answer, a reply
+  owed); the rows queued in one transaction go in one executemany just before it commits.
 """
 
 from __future__ import annotations
