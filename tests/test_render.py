@@ -682,7 +682,7 @@ def test_chat_huge_report_shows_top_statements_and_more():
     assert "+63 more" in text  # 66 statements per theme, 3 shown
     assert "+45 more themes" in text and "CSV" in text  # 5 of 50 themes shown
     assert "…”" in text  # long statements clipped in chat; documents carry them whole
-    assert "; and 39 more listed in the annex [#" in text  # 6 themes as paragraphs, 5 named, 39 counted
+    assert "” and 39 more themes [#" in text  # 6 themes as paragraphs, 5 named (quoted), 39 counted
     assert len(messages) <= 12
 
 
@@ -1113,6 +1113,97 @@ def test_statement_forms(text, form):
     from bot.reports.prose import form_of
 
     assert form_of(text) == form
+
+
+@pytest.mark.parametrize(
+    ("text", "recommendation", "form"),
+    [
+        # the lexicon knows the verb: a plural subject and its verb, an instruction and its object
+        ("Basements flood", False, "clause"),
+        ("Families notice it first", False, "clause"),
+        ("Plant more trees in the hottest streets first", False, "imperative"),
+        ("Flag the sickest patients at every shift change", False, "imperative"),
+        ("Ring-fence a fixed share of the capital budget", False, "imperative"),
+        # without an object, only an answer to a prompt for recommendations is an instruction
+        ("Heat maps for every district", False, "phrase"),
+        ("Report results jointly instead of by agency logo", True, "imperative"),
+        ("Turn schoolyards into green oases", True, "imperative"),
+        ("Knock on doors", True, "imperative"),
+        ("Budget support is the answer", True, "clause"),
+        ("Staff training for every ward", True, "phrase"),
+        ("Lack of joint analysis", True, "phrase"),
+    ],
+)
+def test_statement_forms_with_the_lexicon(text, recommendation, form):
+    from bot.reports.prose import form_of
+
+    assert form_of(text, instructions=recommendation) == form
+
+
+def test_every_frame_ends_on_its_statement():
+    """Nothing follows the statement, so no verb agrees with it or trails after its commas."""
+    from bot.reports.prose import AGREED, FRAMES, SUMMARY_ALSO, SUMMARY_LEADS, SUPPORTING
+
+    templates = [t for roles in FRAMES.values() for forms in roles.values() for options in forms.values() for t in options]
+    templates += [t for options in SUPPORTING.values() for t in options]
+    templates += [t for forms in SUMMARY_LEADS.values() for t in forms.values()]
+    templates += [*SUMMARY_ALSO.values(), *AGREED.values()]
+    assert len(templates) > 60
+    assert all(re.search(r"\{[cvpq]\}”?$", t) for t in templates), [t for t in templates if not re.search(r"\{[cvpq]\}”?$", t)]
+
+
+def test_a_topic_before_a_colon_is_named_then_said():
+    from bot.reports.prose import Point
+
+    point = Point.of("Different time horizons: missions think in months, development in decades.", frozenset())
+    assert (point.form, point.body, point.rest) == (
+        "phrase",
+        "different time horizons",
+        ("Missions think in months, development in decades",),
+    )
+    kept = Point.of("Use the teach-back method: ask patients to explain the plan.", frozenset(), instructions=True)
+    assert (kept.form, kept.body) == ("imperative", "use the teach-back method: ask patients to explain the plan")
+
+
+def test_our_is_the_speaker_s_not_the_participants():
+    from bot.reports.prose import Point
+
+    assert Point.of("Our zoning maps are from 1998.", frozenset()).body == "the zoning maps are from 1998"
+    assert Point.of("Our own staff are exhausted.", frozenset()).body == "their own staff are exhausted"
+
+
+def test_prose_of_an_unseen_workshop_reads_as_sentences():
+    """The held-out set's climate and hospital workshops: no frame echoes its statement, every
+    instruction follows "to", and the smaller themes are named by their quoted headings."""
+    from bot.reports.builder import ContributionFact, SessionFacts, build_report
+    from bot.reports.themes import make_grouper
+    from tests.theme_eval import load_eval
+
+    reported = 0
+    for domain in ("climate", "hospital"):
+        rows = [r for r in load_eval("general") if r["domain"] == domain]
+        facts = SessionFacts("Workshop", "3 March 2026", "Town", "", "", "", "", "", True, {}, 30)
+        contributions = [ContributionFact(i + 1, r["kind"], r["text"], f"P{i}", "Org", None) for i, r in enumerate(rows)]
+        report = build_report(facts, contributions, [], [], group=make_grouper(), generated_at=WHEN, version=1, timezone="Europe/Stockholm")
+        sentences = [s.text for p in report.summary_prose for s in p]
+        for section in report.sections:
+            sentences += [s.text for s in section.intro + section.closing]
+            sentences += [s.text for theme in section.themes for s in theme.prose]
+        assert len(sentences) > 20
+        for sentence in sentences:
+            assert sentence.casefold().count("participants") <= 1, sentence
+        # the written instructions: wherever the prose reports one, it follows "to"
+        instructions = [r["text"] for r in rows if re.match(r"(?:Plant|Turn|Flag|Ring-fence|Book|Open|Separate|Update|Put) ", r["text"])]
+        assert len(instructions) >= 3
+        for text in instructions:
+            opening = " ".join(text.split()[:3]).casefold()
+            for sentence in sentences:
+                if opening in sentence.casefold():
+                    reported += 1
+                    assert f"to {opening}" in sentence.casefold(), sentence
+        closings = [s.text for section in report.sections for s in section.closing]
+        assert closings and all(re.search(r"under “[^”]+”", c) for c in closings), closings
+    assert reported >= 4
 
 
 def test_statements_are_cleaned_into_reported_speech():

@@ -47,12 +47,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.reports.lexical import STOPWORDS, normalise, stem
-
-if TYPE_CHECKING:
-    from bot.reports.lemma_table import Lemmatizing
+from bot.reports.lexicon import lemmas, parts_of_speech
 
 #: Words at most in a label.
 MAX_LABEL_WORDS = 6
@@ -255,34 +252,6 @@ def is_content_word(word: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
-def _lemmas(word: str) -> dict[str, tuple[str, ...]]:
-    """The English lemma table's entry for ``word``: {part of speech: lemmas}, {} if unknown.
-
-    Imported on first use (about 0.3 s, and 0.15 s to read the table), not when the bot starts.
-    """
-    found: dict[str, tuple[str, ...]] = _lemmatizer().getAllLemmas(word)
-    return found
-
-
-@functools.cache
-def _lemmatizer() -> Lemmatizing:
-    """lemminflect's lemmatizer on the compact table (bot.reports.lemma_table: 33 → 3 MB)."""
-    from bot.reports.lemma_table import compact_lemmatizer
-
-    return compact_lemmatizer()
-
-
-@functools.lru_cache(maxsize=65536)
-def _parts_of_speech(word: str) -> frozenset[str]:
-    """What the English lexicon says ``word`` (normalised) can be; empty when it does not know
-    it. A hyphenated word it does not know is what its last part is ("well-connected")."""
-    pos = frozenset(_lemmas(word))
-    if not pos and "-" in word:
-        pos = frozenset(_lemmas(word.rsplit("-", 1)[1]))
-    return pos
-
-
-@functools.lru_cache(maxsize=65536)
 def lemma_key(word: str) -> str:
     """The key under which two forms of a word count as the same word (normalised input).
 
@@ -290,10 +259,10 @@ def lemma_key(word: str) -> str:
     "children" -> "child", "worked" -> "work"), then the light stemmer on top, so that
     "organisation" and "organising", or an unknown plural ("handovers"), still meet.
     """
-    lemmas = _lemmas(word)
+    entry = lemmas(word)
     for pos in ("NOUN", "VERB", "ADJ", "ADV", "PROPN"):
-        if pos in lemmas and lemmas[pos]:
-            return stem(str(lemmas[pos][0]).casefold())
+        if pos in entry and entry[pos]:
+            return stem(str(entry[pos][0]).casefold())
     return stem(word)
 
 
@@ -336,7 +305,7 @@ def _clauses(text: str) -> list[_Clause]:
 
 
 def _noun_like(word: str) -> bool:
-    pos = _parts_of_speech(word)
+    pos = parts_of_speech(word)
     return not pos or "NOUN" in pos or "PROPN" in pos
 
 
@@ -374,7 +343,7 @@ def _can_start(word: str, before: str | None) -> bool:
     """
     if before in _VERB_CONTEXT:
         return False
-    pos = _parts_of_speech(word)
+    pos = parts_of_speech(word)
     if not pos or pos & {"NOUN", "PROPN", "ADJ"} or word.endswith("ing"):
         return True
     return "VERB" in pos and before is None
@@ -398,7 +367,7 @@ def _reads_as_name(clause: _Clause, start: int, stop: int) -> bool:
         return False
     before = words[stop - 2]
     if (
-        "VERB" in _parts_of_speech(last)
+        "VERB" in parts_of_speech(last)
         and not last.endswith("s")
         and before.endswith("s")
         and not before.endswith("ss")
@@ -406,7 +375,7 @@ def _reads_as_name(clause: _Clause, start: int, stop: int) -> bool:
         and stop - 2 >= start
     ):
         return False  # "test results fall": a plural noun, then its verb
-    if last.endswith("ing") and "VERB" in _parts_of_speech(last) and stop - 2 >= start and _noun_like(before):
+    if last.endswith("ing") and "VERB" in parts_of_speech(last) and stop - 2 >= start and _noun_like(before):
         return False  # "elderly people living": a noun, then a participle
     # Do not cut a capitalised name ("World Bank", "Peacebuilding Fund") in two.
     if start > 1 and _capitalised(shown[start]) and _capitalised(shown[start - 1]):

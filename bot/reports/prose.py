@@ -12,10 +12,13 @@ Connecting phrases vary with the theme's position and a checksum of the section'
 statement (``zlib.crc32``, never Python's salted ``hash``), so the text does not read as a
 template and the same input always gives the same words.
 
-How a statement is framed depends on its form, judged by small word lists (no tagger):
-a clause ("Donors work in silos") follows "that", an imperative ("Pool the funds") follows
-"to", a noun phrase ("Lack of joint analysis") stands as the subject or object, and a question
-or a statement in another language is quoted as it was sent.
+How a statement is framed depends on its form, judged by small word lists and the English
+lexicon's parts of speech (`bot.reports.lexicon`; no tagger): a clause ("Donors work in silos",
+"Basements flood") follows "that", an imperative ("Pool the funds", "Plant more trees") follows
+"to", a noun phrase ("Lack of joint analysis") is the object at the end of its sentence, so no
+verb has to agree with it, and a question or a statement in another language is quoted as it
+was sent. Every frame but a division of views ends on the statement, so a long statement with
+commas of its own never leaves the sentence's verb stranded after it.
 
 The report is written in the event's report language. The templates below are the English
 message ids of the catalogue; a French report takes their French translations, which read as a
@@ -37,6 +40,7 @@ from babel.lists import format_list
 
 from bot.i18n import N_, Translator, translator
 from bot.reports import prose_french
+from bot.reports.lexicon import is_plural_noun, is_verb_base, parts_of_speech
 from bot.reports.model import Paragraph, Section, Sentence, Statement, Theme
 from bot.reports.privacy import OTHER
 
@@ -48,6 +52,7 @@ CLOSING_THEMES = 5  # smaller themes named in the closing sentence
 MAX_CITES = 8  # numbers behind one sentence; the annex lists the rest of the theme
 SUPPORTING_MIN = 2  # distinct statements a theme needs before a second one is reported
 AGREE_SHARE = 0.6
+MAX_TOPIC_WORDS = 6  # "Different time horizons: …": a topic named before a colon, then the point
 
 _SPACES = re.compile(r"\s+")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"“«(]?[A-ZÀ-ÖØ-Þ0-9])")
@@ -386,6 +391,35 @@ IMPERATIVES = frozenset(
     ]
 )
 NOT_AFTER_IMPERATIVE = frozenset(["of", "is", "are", "was", "were", "'s"])
+# Verbs of a state, never an instruction: "Lack the means to follow up" is a clipped "we lack…".
+STATES = frozenset(
+    ["be", "have", "do", "can", "must", "need", "want", "lack", "remain", "seem", "tend", "exist", "matter", "depend", "happen"]
+    + ["suffer", "owe", "differ", "mean", "know", "feel"]
+)
+# Words that open the object of an instruction ("Flag the sickest patients", "Plant more trees").
+OBJECT_STARTS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "all",
+        "every",
+        "each",
+        "more",
+        "fewer",
+        "less",
+        "their",
+        "your",
+        "its",
+        "them",
+        "it",
+        "this",
+        "these",
+        "those",
+        "both",
+    ]
+    + ["some", "any", "one", "two", "three", "up", "down", "out", "off", "back", "away", "together", "everyone", "people"]
+)
 DETERMINERS = frozenset(
     [
         "the",
@@ -569,8 +603,14 @@ def _tokens(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
-def form_of(text: str) -> Form:
-    """How a cleaned sentence can be reported: clause, imperative, noun phrase or quote."""
+def form_of(text: str, *, instructions: bool = False) -> Form:
+    """How a cleaned sentence can be reported: clause, imperative, noun phrase or quote.
+
+    ``instructions``: the sentence answers a prompt for recommendations, where a sentence that
+    opens on a word that can be a verb ("Turn schoolyards into green oases") is an instruction
+    unless a verb of its own follows; elsewhere it must say so with what comes next ("Plant
+    more trees"), since "Heat maps for every district" opens the same way.
+    """
     tokens = _tokens(text)
     if not tokens or text.endswith("?"):
         return "quote"
@@ -581,21 +621,51 @@ def form_of(text: str) -> Form:
         return "quote"
     if first in IMPERATIVES and (len(tokens) == 1 or (tokens[1] not in AUXILIARIES and tokens[1] not in NOT_AFTER_IMPERATIVE)):
         return "imperative"
+    if _opens_with_instruction(tokens, instructions):
+        return "imperative"
     if first in SUBJECT_STARTS or any(t in AUXILIARIES for t in tokens[1:]):
         return "clause"
     if first.endswith("ing") and first not in NOT_GERUNDS:
         return "phrase"
-    for before, word in zip(tokens, tokens[1:], strict=False):
+    for index, (before, word) in enumerate(zip(tokens, tokens[1:], strict=False)):
         verbs = IMPERATIVES | FINITE_VERBS
+        after = tokens[index + 2] if index + 2 < len(tokens) else None
+        names_a_thing = is_plural_noun(word) and (after is None or after in DETERMINERS)  # "heat maps for every district"
         if before in ADVERBS or (
-            word.endswith("s") and not word.endswith("ss") and (word[:-1] in verbs or word[:-2] in verbs) and before not in DETERMINERS
+            word.endswith("s")
+            and not word.endswith("ss")
+            and (word[:-1] in verbs or word[:-2] in verbs)
+            and before not in DETERMINERS
+            and not names_a_thing
         ):
             return "clause"
         if (
             word in FINITE_VERBS or (word in IMPERATIVES and before.endswith("s") and not before.endswith("ss"))
         ) and before not in DETERMINERS:
             return "clause"  # "incidents start", "staff rotate": a subject and its verb
+        if before not in DETERMINERS and word not in DETERMINERS and is_plural_noun(before) and is_verb_base(word):
+            return "clause"  # "basements flood", "families notice": the lexicon knows the verb
     return "phrase"
+
+
+def _opens_with_instruction(tokens: Sequence[str], instructions: bool) -> bool:
+    """The first word, which the lexicon knows as a verb's bare form, gives an instruction:
+    an object follows ("Flag the sickest patients", "Plant more trees"), or, among
+    recommendations, anything but a verb ("Report results jointly", "Knock on doors")."""
+    first = tokens[0]
+    if len(tokens) < 2 or first in STATES or first in DETERMINERS or first in SUBJECT_STARTS or not is_verb_base(first):
+        return False
+    second = tokens[1]
+    if second in AUXILIARIES or second in NOT_AFTER_IMPERATIVE:
+        return False
+    if second in OBJECT_STARTS:
+        return True
+    return (
+        instructions
+        and not second.endswith("ing")  # "Staff training for every ward" names a thing
+        and not any(t in AUXILIARIES for t in tokens[1:4])
+        and parts_of_speech(second) != {"VERB"}
+    )
 
 
 def lower_first(text: str, proper: frozenset[str]) -> str:
@@ -621,7 +691,9 @@ def reported(text: str) -> str:
     if words and words[0].lower() == "we":
         words[0] = "participants"
     elif words and words[0].lower() == "our":
-        words[0] = "participants'"
+        # "Our zoning maps are from 1998": the speaker's city or ward, not the participants'
+        words[0] = "their" if len(words) > 1 and words[1].lower() == "own" else "the"
+        return " ".join(words)
     else:
         return text
     for i in range(1, len(words)):
@@ -640,15 +712,20 @@ class Point:
     rest: tuple[str, ...]  # further sentences of the same contribution, as sentences
 
     @classmethod
-    def of(cls, text: str, proper: frozenset[str], language: str = "en") -> Point:
+    def of(cls, text: str, proper: frozenset[str], language: str = "en", *, instructions: bool = False) -> Point:
+        """``instructions``: the statement answers a prompt for recommendations (`form_of`)."""
         if language == "fr":
             return cls.french(text, proper)
         parts = sentences_of(text) or [tidy(text) or text.strip()]
         head = reported(parts[0])
-        form = form_of(head)
+        form = form_of(head, instructions=instructions)
         if form == "quote":
             return cls(form, upper_first(tidy(text)), ())
         rest = tuple(upper_first(reported(p)) for p in parts[1:])
+        topic, colon, detail = head.partition(": ")
+        if colon and detail and len(topic.split()) <= MAX_TOPIC_WORDS and form_of(topic, instructions=instructions) == "phrase":
+            # "Different time horizons: missions think in months…" names its topic, then says it
+            return cls("phrase", lower_first(topic, proper), (upper_first(detail), *rest))
         return cls(form, lower_first(head, proper), rest)
 
     @classmethod
@@ -676,7 +753,7 @@ FRAMES: dict[str, dict[str, dict[Form, tuple[str, ...]]]] = {
     "challenges": {
         "first": {
             "clause": (N_("The challenge raised most often was that {c}"), N_("Foremost among the challenges, it was raised that {c}")),
-            "phrase": (N_("The challenge raised most often was {p}"), N_("{P} was presented as the main challenge")),
+            "phrase": (N_("The challenge raised most often was {p}"), N_("The main challenge presented was {p}")),
             "imperative": (N_("The challenge raised most often was the need to {v}"),),
             "quote": (N_("The challenge raised most often was put as follows: “{q}”"),),
         },
@@ -689,24 +766,24 @@ FRAMES: dict[str, dict[str, dict[Form, tuple[str, ...]]]] = {
             ),
             "phrase": (
                 N_("Another challenge presented was {p}"),
-                N_("{P} was also presented as a challenge"),
-                N_("{P} was underlined as a challenge"),
-                N_("It was also raised that {p} is a challenge"),
+                N_("Participants also pointed to {p}"),
+                N_("Another challenge underlined was {p}"),
+                N_("A further challenge concerned {p}"),
             ),
             "imperative": (N_("It was raised that there is a need to {v}"), N_("Another challenge presented was how to {v}")),
             "quote": (N_("Another challenge was put as follows: “{q}”"), N_("It was also said: “{q}”")),
         },
         "last": {
             "clause": (N_("Lastly, it was raised that {c}"),),
-            "phrase": (N_("Lastly, {p} was underlined as a challenge"),),
-            "imperative": (N_("Lastly, the need to {v} was underlined as a challenge"),),
+            "phrase": (N_("Lastly, participants pointed to {p}"),),
+            "imperative": (N_("Lastly, it was raised that there is a need to {v}"),),
             "quote": (N_("Lastly, it was said: “{q}”"),),
         },
     },
     "takeaways": {
         "first": {
             "clause": (N_("The key takeaway shared most often was that {c}"), N_("Above all, it was highlighted that {c}")),
-            "phrase": (N_("The key takeaway shared most often was {p}"), N_("{P} stood out as the main takeaway")),
+            "phrase": (N_("The key takeaway shared most often was {p}"), N_("The main takeaway that stood out was {p}")),
             "imperative": (N_("The key takeaway shared most often was the need to {v}"),),
             "quote": (N_("The key takeaway shared most often was put as follows: “{q}”"),),
         },
@@ -719,16 +796,16 @@ FRAMES: dict[str, dict[str, dict[Form, tuple[str, ...]]]] = {
             ),
             "phrase": (
                 N_("Another key takeaway was {p}"),
-                N_("{P} was emphasized as key"),
-                N_("It was highlighted that {p} matters"),
-                N_("{P} was also mentioned"),
+                N_("Participants emphasized the importance of {p}"),
+                N_("Attention was also drawn to {p}"),
+                N_("Participants also mentioned {p}"),
             ),
             "imperative": (N_("It was emphasized that there is a need to {v}"), N_("Another takeaway was the need to {v}")),
             "quote": (N_("It was also said: “{q}”"), N_("Another takeaway was put as follows: “{q}”")),
         },
         "last": {
             "clause": (N_("Lastly, it was emphasized that {c}"),),
-            "phrase": (N_("Lastly, {p} was emphasized as key"),),
+            "phrase": (N_("Lastly, participants emphasized the importance of {p}"),),
             "imperative": (N_("Lastly, it was emphasized that there is a need to {v}"),),
             "quote": (N_("Lastly, it was said: “{q}”"),),
         },
@@ -736,7 +813,7 @@ FRAMES: dict[str, dict[str, dict[Form, tuple[str, ...]]]] = {
     "recommendations": {
         "first": {
             "clause": (N_("The recommendation made most often was that {c}"), N_("Foremost, it was recommended that {c}")),
-            "phrase": (N_("The recommendation made most often was {p}"), N_("{P} was the recommendation made most often")),
+            "phrase": (N_("The recommendation made most often was {p}"), N_("Foremost, participants recommended {p}")),
             "imperative": (N_("The recommendation made most often was to {v}"), N_("Foremost, it was recommended to {v}")),
             "quote": (N_("The recommendation made most often was put as follows: “{q}”"),),
         },
@@ -750,7 +827,7 @@ FRAMES: dict[str, dict[str, dict[Form, tuple[str, ...]]]] = {
             "phrase": (
                 N_("Another recommendation mentioned was {p}"),
                 N_("Several contributions called for {p}"),
-                N_("{P} was also recommended"),
+                N_("Participants also recommended {p}"),
                 N_("A further recommendation concerned {p}"),
             ),
             "imperative": (
@@ -763,7 +840,7 @@ FRAMES: dict[str, dict[str, dict[Form, tuple[str, ...]]]] = {
         },
         "last": {
             "clause": (N_("Lastly, it was recommended that {c}"),),
-            "phrase": (N_("Lastly, {p} was recommended"),),
+            "phrase": (N_("Lastly, participants recommended {p}"),),
             "imperative": (N_("Lastly, it was recommended to {v}"),),
             "quote": (N_("Lastly, it was suggested: “{q}”"),),
         },
@@ -784,14 +861,14 @@ SUPPORTING: dict[Form, tuple[str, ...]] = {
         N_("Relatedly, it was mentioned that {c}"),
     ),
     "phrase": (
-        N_("{P} was mentioned in the same vein"),
+        N_("In the same vein, participants mentioned {p}"),
         N_("Related contributions pointed to {p}"),
-        N_("In the same vein, {p} was mentioned"),
+        N_("Along the same lines, attention was drawn to {p}"),
     ),
     "imperative": (
         N_("Along the same lines, it was suggested to {v}"),
         N_("Relatedly, it was proposed to {v}"),
-        N_("In a similar vein, the need to {v} was mentioned"),
+        N_("In a similar vein, participants stressed the need to {v}"),
     ),
     "quote": (N_("In the same vein, it was said: “{q}”"), N_("A related contribution read: “{q}”")),
 }
@@ -814,22 +891,22 @@ SECTION_INTROS: dict[str, str] = {
     "questions": N_("Several questions remained open."),
 }
 CLOSING: dict[str, str] = {
-    "challenges": N_("Further challenges, each raised less often, concerned {labels}."),
-    "takeaways": N_("Further takeaways, each shared less often, concerned {labels}."),
-    "recommendations": N_("Further recommendations, each made less often, concerned {labels}."),
-    "questions": N_("Further questions concerned {labels}."),
+    "challenges": N_("Further challenges, each raised less often, are listed in the annex under {labels}."),
+    "takeaways": N_("Further takeaways, each shared less often, are listed in the annex under {labels}."),
+    "recommendations": N_("Further recommendations, each made less often, are listed in the annex under {labels}."),
+    "questions": N_("Further questions are listed in the annex under {labels}."),
 }
 SUMMARY_LEADS: dict[str, dict[Form, str]] = {
     "challenges": {
         "clause": N_("Among the challenges, it was raised most often that {c}"),
-        "phrase": N_("Among the challenges, {p} was raised most often"),
-        "imperative": N_("Among the challenges, the need to {v} was raised most often"),
+        "phrase": N_("Among the challenges, participants most often raised {p}"),
+        "imperative": N_("Among the challenges, participants most often raised the need to {v}"),
         "quote": N_("Among the challenges, one was raised most often: “{q}”"),
     },
     "takeaways": {
         "clause": N_("As a key takeaway, it was highlighted most often that {c}"),
-        "phrase": N_("As a key takeaway, {p} was highlighted most often"),
-        "imperative": N_("As a key takeaway, the need to {v} was highlighted most often"),
+        "phrase": N_("As a key takeaway, participants most often highlighted {p}"),
+        "imperative": N_("As a key takeaway, participants most often highlighted the need to {v}"),
         "quote": N_("As a key takeaway, one was shared most often: “{q}”"),
     },
     "recommendations": {
@@ -842,11 +919,13 @@ SUMMARY_LEADS: dict[str, dict[Form, str]] = {
 }
 SUMMARY_ALSO: dict[Form, str] = {
     "clause": N_("It was also raised that {c}"),
-    "phrase": N_("{P} was also raised"),
+    "phrase": N_("Participants also raised {p}"),
     "imperative": N_("It was also raised that there is a need to {v}"),
     "quote": N_("It was also said: “{q}”"),
 }
 NO_INPUT = N_("No input has been received for this session yet.")
+# TRANSLATORS: a theme's name in a sentence, in the language's quotation marks.
+LABEL_QUOTED = N_("“{label}”")
 # Who agreed or differed, as the subject of a sentence ("Participants from …") and as a side
 # of a division ("the … communities"); {names} is a list of communities in COMMUNITY_OF form.
 WHO_ACROSS = N_("Participants across communities")
@@ -868,7 +947,7 @@ def fill(template: str, point: Point, tr: Translator | None = None, **names: str
     tr = tr or translator("en")
     body = point.body
     mark = "\x00" if tr.locale == "fr" else ""  # where the template meets the statement: elision
-    text = tr.gettext(template).format(c=mark + body, v=mark + body, p=body, P=upper_first(body), q=body, **names)
+    text = tr.gettext(template).format(c=mark + body, v=mark + body, p=body, q=body, **names)
     if mark:
         text = prose_french.elide_junctions(text)
     return upper_first(text) + ("" if text.endswith(_SENTENCE_ENDS) else ".")
@@ -943,8 +1022,8 @@ class ProseWriter:
         self.proper = proper
         self.tr = tr or translator("en")
 
-    def point(self, statement: Statement) -> Point:
-        return Point.of(statement.text, self.proper, self.tr.locale)
+    def point(self, statement: Statement, section: str) -> Point:
+        return Point.of(statement.text, self.proper, self.tr.locale, instructions=section == "recommendations")
 
     def fill(self, template: str, point: Point, **names: str) -> str:
         return fill(template, point, self.tr, **names)
@@ -969,12 +1048,13 @@ class ProseWriter:
         rest = themes[PROSE_THEMES:]
         if rest:
             shown = rest[:CLOSING_THEMES]
-            labels = "; ".join(lower_first(t.label, self.proper) for t in shown)
+            # The annex's headings, quoted: a label may be a phrase or a clause ("Donors still
+            # fund in silos"), and only a title reads right in either case.
+            names = [self.tr.gettext(LABEL_QUOTED).format(label=t.label) for t in shown]
             if len(rest) > len(shown):
                 more = len(rest) - len(shown)
-                labels += self.tr.ngettext("; and {count} more listed in the annex", "; and {count} more listed in the annex", more).format(
-                    count=self.tr.number(more)
-                )
+                names.append(self.tr.ngettext("{count} more theme", "{count} more themes", more).format(count=self.tr.number(more)))
+            labels = format_list(names, locale=self.tr.babel_locale)
             text = self.tr.gettext(CLOSING[section.key]).format(labels=labels)
             section.closing = [Sentence(text, cites_of(*(t.representative for t in shown)))]
 
@@ -982,13 +1062,12 @@ class ProseWriter:
         """The lead sentence from the representative, a supporting statement when the theme
         has more than one, and where communities agreed or differed on a statement."""
         lead = theme.representative
-        point = self.point(lead)
+        point = self.point(lead, key)
         agreed = self._agreement(lead, point)
         if agreed is not None:
             sentences = [agreed]
         else:
-            options = FRAMES[key][role][point.form]
-            sentences = [Sentence(self.fill(options[turn % len(options)], point), cites_of(lead))]
+            sentences = [Sentence(self.fill(self._frame(FRAMES[key][role][point.form], turn, point), point), cites_of(lead))]
         sentences += [Sentence(upper_first(r) + ".", cites_of(lead)) for r in point.rest]
         others = sorted(
             (s for s in theme.statements if s.contribution_id != lead.contribution_id),
@@ -997,16 +1076,27 @@ class ProseWriter:
         distinct = [s for s in others if _SPACES.sub(" ", s.text).strip().casefold() != lead.text.strip().casefold()]
         if distinct and len(theme.statements) >= SUPPORTING_MIN:
             second = distinct[0]
-            second_point = self.point(second)
-            supporting = SUPPORTING[second_point.form]
+            second_point = self.point(second, key)
             marked = self._agreement(second, second_point)
-            sentences.append(marked or Sentence(self.fill(supporting[turn % len(supporting)], second_point), cites_of(second)))
+            template = self._frame(SUPPORTING[second_point.form], turn, second_point)
+            sentences.append(marked or Sentence(self.fill(template, second_point), cites_of(second)))
         for other in distinct[1:]:
-            marked = self._agreement(other, self.point(other))
+            marked = self._agreement(other, self.point(other, key))
             if marked is not None:
                 sentences.append(marked)
                 break
         return sentences
+
+    def _frame(self, options: Sequence[str], turn: int, point: Point) -> str:
+        """The connecting phrase for this turn, or the next one that does not echo the
+        statement's first word ("Participants also pointed out that participants get…")."""
+        first = point.body.split(" ", 1)[0].casefold()
+        if len(first) >= 4 and first not in SUBJECT_STARTS:
+            for step in range(len(options)):
+                template = options[(turn + step) % len(options)]
+                if first not in (w.casefold() for w in _WORD.findall(self.tr.gettext(template))):
+                    return template
+        return options[turn % len(options)]
 
     def _agreement(self, statement: Statement, point: Point) -> Sentence | None:
         """ "Participants from … agreed that …" or "Views differed on whether …" when the
@@ -1033,26 +1123,26 @@ class ProseWriter:
             if section.text_override is not None or not section.themes:
                 continue
             first = section.themes[0]
-            point = self.point(first.representative)
+            point = self.point(first.representative, section.key)
             points.append(Sentence(self.fill(SUMMARY_LEADS[section.key][point.form], point), cites_of(first.representative)))
             if len(section.themes) > 1 and section.key != "questions":
                 second = section.themes[1].representative
-                also = self.point(second)
+                also = self.point(second, section.key)
                 points.append(Sentence(self.fill(SUMMARY_ALSO[also.form], also), cites_of(second)))
         if not points:
             return [(Sentence(self.tr.gettext(NO_INPUT)),)]
         agreement: list[Sentence] = []
         for standing in ("consensus", "divisive"):
             found = [
-                s
+                (section.key, s)
                 for section in sections
                 if section.text_override is None
                 for theme in section.themes
                 for s in theme.statements
                 if s.support.standing == standing
             ]
-            for statement in found[:2]:
-                sentence = self._agreement(statement, self.point(statement))
+            for key, statement in found[:2]:
+                sentence = self._agreement(statement, self.point(statement, key))
                 if sentence is not None:
                     agreement.append(sentence)
         return [tuple(points), *([tuple(agreement)] if agreement else [])]
