@@ -422,6 +422,19 @@ _FRAGMENT_THEMES = {
         "Las enfermeras de noche están agotadas.",
         "Night teams are exhausted and sick leave keeps rising.",
     ],
+    "Nurse hands": [
+        "Every nurse hands over differently, there is no common format.",
+        "Handwritten prescriptions are still misread, especially decimal points.",
+        "Doctors and nurses hand over separately, so each group knows a different half.",
+    ],
+    "Driving experienced nurses": [
+        "Burnout is driving experienced nurses out, and the juniors are left alone.",
+        "Juniors don't dare to speak up when a senior makes a mistake.",
+    ],
+    "Inclusive state institutions the shared goal": [
+        "Simplify approval rules so country teams can act together quickly.",
+        "Make inclusive state institutions the shared goal of diplomatic and development support.",
+    ],
 }
 _OTHER_THEME = ["Plant trees along every school route.", "Open cooling centres late into the evening."]
 

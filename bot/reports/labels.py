@@ -17,6 +17,9 @@ which parts of speech a word can be; no model, no context) and a few rules:
   out of "World Bank");
 - it contains no finite auxiliary, modal, pronoun, relative or subordinating word ("can",
   "is", "who", "that", "because"): those open a clause, and a label is not a clause;
+- it is one phrase, not a verb's two objects side by side ("institutions the shared goal"),
+  nor a noun and its verb ("nurse hands over"), nor a verb after "is" ("driving experienced
+  nurses"), nor a coordination cut from its noun ("diplomatic and development" support);
 - it comes from a statement written in English when the theme has one (the lexicon is
   English; a French or Spanish label in an English section reads as a fragment).
 
@@ -309,6 +312,18 @@ def _noun_like(word: str) -> bool:
     return not pos or "NOUN" in pos or "PROPN" in pos
 
 
+#: Words that follow a verb rather than a noun: a particle or the start of an object.
+_AFTER_A_VERB = frozenset(
+    ["over", "out", "up", "off", "down", "back", "away", "the", "a", "an", "their", "its", "his", "her", "them", "it"]
+)
+_BE_FORMS = frozenset(["is", "are", "was", "were", "be", "been", "being", "am", "'s", "’s"])
+_ARTICLES = frozenset(["the", "a", "an"])
+#: Words after which an article still belongs to the same phrase ("lack of a plan").
+_LINKS = frozenset(
+    ["of", "in", "on", "for", "to", "with", "by", "from", "at", "across", "between", "among", "into", "and", "or", "over", "under"]
+    + ["about", "through", "within", "without", "than", "like", "after", "before", "during", "against", "around", "beyond"]
+)
+
 #: Words after which the next one is a verb of the clause, not the start of a name.
 _VERB_CONTEXT = frozenset(
     [
@@ -377,6 +392,25 @@ def _reads_as_name(clause: _Clause, start: int, stop: int) -> bool:
         return False  # "test results fall": a plural noun, then its verb
     if last.endswith("ing") and "VERB" in parts_of_speech(last) and stop - 2 >= start and _noun_like(before):
         return False  # "elderly people living": a noun, then a participle
+    if (
+        stop < len(words)
+        and words[stop] in _AFTER_A_VERB
+        and last.endswith("s")
+        and "VERB" in parts_of_speech(last)
+        and not before.endswith("s")
+        and _noun_like(before)
+        and stop - 2 >= start
+    ):
+        return False  # "every nurse hands over": a noun, then its verb and its particle or object
+    if first.endswith("ing") and start and words[start - 1] in _BE_FORMS:
+        return False  # "burnout is driving experienced nurses out": the clause's verb, not a gerund
+    opens_on_verb = "VERB" in parts_of_speech(first)  # "Adopt a just culture", "Monitor the tensions"
+    if any(
+        words[i] in _ARTICLES and words[i - 1] not in _LINKS and not (i == start + 1 and opens_on_verb) for i in range(start + 1, stop - 1)
+    ):
+        return False  # "make inclusive state institutions the shared goal": two phrases side by side
+    if stop < len(words) and words[stop - 2] in ("and", "or") and is_content_word(words[stop]) and words[stop] not in _LINKS:
+        return False  # "goal of diplomatic and development" support: a coordination cut from its noun
     # Do not cut a capitalised name ("World Bank", "Peacebuilding Fund") in two.
     if start > 1 and _capitalised(shown[start]) and _capitalised(shown[start - 1]):
         return False
