@@ -1147,7 +1147,8 @@ def test_every_frame_ends_on_its_statement():
     templates = [t for roles in FRAMES.values() for forms in roles.values() for options in forms.values() for t in options]
     templates += [t for options in SUPPORTING.values() for t in options]
     templates += [t for forms in SUMMARY_LEADS.values() for t in forms.values()]
-    templates += [*SUMMARY_ALSO.values(), *AGREED.values()]
+    templates += [t for forms in SUMMARY_ALSO.values() for t in forms.values()]
+    templates += list(AGREED.values())
     assert len(templates) > 60
     assert all(re.search(r"\{[cvpq]\}”?$", t) for t in templates), [t for t in templates if not re.search(r"\{[cvpq]\}”?$", t)]
 

@@ -917,11 +917,25 @@ SUMMARY_LEADS: dict[str, dict[Form, str]] = {
     },
     "questions": {form: N_("The question asked most often was: “{q}”") for form in FORMS},
 }
-SUMMARY_ALSO: dict[Form, str] = {
-    "clause": N_("It was also raised that {c}"),
-    "phrase": N_("Participants also raised {p}"),
-    "imperative": N_("It was also raised that there is a need to {v}"),
-    "quote": N_("It was also said: “{q}”"),
+SUMMARY_ALSO: dict[str, dict[Form, str]] = {  # the second point of a section (not of questions)
+    "challenges": {
+        "clause": N_("It was also raised that {c}"),
+        "phrase": N_("Participants also raised {p}"),
+        "imperative": N_("It was also raised that there is a need to {v}"),
+        "quote": N_("It was also said: “{q}”"),
+    },
+    "takeaways": {
+        "clause": N_("It was also highlighted that {c}"),
+        "phrase": N_("Participants also highlighted {p}"),
+        "imperative": N_("It was also highlighted that there is a need to {v}"),
+        "quote": N_("It was also said: “{q}”"),
+    },
+    "recommendations": {
+        "clause": N_("It was also recommended that {c}"),
+        "phrase": N_("Participants also recommended {p}"),
+        "imperative": N_("It was also recommended to {v}"),
+        "quote": N_("It was also suggested: “{q}”"),
+    },
 }
 NO_INPUT = N_("No input has been received for this session yet.")
 # TRANSLATORS: a theme's name in a sentence, in the language's quotation marks.
@@ -1128,7 +1142,7 @@ class ProseWriter:
             if len(section.themes) > 1 and section.key != "questions":
                 second = section.themes[1].representative
                 also = self.point(second, section.key)
-                points.append(Sentence(self.fill(SUMMARY_ALSO[also.form], also), cites_of(second)))
+                points.append(Sentence(self.fill(SUMMARY_ALSO[section.key][also.form], also), cites_of(second)))
         if not points:
             return [(Sentence(self.tr.gettext(NO_INPUT)),)]
         agreement: list[Sentence] = []
