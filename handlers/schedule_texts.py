@@ -9,6 +9,7 @@ of a reminder, papers or a report reads it in theirs. Dates and times are the ev
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -117,6 +118,43 @@ NOT_REACHED = {
     RecipientStatus.BLOCKED: N_("blocked the bot or never started it"),
     RecipientStatus.UNCONFIRMED: N_("interrupted by a restart; it may not have arrived and was not repeated"),
 }
+
+
+# Why a send failed, from the description Telegram gave (in English): the causes an organiser
+# can act on, in the reader's words. Anything else is shown as Telegram's own words, quoted.
+TELEGRAM_REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"chat not found|user not found", re.IGNORECASE),
+        N_("Telegram does not know this chat: the person may never have started the bot"),
+    ),
+    (re.compile(r"user is deactivated", re.IGNORECASE), N_("the Telegram account was deleted")),
+    (
+        re.compile(r"kicked|not a member|not enough rights|have no rights|need administrator rights", re.IGNORECASE),
+        N_("the bot is no longer allowed to write in this chat"),
+    ),
+    (re.compile(r"too big|too large", re.IGNORECASE), N_("the file is larger than Telegram accepts")),
+    (
+        re.compile(r"upgraded to a supergroup|migrated", re.IGNORECASE),
+        N_("the group was upgraded to a supergroup, which Telegram treats as a new chat"),
+    ),
+    (re.compile(r"timed out|network|connection|bad gateway|internal server error", re.IGNORECASE), N_("Telegram could not be reached")),
+)
+_GAVE_UP = re.compile(r"gave up after (\d+) attempts: (.*)", re.DOTALL)  # i18n: not shown (parses delivery's diagnostic)
+
+
+def failure_reason(detail: str, tr: Translator) -> str:
+    """Why a send failed, for an organiser reading the delivery summary (escaped HTML)."""
+    retried = _GAVE_UP.fullmatch(detail)
+    if retried:
+        attempts = int(retried.group(1))
+        reason = failure_reason(retried.group(2), tr)
+        return tr.ngettext("gave up after {count} attempt: {reason}", "gave up after {count} attempts: {reason}", attempts).format(
+            count=attempts, reason=reason
+        )
+    for pattern, reason in TELEGRAM_REASONS:
+        if pattern.search(detail):
+            return tr.gettext(reason)
+    return tr.gettext("Telegram said: “{detail}”").format(detail=esc(detail[:120]))
 
 
 def local(moment: datetime | None, zone: str, tr: Translator) -> str:
@@ -310,7 +348,7 @@ def delivery_summary_pages(report: DeliveryReport, tr: Translator) -> list[str]:
 
 def _problem_line(problem: Problem, tr: Translator) -> str:
     why = tr.gettext(NOT_REACHED[problem.status]) if problem.status in NOT_REACHED else tr.gettext("failed")
-    detail = f" ({esc(problem.detail[:120])})" if problem.detail and problem.status is RecipientStatus.FAILED else ""
+    detail = f" ({failure_reason(problem.detail, tr)})" if problem.detail and problem.status is RecipientStatus.FAILED else ""
     name = esc(problem.name) if problem.name else tr.gettext("chat {chat_id}").format(chat_id=problem.chat_id)
     line = f"• {name} — {why}{detail}"
     if problem.missing:

@@ -67,3 +67,20 @@ def test_a_report_cover_is_in_every_language_with_the_same_parts() -> None:
     assert [len(texts) for texts in content["by_locale"].values()] == [2, 2]  # a cover message of its own, in both
     assert content["by_locale"]["en"][1] == content["by_locale"]["fr"][1] == tight.messages[0]
     assert len(content_parts(content)) == 2
+
+
+def test_why_a_send_failed_is_told_in_the_organiser_s_language() -> None:
+    """Telegram describes a failure in English; the summary names the causes an organiser can act
+    on in their language, and quotes anything else as Telegram's own words (escaped)."""
+    from bot.i18n import translator
+    from handlers.schedule_texts import failure_reason
+
+    english, french = translator("en"), translator("fr")
+    assert failure_reason("Bad Request: chat not found", english) == (
+        "Telegram does not know this chat: the person may never have started the bot"
+    )
+    assert failure_reason("Bad Request: chat not found", french).startswith("Telegram ne connaît pas cette conversation")
+    assert failure_reason("gave up after 5 attempts: Timed out", french) == "abandon après 5 tentatives : Telegram n’a pas pu être joint"
+    assert failure_reason("Forbidden: bot was kicked from the group chat", english) == "the bot is no longer allowed to write in this chat"
+    odd = failure_reason("Bad Request: <b>strange</b> & new", french)
+    assert odd == "Réponse de Telegram : « Bad Request: &lt;b&gt;strange&lt;/b&gt; &amp; new »"
