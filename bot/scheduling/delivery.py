@@ -246,7 +246,7 @@ class _Run:
                 except TransientError as error:
                     failures += 1
                     if failures >= self.max_attempts:
-                        detail = f"gave up after {failures} attempts: {error.reason}"  # i18n: not shown (schedule_texts.failure_reason words it)
+                        detail = f"gave up after {failures} attempts: {error.reason}"  # i18n: not shown (failure_reason words it)
                         return await self._mark(chat_id, part, Outcome.FAILED, detail)
                     await self.ledger.release(self.delivery_id, chat_id, part)
             await self.sleep(self.backoff[min(failures, len(self.backoff)) - 1])
