@@ -30,7 +30,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -43,13 +42,11 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.container import build_services  # noqa: E402
-from bot.leadership import ChangePublisher  # noqa: E402
 from bot.services.views import UserRef  # noqa: E402
 from fake_bot_api import FakeBotAPI, FakeUser  # noqa: E402
-from storage.models import Audience, Contribution, ScheduledItem, Session, SessionStatus  # noqa: E402
-from storage.types import utcnow  # noqa: E402
+from storage.models import Contribution, Session, SessionStatus  # noqa: E402
 from tests.conftest import _reset_postgres  # noqa: E402
-from tests.test_scale_out import ORGANISER, SECRET, Deployment, _agenda, _free_port  # noqa: E402
+from tests.test_scale_out import ORGANISER, SECRET, Deployment, _agenda, _free_port, remind_everyone_now  # noqa: E402
 
 CONNECTIONS = 40  # Telegram's default max_connections for a webhook
 FIRST_ID = 200_000
@@ -113,17 +110,7 @@ async def _make_reminder_due(url: str) -> None:
     """An event-wide reminder, due now; the leader hears of it at once (NOTIFY), as from a worker."""
     services = build_services(Settings(database_url=url, organiser_ids=frozenset({ORGANISER})))
     try:
-        publisher = ChangePublisher(services.db, None)
-        services.scheduling.add_listener(publisher.items_changed)
-        scheduled = await services.scheduling.remind(
-            UserRef(ORGANISER, "Olivia"), "event", Audience.EVERYONE, f"2031-02-10 08:00 | {MARKER}"
-        )
-        item_id = scheduled.item.id  # type: ignore[union-attr]
-        async with services.db.session() as db:
-            item = await db.get(ScheduledItem, item_id)
-            assert item is not None
-            item.next_fire_at = utcnow() - timedelta(seconds=1)
-            services.scheduling.changed(db, item_id)
+        await remind_everyone_now(services, MARKER)
         await asyncio.sleep(0.5)  # the NOTIFY goes out after the commit
     finally:
         await services.close()

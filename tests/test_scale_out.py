@@ -35,7 +35,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.config import Settings
-from bot.container import build_services
+from bot.container import Services, build_services
 from bot.leadership import APPLICATION_NAME, ChangePublisher
 from bot.services.views import UserRef
 from fake_bot_api import FakeBotAPI, FakeUser, SentMessage
@@ -127,6 +127,20 @@ class Deployment:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+async def remind_everyone_now(services: Services, text: str) -> None:
+    """An event-wide reminder saying ``text``, made due now, here as on any worker: the leader
+    hears of it at once (NOTIFY after the commit)."""
+    publisher = ChangePublisher(services.db, None)
+    services.scheduling.add_listener(publisher.items_changed)
+    scheduled = await services.scheduling.remind(UserRef(ORGANISER, "Olivia"), "event", Audience.EVERYONE, f"2031-02-10 08:00 | {text}")
+    item_id = scheduled.item.id  # type: ignore[union-attr]
+    async with services.db.session() as db:
+        item = await db.get(ScheduledItem, item_id)
+        assert item is not None
+        item.next_fire_at = utcnow() - timedelta(seconds=1)
+        services.scheduling.changed(db, item_id)
 
 
 @pytest.fixture
@@ -268,16 +282,7 @@ async def test_workers_and_schedulers_lose_nothing_and_send_nothing_twice(deploy
         await asyncio.wait_for(asyncio.gather(*(event.wait() for event in joined)), 60 * LONGER)
         # ... then an event-wide reminder is made due now, here (as on any worker): the leader
         # hears it by NOTIFY at once, while everyone goes on answering and the second half joins.
-        publisher = ChangePublisher(services.db, None)
-        services.scheduling.add_listener(publisher.items_changed)
-        organiser_ref = UserRef(ORGANISER, "Olivia")
-        scheduled = await services.scheduling.remind(organiser_ref, "event", Audience.EVERYONE, f"2031-02-10 08:00 | {MARKER}")
-        item_id = scheduled.item.id  # type: ignore[union-attr]
-        async with services.db.session() as db:
-            item = await db.get(ScheduledItem, item_id)
-            assert item is not None
-            item.next_fire_at = utcnow() - timedelta(seconds=1)
-            services.scheduling.changed(db, item_id)
+        await remind_everyone_now(services, MARKER)
         fired_at = time.monotonic()
         second = [asyncio.create_task(_participate(telegram, u, codes[n % SESSIONS], None)) for n, u in enumerate(users[half:])]
 
