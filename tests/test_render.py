@@ -1171,6 +1171,7 @@ def test_our_is_the_speaker_s_not_the_participants():
 
     assert Point.of("Our zoning maps are from 1998.", frozenset()).body == "the zoning maps are from 1998"
     assert Point.of("Our own staff are exhausted.", frozenset()).body == "their own staff are exhausted"
+    assert Point.of("Most of our grants expire too early.", frozenset()).body == "most of the grants expire too early"
 
 
 def test_prose_of_an_unseen_workshop_reads_as_sentences():

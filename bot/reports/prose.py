@@ -685,22 +685,27 @@ def upper_first(text: str) -> str:
 
 def reported(text: str) -> str:
     """First person plural as reported speech: "we need our own funds" -> "participants need
-    their own funds"; opening hedges ("I think that") dropped."""
+    their own funds"; opening hedges ("I think that") dropped. Where "we" is not the subject,
+    "our" is the speaker's organisation or place ("most of our grants expire", "Our zoning
+    maps are from 1998"), reported as "the" ("their own" for "our own")."""
     text = _FILLERS.sub("", text).strip()
     words = text.split(" ")
-    if words and words[0].lower() == "we":
-        words[0] = "participants"
-    elif words and words[0].lower() == "our":
-        # "Our zoning maps are from 1998": the speaker's city or ward, not the participants'
-        words[0] = "their" if len(words) > 1 and words[1].lower() == "own" else "the"
+    if not words or words[0].lower() != "we":
+        for i, word in enumerate(words):
+            if word.lower() == "our":
+                owned = i + 1 < len(words) and words[i + 1].lower() == "own"
+                words[i] = _same_case("their" if owned else "the", word)
         return " ".join(words)
-    else:
-        return text
+    words[0] = "participants"
     for i in range(1, len(words)):
         bare = words[i].lower().rstrip(",;:")
         if bare in PRONOUN_SWAPS:
             words[i] = PRONOUN_SWAPS[bare] + words[i][len(bare) :]
     return " ".join(words)
+
+
+def _same_case(replacement: str, original: str) -> str:
+    return upper_first(replacement) if original[:1].isupper() else replacement
 
 
 @dataclass(frozen=True, slots=True)
