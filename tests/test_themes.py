@@ -431,6 +431,10 @@ _FRAGMENT_THEMES = {
         "Burnout is driving experienced nurses out, and the juniors are left alone.",
         "Juniors don't dare to speak up when a senior makes a mistake.",
     ],
+    "Peacebuilding Fund let partners share risk": [
+        "Pooled mechanisms such as the Peacebuilding Fund let partners share risk.",
+        "Contribute unearmarked resources to joint funds.",
+    ],
     "Inclusive state institutions the shared goal": [
         "Simplify approval rules so country teams can act together quickly.",
         "Make inclusive state institutions the shared goal of diplomatic and development support.",

@@ -19,7 +19,9 @@ which parts of speech a word can be; no model, no context) and a few rules:
   "is", "who", "that", "because"): those open a clause, and a label is not a clause;
 - it is one phrase, not a verb's two objects side by side ("institutions the shared goal"),
   nor a noun and its verb ("nurse hands over"), nor a verb after "is" ("driving experienced
-  nurses"), nor a coordination cut from its noun ("diplomatic and development" support);
+  nurses"), nor a coordination cut from its noun ("diplomatic and development" support), nor
+  a clause around a word that can only be a verb ("Peacebuilding Fund let partners share risk";
+  a plural subject's verb stays: "Partners equip armies in the Sahel");
 - it comes from a statement written in English when the theme has one (the lexicon is
   English; a French or Spanish label in an English section reads as a fragment).
 
@@ -52,7 +54,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.reports.lexical import STOPWORDS, normalise, stem
-from bot.reports.lexicon import lemmas, parts_of_speech
+from bot.reports.lexicon import is_plural_noun, lemmas, parts_of_speech
 
 #: Words at most in a label.
 MAX_LABEL_WORDS = 6
@@ -404,6 +406,8 @@ def _reads_as_name(clause: _Clause, start: int, stop: int) -> bool:
         return False  # "every nurse hands over": a noun, then its verb and its particle or object
     if first.endswith("ing") and start and words[start - 1] in _BE_FORMS:
         return False  # "burnout is driving experienced nurses out": the clause's verb, not a gerund
+    if any(_inner_verb(words, i) for i in range(start + 1, stop - 1)):
+        return False  # "Peacebuilding Fund let partners share risk": a clause, not a name
     opens_on_verb = "VERB" in parts_of_speech(first)  # "Adopt a just culture", "Monitor the tensions"
     if any(
         words[i] in _ARTICLES and words[i - 1] not in _LINKS and not (i == start + 1 and opens_on_verb) for i in range(start + 1, stop - 1)
@@ -415,6 +419,13 @@ def _reads_as_name(clause: _Clause, start: int, stop: int) -> bool:
     if start > 1 and _capitalised(shown[start]) and _capitalised(shown[start - 1]):
         return False
     return not (stop < len(words) and _capitalised(shown[stop - 1]) and _capitalised(shown[stop]) and stop - 1 > 0)
+
+
+def _inner_verb(words: tuple[str, ...], i: int) -> bool:
+    """``words[i]`` can only be a verb (not a participle), and it does not follow a plural
+    subject as in a headline ("Partners equip armies in the Sahel")."""
+    word = words[i]
+    return parts_of_speech(word) == {"VERB"} and not word.endswith(("ing", "ed", "en")) and not is_plural_noun(words[i - 1])
 
 
 def theme_labels(themes: Sequence[Sequence[str]], section: Sequence[str]) -> list[str]:
