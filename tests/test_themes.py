@@ -431,6 +431,11 @@ _FRAGMENT_THEMES = {
         "Burnout is driving experienced nurses out, and the juniors are left alone.",
         "Juniors don't dare to speak up when a senior makes a mistake.",
     ],
+    "Form takes 30 minutes": [
+        "Twelve-hour shifts back to back, people are exhausted and that's when mistakes happen.",
+        "Residents work 80 h weeks and fall asleep driving home.",
+        "The incident form takes 30 minutes, nobody has that time.",
+    ],
     "Peacebuilding Fund let partners share risk": [
         "Pooled mechanisms such as the Peacebuilding Fund let partners share risk.",
         "Contribute unearmarked resources to joint funds.",

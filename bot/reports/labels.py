@@ -394,16 +394,8 @@ def _reads_as_name(clause: _Clause, start: int, stop: int) -> bool:
         return False  # "test results fall": a plural noun, then its verb
     if last.endswith("ing") and "VERB" in parts_of_speech(last) and stop - 2 >= start and _noun_like(before):
         return False  # "elderly people living": a noun, then a participle
-    if (
-        stop < len(words)
-        and words[stop] in _AFTER_A_VERB
-        and last.endswith("s")
-        and "VERB" in parts_of_speech(last)
-        and not before.endswith("s")
-        and _noun_like(before)
-        and stop - 2 >= start
-    ):
-        return False  # "every nurse hands over": a noun, then its verb and its particle or object
+    if any(_verb_after_noun(words, i) for i in range(start + 1, stop)):
+        return False  # "every nurse hands over", "the form takes 30 minutes": a noun, then its verb
     if first.endswith("ing") and start and words[start - 1] in _BE_FORMS:
         return False  # "burnout is driving experienced nurses out": the clause's verb, not a gerund
     if any(_inner_verb(words, i) for i in range(start + 1, stop - 1)):
@@ -419,6 +411,20 @@ def _reads_as_name(clause: _Clause, start: int, stop: int) -> bool:
     if start > 1 and _capitalised(shown[start]) and _capitalised(shown[start - 1]):
         return False
     return not (stop < len(words) and _capitalised(shown[stop - 1]) and _capitalised(shown[stop]) and stop - 1 > 0)
+
+
+def _verb_after_noun(words: tuple[str, ...], i: int) -> bool:
+    """``words[i]`` is a singular noun's verb: it can be a verb ending in -s, follows a noun
+    not in the plural, and is followed by its particle, its object or a number."""
+    word, before = words[i], words[i - 1]
+    after = words[i + 1] if i + 1 < len(words) else ""
+    return (
+        word.endswith("s")
+        and (after in _AFTER_A_VERB or after[:1].isdigit())
+        and "VERB" in parts_of_speech(word)
+        and not before.endswith("s")
+        and _noun_like(before)
+    )
 
 
 def _inner_verb(words: tuple[str, ...], i: int) -> bool:
