@@ -692,7 +692,7 @@ def reported(text: str) -> str:
     words = text.split(" ")
     if not words or words[0].lower() != "we":
         for i, word in enumerate(words):
-            if word.lower() == "our":
+            if word.lower() == "our" and i + 1 < len(words):
                 owned = i + 1 < len(words) and words[i + 1].lower() == "own"
                 words[i] = _same_case("their" if owned else "the", word)
         return " ".join(words)
