@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.i18n import N_, Translator
+from bot.scheduling.delivery import UNEXPECTED
 from bot.scheduling.timing import show_moment
 from handlers.texts import esc
 from storage.models import Audience, RecipientStatus, ScheduleKind
@@ -151,6 +152,8 @@ def failure_reason(detail: str, tr: Translator) -> str:
         return tr.ngettext("gave up after {count} attempt: {reason}", "gave up after {count} attempts: {reason}", attempts).format(
             count=attempts, reason=reason
         )
+    if detail.startswith(UNEXPECTED):
+        return tr.gettext("an error in the bot; its log has the details")
     for pattern, reason in TELEGRAM_REASONS:
         if pattern.search(detail):
             return tr.gettext(reason)

@@ -82,5 +82,7 @@ def test_why_a_send_failed_is_told_in_the_organiser_s_language() -> None:
     assert failure_reason("Bad Request: chat not found", french).startswith("Telegram ne connaît pas cette conversation")
     assert failure_reason("gave up after 5 attempts: Timed out", french) == "abandon après 5 tentatives : Telegram n’a pas pu être joint"
     assert failure_reason("Forbidden: bot was kicked from the group chat", english) == "the bot is no longer allowed to write in this chat"
+    ours = failure_reason("unexpected error: ValueError('bug in the sender')", english)
+    assert ours == "an error in the bot; its log has the details"  # no internals in a chat
     odd = failure_reason("Bad Request: <b>strange</b> & new", french)
     assert odd == "Réponse de Telegram : « Bad Request: &lt;b&gt;strange&lt;/b&gt; &amp; new »"

@@ -36,6 +36,8 @@ from enum import Enum
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
+# How a failure of our own is recorded: the organiser is told it was the bot's, the log has the rest.
+UNEXPECTED = "unexpected error: "  # i18n: not shown (a diagnostic prefix)
 
 DEFAULT_BACKOFF: tuple[float, ...] = (1, 2, 5, 10, 30)
 # Chats served at once. Most of them wait for a pacer slot (a chat's next part is a second away),
@@ -265,7 +267,7 @@ class _Run:
             return await self._mark(chat_id, part, Outcome.FAILED, error.reason)
         except Exception as error:  # a bug for one recipient must not stop the broadcast
             logger.exception("delivery %s: unexpected error sending part %s to %s", self.delivery_id, part, chat_id)
-            return await self._mark(chat_id, part, Outcome.FAILED, f"unexpected error: {error!r}")  # i18n: not shown (a diagnostic)
+            return await self._mark(chat_id, part, Outcome.FAILED, f"{UNEXPECTED}{error!r}")
         return await self._mark(chat_id, part, Outcome.SENT, None)
 
     async def _mark(self, chat_id: int, part: int, outcome: Outcome, detail: str | None) -> tuple[Outcome, str | None]:
