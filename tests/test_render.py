@@ -1124,11 +1124,13 @@ def test_statement_forms(text, form):
         ("Plant more trees in the hottest streets first", False, "imperative"),
         ("Flag the sickest patients at every shift change", False, "imperative"),
         ("Ring-fence a fixed share of the capital budget", False, "imperative"),
-        # without an object, only an answer to a prompt for recommendations is an instruction
+        # without an object it names a thing, or, answering a prompt for recommendations, it
+        # may be an instruction or a thing and is quoted rather than guessed at
         ("Heat maps for every district", False, "phrase"),
-        ("Report results jointly instead of by agency logo", True, "imperative"),
-        ("Turn schoolyards into green oases", True, "imperative"),
-        ("Knock on doors", True, "imperative"),
+        ("Heat maps for every district", True, "quote"),
+        ("Report results jointly instead of by agency logo", True, "quote"),
+        ("Peer review of drafts so students get feedback earlier", True, "quote"),
+        ("Turn schoolyards into green oases", True, "quote"),
         ("Budget support is the answer", True, "clause"),
         ("Staff training for every ward", True, "phrase"),
         ("Lack of joint analysis", True, "phrase"),
@@ -1194,7 +1196,7 @@ def test_prose_of_an_unseen_workshop_reads_as_sentences():
         assert len(sentences) > 20
         for sentence in sentences:
             assert sentence.casefold().count("participants") <= 1, sentence
-        # the written instructions: wherever the prose reports one, it follows "to"
+        # the written instructions: wherever the prose reports one, it follows "to" or is quoted
         instructions = [r["text"] for r in rows if re.match(r"(?:Plant|Turn|Flag|Ring-fence|Book|Open|Separate|Update|Put) ", r["text"])]
         assert len(instructions) >= 3
         for text in instructions:
@@ -1202,7 +1204,7 @@ def test_prose_of_an_unseen_workshop_reads_as_sentences():
             for sentence in sentences:
                 if opening in sentence.casefold():
                     reported += 1
-                    assert f"to {opening}" in sentence.casefold(), sentence
+                    assert f"to {opening}" in sentence.casefold() or f"“{opening}" in sentence.casefold(), sentence
         closings = [s.text for section in report.sections for s in section.closing]
         assert closings and all(re.search(r"under “[^”]+”", c) for c in closings), closings
     assert reported >= 4

@@ -436,6 +436,10 @@ _FRAGMENT_THEMES = {
         "Residents work 80 h weeks and fall asleep driving home.",
         "The incident form takes 30 minutes, nobody has that time.",
     ],
+    "Assessment drives": [
+        "Engagement drops when students feel anonymous.",
+        "Assessment drives what students learn.",
+    ],
     "Peacebuilding Fund let partners share risk": [
         "Pooled mechanisms such as the Peacebuilding Fund let partners share risk.",
         "Contribute unearmarked resources to joint funds.",
@@ -465,6 +469,12 @@ def test_label_is_not_a_fragment(fragment):
     assert "Bank" not in words or "World" in words, label
     assert "World bank" not in label, label
     assert not {"de", "las", "les"} & {normalise(w) for w in words}, label
+
+
+def test_a_name_with_a_capital_inside_keeps_it():
+    statements = ["ChatGPT essays everywhere, nobody can tell who wrote what.", "ChatGPT essays flood the take-home exams."]
+    label = theme_labels([statements], statements + _OTHER_THEME)[0]
+    assert "ChatGPT" in label, label
 
 
 def test_labels_keep_names_and_acronyms():

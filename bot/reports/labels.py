@@ -317,6 +317,7 @@ def _noun_like(word: str) -> bool:
 #: Words that follow a verb rather than a noun: a particle or the start of an object.
 _AFTER_A_VERB = frozenset(
     ["over", "out", "up", "off", "down", "back", "away", "the", "a", "an", "their", "its", "his", "her", "them", "it"]
+    + ["what", "how", "who", "whom", "where", "when", "why", "whether", "which"]
 )
 _BE_FORMS = frozenset(["is", "are", "was", "were", "be", "been", "being", "am", "'s", "’s"])
 _ARTICLES = frozenset(["the", "a", "an"])
@@ -524,11 +525,16 @@ def _surface(statements: Sequence[str], wanted: str) -> str:
     return min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
+def _kept_as_written(word: str) -> bool:
+    """An acronym ("SBAR") or a name with a capital inside ("ChatGPT", "eHealth")."""
+    return len(word) > 1 and (word.isupper() or any(c.isupper() for c in word[1:]))
+
+
 def _display(words: tuple[str, ...], joiner: str = " ", *, names: bool = True) -> str:
     """The phrase as written, first letter capitalised: later words keep a capital they were
     written with (names, acronyms: "World Bank", "SBAR"; no later word of a label opens a
     sentence; ``names=False`` for words gathered from anywhere in a statement), other words are
     lower-cased, and so is the first word unless it is an acronym."""
-    shown = [w if (w.isupper() and len(w) > 1) or (names and i > 0 and w[:1].isupper()) else w.lower() for i, w in enumerate(words)]
+    shown = [w if _kept_as_written(w) or (names and i > 0 and w[:1].isupper()) else w.lower() for i, w in enumerate(words)]
     text = joiner.join(shown)
     return text[:1].upper() + text[1:]

@@ -607,9 +607,9 @@ def form_of(text: str, *, instructions: bool = False) -> Form:
     """How a cleaned sentence can be reported: clause, imperative, noun phrase or quote.
 
     ``instructions``: the sentence answers a prompt for recommendations, where a sentence that
-    opens on a word that can be a verb ("Turn schoolyards into green oases") is an instruction
-    unless a verb of its own follows; elsewhere it must say so with what comes next ("Plant
-    more trees"), since "Heat maps for every district" opens the same way.
+    opens on a word that can be a verb ("Turn schoolyards into green oases") may well be an
+    instruction, and is quoted rather than guessed at (`_opening_verb`); elsewhere it opens a
+    noun phrase ("Heat maps for every district") unless an object follows ("Plant more trees").
     """
     tokens = _tokens(text)
     if not tokens or text.endswith("?"):
@@ -621,8 +621,9 @@ def form_of(text: str, *, instructions: bool = False) -> Form:
         return "quote"
     if first in IMPERATIVES and (len(tokens) == 1 or (tokens[1] not in AUXILIARIES and tokens[1] not in NOT_AFTER_IMPERATIVE)):
         return "imperative"
-    if _opens_with_instruction(tokens, instructions):
-        return "imperative"
+    opening = _opening_verb(tokens, instructions)
+    if opening is not None:
+        return opening
     if first in SUBJECT_STARTS or any(t in AUXILIARIES for t in tokens[1:]):
         return "clause"
     if first.endswith("ing") and first not in NOT_GERUNDS:
@@ -648,24 +649,27 @@ def form_of(text: str, *, instructions: bool = False) -> Form:
     return "phrase"
 
 
-def _opens_with_instruction(tokens: Sequence[str], instructions: bool) -> bool:
-    """The first word, which the lexicon knows as a verb's bare form, gives an instruction:
-    an object follows ("Flag the sickest patients", "Plant more trees"), or, among
-    recommendations, anything but a verb ("Report results jointly", "Knock on doors")."""
+def _opening_verb(tokens: Sequence[str], instructions: bool) -> Form | None:
+    """What a sentence opening on a word the lexicon knows as a verb's bare form is: an
+    instruction when an object follows ("Flag the sickest patients", "Plant more trees"); among
+    recommendations without one, a quote, since "Report results jointly" and "Peer review of
+    drafts" open alike and only the words' sense tells them apart; otherwise None (judged on)."""
     first = tokens[0]
     if len(tokens) < 2 or first in STATES or first in DETERMINERS or first in SUBJECT_STARTS or not is_verb_base(first):
-        return False
+        return None
     second = tokens[1]
     if second in AUXILIARIES or second in NOT_AFTER_IMPERATIVE:
-        return False
+        return None
     if second in OBJECT_STARTS:
-        return True
-    return (
+        return "imperative"
+    if (
         instructions
         and not second.endswith("ing")  # "Staff training for every ward" names a thing
         and not any(t in AUXILIARIES for t in tokens[1:4])
         and parts_of_speech(second) != {"VERB"}
-    )
+    ):
+        return "quote"
+    return None
 
 
 def lower_first(text: str, proper: frozenset[str]) -> str:
