@@ -1124,6 +1124,9 @@ def test_statement_forms(text, form):
         ("Plant more trees in the hottest streets first", False, "imperative"),
         ("Flag the sickest patients at every shift change", False, "imperative"),
         ("Ring-fence a fixed share of the capital budget", False, "imperative"),
+        ("Delete alerts that nobody acted on", False, "imperative"),  # only a verb opens so
+        ("Deploys break every Friday", False, "clause"),
+        ("PRs sit for a week waiting for reviewers", False, "clause"),
         # without an object it names a thing, or, answering a prompt for recommendations, it
         # may be an instruction or a thing and is quoted rather than guessed at
         ("Heat maps for every district", False, "phrase"),
@@ -1131,6 +1134,7 @@ def test_statement_forms(text, form):
         ("Report results jointly instead of by agency logo", True, "quote"),
         ("Peer review of drafts so students get feedback earlier", True, "quote"),
         ("Turn schoolyards into green oases", True, "quote"),
+        ("Freeze deploys on Fridays", True, "quote"),
         ("Budget support is the answer", True, "clause"),
         ("Staff training for every ward", True, "phrase"),
         ("Lack of joint analysis", True, "phrase"),
@@ -1164,6 +1168,8 @@ def test_a_topic_before_a_colon_is_named_then_said():
         "different time horizons",
         ("Missions think in months, development in decades",),
     )
+    dashed = Point.of("Alert fatigue - too many alerts nobody acts on", frozenset())
+    assert (dashed.form, dashed.body, dashed.rest) == ("phrase", "alert fatigue", ("Too many alerts nobody acts on",))
     kept = Point.of("Use the teach-back method: ask patients to explain the plan.", frozenset(), instructions=True)
     assert (kept.form, kept.body) == ("imperative", "use the teach-back method: ask patients to explain the plan")
 

@@ -436,6 +436,10 @@ _FRAGMENT_THEMES = {
         "Residents work 80 h weeks and fall asleep driving home.",
         "The incident form takes 30 minutes, nobody has that time.",
     ],
+    "Flaky tests and fix": [
+        "Quarantine flaky tests and fix them within a week.",
+        "Flaky tests block every merge.",
+    ],
     "Assessment drives": [
         "Engagement drops when students feel anonymous.",
         "Assessment drives what students learn.",
@@ -469,6 +473,12 @@ def test_label_is_not_a_fragment(fragment):
     assert "Bank" not in words or "World" in words, label
     assert "World bank" not in label, label
     assert not {"de", "las", "les"} & {normalise(w) for w in words}, label
+
+
+def test_a_percentage_stays_whole():
+    statements = ["Canary releases to 5% of users first.", "Canary releases to 5% of users, then everyone."]
+    label = theme_labels([statements], statements + _OTHER_THEME)[0]
+    assert "5%" in label or "5" not in label, label
 
 
 def test_a_name_with_a_capital_inside_keeps_it():

@@ -241,7 +241,7 @@ _NUMBER_WORDS = frozenset(
     ]
 )
 _CLAUSE_RE = re.compile(r"[.,;:!?()\[\]\"“”«»/|]+|\s[-–—]+\s")
-_TOKEN_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_TOKEN_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*%?")  # "5%" stays one word
 
 
 @functools.lru_cache(maxsize=65536)
@@ -249,7 +249,7 @@ def is_content_word(word: str) -> bool:
     """A word that can carry meaning in a label (not a stopword, not a bare number)."""
     return (
         len(word) >= 2
-        and not word.isdigit()
+        and not word.rstrip("%").isdigit()
         and word not in STOPWORDS
         and word not in _FOREIGN_STOPWORDS
         and not word.endswith(("n't", "n’t"))
@@ -319,6 +319,7 @@ _AFTER_A_VERB = frozenset(
     ["over", "out", "up", "off", "down", "back", "away", "the", "a", "an", "their", "its", "his", "her", "them", "it"]
     + ["what", "how", "who", "whom", "where", "when", "why", "whether", "which"]
 )
+_OBJECTS = frozenset(["the", "a", "an", "their", "its", "his", "her", "them", "it", "this", "these", "those"])
 _BE_FORMS = frozenset(["is", "are", "was", "were", "be", "been", "being", "am", "'s", "’s"])
 _ARTICLES = frozenset(["the", "a", "an"])
 #: Words after which an article still belongs to the same phrase ("lack of a plan").
@@ -395,6 +396,8 @@ def _reads_as_name(clause: _Clause, start: int, stop: int) -> bool:
         return False  # "test results fall": a plural noun, then its verb
     if last.endswith("ing") and "VERB" in parts_of_speech(last) and stop - 2 >= start and _noun_like(before):
         return False  # "elderly people living": a noun, then a participle
+    if stop < len(words) and words[stop] in _OBJECTS and "VERB" in parts_of_speech(last) and not _capitalised(shown[stop - 1]):
+        return False  # "flaky tests and fix" them: a verb cut from its object
     if any(_verb_after_noun(words, i) for i in range(start + 1, stop)):
         return False  # "every nurse hands over", "the form takes 30 minutes": a noun, then its verb
     if first.endswith("ing") and start and words[start - 1] in _BE_FORMS:

@@ -56,6 +56,7 @@ MAX_TOPIC_WORDS = 6  # "Different time horizons: …": a topic named before a co
 
 _SPACES = re.compile(r"\s+")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"“«(]?[A-ZÀ-ÖØ-Þ0-9])")
+_TOPIC_SPLIT = re.compile(r":\s+|\s+[-–—]\s+")  # "Alert fatigue - too many alerts": a topic, then the point
 _TRAILING = re.compile(r"[\s.,;:!…·\-–—]+$")
 _QUOTES = "\"'“”‘’«»"
 _FILLERS = re.compile(
@@ -644,9 +645,21 @@ def form_of(text: str, *, instructions: bool = False) -> Form:
             word in FINITE_VERBS or (word in IMPERATIVES and before.endswith("s") and not before.endswith("ss"))
         ) and before not in DETERMINERS:
             return "clause"  # "incidents start", "staff rotate": a subject and its verb
-        if before not in DETERMINERS and word not in DETERMINERS and is_plural_noun(before) and is_verb_base(word):
-            return "clause"  # "basements flood", "families notice": the lexicon knows the verb
+        if before not in DETERMINERS and word not in DETERMINERS and _plural_subject(before, opening=index == 0) and is_verb_base(word):
+            return "clause"  # "basements flood", "PRs sit", "deploys break": the lexicon knows the verb
     return "phrase"
+
+
+def _plural_subject(word: str, *, opening: bool) -> bool:
+    """``word`` can be a plural subject: a noun in the plural, an unknown word in -s (an
+    acronym's plural: "PRs", "NGOs"), or, opening the sentence, a verb's -s form used as a noun
+    ("Deploys break every Friday")."""
+    if is_plural_noun(word):
+        return True
+    if not word.endswith("s") or word.endswith("ss"):
+        return False
+    known = parts_of_speech(word)
+    return not known or (opening and "VERB" in known and not is_verb_base(word))
 
 
 def _opening_verb(tokens: Sequence[str], instructions: bool) -> Form | None:
@@ -660,15 +673,10 @@ def _opening_verb(tokens: Sequence[str], instructions: bool) -> Form | None:
     second = tokens[1]
     if second in AUXILIARIES or second in NOT_AFTER_IMPERATIVE:
         return None
-    if second in OBJECT_STARTS:
-        return "imperative"
-    if (
-        instructions
-        and not second.endswith("ing")  # "Staff training for every ward" names a thing
-        and not any(t in AUXILIARIES for t in tokens[1:4])
-        and parts_of_speech(second) != {"VERB"}
-    ):
-        return "quote"
+    if second in OBJECT_STARTS or parts_of_speech(first) == {"VERB"}:
+        return "imperative"  # an object follows, or only a verb can open it ("Delete alerts…")
+    if instructions and not second.endswith("ing") and not any(t in AUXILIARIES for t in tokens[1:4]):
+        return "quote"  # not "Staff training for every ward" (a thing), nor "Budget support is key"
     return None
 
 
@@ -731,10 +739,10 @@ class Point:
         if form == "quote":
             return cls(form, upper_first(tidy(text)), ())
         rest = tuple(upper_first(reported(p)) for p in parts[1:])
-        topic, colon, detail = head.partition(": ")
-        if colon and detail and len(topic.split()) <= MAX_TOPIC_WORDS and form_of(topic, instructions=instructions) == "phrase":
+        topic, *detail = _TOPIC_SPLIT.split(head, maxsplit=1)
+        if detail and detail[0] and len(topic.split()) <= MAX_TOPIC_WORDS and form_of(topic, instructions=instructions) == "phrase":
             # "Different time horizons: missions think in months…" names its topic, then says it
-            return cls("phrase", lower_first(topic, proper), (upper_first(detail), *rest))
+            return cls("phrase", lower_first(topic, proper), (upper_first(detail[0]), *rest))
         return cls(form, lower_first(head, proper), rest)
 
     @classmethod
@@ -1103,6 +1111,7 @@ class ProseWriter:
             marked = self._agreement(second, second_point)
             template = self._frame(SUPPORTING[second_point.form], turn, second_point)
             sentences.append(marked or Sentence(self.fill(template, second_point), cites_of(second)))
+            sentences += [Sentence(upper_first(r) + ".", cites_of(second)) for r in second_point.rest]
         for other in distinct[1:]:
             marked = self._agreement(other, self.point(other, key))
             if marked is not None:
