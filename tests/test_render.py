@@ -1125,6 +1125,9 @@ def test_statement_forms(text, form):
         ("Flag the sickest patients at every shift change", False, "imperative"),
         ("Ring-fence a fixed share of the capital budget", False, "imperative"),
         ("Delete alerts that nobody acted on", False, "imperative"),  # only a verb opens so
+        ("Clear the gullies before autumn", False, "imperative"),
+        ("Clear roles for every agency", True, "phrase"),
+        ("Destinar una parte fija del presupuesto a la adaptación", True, "quote"),
         ("Deploys break every Friday", False, "clause"),
         ("PRs sit for a week waiting for reviewers", False, "clause"),
         # without an object it names a thing, or, answering a prompt for recommendations, it
@@ -1168,6 +1171,8 @@ def test_a_topic_before_a_colon_is_named_then_said():
         "different time horizons",
         ("Missions think in months, development in decades",),
     )
+    listed = Point.of("SUDS everywhere - swales, detention ponds, permeable car parks", frozenset({"SUDS"}))
+    assert (listed.form, listed.body, listed.rest) == ("phrase", "SUDS everywhere - swales, detention ponds, permeable car parks", ())
     dashed = Point.of("Alert fatigue - too many alerts nobody acts on", frozenset())
     assert (dashed.form, dashed.body, dashed.rest) == ("phrase", "alert fatigue", ("Too many alerts nobody acts on",))
     kept = Point.of("Use the teach-back method: ask patients to explain the plan.", frozenset(), instructions=True)

@@ -615,7 +615,7 @@ def form_of(text: str, *, instructions: bool = False) -> Form:
     tokens = _tokens(text)
     if not tokens or text.endswith("?"):
         return "quote"
-    if len(tokens) >= 3 and not set(tokens) & ENGLISH_MARKERS and set(tokens) & FOREIGN_MARKERS:
+    if len(tokens) >= 3 and sum(t in FOREIGN_MARKERS for t in tokens) > sum(t in ENGLISH_MARKERS for t in tokens):
         return "quote"
     first = tokens[0]
     if first in ("i", "i'm", "i've", "my", "me"):
@@ -668,9 +668,11 @@ def _opening_verb(tokens: Sequence[str], instructions: bool) -> Form | None:
     recommendations without one, a quote, since "Report results jointly" and "Peer review of
     drafts" open alike and only the words' sense tells them apart; otherwise None (judged on)."""
     first = tokens[0]
-    if len(tokens) < 2 or first in STATES or first in DETERMINERS or first in SUBJECT_STARTS or not is_verb_base(first):
+    if len(tokens) < 2 or first in STATES or first in SUBJECT_STARTS or not is_verb_base(first):
         return None
     second = tokens[1]
+    if first in DETERMINERS and second not in ("the", "a", "an"):
+        return None  # "Clear roles" names a thing; "Clear the gullies" can only be an instruction
     if second in AUXILIARIES or second in NOT_AFTER_IMPERATIVE:
         return None
     if second in OBJECT_STARTS or parts_of_speech(first) == {"VERB"}:
@@ -740,7 +742,12 @@ class Point:
             return cls(form, upper_first(tidy(text)), ())
         rest = tuple(upper_first(reported(p)) for p in parts[1:])
         topic, *detail = _TOPIC_SPLIT.split(head, maxsplit=1)
-        if detail and detail[0] and len(topic.split()) <= MAX_TOPIC_WORDS and form_of(topic, instructions=instructions) == "phrase":
+        if (
+            detail
+            and len(topic.split()) <= MAX_TOPIC_WORDS
+            and form_of(topic, instructions=instructions) == "phrase"
+            and form_of(detail[0]) == "clause"  # a sentence of its own, not a list ("SUDS everywhere - swales, …")
+        ):
             # "Different time horizons: missions think in months…" names its topic, then says it
             return cls("phrase", lower_first(topic, proper), (upper_first(detail[0]), *rest))
         return cls(form, lower_first(head, proper), rest)
