@@ -1132,7 +1132,8 @@ class ProseWriter:
         first = point.body.split(" ", 1)[0].casefold()
         if len(first) >= 4 and first not in SUBJECT_STARTS:
             # the next theme's phrase (turn + 1) last, so neighbours still read differently
-            for step in [0, *range(2, len(options)), *([1] if len(options) > 1 else [])]:
+            steps: list[int] = [0, *range(2, len(options)), *([1] if len(options) > 1 else [])]
+            for step in steps:
                 template = options[(turn + step) % len(options)]
                 if first not in (w.casefold() for w in _WORD.findall(self.tr.gettext(template))):
                     return template
