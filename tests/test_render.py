@@ -1189,7 +1189,8 @@ def test_our_is_the_speaker_s_not_the_participants():
 
 def test_prose_of_an_unseen_workshop_reads_as_sentences():
     """The held-out set's climate and hospital workshops: no frame echoes its statement, every
-    instruction follows "to", and the smaller themes are named by their quoted headings."""
+    instruction follows "to" or is quoted, and the smaller themes are named by their quoted
+    headings."""
     from bot.reports.builder import ContributionFact, SessionFacts, build_report
     from bot.reports.themes import make_grouper
     from tests.theme_eval import load_eval
